@@ -1,0 +1,171 @@
+"""The catalog: catalog.json entries, their GLB files, lookups, errors, and the deterministic rebuild."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import trimesh
+
+from tryon.errors import AssetError, InputError, UnknownItemError
+from tryon.jewelry import catalog as catalog_module
+from tryon.jewelry import materials
+from tryon.jewelry.catalog import Catalog, Item, build_catalog
+
+REQUIRED_IDS = (
+    "stud-diamond-4mm-yellow-gold",
+    "stud-diamond-6mm-white-gold",
+    "stud-diamond-6mm-platinum",
+    "stud-ruby-5mm-rose-gold",
+    "stud-sapphire-5mm-yellow-gold",
+    "hoop-round-15mm-yellow-gold",
+    "hoop-round-25mm-silver",
+    "hoop-knife-40mm-white-gold",
+    "drop-diamond-pear-8mm-white-gold",
+    "drop-emerald-round-6mm-yellow-gold",
+    "drop-amethyst-pear-10mm-silver",
+)
+
+
+@pytest.fixture(scope="module")
+def repo_catalog() -> Catalog:
+    return Catalog.load()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A freshly generated assets folder."""
+    out = tmp_path_factory.mktemp("assets")
+    build_catalog(out)
+    return out
+
+
+@pytest.fixture()
+def small_catalog(tmp_path: Path, repo_catalog: Catalog) -> tuple[Path, Catalog]:
+    """A copy of two repo items in a temporary folder, free to damage."""
+    items = [repo_catalog.get("stud-diamond-4mm-yellow-gold"), repo_catalog.get("hoop-round-25mm-silver")]
+    for item in items:
+        (tmp_path / item.file).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(repo_catalog.path_of(item), tmp_path / item.file)
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps({"version": 1, "items": [i.to_json() for i in items]}))
+    return path, Catalog.load(path)
+
+
+def test_default_catalog_is_the_repo_assets(repo_catalog: Catalog) -> None:
+    assert repo_catalog.assets_dir == Path(catalog_module.__file__).resolve().parents[2] / "assets"
+    assert 20 <= len(repo_catalog) <= 30
+    ids = [i.id for i in repo_catalog.items]
+    assert len(set(ids)) == len(ids)
+    assert set(REQUIRED_IDS) <= set(ids)
+
+
+def test_every_entry_is_valid_and_loads(repo_catalog: Catalog) -> None:
+    total_bytes = 0
+    for item in repo_catalog.items:
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", item.id), item.id
+        assert (item.kind, item.site) == ("earring", "ears")
+        assert item.file == f"earrings/{item.id}.glb"
+        path = repo_catalog.path_of(item)
+        assert path.is_file(), path
+        total_bytes += path.stat().st_size
+        materials.metal(item.metal)
+        if item.stone is not None:
+            materials.gem(item.stone)
+        scene = repo_catalog.load_scene(item)
+        assert isinstance(scene, trimesh.Scene) and scene.geometry
+        names = {g.visual.material.name for g in scene.geometry.values()}
+        assert names == {item.metal} | ({item.stone} if item.stone else set()), item.id
+        size_mm = (scene.bounds[1] - scene.bounds[0]) * 1000.0
+        dims = item.dimensions_mm
+        np.testing.assert_allclose([dims["depth"], dims["height"], dims["width"]], size_mm, atol=2e-3)
+    assert total_bytes < 5e6
+
+
+def test_dimensions_are_real_sizes(repo_catalog: Catalog) -> None:
+    hoop = repo_catalog.get("hoop-round-25mm-yellow-gold")
+    assert hoop.dimensions_mm["height"] == pytest.approx(25.0 + hoop.dimensions_mm["wire"], abs=1e-3)
+    stud = repo_catalog.get("stud-diamond-6mm-platinum")
+    stone = repo_catalog.load_scene(stud).geometry["stud_stone"]
+    assert (stone.bounds[1][1] - stone.bounds[0][1]) * 1000.0 == pytest.approx(6.0, abs=1e-4)
+    drop = repo_catalog.load_scene("drop-diamond-pear-8mm-white-gold")
+    assert "drop" in drop.graph.nodes
+
+
+def test_unknown_id_suggests_close_ids(repo_catalog: Catalog) -> None:
+    with pytest.raises(
+        UnknownItemError, match=r"'stud-diamond-5mm-yelow-gold'.*'stud-diamond-5mm-yellow-gold'"
+    ):
+        repo_catalog.get("stud-diamond-5mm-yelow-gold")
+    with pytest.raises(InputError, match="Unknown item 'tiara'"):  # UnknownItemError is an InputError
+        repo_catalog.load_scene("tiara")
+
+
+def test_corrupt_glb_is_an_asset_error(small_catalog: tuple[Path, Catalog]) -> None:
+    _, cat = small_catalog
+    item = cat.get("hoop-round-25mm-silver")
+    cat.path_of(item).write_bytes(b"glTF\x02\x00\x00\x00 this is not a real binary glTF")
+    with pytest.raises(AssetError, match="hoop-round-25mm-silver.*corrupt"):
+        cat.load_scene(item)
+    truncated = cat.path_of("stud-diamond-4mm-yellow-gold")
+    truncated.write_bytes(truncated.read_bytes()[:1000])
+    with pytest.raises(AssetError, match="corrupt"):
+        cat.load_scene("stud-diamond-4mm-yellow-gold")
+
+
+def test_missing_glb_is_an_asset_error(small_catalog: tuple[Path, Catalog]) -> None:
+    _, cat = small_catalog
+    cat.path_of("hoop-round-25mm-silver").unlink()
+    with pytest.raises(AssetError, match="missing"):
+        cat.load_scene("hoop-round-25mm-silver")
+
+
+def test_bad_catalog_files(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.json"
+    with pytest.raises(AssetError, match="No catalog"):
+        Catalog.load(path)
+    path.write_text("{not json")
+    with pytest.raises(AssetError, match="Cannot read"):
+        Catalog.load(path)
+    path.write_text(json.dumps({"version": 1, "items": [{"id": "x"}]}))
+    with pytest.raises(AssetError, match="'x' lacks"):
+        Catalog.load(path)
+    entry = Item("a", "A", "earring", "ears", "../a.glb", "silver", None).to_json()
+    path.write_text(json.dumps({"version": 1, "items": [entry]}))
+    with pytest.raises(AssetError, match="inside the assets folder"):
+        Catalog.load(path)
+    entry["file"] = "a.glb"
+    path.write_text(json.dumps({"version": 1, "items": [entry, entry]}))
+    with pytest.raises(AssetError, match="more than once"):
+        Catalog.load(path)
+
+
+def test_items_are_frozen(repo_catalog: Catalog) -> None:
+    item = repo_catalog.items[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        item.id = "other"  # type: ignore[misc]
+    assert Item.from_json(item.to_json()) == item
+    assert hash(item) == hash(Item.from_json(item.to_json()))
+    assert json.loads(json.dumps(dataclasses.asdict(item))) == item.to_json()
+
+
+def test_build_is_deterministic(built: Path, tmp_path: Path) -> None:
+    again = build_catalog(tmp_path)
+    files = sorted(p.relative_to(built) for p in built.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert len(files) == len(again) + 1
+    for rel in files:
+        assert (built / rel).read_bytes() == (tmp_path / rel).read_bytes(), rel
+
+
+def test_repo_assets_match_the_generators(built: Path, repo_catalog: Catalog) -> None:
+    """The committed GLBs and catalog.json are what the generators make now (rebuild if this fails)."""
+    fresh = Catalog.load(built / "catalog.json")
+    assert fresh.items == repo_catalog.items
+    for item in fresh.items:
+        assert fresh.path_of(item).read_bytes() == repo_catalog.path_of(item).read_bytes(), item.id

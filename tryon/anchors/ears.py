@@ -1,0 +1,175 @@
+"""Ear lobe anchors: where each earring's piercing point is, which way the lobe faces, and whether the
+earring should show (the far ear hides as the head turns; hair over the ear hides it)."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from tryon.anchors.face_model import FaceModel
+from tryon.filters import Hysteresis
+from tryon.tracking import landmarks as lm
+from tryon.types import AnchorPose, FaceLandmarks, HeadPose, Intrinsics
+
+SITES = ("left_ear", "right_ear")  # the person's left and right
+LOBE_FORWARD_DEG = 60.0  # lobes face out and well forward: front-on hoops look like narrow ellipses
+# The far ear hides once the yaw ratio passes HIDE and shows again below SHOW. Measured on the photos in
+# shared/media: both ears visible at 0.29, the far ear hidden from 0.54 (three-quarter) upward.
+FAR_EAR_HIDE = 0.46
+FAR_EAR_SHOW = 0.36
+HAIR_HIDE = (0.30, 0.55)  # hair cover fraction: fully shown below the first, hidden above the second
+
+# The lobe's image position is regressed on these landmarks around the person's left ear (mirrored for
+# the right), relative to LOBE_ORIGIN, in a similarity-invariant way (see lobe_features). Chosen by
+# leave-one-photo-out error on tests/anchors/earlobe_truth.json.
+LOBE_LANDMARKS = (361, 323, 397, 435, 366, 447)
+LOBE_ORIGIN = 323
+
+
+def lobe_frames(model: FaceModel) -> dict[str, np.ndarray]:
+    """Each lobe's anchor frame in the head frame, (4, 4): +x out of the ear, +y up."""
+    a = math.radians(LOBE_FORWARD_DEG)
+    out = {}
+    for site, sign, p in (("left_ear", 1.0, model.lobe_left_m), ("right_ear", -1.0, model.lobe_right_m)):
+        x = np.array([sign * math.cos(a), 0.0, math.sin(a)])
+        y = np.array([0.0, 1.0, 0.0])
+        m = np.eye(4)
+        m[:3, :3] = np.stack([x, y, np.cross(x, y)], axis=1)
+        m[:3, 3] = p
+        out[site] = m
+    return out
+
+
+def yaw_ratio(face: FaceLandmarks) -> float:
+    """Head turn from the 2D layout: (|nose - 234| - |nose - 454|) / sum. 0 frontal, about 0.5 at three
+    quarters, near 1 in profile; positive when the person turns to their left (their left ear goes away).
+    It reads the image directly, so it says whether the cheek hides an ear better than a fitted yaw."""
+    p = face.points_px[:, :2]
+    a = float(np.linalg.norm(p[1] - p[lm.FACE_SIDE_IMAGE_LEFT]))
+    b = float(np.linalg.norm(p[1] - p[lm.FACE_SIDE_IMAGE_RIGHT]))
+    return (a - b) / max(a + b, 1e-6)
+
+
+def lobe_features(points_px: np.ndarray, site: str, mirror: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(origin (2,), features (2, 2n)): each landmark's offset from the origin and that offset turned by
+    90 degrees (the turn mirrored for the right ear), so lobe = origin + features @ weights is unchanged
+    by any shift, rotation and scale of the image, and the two ears mirror each other."""
+    def idx(i: int) -> int:
+        return i if site == "left_ear" else int(mirror[i])
+
+    sign = 1.0 if site == "left_ear" else -1.0
+    p = np.asarray(points_px[:, :2], np.float64)
+    p0 = p[idx(LOBE_ORIGIN)]
+    cols = []
+    for i in LOBE_LANDMARKS:
+        d = p[idx(i)] - p0
+        cols.append(np.stack([d, sign * np.array([-d[1], d[0]])], axis=1))
+    return p0, np.concatenate(cols, axis=1)
+
+
+def lobe_xy_px(face: FaceLandmarks, site: str, model: FaceModel) -> np.ndarray:
+    """Where the lobe's piercing point is in the image, (2,) pixels, from the landmarks around the ear."""
+    p0, f = lobe_features(face.points_px, site, model.mirror)
+    return p0 + f @ model.lobe_weights
+
+
+def lobe_in_head(face: FaceLandmarks, head: HeadPose, intrinsics: Intrinsics, site: str,
+                 model: FaceModel) -> np.ndarray:
+    """The lobe's piercing point in the head frame, (3,) metres (before scale): its image position from
+    the landmark regression, its depth from the head model, mapped back through the head pose."""
+    frame = lobe_frames(model)[site]
+    if model.lobe_weights.size == 0:
+        return frame[:3, 3].copy()
+    z = float(head.to_camera(frame[:3, 3][None])[0, 2])
+    xy = lobe_xy_px(face, site, model)
+    p_cam = np.array([(xy[0] - intrinsics.cx) / intrinsics.fx, (xy[1] - intrinsics.cy) / intrinsics.fy, 1.0]) * z
+    r, t = head.cam_T_head[:3, :3], head.cam_T_head[:3, 3]
+    return (r.T @ (p_cam - t)) / head.scale
+
+
+def far_ear_signal(face: FaceLandmarks, site: str) -> float:
+    """How far the head has turned this ear away from the camera (negative: toward it)."""
+    r = yaw_ratio(face)
+    return r if site == "left_ear" else -r
+
+
+def hair_cover(
+    rgb: np.ndarray, person: np.ndarray, face: FaceLandmarks, lobe_xy_px: np.ndarray, site: str
+) -> float:
+    """Fraction 0..1 of the ear region covered by hair.
+
+    The ear region runs from the face's edge at the ear (234/454) down to the lobe and out by a fraction
+    of the face width. A pixel counts as hair when the person mask says "person" and its colour is far
+    from the cheeks' skin colour (Lab, per person, so it works for any skin and for black-and-white
+    photos); background pixels are not hair, they are air beside the ear.
+
+    rgb : (H, W, 3) uint8; person : (H, W) float32 0..1; lobe_xy_px : (2,).
+    """
+    h, w = person.shape
+    fw = face.face_width_px
+    edge = face.points_px[lm.FACE_SIDE_IMAGE_RIGHT if site == "left_ear" else lm.FACE_SIDE_IMAGE_LEFT, :2]
+    centre = 0.5 * (edge + lobe_xy_px)
+    r = max(3.0, 0.09 * fw)
+    x0, x1 = int(max(0, centre[0] - r)), int(min(w, centre[0] + r + 1))
+    y0, y1 = int(max(0, min(edge[1], lobe_xy_px[1]) - 0.3 * r)), int(min(h, max(edge[1], lobe_xy_px[1]) + 0.3 * r + 1))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return 0.0
+    lab = cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
+    is_person = person[y0:y1, x0:x1].reshape(-1) > 0.5
+    skin_mean, skin_sd = _skin_model(rgb, face)
+    z = np.abs(lab - skin_mean) / skin_sd
+    not_skin = (z[:, 0] > 3.0) | (np.hypot(z[:, 1], z[:, 2]) > 3.0)
+    return float(np.mean(is_person & not_skin))
+
+
+def _skin_model(rgb: np.ndarray, face: FaceLandmarks) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and spread of the cheeks' colour in Lab, from 5x5 patches at the cheek landmarks."""
+    h, w = rgb.shape[:2]
+    patches = []
+    for i in lm.CHEEKS:
+        x, y = np.clip(face.points_px[i, :2].round().astype(int), [2, 2], [w - 3, h - 3])
+        patches.append(rgb[y - 2 : y + 3, x - 2 : x + 3].reshape(-1, 3))
+    lab = cv2.cvtColor(np.concatenate(patches)[None], cv2.COLOR_RGB2LAB)[0].astype(np.float32)
+    # Floors on the spread: lighting changes brightness across the face far more than hue.
+    return lab.mean(axis=0), np.maximum(lab.std(axis=0), np.array([14.0, 4.0, 4.0], np.float32))
+
+
+def smoothstep(lo: float, hi: float, x: float) -> float:
+    t = min(1.0, max(0.0, (x - lo) / (hi - lo)))
+    return t * t * (3.0 - 2.0 * t)
+
+
+class EarVisibility:
+    """Per-stream visibility of each ear: far-ear hysteresis times hair cover. Photos pass t_ms=None."""
+
+    def __init__(self) -> None:
+        self._far = {s: Hysteresis(FAR_EAR_HIDE, FAR_EAR_SHOW) for s in SITES}
+
+    def __call__(self, face: FaceLandmarks, site: str, hair: float, t_ms: float | None) -> float:
+        far = self._far[site](far_ear_signal(face, site), t_ms)
+        shown = far * (1.0 - smoothstep(*HAIR_HIDE, hair))
+        if t_ms is None:  # a photo has no transitions to ease: show or hide
+            return 1.0 if shown >= 0.5 else 0.0
+        return shown
+
+
+def ear_anchors(
+    head: HeadPose, intrinsics: Intrinsics, model: FaceModel, visible: dict[str, float],
+    lobes_m: dict[str, np.ndarray] | None = None,
+) -> tuple[AnchorPose, ...]:
+    """Both ear anchors in camera metres; `visible` maps site -> 0..1; `lobes_m` (site -> (3,) head-frame
+    metres) overrides the model's fixed lobe points (see lobe_in_head)."""
+    out = []
+    s = np.diag([head.scale, head.scale, head.scale, 1.0])
+    for site, head_T_lobe in lobe_frames(model).items():
+        if lobes_m is not None and site in lobes_m:
+            head_T_lobe = head_T_lobe.copy()
+            head_T_lobe[:3, 3] = lobes_m[site]
+        # Position scales with the head; orientation does not (the earring keeps its real size).
+        m = head.cam_T_head @ s @ head_T_lobe
+        m[:3, :3] = head.cam_T_head[:3, :3] @ head_T_lobe[:3, :3]
+        xy = intrinsics.project(m[:3, 3][None])[0]
+        out.append(AnchorPose(site, m, float(visible.get(site, 1.0)), xy))
+    return tuple(out)

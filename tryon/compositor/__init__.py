@@ -1,0 +1,1 @@
+"""Putting the rendered layer onto the camera frame."""

@@ -1,0 +1,1 @@
+"""Jewelry: procedural earring geometry (metres), PBR materials, and the item catalog."""

@@ -1,0 +1,297 @@
+"""The item catalog: ``assets/catalog.json`` plus one GLB per item, and the generator that rebuilds both.
+
+catalog.json::
+
+    {"version": 1, "items": [{"id": "stud-diamond-5mm-yellow-gold", "name": "...", "kind": "earring",
+      "site": "ears", "file": "earrings/stud-diamond-5mm-yellow-gold.glb", "metal": "yellow_gold",
+      "stone": "diamond" | null, "dimensions_mm": {"stone_diameter": 5.0, ...}}, ...]}
+
+``file`` is relative to the folder holding catalog.json. GLB geometry is in metres, in the earring frame of
+:mod:`tryon.jewelry.earrings`. ``dimensions_mm`` always holds the piece's bounding box ("width" along z,
+"height" along y, "depth" along x, post included) plus the generator's own sizes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal
+
+import trimesh
+
+from tryon.errors import AssetError, UnknownItemError
+from tryon.jewelry import earrings
+
+__all__ = ["CATALOG_VERSION", "DEFAULT_ASSETS_DIR", "Catalog", "Item", "build_catalog", "catalog_specs"]
+
+logger = logging.getLogger(__name__)
+
+CATALOG_VERSION = 1
+DEFAULT_ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
+CATALOG_FILE = "catalog.json"
+_FIELDS = ("id", "name", "kind", "site", "file", "metal", "stone", "dimensions_mm")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One catalog entry. ``file`` is relative to the catalog's folder; sizes in ``dimensions_mm`` are mm.
+
+    Frozen; ``dimensions_mm`` is a dict for easy JSON use, not to be mutated (it is left out of the hash).
+    """
+
+    id: str
+    name: str
+    kind: str
+    site: str
+    file: str
+    metal: str
+    stone: str | None
+    dimensions_mm: Mapping[str, float] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        # A private plain-dict copy: callers' dicts cannot change the item afterwards, and a plain dict
+        # (unlike a read-only mappingproxy) still goes through dataclasses.asdict, copy and pickle.
+        object.__setattr__(self, "dimensions_mm", dict(self.dimensions_mm))
+
+    @classmethod
+    def from_json(cls, entry: Any) -> Item:
+        """Validate one JSON entry; raises :class:`AssetError` naming the entry and what is wrong."""
+        if not isinstance(entry, Mapping):
+            raise AssetError(f"Catalog entry {entry!r} is not an object.")
+        label = entry.get("id", "<no id>")
+        missing = [k for k in _FIELDS if k not in entry]
+        if missing:
+            raise AssetError(f"Catalog entry {label!r} lacks {', '.join(missing)}.")
+        for key in ("id", "name", "kind", "site", "file", "metal"):
+            if not isinstance(entry[key], str) or not entry[key]:
+                raise AssetError(f"Catalog entry {label!r}: {key!r} must be a non-empty string.")
+        if entry["stone"] is not None and not isinstance(entry["stone"], str):
+            raise AssetError(f"Catalog entry {label!r}: 'stone' must be a string or null.")
+        rel = Path(entry["file"])
+        if rel.is_absolute() or ".." in rel.parts:
+            raise AssetError(
+                f"Catalog entry {label!r}: file {entry['file']!r} must stay inside the assets folder."
+            )
+        dims = entry["dimensions_mm"]
+        if not isinstance(dims, Mapping) or not all(isinstance(v, (int, float)) for v in dims.values()):
+            raise AssetError(f"Catalog entry {label!r}: 'dimensions_mm' must map names to numbers.")
+        return cls(
+            **{k: entry[k] for k in _FIELDS if k != "dimensions_mm"},
+            dimensions_mm={str(k): float(v) for k, v in dims.items()},
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object for catalog.json (keys in a fixed order)."""
+        out = {k: getattr(self, k) for k in _FIELDS}
+        out["dimensions_mm"] = dict(self.dimensions_mm)
+        return out
+
+
+class Catalog:
+    """The items of one catalog.json and the folder their GLB files live in."""
+
+    def __init__(self, items: tuple[Item, ...], assets_dir: Path) -> None:
+        ids = [i.id for i in items]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise AssetError(f"Catalog lists these ids more than once: {', '.join(dupes)}.")
+        self._items = tuple(items)
+        self._by_id = {i.id: i for i in items}
+        self.assets_dir = Path(assets_dir)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Catalog:
+        """Read a catalog.json (default: the repository's ``assets/catalog.json``).
+
+        Raises :class:`AssetError` for a missing, unreadable or malformed file.
+        """
+        path = Path(path) if path is not None else DEFAULT_ASSETS_DIR / CATALOG_FILE
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise AssetError(f"No catalog at {path}; build one with `tryon catalog build`.") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise AssetError(f"Cannot read the catalog {path}: {exc}") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            raise AssetError(f"Catalog {path} must be an object with an 'items' list.")
+        if data.get("version") != CATALOG_VERSION:
+            raise AssetError(
+                f"Catalog {path} has version {data.get('version')!r}; expected {CATALOG_VERSION}."
+            )
+        return cls(tuple(Item.from_json(e) for e in data["items"]), path.parent)
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        """Every item, in catalog order."""
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Item]:
+        return iter(self._items)
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self._by_id
+
+    def get(self, item_id: str) -> Item:
+        """The item with this id; raises :class:`UnknownItemError` suggesting the closest ids."""
+        item = self._by_id.get(item_id)
+        if item is None:
+            close = difflib.get_close_matches(
+                str(item_id).strip().lower(), list(self._by_id), n=3, cutoff=0.5
+            )
+            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            raise UnknownItemError(
+                f"Unknown item {item_id!r}.{hint} ({len(self)} items; see `tryon catalog list`.)"
+            )
+        return item
+
+    def path_of(self, item: Item | str) -> Path:
+        """Absolute path of an item's GLB file."""
+        item = self.get(item) if isinstance(item, str) else item
+        return self.assets_dir / item.file
+
+    def load_scene(self, item: Item | str) -> trimesh.Scene:
+        """Load an item's GLB as a scene in metres (earring frame); raises :class:`AssetError` if it is
+        missing, unreadable, or holds no geometry."""
+        item = self.get(item) if isinstance(item, str) else item
+        path = self.path_of(item)
+        if not path.is_file():
+            raise AssetError(
+                f"Asset file for item {item.id!r} is missing: {path}. Rebuild with `tryon catalog build`."
+            )
+        try:
+            scene = trimesh.load(
+                path, file_type=path.suffix.lstrip(".").lower(), force="scene", process=False
+            )
+        except Exception as exc:  # trimesh raises many types (struct, json, KeyError...) for a bad file
+            raise AssetError(
+                f"Asset file for item {item.id!r} is corrupt or unreadable: {path} ({exc})"
+            ) from exc
+        if not isinstance(scene, trimesh.Scene) or not scene.geometry:
+            raise AssetError(f"Asset file for item {item.id!r} holds no geometry: {path}.")
+        return scene
+
+
+def _title(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _hyphen(name: str) -> str:
+    return name.replace("_", "-")
+
+
+Builder = Callable[[], trimesh.Scene]
+
+
+def catalog_specs() -> list[tuple[Item, Builder]]:
+    """The built-in earring items and the generator call that makes each one's geometry.
+
+    ``dimensions_mm`` here holds only the generator's sizes; :func:`build_catalog` adds the bounding box.
+    """
+    specs: list[tuple[Item, Builder]] = []
+
+    def add(
+        item_id: str, name: str, metal: str, stone: str | None, dims: dict[str, float], build: Builder
+    ) -> None:
+        item = Item(item_id, name, "earring", "ears", f"earrings/{item_id}.glb", metal, stone, dims)
+        specs.append((item, build))
+
+    studs = [("diamond", mm, m) for mm in (4.0, 6.0) for m in ("yellow_gold", "white_gold", "platinum")]
+    studs.insert(0, ("diamond", 5.0, "yellow_gold"))
+    studs += [(s, 5.0, m) for s in ("ruby", "sapphire") for m in ("yellow_gold", "rose_gold")]
+    for stone, mm, metal in studs:
+        add(
+            f"stud-{stone}-{mm:g}mm-{_hyphen(metal)}",
+            f"{stone.capitalize()} stud, {mm:g} mm, {_title(metal)}",
+            metal,
+            stone,
+            {"stone_diameter": mm, "post_length": earrings.POST_LENGTH_MM},
+            partial(earrings.stud, stone_mm=mm, metal=metal, stone=stone),
+        )
+
+    wires = {
+        ("round", 15): 1.5,
+        ("round", 25): 2.0,
+        ("round", 40): 2.5,
+        ("knife", 15): 2.0,
+        ("knife", 25): 2.5,
+        ("knife", 40): 3.0,
+    }
+    hoops: list[tuple[Literal["round", "knife"], int, str]]
+    hoops = [("round", d, "yellow_gold") for d in (15, 25, 40)]
+    hoops += [("round", 25, m) for m in ("rose_gold", "white_gold", "silver")]
+    hoops += [
+        ("knife", 15, "rose_gold"),
+        ("knife", 25, "yellow_gold"),
+        ("knife", 25, "silver"),
+        ("knife", 40, "yellow_gold"),
+        ("knife", 40, "white_gold"),
+    ]
+    for prof, dia, metal in hoops:
+        wire = wires[(prof, dia)]
+        label = "Round hoop" if prof == "round" else "Knife-edge hoop"
+        add(
+            f"hoop-{prof}-{dia}mm-{_hyphen(metal)}",
+            f"{label}, {dia} mm, {_title(metal)}",
+            metal,
+            None,
+            {"diameter": float(dia), "wire": wire},
+            partial(earrings.hoop, diameter_mm=float(dia), wire_mm=wire, profile=prof, metal=metal),
+        )
+
+    drops: list[tuple[str, Literal["pear", "round"], float, str]] = [
+        ("diamond", "pear", 8.0, "white_gold"),
+        ("emerald", "round", 6.0, "yellow_gold"),
+        ("amethyst", "pear", 10.0, "silver"),
+    ]
+    for stone, cut, mm, metal in drops:
+        size = {"stone_length": mm, "stone_width": mm / 1.6} if cut == "pear" else {"stone_diameter": mm}
+        add(
+            f"drop-{stone}-{cut}-{mm:g}mm-{_hyphen(metal)}",
+            f"{stone.capitalize()} {cut} drop, {mm:g} mm, {_title(metal)}",
+            metal,
+            stone,
+            {**size, "top_stone_diameter": 3.0},
+            partial(earrings.drop, stone_mm=mm, cut=cut, metal=metal, stone=stone),
+        )
+    return specs
+
+
+def _with_bounds(item: Item, scene: trimesh.Scene) -> Item:
+    lo, hi = scene.bounds
+    size = (hi - lo) / earrings.MM
+    dims = {**item.dimensions_mm, "width": size[2], "height": size[1], "depth": size[0]}
+    # Rounded to 1 um so catalog.json stays readable and stable across platforms' float noise.
+    return Item(**{**item.__dict__, "dimensions_mm": {k: round(float(v), 3) for k, v in dims.items()}})
+
+
+def build_catalog(assets_dir: Path = DEFAULT_ASSETS_DIR) -> list[Item]:
+    """Regenerate every built-in GLB and catalog.json under ``assets_dir``; returns the items written.
+
+    Deterministic: the same code writes byte-identical files.
+    """
+    assets_dir = Path(assets_dir)
+    items = []
+    for item, build in catalog_specs():
+        scene = build()
+        item = _with_bounds(item, scene)
+        target = assets_dir / item.file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(scene.export(file_type="glb"))
+        logger.info("wrote %s", target)
+        items.append(item)
+    doc = {"version": CATALOG_VERSION, "items": [i.to_json() for i in items]}
+    (assets_dir / CATALOG_FILE).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    return items
+
+
+if __name__ == "__main__":
+    for written in build_catalog():
+        print(written.id)

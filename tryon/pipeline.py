@@ -1,0 +1,191 @@
+"""One frame's path: tracking -> filters -> anchors -> render -> compositing. No I/O here.
+
+`Pipeline` keeps the per-stream state (MediaPipe trackers, filters, the renderer), so use one per video
+or live session, from a single thread (the renderer's EGL context belongs to the thread that made it).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from tryon.anchors.ears import SITES as EAR_SITES
+from tryon.anchors.ears import EarVisibility, ear_anchors, hair_cover, lobe_in_head
+from tryon.anchors.face_model import FaceModel, load_face_model
+from tryon.anchors.head import solve_head_pose
+from tryon.compositor.alpha import composite
+from tryon.errors import InputError
+from tryon.filters import HeadPoseFilter, HoldAndFade, OneEuroFilter, OneEuroParams
+from tryon.jewelry.catalog import Catalog, Item
+from tryon.render.renderer import Renderer
+from tryon.render.scene import ItemModel
+from tryon.tracking.face import FaceTracker, check_rgb
+from tryon.tracking.segmentation import PersonSegmenter
+from tryon.types import FaceLandmarks, FrameAnchors, HeadPose, Intrinsics, RenderLayer
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["image", "video"]
+SITE_GROUPS = {"ears": EAR_SITES}  # a catalog item's site -> the anchor sites it is worn at
+# The lobe in head coordinates barely moves (it is fixed on the head); smooth it hard.
+LOBE_FILTER = OneEuroParams(min_cutoff_hz=0.3, beta=2.0)
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    mode: Mode = "video"
+    hfov_deg: float = 60.0
+    segment_every: int = 2  # video: run the person mask every n-th frame (hair moves slowly)
+    render: bool = True  # False: tracking and anchors only
+
+
+class Pipeline:
+    """`process(rgb, timestamp_ms) -> rgb` with the worn items drawn; `track` alone gives the anchors."""
+
+    def __init__(
+        self, catalog: Catalog, items: Sequence[str] = (), options: PipelineOptions | None = None,
+        face_model: FaceModel | None = None,
+    ) -> None:
+        self.options = options or PipelineOptions()
+        self.catalog = catalog
+        self.face_model = face_model or load_face_model()
+        self._tracker = FaceTracker(self.options.mode)
+        self._segmenter = PersonSegmenter()
+        self._renderer = Renderer(self.face_model) if self.options.render else None
+        self._filter = HeadPoseFilter()
+        self._hold = HoldAndFade()
+        self._visibility = EarVisibility()
+        self._lobe_filters = {site: OneEuroFilter(LOBE_FILTER) for site in EAR_SITES}
+        self._lobes: dict[str, np.ndarray] = {}
+        self._last_raw: HeadPose | None = None
+        self._last_vis: dict[str, float] = {}
+        self._person: np.ndarray | None = None
+        self._frame_index = 0
+        self._models: dict[str, ItemModel] = {}
+        self.worn: dict[str, Item] = {}
+        self.timings_ms: dict[str, float] = {}
+        self.set_items(items)
+
+    # -- items -----------------------------------------------------------------------------------------
+    def set_items(self, item_ids: Sequence[str]) -> None:
+        """Wear exactly these items (one per site); unknown ids raise UnknownItemError, nothing changes."""
+        chosen: dict[str, Item] = {}
+        for item_id in item_ids:
+            item = self.catalog.get(item_id)
+            if item.site not in SITE_GROUPS:
+                raise InputError(f"item {item.id} is worn at '{item.site}', which this pipeline cannot track yet")
+            if item.site in chosen:
+                raise InputError(f"two items for the {item.site}: {chosen[item.site].id} and {item.id}")
+            chosen[item.site] = item
+        for item in chosen.values():
+            if item.id not in self._models:
+                self._models[item.id] = ItemModel(item.id, self.catalog.load_scene(item))
+        self.worn = chosen
+        if self._renderer is not None:
+            for group, sites in SITE_GROUPS.items():
+                model = self._models[chosen[group].id] if group in chosen else None
+                for site in sites:
+                    self._renderer.wear(site, model)
+
+    # -- stages ----------------------------------------------------------------------------------------
+    def track(self, rgb: np.ndarray, timestamp_ms: int = 0) -> FrameAnchors:
+        rgb = check_rgb(rgb)
+        h, w = rgb.shape[:2]
+        intr = Intrinsics.from_hfov(w, h, self.options.hfov_deg)
+        video = self.options.mode == "video"
+        t0 = time.perf_counter()
+        faces = self._tracker.process(rgb, timestamp_ms)
+        face = faces[0] if faces else None
+        t1 = time.perf_counter()
+        if face is not None and (not video or self._frame_index % max(1, self.options.segment_every) == 0
+                                 or self._person is None):
+            self._person = self._segmenter.process(rgb)
+        t2 = time.perf_counter()
+        anchors = self._anchors(face, rgb, intr, timestamp_ms if video else None)
+        t3 = time.perf_counter()
+        self._frame_index += 1
+        self.timings_ms.update(face_mesh=(t1 - t0) * 1e3, segmentation=(t2 - t1) * 1e3, anchors=(t3 - t2) * 1e3)
+        return anchors
+
+    def _anchors(
+        self, face: FaceLandmarks | None, rgb: np.ndarray, intr: Intrinsics, t_ms: int | None
+    ) -> FrameAnchors:
+        ts = int(t_ms or 0)
+        raw = None
+        if face is not None:
+            prior = self._last_raw if t_ms is not None else None
+            raw = solve_head_pose(face, intr, self.face_model, prior)
+            self._last_raw = raw
+        if t_ms is None:  # a photo: no smoothing, no history
+            if raw is None or face is None:
+                return FrameAnchors(ts, intr)
+            lobes = {s: lobe_in_head(face, raw, intr, s, self.face_model) for s in EAR_SITES}
+            vis = self._ear_visibility(face, raw, lobes, rgb, intr, None)
+            return FrameAnchors(ts, intr, face.face_width_px, raw,
+                                ear_anchors(raw, intr, self.face_model, vis, lobes))
+        shown, opacity, reset = self._hold.update(raw, float(t_ms))
+        if reset:
+            self._filter.reset()
+            for f in self._lobe_filters.values():
+                f.reset()
+        if shown is None:
+            self._last_raw = None
+            return FrameAnchors(ts, intr)
+        if raw is not None and face is not None:
+            pose = self._filter(raw)
+            self._lobes = {
+                s: self._lobe_filters[s](lobe_in_head(face, raw, intr, s, self.face_model), float(t_ms))
+                for s in EAR_SITES
+            }
+            self._last_vis = self._ear_visibility(face, pose, self._lobes, rgb, intr, float(t_ms))
+        else:
+            pose = shown  # held: the last smoothed pose
+        vis = {s: v * opacity for s, v in self._last_vis.items()}
+        width = face.face_width_px if face is not None else 0.0
+        return FrameAnchors(ts, intr, width, pose, ear_anchors(pose, intr, self.face_model, vis, self._lobes))
+
+    def _ear_visibility(
+        self, face: FaceLandmarks, head: HeadPose, lobes: dict[str, np.ndarray], rgb: np.ndarray,
+        intr: Intrinsics, t_ms: float | None,
+    ) -> dict[str, float]:
+        vis = {}
+        for site, lobe in lobes.items():
+            lobe_xy = intr.project(head.to_camera(lobe[None]))[0]
+            hair = hair_cover(rgb, self._person, face, lobe_xy, site) if self._person is not None else 0.0
+            vis[site] = self._visibility(face, site, hair, t_ms)
+        return vis
+
+    def render(self, anchors: FrameAnchors) -> RenderLayer:
+        if self._renderer is None:
+            raise InputError("this pipeline was made without a renderer")
+        t0 = time.perf_counter()
+        layer = self._renderer.render(anchors)
+        self.timings_ms["render"] = (time.perf_counter() - t0) * 1e3
+        return layer
+
+    def process(self, rgb: np.ndarray, timestamp_ms: int = 0) -> np.ndarray:
+        """The frame with the worn items drawn on it, (H, W, 3) uint8."""
+        anchors = self.track(rgb, timestamp_ms)
+        layer = self.render(anchors)
+        t0 = time.perf_counter()
+        out = composite(rgb, layer)
+        self.timings_ms["composite"] = (time.perf_counter() - t0) * 1e3
+        self.last_layer = layer
+        return out
+
+    def close(self) -> None:
+        self._tracker.close()
+        self._segmenter.close()
+        if self._renderer is not None:
+            self._renderer.close()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

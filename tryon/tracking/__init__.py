@@ -1,0 +1,1 @@
+"""MediaPipe wrappers that turn RGB frames into typed landmarks in pixels."""
