@@ -67,8 +67,8 @@ class OneEuroFilter:
 class PoseFilterParams:
     """Units: rotation in radians, translation in metres, scale unitless."""
 
-    rotation: OneEuroParams = OneEuroParams(min_cutoff_hz=1.5, beta=0.6)
-    translation: OneEuroParams = OneEuroParams(min_cutoff_hz=1.5, beta=12.0)
+    rotation: OneEuroParams = OneEuroParams(min_cutoff_hz=1.0, beta=5.0)
+    translation: OneEuroParams = OneEuroParams(min_cutoff_hz=1.0, beta=100.0)
     scale: OneEuroParams = OneEuroParams(min_cutoff_hz=0.05, beta=0.0)
 
 

@@ -6,6 +6,7 @@ or live session, from a single thread (the renderer's EGL context belongs to the
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -26,14 +27,22 @@ from tryon.render.renderer import Renderer
 from tryon.render.scene import ItemModel
 from tryon.tracking.face import FaceTracker, check_rgb
 from tryon.tracking.segmentation import PersonSegmenter
-from tryon.types import FaceLandmarks, FrameAnchors, HeadPose, Intrinsics, RenderLayer
+from tryon.types import AnchorPose, FaceLandmarks, FrameAnchors, HeadPose, Intrinsics, RenderLayer
 
 log = logging.getLogger(__name__)
 
+
+def raw_rotation_in_head(anchor: AnchorPose, head: HeadPose | None) -> np.ndarray:
+    """The anchor's orientation relative to the head it was computed from, (3, 3)."""
+    r = anchor.cam_T_anchor[:3, :3]
+    return r if head is None else head.cam_T_head[:3, :3].T @ r
+
 Mode = Literal["image", "video"]
 SITE_GROUPS = {"ears": EAR_SITES}  # a catalog item's site -> the anchor sites it is worn at
-# The lobe in head coordinates barely moves (it is fixed on the head); smooth it hard.
-LOBE_FILTER = OneEuroParams(min_cutoff_hz=0.3, beta=2.0)
+# Anchor positions (camera metres): smooth hard when still (1 Hz), open up with speed (beta per m/s;
+# at a typical 5 cm/s head motion the cutoff is ~20 Hz, so the lag stays near 0.1 frame). Tuned on the
+# synthetic-motion clip of tryon.quality.stability.
+ANCHOR_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=400.0)
 
 
 @dataclass(frozen=True)
@@ -60,8 +69,8 @@ class Pipeline:
         self._filter = HeadPoseFilter()
         self._hold = HoldAndFade()
         self._visibility = EarVisibility()
-        self._lobe_filters = {site: OneEuroFilter(LOBE_FILTER) for site in EAR_SITES}
-        self._lobes: dict[str, np.ndarray] = {}
+        self._anchor_filters = {site: OneEuroFilter(ANCHOR_FILTER) for site in EAR_SITES}
+        self._last_anchors: tuple[AnchorPose, ...] = ()
         self._last_raw: HeadPose | None = None
         self._last_vis: dict[str, float] = {}
         self._person: np.ndarray | None = None
@@ -129,25 +138,33 @@ class Pipeline:
             return FrameAnchors(ts, intr, face.face_width_px, raw,
                                 ear_anchors(raw, intr, self.face_model, vis, lobes))
         shown, opacity, reset = self._hold.update(raw, float(t_ms))
-        if reset:
+        if reset:  # back after a long gap: snap to the new pose rather than glide from the old one
             self._filter.reset()
-            for f in self._lobe_filters.values():
+            for f in self._anchor_filters.values():
                 f.reset()
         if shown is None:
             self._last_raw = None
             return FrameAnchors(ts, intr)
         if raw is not None and face is not None:
             pose = self._filter(raw)
-            self._lobes = {
-                s: self._lobe_filters[s](lobe_in_head(face, raw, intr, s, self.face_model), float(t_ms))
-                for s in EAR_SITES
-            }
-            self._last_vis = self._ear_visibility(face, pose, self._lobes, rgb, intr, float(t_ms))
+            lobes = {s: lobe_in_head(face, raw, intr, s, self.face_model) for s in EAR_SITES}
+            self._last_vis = self._ear_visibility(face, raw, lobes, rgb, intr, float(t_ms))
+            self._last_anchors = tuple(
+                self._smooth(a, pose, intr, float(t_ms)) for a in ear_anchors(raw, intr, self.face_model, {}, lobes)
+            )
         else:
-            pose = shown  # held: the last smoothed pose
-        vis = {s: v * opacity for s, v in self._last_vis.items()}
+            pose = shown  # held: the last smoothed pose and anchors
+        anchors = tuple(dataclasses.replace(a, visible=self._last_vis.get(a.site, 0.0) * opacity)
+                        for a in self._last_anchors)
         width = face.face_width_px if face is not None else 0.0
-        return FrameAnchors(ts, intr, width, pose, ear_anchors(pose, intr, self.face_model, vis, self._lobes))
+        return FrameAnchors(ts, intr, width, pose, anchors)
+
+    def _smooth(self, raw: AnchorPose, pose: HeadPose, intr: Intrinsics, t_ms: float) -> AnchorPose:
+        """The anchor's position through its One Euro filter; its orientation from the smoothed head."""
+        m = raw.cam_T_anchor.copy()
+        m[:3, 3] = self._anchor_filters[raw.site](m[:3, 3], t_ms)
+        m[:3, :3] = pose.cam_T_head[:3, :3] @ raw_rotation_in_head(raw, self._last_raw)
+        return AnchorPose(raw.site, m, raw.visible, intr.project(m[:3, 3][None])[0])
 
     def _ear_visibility(
         self, face: FaceLandmarks, head: HeadPose, lobes: dict[str, np.ndarray], rgb: np.ndarray,

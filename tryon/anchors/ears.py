@@ -15,11 +15,14 @@ from tryon.types import AnchorPose, FaceLandmarks, HeadPose, Intrinsics
 
 SITES = ("left_ear", "right_ear")  # the person's left and right
 LOBE_FORWARD_DEG = 60.0  # lobes face out and well forward: front-on hoops look like narrow ellipses
-# The far ear hides once the yaw ratio passes HIDE and shows again below SHOW. Measured on the photos in
-# shared/media: both ears visible at 0.29, the far ear hidden from 0.54 (three-quarter) upward.
-FAR_EAR_HIDE = 0.46
-FAR_EAR_SHOW = 0.36
-HAIR_HIDE = (0.30, 0.55)  # hair cover fraction: fully shown below the first, hidden above the second
+# The far ear hides once the yaw ratio passes HIDE and shows again below SHOW (a photo: the midpoint).
+# Measured on the photos in shared/media: both lobes visible at 0.29; the far lobe hidden at 0.37 and
+# 0.41 (profiles, where the mesh's ratio saturates) and from 0.44 (three-quarter) up.
+FAR_EAR_HIDE = 0.38
+FAR_EAR_SHOW = 0.28
+# Hair cover fraction: fully shown below the first, hidden above the second (a photo: hidden past 0.40).
+# Measured: bare ears 0.0-0.39, ears under long hair 0.42-0.87.
+HAIR_HIDE = (0.32, 0.48)
 
 # The lobe's image position is regressed on these landmarks around the person's left ear (mirrored for
 # the right), relative to LOBE_ORIGIN, in a similarity-invariant way (see lobe_features). Chosen by

@@ -100,6 +100,8 @@ def build_face_model(shapes_px: list[np.ndarray], lobe_left_m: np.ndarray) -> Fa
     origin = 0.5 * (mean[lm.FACE_SIDE_IMAGE_LEFT] + mean[lm.FACE_SIDE_IMAGE_RIGHT])
     pts = (mean - origin) @ rot.T
     pts = 0.5 * (pts + (pts * np.array([-1.0, 1.0, 1.0]))[mirror])  # exact symmetry
+    for iris in (lm.IRIS_LEFT, lm.IRIS_RIGHT):  # the mirror pairing may mix centre and contour points
+        pts[iris[0]] = pts[list(iris[1:])].mean(axis=0)
     tri = Delaunay(pts[:468, :2]).simplices.astype(np.int32)
     return FaceModel(pts, mirror, tri, np.asarray(lobe_left_m, np.float64), np.zeros((0, 2)))
 

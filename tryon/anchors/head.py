@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from tryon.anchors.face_model import FaceModel, iris_diameter_px
+from tryon.anchors.face_model import FaceModel
 from tryon.tracking import landmarks as lm
 from tryon.types import FaceLandmarks, HeadPose, Intrinsics
 
@@ -41,18 +41,21 @@ def solve_head_pose(
 def _iris_scale(
     face: FaceLandmarks, intrinsics: Intrinsics, model: FaceModel, r: np.ndarray, t1: np.ndarray
 ) -> float:
-    """The factor s that makes each iris 11.7 mm across: the model's eye lies at depth z1 when s=1,
-    the iris's pixel size says it lies at f * 11.7 mm / d; s = that / z1 (a weighted mean of both eyes,
-    the larger iris counting more as it is nearer and less foreshortened)."""
+    """The person's scale s. The model's irises are 11.7 mm across (the human average, fixed when the
+    model was built), as every person's are to about 5 %. Posed at s=1 the model's iris would look
+    `predicted` pixels across; the real one, equally large but s times farther away, looks predicted / s.
+    Projecting the model's iris under the same pose accounts for foreshortening on a turned head. Both
+    eyes count, the larger one (nearer, less foreshortened) more."""
     num = den = 0.0
     for iris in (lm.IRIS_LEFT, lm.IRIS_RIGHT):
-        d_px = iris_diameter_px(face.points_px, iris)
-        # The model's own iris diameter (11.7 mm on average over the photos it was built from).
-        d_model = iris_diameter_px(model.points_m * 1.0, iris)
-        z1 = float((r @ model.points_m[iris[0]] + t1)[2])
-        if d_px <= 1.0 or z1 <= 0.0:
-            continue
-        z_true = intrinsics.fx * d_model / d_px
-        num += d_px * z_true / z1
-        den += d_px
+        seen = _iris_size_px(face.points_px[list(iris), :2])
+        predicted = _iris_size_px(intrinsics.project(model.points_m[list(iris)] @ r.T + t1))
+        if seen > 1.0:
+            num += predicted
+            den += seen
     return num / den if den > 0 else 1.0
+
+
+def _iris_size_px(contour: np.ndarray) -> float:
+    """(5, 2) centre then four contour points -> the sum of the two contour diameters, pixels."""
+    return float(np.linalg.norm(contour[1] - contour[3]) + np.linalg.norm(contour[2] - contour[4]))

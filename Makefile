@@ -1,0 +1,43 @@
+# Two commands: `make test` (set up, then run the whole suite) and, once the live server lands, `make serve`.
+# Set-up is idempotent: Debian packages only when missing, the venv only when pyproject.toml changed.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.setup-done
+# Runtime libraries for headless rendering (EGL on Mesa) and MediaPipe; ffmpeg makes test fixtures.
+DEB_PACKAGES := libegl1 libgl1-mesa-dri libgles2 libglib2.0-0 ffmpeg
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup test lint bench deb clean
+
+setup: $(STAMP)
+
+deb:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	$(MAKE) deb
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q --prefer-binary -e ".[dev]"
+	touch $(STAMP)
+
+test: setup
+	$(VENV)/bin/ruff check tryon tests
+	PYOPENGL_PLATFORM=egl $(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check tryon tests
+	$(VENV)/bin/mypy tryon
+
+bench: setup
+	$(VENV)/bin/tryon bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

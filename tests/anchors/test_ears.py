@@ -1,0 +1,110 @@
+"""Ear anchors on real photos: where the lobe is (against hand-marked piercing points of real earrings),
+which ear hides on turned heads, and hair over the ear."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import MEDIA, load_rgb
+
+from tryon.anchors.calibrate import TRUTH_PATH, load_observations, regression_errors_fw
+from tryon.anchors.ears import lobe_xy_px
+from tryon.jewelry.catalog import Catalog
+from tryon.pipeline import Pipeline, PipelineOptions
+
+FAR_EAR = {  # photo -> the site that must be hidden (the person's side turned away)
+    "faces/man_3q_ear_visible.jpg": "right_ear",
+    "faces/woman_east_asian_smile_3q.jpg": "right_ear",
+    "faces/older_woman_glasses_near_profile.jpg": "right_ear",
+    "faces/man_profile_ear_visible.jpg": "right_ear",
+    "faces/woman_long_hair_3q_bw.jpg": "left_ear",
+    "faces/woman_hand_over_eye_ring_occlusion.jpg": "right_ear",
+}
+FRONTAL_BARE_EARS = [
+    "faces/obama_official_portrait_frontal.jpg",
+    "faces/man_glasses_beard_frontal.jpg",
+    "faces/woman_drop_earrings_hair_up_frontal.jpg",
+    "faces/man_east_asian_glasses_frontal.jpg",
+    "body/woman_one_shoulder_dress_earrings.jpg",
+]
+
+
+@pytest.fixture(scope="module")
+def photo_pipeline():
+    with Pipeline(Catalog.load(), [], PipelineOptions(mode="image", render=False)) as p:
+        yield p
+
+
+def _visible(pipe, rel):
+    return {a.site: a.visible for a in pipe.track(load_rgb(rel)).anchors}
+
+
+@pytest.fixture(scope="module")
+def observations(face_model):
+    if not MEDIA.exists():
+        pytest.skip(f"test media not found: {MEDIA}")
+    return load_observations(MEDIA, face_model)
+
+
+def test_truth_file_is_complete(observations):
+    truth = json.loads(Path(TRUTH_PATH).read_text())
+    assert len(observations) == sum(len(e["ears"]) for e in truth["images"]) >= 15
+
+
+def test_lobe_within_goal_of_real_piercings(observations, face_model):
+    """Mean distance to the real piercing point <= 0.03 face widths (234-454), every ear within 0.12,
+    and far better than the nearest single landmark (132/361). The worst ear (0.10) is on the
+    three-quarter photo, where the mesh itself is least sure of the jaw line."""
+    err = regression_errors_fw(face_model.lobe_weights, observations, face_model)
+    nearest = np.array([
+        np.linalg.norm(o.face.points_px[361 if o.site == "left_ear" else 132, :2] - o.xy_px) / o.face.face_width_px
+        for o in observations
+    ])
+    assert err.mean() <= 0.03, err
+    assert err.max() <= 0.12, err
+    assert err.mean() < 0.5 * nearest.mean()
+
+
+def test_pipeline_anchor_is_the_calibrated_point(photo_pipeline, observations, face_model):
+    """What the pipeline reports (xy of the anchor) is the calibrated lobe, on the photos themselves."""
+    obs = [o for o in observations if "#" not in o.source and "smile" not in o.source]
+    for o in obs:
+        a = photo_pipeline.track(load_rgb(o.source)).get(o.site)
+        assert a is not None
+        np.testing.assert_allclose(a.xy_px, lobe_xy_px(o.face, o.site, face_model), atol=0.5)
+
+
+@pytest.mark.parametrize("rel,far", sorted(FAR_EAR.items()))
+def test_far_ear_hidden_on_turned_heads(photo_pipeline, rel, far):
+    vis = _visible(photo_pipeline, rel)
+    near = "left_ear" if far == "right_ear" else "right_ear"
+    assert vis[far] == 0.0 and vis[near] == 1.0, vis
+
+
+@pytest.mark.parametrize("rel", FRONTAL_BARE_EARS)
+def test_both_ears_shown_on_frontal_faces(photo_pipeline, rel):
+    assert _visible(photo_pipeline, rel) == {"left_ear": 1.0, "right_ear": 1.0}
+
+
+def test_hair_over_the_ears_hides_earrings(photo_pipeline):
+    assert _visible(photo_pipeline, "faces/woman_long_hair_surprised_frontal.jpg") == {"left_ear": 0.0, "right_ear": 0.0}
+    # Long hair over one ear (the person's left, image right); the other lobe wears a visible earring.
+    assert _visible(photo_pipeline, "faces/woman_long_dark_hair_necklace_earrings.jpg") == {
+        "left_ear": 0.0, "right_ear": 1.0}
+
+
+def test_no_face_no_anchors(photo_pipeline):
+    assert photo_pipeline.track(np.full((200, 300, 3), 90, np.uint8)).anchors == ()
+
+
+def test_anchor_pose_is_metric_and_consistent(photo_pipeline, astronaut):
+    a = photo_pipeline.track(astronaut)
+    left, right = a.get("left_ear"), a.get("right_ear")
+    for anchor in (left, right):
+        r = anchor.cam_T_anchor[:3, :3]
+        np.testing.assert_allclose(r @ r.T, np.eye(3), atol=1e-9)
+        np.testing.assert_allclose(a.intrinsics.project(anchor.cam_T_anchor[:3, 3][None])[0], anchor.xy_px, atol=1e-6)
+    # Lobes of an adult head are 12-17 cm apart; the person's left ear is on the image's right.
+    assert 0.12 < np.linalg.norm(left.cam_T_anchor[:3, 3] - right.cam_T_anchor[:3, 3]) < 0.17
+    assert left.xy_px[0] > right.xy_px[0]

@@ -1,0 +1,328 @@
+"""tryon.media on real files: fixtures are made with the ffmpeg binary in tmp_path, then decoded with PyAV."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from tryon import media
+from tryon.errors import InputError
+
+FFMPEG = shutil.which("ffmpeg") or "ffmpeg"
+needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg makes the video fixtures")
+REAL_VIDEO = Path(__file__).resolve().parents[2] / "shared/media/video/woman_hoop_earrings_head_motion.mp4"
+RED = (255, 0, 0)
+COLOUR_TOL = 12  # mean error per channel after lossy yuv420p encoding of a flat colour
+
+
+def make_video(path: Path, size: str = "320x240", rate: str = "25", seconds: float = 2.0,
+               vcodec: str = "libx264", acodec: str | None = "aac", extra: tuple[str, ...] = ()) -> Path:
+    # libx264 refuses odd sizes in yuv420p, so odd fixtures are 4:4:4.
+    w, h = (int(v) for v in size.split("x"))
+    pix = "yuv420p" if w % 2 == 0 and h % 2 == 0 else "yuv444p"
+    cmd = [FFMPEG, "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc=size={size}:rate={rate}"]
+    if acodec:
+        cmd += ["-f", "lavfi", "-i", "sine=frequency=440", "-c:a", acodec]
+    cmd += ["-t", str(seconds), "-c:v", vcodec, "-pix_fmt", pix, *extra, str(path)]
+    subprocess.run(cmd, check=True)
+    return path
+
+
+def count_frames(path: Path) -> int:
+    return sum(1 for _ in media.read_video(path))
+
+
+def audio_of(path: Path) -> tuple[str, float]:
+    """(codec name, seconds from the first audio packet's pts to the end of the last)."""
+    c = av.open(str(path))
+    try:
+        stream = c.streams.audio[0]
+        pts = [(p.pts, p.duration or 0) for p in c.demux(stream) if p.pts is not None]
+        first, (last, dur) = min(p for p, _ in pts), max(pts)
+        assert stream.time_base is not None
+        return stream.codec_context.codec.canonical_name, float((last + dur - first) * stream.time_base)
+    finally:
+        c.close()
+
+
+def video_rate(path: Path) -> Fraction:
+    c = av.open(str(path))
+    try:
+        return Fraction(c.streams.video[0].average_rate or 0)
+    finally:
+        c.close()
+
+
+def paint_red(frame: np.ndarray, timestamp_ms: int) -> np.ndarray:
+    out = np.empty_like(frame)
+    out[...] = RED
+    return out
+
+
+# --- formats ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, kind", [("a.jpg", "image"), ("b.JPEG", "image"), ("c.png", "image"),
+                                        ("d.webp", "image"), ("e.mp4", "video"), ("f.webm", "video"),
+                                        ("g.MOV", "video")])
+def test_kind_of(name: str, kind: str) -> None:
+    assert media.kind_of(name) == kind
+
+
+def test_kind_of_unsupported() -> None:
+    with pytest.raises(InputError, match=r"unsupported format '\.gif': use one of .*\.jpg.*\.mp4"):
+        media.kind_of("x.gif")
+
+
+# --- images -----------------------------------------------------------------------------------------------
+
+
+def test_image_round_trip(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    media.write_image(tmp_path / "x.png", rgb)
+    np.testing.assert_array_equal(media.read_image(tmp_path / "x.png"), rgb)
+    np.testing.assert_array_equal(media.decode_image(media.encode_image(rgb)), rgb)
+    smooth = np.zeros((40, 60, 3), np.uint8)
+    smooth[..., 0] = np.linspace(0, 255, 60, dtype=np.uint8)
+    smooth[..., 2] = 90
+    for ext in (".jpg", ".jpeg", ".webp"):
+        media.write_image(tmp_path / f"y{ext}", smooth)
+        back = media.read_image(tmp_path / f"y{ext}")
+        assert back.shape == smooth.shape and back.dtype == np.uint8
+        assert np.abs(back.astype(int) - smooth).mean() < 3, ext  # quality 95
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.png", "y.jpeg", "y.jpg", "y.webp"]  # no temps
+
+
+def test_write_image_replaces_atomically(tmp_path: Path) -> None:
+    dst = tmp_path / "x.png"
+    media.write_image(dst, np.zeros((4, 4, 3), np.uint8))
+    media.write_image(dst, np.full((4, 4, 3), 200, np.uint8))
+    assert media.read_image(dst)[0, 0, 0] == 200
+    with pytest.raises(InputError, match=r"\(H, W, 3\) uint8"):
+        media.write_image(dst, np.zeros((4, 4), np.float32))
+    assert media.read_image(dst)[0, 0, 0] == 200 and [p.name for p in tmp_path.iterdir()] == ["x.png"]
+
+
+def test_grey_and_rgba_images_become_rgb() -> None:
+    for mode in ("L", "RGBA", "P"):
+        buf = io.BytesIO()
+        Image.new(mode, (5, 3)).save(buf, "PNG")
+        assert media.decode_image(buf.getvalue()).shape == (3, 5, 3)
+
+
+def test_exif_rotated_jpeg_comes_out_upright(tmp_path: Path) -> None:
+    # Stored 40 wide x 20 high, red left half, blue right half, with orientation 6 ("rotate 90 CW to view"):
+    # upright it is 20 wide x 40 high with red on top.
+    stored = np.zeros((20, 40, 3), np.uint8)
+    stored[:, :20] = RED
+    stored[:, 20:] = (0, 0, 255)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = tmp_path / "rotated.jpg"
+    Image.fromarray(stored).save(path, "JPEG", quality=95, exif=exif.tobytes())
+    for rgb in (media.read_image(path), media.decode_image(path.read_bytes())):
+        assert rgb.shape == (40, 20, 3)
+        assert rgb[:15].mean(axis=(0, 1))[0] > 200 and rgb[:15].mean(axis=(0, 1))[2] < 50
+        assert rgb[25:].mean(axis=(0, 1))[2] > 200 and rgb[25:].mean(axis=(0, 1))[0] < 50
+
+
+def test_bad_images_raise_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="missing.png: no such file"):
+        media.read_image(tmp_path / "missing.png")
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    with pytest.raises(InputError, match="empty.jpg: empty file"):
+        media.read_image(tmp_path / "empty.jpg")
+    (tmp_path / "noise.png").write_bytes(np.random.default_rng(0).bytes(2000))
+    with pytest.raises(InputError, match="noise.png: not a readable image"):
+        media.read_image(tmp_path / "noise.png")
+    good = media.encode_image(np.full((64, 64, 3), 128, np.uint8), ".jpg")
+    (tmp_path / "cut.jpg").write_bytes(good[: len(good) // 2])
+    with pytest.raises(InputError, match="cut.jpg"):
+        media.read_image(tmp_path / "cut.jpg")
+    with pytest.raises(InputError, match="uploaded image: empty"):
+        media.decode_image(b"")
+    with pytest.raises(InputError, match="uploaded image: not a readable image"):
+        media.decode_image(b"GIF? no, just text")
+    with pytest.raises(InputError, match="unsupported format"):
+        media.read_image(tmp_path / "x.gif")
+    with pytest.raises(InputError, match="unsupported image format"):
+        media.encode_image(np.zeros((2, 2, 3), np.uint8), ".bmp")
+
+
+# --- video reading ----------------------------------------------------------------------------------------
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("name, rate, fps, frames", [("a.mp4", "25", 25.0, 50),
+                                                     ("b.mp4", "30000/1001", 30000 / 1001, 60)])
+def test_probe_and_read(tmp_path: Path, name: str, rate: str, fps: float, frames: int) -> None:
+    src = make_video(tmp_path / name, size="321x241", rate=rate)
+    info = media.probe_video(src)
+    assert (info.width, info.height, info.frame_count, info.has_audio) == (321, 241, frames, True)
+    assert info.fps == pytest.approx(fps)
+    assert info.duration_s == pytest.approx(frames / fps, abs=1 / fps)
+    got = list(media.read_video(src))
+    assert len(got) == frames
+    assert all(f.shape == (241, 321, 3) and f.dtype == np.uint8 for f, _ in got)
+    stamps = [t for _, t in got]
+    assert stamps[0] == 0 and all(b > a for a, b in zip(stamps, stamps[1:], strict=False))
+    assert stamps[-1] == pytest.approx((frames - 1) * 1000 / fps, abs=1)
+
+
+@needs_ffmpeg
+def test_probe_without_audio(tmp_path: Path) -> None:
+    assert media.probe_video(make_video(tmp_path / "silent.mp4", acodec=None)).has_audio is False
+
+
+@needs_ffmpeg
+def test_corrupt_videos_raise_input_error(tmp_path: Path) -> None:
+    (tmp_path / "noise.mp4").write_bytes(np.random.default_rng(0).bytes(50_000))
+    (tmp_path / "empty.webm").write_bytes(b"")
+    good = make_video(tmp_path / "good.mp4", seconds=4).read_bytes()  # moov atom at the end
+    (tmp_path / "cut.mp4").write_bytes(good[: len(good) // 2])
+    fast = make_video(tmp_path / "fast.mp4", seconds=4, extra=("-movflags", "+faststart")).read_bytes()
+    (tmp_path / "cut_fast.mp4").write_bytes(fast[: len(fast) // 2])  # opens, then fails midway
+    for name in ("noise.mp4", "empty.webm", "cut.mp4", "cut_fast.mp4", "missing.mov"):
+        with pytest.raises(InputError, match=name):
+            count_frames(tmp_path / name)
+        with pytest.raises(InputError, match=name):
+            media.transcode_video(tmp_path / name, tmp_path / "out.mp4", paint_red)
+        assert not (tmp_path / "out.mp4").exists()
+    with pytest.raises(InputError, match="unsupported format"):
+        media.probe_video(tmp_path / "clip.avi")
+    with pytest.raises(InputError, match="not a video"):
+        media.probe_video(tmp_path / "x.png")
+
+
+def test_real_video_probe() -> None:
+    if not REAL_VIDEO.exists():
+        pytest.skip(f"shared media not present: {REAL_VIDEO}")
+    info = media.probe_video(REAL_VIDEO)
+    assert (info.width, info.height) == (512, 512)
+    assert info.fps == pytest.approx(30, abs=0.05)
+    frame, ts = next(media.read_video(REAL_VIDEO))
+    assert frame.shape == (512, 512, 3) and ts == 0
+
+
+# --- transcoding ------------------------------------------------------------------------------------------
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("src_name, vcodec, acodec, rate, dst_name, out_vcodec, out_acodec", [
+    ("a.mp4", "libx264", "aac", "25", "out.mp4", "h264", "aac"),
+    ("a.mp4", "libx264", "aac", "30000/1001", "out.mov", "h264", "aac"),
+    ("a.webm", "libvpx-vp9", "libopus", "30000/1001", "out.webm", "vp9", "opus"),
+    ("a.mov", "libx264", "libmp3lame", "25", "out.mov", "h264", "mp3"),
+    ("a.mp4", "libx264", "aac", "25", "out.webm", "vp9", "opus"),  # aac cannot go in webm: re-encoded
+    ("a.webm", "libvpx-vp9", "libopus", "25", "out.mp4", "h264", "aac"),  # opus is re-encoded for mp4
+])
+def test_transcode(tmp_path: Path, src_name: str, vcodec: str, acodec: str, rate: str, dst_name: str,
+                   out_vcodec: str, out_acodec: str) -> None:
+    src = make_video(tmp_path / src_name, rate=rate, vcodec=vcodec, acodec=acodec)
+    dst = tmp_path / dst_name
+    seen: list[int] = []
+    calls: list[tuple[int, int]] = []
+
+    def process(frame: np.ndarray, timestamp_ms: int) -> np.ndarray:
+        seen.append(timestamp_ms)
+        return paint_red(frame, timestamp_ms)
+
+    info = media.transcode_video(src, dst, process, progress=lambda done, total: calls.append((done, total)))
+    src_info = media.probe_video(src)
+    n = count_frames(src)
+    assert count_frames(dst) == n == len(seen) == len(calls)
+    assert [d for d, _ in calls] == list(range(1, n + 1)) and all(t >= d for d, t in calls)
+    assert all(b > a for a, b in zip(seen, seen[1:], strict=False))
+    assert video_rate(dst) == Fraction(rate)
+    assert info.fps == pytest.approx(float(Fraction(rate)))
+    assert (info.width, info.height, info.has_audio) == (320, 240, True)
+    frame_s = 1 / info.fps
+    if dst.suffix != ".webm":  # matroska stores no per-stream duration; the container's includes audio
+        assert info.duration_s == pytest.approx(src_info.duration_s, abs=frame_s)
+    with av.open(str(dst)) as c:
+        assert c.streams.video[0].codec_context.name == out_vcodec
+    src_codec, src_audio_s = audio_of(src)
+    codec, audio_s = audio_of(dst)
+    assert codec == out_acodec
+    assert audio_s == pytest.approx(src_audio_s, abs=0.05)
+    for frame, _ in media.read_video(dst):
+        assert np.abs(frame.reshape(-1, 3).mean(axis=0) - RED).max() < COLOUR_TOL
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([src_name, dst_name])
+
+
+@needs_ffmpeg
+def test_transcode_copies_audio_packets_unchanged(tmp_path: Path) -> None:
+    src = make_video(tmp_path / "a.mp4")
+    dst = tmp_path / "out.mp4"
+    media.transcode_video(src, dst, paint_red)
+
+    def packets(path: Path) -> list[bytes]:
+        c = av.open(str(path))
+        try:
+            return [bytes(p) for p in c.demux(c.streams.audio[0]) if p.size]
+        finally:
+            c.close()
+
+    assert packets(dst) == packets(src)
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("dst_name", ["odd.mp4", "odd.webm"])
+def test_transcode_odd_size_pads_one_pixel(tmp_path: Path, dst_name: str) -> None:
+    src = make_video(tmp_path / "odd.mov", size="321x241", acodec=None)
+
+    def mark_edges(frame: np.ndarray, timestamp_ms: int) -> np.ndarray:
+        out = np.empty_like(frame)
+        out[...] = RED
+        out[:, -2:] = (0, 255, 0)  # right edge green: the pad column must repeat it
+        return out
+
+    info = media.transcode_video(src, tmp_path / dst_name, mark_edges)
+    assert (info.width, info.height, info.has_audio) == (322, 242, False)
+    frames = [f for f, _ in media.read_video(tmp_path / dst_name)]
+    assert len(frames) == 50
+    last = frames[-1].astype(int)
+    assert np.abs(last[:, -1].mean(axis=0) - (0, 255, 0)).max() < 3 * COLOUR_TOL
+    assert np.abs(last[:, :300].reshape(-1, 3).mean(axis=0) - RED).max() < COLOUR_TOL
+    assert np.abs(last[-1, :300].mean(axis=0) - RED).max() < 3 * COLOUR_TOL  # bottom pad row repeats red
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("error", [RuntimeError("tracker exploded"), KeyboardInterrupt()])
+def test_transcode_failure_leaves_nothing_behind(tmp_path: Path, error: BaseException) -> None:
+    src = make_video(tmp_path / "a.mp4")
+    dst = tmp_path / "out.mp4"
+
+    def process(frame: np.ndarray, timestamp_ms: int) -> np.ndarray:
+        if timestamp_ms >= 400:
+            raise error
+        return frame
+
+    with pytest.raises(type(error)):
+        media.transcode_video(src, dst, process)
+    assert [p.name for p in tmp_path.iterdir()] == ["a.mp4"]
+
+    dst.write_bytes(b"previous result")  # an existing dst is left untouched too
+    with pytest.raises(type(error)):
+        media.transcode_video(src, dst, process)
+    assert dst.read_bytes() == b"previous result"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mp4", "out.mp4"]
+
+
+@needs_ffmpeg
+def test_transcode_rejects_wrong_frame_shape_and_extension(tmp_path: Path) -> None:
+    src = make_video(tmp_path / "a.mp4", acodec=None)
+    with pytest.raises(ValueError, match=r"\(240, 320, 3\) uint8 frame, got shape \(10, 10, 3\)"):
+        media.transcode_video(src, tmp_path / "out.mp4", lambda f, t: np.zeros((10, 10, 3), np.uint8))
+    with pytest.raises(InputError, match="unsupported format '.avi'"):
+        media.transcode_video(src, tmp_path / "out.avi", paint_red)
+    assert [p.name for p in tmp_path.iterdir()] == ["a.mp4"]

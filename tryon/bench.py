@@ -1,0 +1,122 @@
+"""`tryon bench`: per-stage and whole-pipeline timings on a real video at 640x480.
+
+The face-mesh-only time is measured in the same run, on the same frames, with a tracker of its own, so
+the ratio "whole pipeline / face mesh alone" does not depend on how fast this machine is today.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from tryon.config import REPO_ROOT
+from tryon.jewelry.catalog import Catalog
+from tryon.pipeline import Pipeline, PipelineOptions
+from tryon.tracking.face import FaceTracker
+
+DEFAULT_VIDEO = REPO_ROOT.parent / "shared" / "media" / "video" / "woman_hoop_earrings_head_motion.mp4"
+DEFAULT_ITEM = "hoop-round-25mm-yellow-gold"
+SIZE = (640, 480)
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    source: str
+    frames: int
+    item: str
+    stages_ms: dict[str, dict[str, float]] = field(default_factory=dict)  # stage -> median/p90/mean
+    pipeline_fps: float = 0.0
+    face_mesh_only_ms: float = 0.0
+    ratio_to_face_mesh: float = 0.0
+
+
+def load_frames(video: Path | None, n: int) -> tuple[list[np.ndarray], str]:
+    """Up to n RGB frames at 640x480 (letterboxed to keep the aspect), from the video or, without one,
+    a clip made by moving skimage's astronaut photo (ships with scikit-image)."""
+    frames: list[np.ndarray] = []
+    if video is not None and video.exists():
+        cap = cv2.VideoCapture(str(video))
+        while len(frames) < n:
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            frames.append(_fit(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
+        cap.release()
+        if frames:
+            while len(frames) < n:  # loop short clips back and forth
+                frames.extend(frames[-2::-1][: n - len(frames)])
+            return frames, str(video)
+    from skimage import data
+
+    base = _fit(data.astronaut())
+    for i in range(n):
+        m = cv2.getRotationMatrix2D((320, 240), 4 * np.sin(i / 15), 1.0 + 0.03 * np.sin(i / 23))
+        m[:, 2] += (6 * np.sin(i / 11), 4 * np.cos(i / 13))
+        frames.append(cv2.warpAffine(base, m, SIZE, borderMode=cv2.BORDER_REFLECT))
+    return frames, "skimage astronaut, synthetic motion"
+
+
+def _fit(rgb: np.ndarray) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    s = min(SIZE[0] / w, SIZE[1] / h)
+    small = cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+    out = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
+    y0, x0 = (SIZE[1] - small.shape[0]) // 2, (SIZE[0] - small.shape[1]) // 2
+    out[y0 : y0 + small.shape[0], x0 : x0 + small.shape[1]] = small
+    return out
+
+
+def _summary(values: Sequence[float]) -> dict[str, float]:
+    v = sorted(values)
+    return {
+        "median": round(statistics.median(v), 3),
+        "p90": round(v[min(len(v) - 1, int(0.9 * len(v)))], 3),
+        "mean": round(statistics.fmean(v), 3),
+    }
+
+
+def run_bench(video: Path | None = DEFAULT_VIDEO, frames: int = 300, item: str = DEFAULT_ITEM,
+              warmup: int = 15) -> BenchResult:
+    clip, source = load_frames(video, frames + warmup)
+    catalog = Catalog.load()
+    per_stage: dict[str, list[float]] = {}
+    with Pipeline(catalog, [item], PipelineOptions(mode="video")) as pipe:
+        for i, rgb in enumerate(clip):
+            t0 = time.perf_counter()
+            pipe.process(rgb, i * 33)
+            total = (time.perf_counter() - t0) * 1e3
+            if i >= warmup:
+                for k, v in pipe.timings_ms.items():
+                    per_stage.setdefault(k, []).append(v)
+                per_stage.setdefault("total", []).append(total)
+    face_only = []
+    with FaceTracker("video") as tracker:
+        for i, rgb in enumerate(clip):
+            t0 = time.perf_counter()
+            tracker.process(rgb, i * 33)
+            if i >= warmup:
+                face_only.append((time.perf_counter() - t0) * 1e3)
+    stages = {k: _summary(v) for k, v in per_stage.items()}
+    face_med = statistics.median(face_only)
+    return BenchResult(
+        source=source, frames=len(clip) - warmup, item=item, stages_ms=stages,
+        pipeline_fps=round(1000.0 / stages["total"]["mean"], 2),
+        face_mesh_only_ms=round(face_med, 3),
+        ratio_to_face_mesh=round(stages["total"]["median"] / face_med, 2),
+    )
+
+
+def format_result(r: BenchResult) -> str:
+    lines = [f"source: {r.source} ({r.frames} frames at 640x480), item: {r.item}",
+             f"{'stage':<14}{'median ms':>10}{'p90 ms':>10}{'mean ms':>10}"]
+    for k, v in r.stages_ms.items():
+        lines.append(f"{k:<14}{v['median']:>10.2f}{v['p90']:>10.2f}{v['mean']:>10.2f}")
+    lines.append(f"whole pipeline: {r.pipeline_fps:.1f} frames/s; face mesh alone: {r.face_mesh_only_ms:.2f} ms "
+                 f"median; pipeline / face mesh = {r.ratio_to_face_mesh:.2f}")
+    return "\n".join(lines)

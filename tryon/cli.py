@@ -1,0 +1,216 @@
+"""The `tryon` command. The only place that configures logging and prints."""
+
+from __future__ import annotations
+
+import os
+
+# MediaPipe's C++ side logs through glog/absl at import; keep the terminal for our own messages.
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import argparse  # noqa: E402
+import dataclasses  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from tryon.errors import InputError, TryOnError  # noqa: E402
+
+log = logging.getLogger("tryon")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tryon", description="Real-time AR jewelry try-on.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("render", help="draw jewelry onto a photo or a video")
+    r.add_argument("input", type=Path, help="photo (jpg, png, webp) or video (mp4, webm, mov)")
+    r.add_argument("-o", "--output", type=Path, required=True, help="where to write the result")
+    r.add_argument("--item", action="append", required=True, metavar="ID", help="catalog item id (repeatable)")
+    r.add_argument("--save-layer", type=Path, metavar="LAYER.png", help="photos: also save the jewelry alone as RGBA")
+    r.add_argument("--no-compositor", action="store_true", help="plain alpha compositing")
+    r.add_argument("--hfov", type=float, default=None, metavar="DEG", help="camera's horizontal field of view")
+
+    a = sub.add_parser("anchors", help="print the tracked anchor poses of a photo or video")
+    a.add_argument("input", type=Path)
+    a.add_argument("--json", action="store_true", help="JSON, one object per frame")
+    a.add_argument("--hfov", type=float, default=None, metavar="DEG")
+
+    b = sub.add_parser("bench", help="time each stage and the whole pipeline")
+    b.add_argument("--json", action="store_true")
+    b.add_argument("--video", type=Path, default=None, help="a video to run on (default: a shared clip)")
+    b.add_argument("--frames", type=int, default=300)
+    b.add_argument("--item", default=None)
+
+    c = sub.add_parser("catalog", help="list, build or validate the jewelry catalog")
+    c.add_argument("action", choices=["list", "build", "validate"])
+    c.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(_COMMANDS[args.command](args) or 0)
+    except InputError as e:
+        print(f"tryon: error: {e}", file=sys.stderr)
+        return 2
+    except TryOnError as e:
+        print(f"tryon: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("tryon: interrupted", file=sys.stderr)
+        return 130
+
+
+def _settings() -> Any:
+    from tryon.config import Settings
+
+    return Settings()
+
+
+def _render(args: argparse.Namespace) -> int:
+    from tryon import media
+    from tryon.jewelry.catalog import Catalog
+    from tryon.pipeline import Pipeline, PipelineOptions
+
+    settings = _settings()
+    kind = media.kind_of(args.input)
+    out_kind = media.kind_of(args.output)
+    if out_kind != kind:
+        raise InputError(f"{args.input} is a {kind} but {args.output} names a {out_kind}")
+    if args.output.resolve() == args.input.resolve():
+        raise InputError("the output would overwrite the input; choose another name")
+    if args.save_layer is not None and (kind != "image" or media.kind_of(args.save_layer) != "image"
+                                        or args.save_layer.suffix.lower() != ".png"):
+        raise InputError("--save-layer takes a .png and works on photos")
+    if not args.input.is_file():
+        raise InputError(f"no such file: {args.input}")
+    catalog = Catalog.load(settings.assets_dir / "catalog.json")
+    for item_id in args.item:
+        catalog.get(item_id)  # unknown ids fail before any work
+    hfov = args.hfov or settings.hfov_deg
+    if kind == "image":
+        rgb = media.read_image(args.input)
+        with Pipeline(catalog, args.item, PipelineOptions(mode="image", hfov_deg=hfov)) as pipe:
+            out = pipe.process(rgb)
+            layer = pipe.last_layer
+        media.write_image(args.output, out)
+        if args.save_layer is not None:
+            media.write_png_rgba(args.save_layer, _straight_rgba(layer.full_frame()))
+        print(f"wrote {args.output}")
+        return 0
+    from tqdm import tqdm
+
+    with Pipeline(catalog, args.item, PipelineOptions(mode="video", hfov_deg=hfov)) as pipe:
+        info = media.probe_video(args.input)
+        with tqdm(total=info.frame_count or None, unit="frame", desc=args.input.name, leave=False) as bar:
+            def progress(done: int, total: int) -> None:
+                bar.update(done - bar.n)
+
+            media.transcode_video(args.input, args.output, pipe.process, progress)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _straight_rgba(premultiplied: np.ndarray) -> np.ndarray:
+    """(H, W, 4) float premultiplied 0..1 -> (H, W, 4) uint8 straight alpha, as PNG expects."""
+    a = premultiplied[..., 3:4]
+    rgb = np.where(a > 1e-6, premultiplied[..., :3] / np.maximum(a, 1e-6), 0.0)
+    return np.clip(np.concatenate([rgb, a], axis=2) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def anchors_to_json(frame_index: int, anchors: Any) -> dict[str, Any]:
+    """One frame's anchors in the documented `tryon anchors --json` format."""
+    return {
+        "frame": frame_index,
+        "timestamp_ms": anchors.timestamp_ms,
+        "face_width_px": round(float(anchors.face_width_px), 3),
+        "anchors": {
+            a.site: {
+                "visible": round(float(a.visible), 4),
+                "xy": [round(float(v), 3) for v in a.xy_px],
+                "cam_T_anchor": np.round(a.cam_T_anchor, 6).tolist(),
+            }
+            for a in anchors.anchors
+        },
+        "hands": [],
+    }
+
+
+def _anchors(args: argparse.Namespace) -> int:
+    from tryon import media
+    from tryon.jewelry.catalog import Catalog
+    from tryon.pipeline import Pipeline, PipelineOptions
+
+    settings = _settings()
+    kind = media.kind_of(args.input)
+    hfov = args.hfov or settings.hfov_deg
+    catalog = Catalog.load(settings.assets_dir / "catalog.json")
+    opts = PipelineOptions(mode="image" if kind == "image" else "video", hfov_deg=hfov, render=False)
+    frames = [(media.read_image(args.input), 0)] if kind == "image" else media.read_video(args.input)
+    with Pipeline(catalog, (), opts) as pipe:
+        for i, (rgb, ts) in enumerate(frames):
+            record = anchors_to_json(i, pipe.track(rgb, ts))
+            if args.json:
+                print(json.dumps(record), flush=True)
+            else:
+                sites = "  ".join(f"{s}: {'shown' if a['visible'] >= 0.5 else 'hidden'} at "
+                                  f"({a['xy'][0]:.1f}, {a['xy'][1]:.1f})" for s, a in record["anchors"].items())
+                print(f"frame {i} t={ts} ms face width {record['face_width_px']:.1f} px  {sites or 'no face'}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from tryon.bench import DEFAULT_ITEM, DEFAULT_VIDEO, format_result, run_bench
+
+    if args.frames < 10:
+        raise InputError("--frames must be at least 10")
+    result = run_bench(args.video or DEFAULT_VIDEO, args.frames, args.item or DEFAULT_ITEM)
+    print(json.dumps(dataclasses.asdict(result), indent=2) if args.json else format_result(result))
+    return 0
+
+
+def _catalog(args: argparse.Namespace) -> int:
+    from tryon.jewelry.catalog import Catalog, build_catalog
+
+    settings = _settings()
+    if args.action == "build":
+        items = build_catalog(settings.assets_dir)
+        print(json.dumps([i.id for i in items]) if args.json else f"built {len(items)} items in {settings.assets_dir}")
+        return 0
+    catalog = Catalog.load(settings.assets_dir / "catalog.json")
+    if args.action == "list":
+        if args.json:
+            print(json.dumps([i.to_json() for i in catalog.items], indent=2))
+        else:
+            for i in catalog.items:
+                print(f"{i.id:<40} {i.site:<6} {i.name}")
+        return 0
+    from tryon.render.scene import ItemModel
+
+    problems = []
+    for item in catalog.items:
+        try:
+            ItemModel(item.id, catalog.load_scene(item))
+        except TryOnError as e:
+            problems.append(f"{item.id}: {e}")
+    if args.json:
+        print(json.dumps({"items": len(catalog), "problems": problems}))
+    else:
+        print("\n".join(problems) if problems else f"all {len(catalog)} items are valid")
+    return 1 if problems else 0
+
+
+_COMMANDS = {"render": _render, "anchors": _anchors, "bench": _bench, "catalog": _catalog}
+
+if __name__ == "__main__":
+    raise SystemExit(main())

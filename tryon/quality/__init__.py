@@ -1,0 +1,1 @@
+"""How quality is measured (DESIGN.md): stability with ground truth and lag."""
