@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +81,23 @@ class Renderer:
         self.jewelry.scene.add(self._cam, pose=CV_TO_GL)
 
     def close(self) -> None:
-        self._gl.delete()
+        """Free this renderer's GL objects and its own EGL context only. (pyrender's delete() calls
+        eglTerminate, which would kill every other renderer's context in the process too.)"""
+        gl, platform = self._gl, self._gl._platform
+        if not hasattr(platform, "_egl_context"):
+            gl.delete()
+            return
+        if platform._egl_context is None:
+            return
+        from OpenGL import EGL
+
+        platform.make_current()
+        gl._renderer.delete()
+        EGL.eglMakeCurrent(platform._egl_display, EGL.EGL_NO_SURFACE, EGL.EGL_NO_SURFACE, EGL.EGL_NO_CONTEXT)
+        EGL.eglDestroyContext(platform._egl_display, platform._egl_context)
+        # Disarm pyrender's __del__ methods, which would otherwise eglTerminate the shared display later.
+        platform._egl_context = platform._egl_display = None
+        gl._renderer = None
 
     def __enter__(self) -> Renderer:
         return self

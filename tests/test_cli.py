@@ -1,0 +1,101 @@
+"""The `tryon` command, run as a user runs it (a subprocess), on real files."""
+
+import json
+import subprocess
+import sys
+
+import av
+import cv2
+import numpy as np
+import pytest
+from conftest import media_path
+
+TRYON = [sys.executable, "-m", "tryon.cli"]
+ITEM = "hoop-round-25mm-yellow-gold"
+
+
+def run(*args, cwd=None):
+    return subprocess.run([*TRYON, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory):
+    from skimage import data
+
+    p = tmp_path_factory.mktemp("in") / "astronaut.png"
+    cv2.imwrite(str(p), cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
+    return p
+
+
+def test_render_photo_and_layer(photo, tmp_path):
+    out, layer = tmp_path / "out.jpg", tmp_path / "layer.png"
+    r = run("render", photo, "-o", out, "--item", ITEM, "--save-layer", layer)
+    assert r.returncode == 0, r.stderr
+    img = cv2.imread(str(out))
+    rgba = cv2.imread(str(layer), cv2.IMREAD_UNCHANGED)
+    assert img.shape == (512, 512, 3) and rgba.shape == (512, 512, 4)
+    ys, xs = np.nonzero(rgba[..., 3] > 0)
+    assert len(xs) > 20 and 100 < xs.mean() < 400 and 80 < ys.mean() < 260  # at the ears, not elsewhere
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--item", "no-such-item"], "Unknown item"),
+    (["--item", ITEM, "--save-layer", "layer.jpg"], "--save-layer"),
+])
+def test_bad_arguments_one_line_no_output(photo, tmp_path, args, message):
+    out = tmp_path / "out.png"
+    r = run("render", photo, "-o", out, *args)
+    assert r.returncode == 2
+    assert message in r.stderr and r.stderr.strip().count("tryon: error") == 1
+    assert not out.exists()
+
+
+def test_corrupt_and_unsupported_inputs(tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8 definitely not a jpeg")
+    r = run("render", bad, "-o", tmp_path / "o.jpg", "--item", ITEM)
+    assert r.returncode == 2 and "bad.jpg" in r.stderr and not (tmp_path / "o.jpg").exists()
+    r = run("render", bad.with_suffix(".gif"), "-o", tmp_path / "o.gif", "--item", ITEM)
+    assert r.returncode == 2 and "unsupported format" in r.stderr
+    r = run("render", tmp_path / "missing.png", "-o", tmp_path / "o.png", "--item", ITEM)
+    assert r.returncode == 2 and "no such file" in r.stderr
+    corrupt = tmp_path / "bad.mp4"
+    corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(500))
+    r = run("render", corrupt, "-o", tmp_path / "o.mp4", "--item", ITEM)
+    assert r.returncode == 2 and not (tmp_path / "o.mp4").exists()
+    assert not list(tmp_path.glob(".o.*"))  # no temp file left behind
+
+
+def test_anchors_json(photo):
+    r = run("anchors", photo, "--json")
+    assert r.returncode == 0, r.stderr
+    frame = json.loads(r.stdout.strip().splitlines()[0])
+    assert frame["frame"] == 0 and 70 < frame["face_width_px"] < 120
+    for site in ("left_ear", "right_ear"):
+        a = frame["anchors"][site]
+        assert 0.0 <= a["visible"] <= 1.0 and len(a["xy"]) == 2
+        m = np.array(a["cam_T_anchor"])
+        assert m.shape == (4, 4) and 0.3 < m[2, 3] < 1.5  # metres in front of the camera
+    assert frame["hands"] == []
+
+
+def test_render_video_keeps_rate_and_audio(tmp_path):
+    src = media_path("video/woman_hoop_earrings_head_motion.mp4")
+    clip = tmp_path / "clip.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(src), "-f", "lavfi", "-i", "sine=frequency=440",
+                    "-t", "1.5", "-c:v", "libx264", "-c:a", "aac", "-shortest", str(clip)], check=True)
+    out = tmp_path / "out.mp4"
+    r = run("render", clip, "-o", out, "--item", ITEM)
+    assert r.returncode == 0, r.stderr
+    with av.open(str(clip)) as a, av.open(str(out)) as b:
+        va, vb = a.streams.video[0], b.streams.video[0]
+        assert vb.average_rate == va.average_rate
+        assert len(b.streams.audio) == 1 and b.streams.audio[0].codec_context.name == "aac"
+        frames_in = sum(1 for _ in a.decode(video=0))
+        frames_out = [f.to_ndarray(format="rgb24") for f in b.decode(video=0)]
+    assert len(frames_out) == frames_in
+    with av.open(str(clip)) as a:
+        first_in = next(a.decode(video=0)).to_ndarray(format="rgb24")
+    # Jewelry was drawn: frames differ from the input near the ears only.
+    diff = np.abs(frames_out[5].astype(int) - first_in.astype(int)).sum(axis=2)
+    assert diff.max() > 60
