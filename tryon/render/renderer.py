@@ -3,8 +3,8 @@
 Each ear is rendered in its own region of interest (ROI): a camera whose principal point is shifted so
 that the offscreen viewport is exactly that crop of the frame. The head occluder is drawn in the same pass
 with our own fragment shader (shaders/mesh.frag, loaded through pyrender's shader cache): it writes depth
-but no colour, so jewelry behind it fails the depth test and the occluder itself stays invisible. pyrender's offscreen framebuffer is
-multisampled, so edges come anti-aliased with coverage in alpha.
+but no colour, so jewelry behind it fails the depth test and the occluder itself stays invisible.
+pyrender's offscreen framebuffer is multisampled, so edges come anti-aliased with coverage in alpha.
 """
 
 from __future__ import annotations
