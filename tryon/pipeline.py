@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 
 from tryon.anchors.ears import SITES as EAR_SITES
-from tryon.anchors.ears import EarVisibility, ear_anchors, hair_cover, lobe_in_head
+from tryon.anchors.ears import EarVisibility, ear_anchors, hair_cover, lobe_frames, lobe_in_head, skin_model
 from tryon.anchors.face_model import FaceModel, load_face_model
 from tryon.anchors.head import solve_head_pose
 from tryon.compositor.alpha import composite
@@ -31,11 +31,6 @@ from tryon.types import AnchorPose, FaceLandmarks, FrameAnchors, HeadPose, Intri
 
 log = logging.getLogger(__name__)
 
-
-def raw_rotation_in_head(anchor: AnchorPose, head: HeadPose | None) -> np.ndarray:
-    """The anchor's orientation relative to the head it was computed from, (3, 3)."""
-    r = anchor.cam_T_anchor[:3, :3]
-    return r if head is None else head.cam_T_head[:3, :3].T @ r
 
 Mode = Literal["image", "video"]
 SITE_GROUPS = {"ears": EAR_SITES}  # a catalog item's site -> the anchor sites it is worn at
@@ -71,6 +66,7 @@ class Pipeline:
         self._visibility = EarVisibility()
         self._anchor_filters = {site: OneEuroFilter(ANCHOR_FILTER) for site in EAR_SITES}
         self._last_anchors: tuple[AnchorPose, ...] = ()
+        self.last_layer: RenderLayer | None = None
         self._last_raw: HeadPose | None = None
         self._last_vis: dict[str, float] = {}
         self._person: np.ndarray | None = None
@@ -133,10 +129,10 @@ class Pipeline:
         if t_ms is None:  # a photo: no smoothing, no history
             if raw is None or face is None:
                 return FrameAnchors(ts, intr)
-            lobes = {s: lobe_in_head(face, raw, intr, s, self.face_model) for s in EAR_SITES}
-            vis = self._ear_visibility(face, raw, lobes, rgb, intr, None)
+            anchors = self._raw_ear_anchors(face, raw, intr)
+            vis = self._ear_visibility(face, anchors, rgb, None)
             return FrameAnchors(ts, intr, face.face_width_px, raw,
-                                ear_anchors(raw, intr, self.face_model, vis, lobes))
+                                tuple(dataclasses.replace(a, visible=vis[a.site]) for a in anchors))
         shown, opacity, reset = self._hold.update(raw, float(t_ms))
         if reset:  # back after a long gap: snap to the new pose rather than glide from the old one
             self._filter.reset()
@@ -147,11 +143,9 @@ class Pipeline:
             return FrameAnchors(ts, intr)
         if raw is not None and face is not None:
             pose = self._filter(raw)
-            lobes = {s: lobe_in_head(face, raw, intr, s, self.face_model) for s in EAR_SITES}
-            self._last_vis = self._ear_visibility(face, raw, lobes, rgb, intr, float(t_ms))
-            self._last_anchors = tuple(
-                self._smooth(a, pose, intr, float(t_ms)) for a in ear_anchors(raw, intr, self.face_model, {}, lobes)
-            )
+            raw_anchors = self._raw_ear_anchors(face, raw, intr)
+            self._last_vis = self._ear_visibility(face, raw_anchors, rgb, float(t_ms))
+            self._last_anchors = tuple(self._smooth(a, pose, intr, float(t_ms)) for a in raw_anchors)
         else:
             pose = shown  # held: the last smoothed pose and anchors
         anchors = tuple(dataclasses.replace(a, visible=self._last_vis.get(a.site, 0.0) * opacity)
@@ -159,22 +153,26 @@ class Pipeline:
         width = face.face_width_px if face is not None else 0.0
         return FrameAnchors(ts, intr, width, pose, anchors)
 
+    def _raw_ear_anchors(self, face: FaceLandmarks, head: HeadPose, intr: Intrinsics) -> tuple[AnchorPose, ...]:
+        """This frame's ear anchors, unsmoothed and fully visible."""
+        lobes = {s: lobe_in_head(face, head, intr, s, self.face_model) for s in EAR_SITES}
+        return ear_anchors(head, intr, self.face_model, {}, lobes)
+
     def _smooth(self, raw: AnchorPose, pose: HeadPose, intr: Intrinsics, t_ms: float) -> AnchorPose:
         """The anchor's position through its One Euro filter; its orientation from the smoothed head."""
         m = raw.cam_T_anchor.copy()
         m[:3, 3] = self._anchor_filters[raw.site](m[:3, 3], t_ms)
-        m[:3, :3] = pose.cam_T_head[:3, :3] @ raw_rotation_in_head(raw, self._last_raw)
+        m[:3, :3] = pose.cam_T_head[:3, :3] @ lobe_frames(self.face_model)[raw.site][:3, :3]
         return AnchorPose(raw.site, m, raw.visible, intr.project(m[:3, 3][None])[0])
 
     def _ear_visibility(
-        self, face: FaceLandmarks, head: HeadPose, lobes: dict[str, np.ndarray], rgb: np.ndarray,
-        intr: Intrinsics, t_ms: float | None,
+        self, face: FaceLandmarks, anchors: tuple[AnchorPose, ...], rgb: np.ndarray, t_ms: float | None
     ) -> dict[str, float]:
+        skin = skin_model(rgb, face) if self._person is not None else None
         vis = {}
-        for site, lobe in lobes.items():
-            lobe_xy = intr.project(head.to_camera(lobe[None]))[0]
-            hair = hair_cover(rgb, self._person, face, lobe_xy, site) if self._person is not None else 0.0
-            vis[site] = self._visibility(face, site, hair, t_ms)
+        for a in anchors:
+            hair = hair_cover(rgb, self._person, face, a.xy_px, a.site, skin) if skin is not None else 0.0
+            vis[a.site] = self._visibility(face, a.site, hair, t_ms)
         return vis
 
     def render(self, anchors: FrameAnchors) -> RenderLayer:

@@ -3,6 +3,7 @@ earring should show (the far ear hides as the head turns; hair over the ear hide
 
 from __future__ import annotations
 
+import functools
 import math
 
 import cv2
@@ -31,8 +32,9 @@ LOBE_LANDMARKS = (361, 323, 397, 435, 366, 447)
 LOBE_ORIGIN = 323
 
 
+@functools.lru_cache(maxsize=4)
 def lobe_frames(model: FaceModel) -> dict[str, np.ndarray]:
-    """Each lobe's anchor frame in the head frame, (4, 4): +x out of the ear, +y up."""
+    """Each lobe's anchor frame in the head frame, (4, 4): +x out of the ear, +y up. Read-only."""
     a = math.radians(LOBE_FORWARD_DEG)
     out = {}
     for site, sign, p in (("left_ear", 1.0, model.lobe_left_m), ("right_ear", -1.0, model.lobe_right_m)):
@@ -99,7 +101,8 @@ def far_ear_signal(face: FaceLandmarks, site: str) -> float:
 
 
 def hair_cover(
-    rgb: np.ndarray, person: np.ndarray, face: FaceLandmarks, lobe_xy_px: np.ndarray, site: str
+    rgb: np.ndarray, person: np.ndarray, face: FaceLandmarks, lobe_xy_px: np.ndarray, site: str,
+    skin: tuple[np.ndarray, np.ndarray],
 ) -> float:
     """Fraction 0..1 of the ear region covered by hair.
 
@@ -108,7 +111,7 @@ def hair_cover(
     from the cheeks' skin colour (Lab, per person, so it works for any skin and for black-and-white
     photos); background pixels are not hair, they are air beside the ear.
 
-    rgb : (H, W, 3) uint8; person : (H, W) float32 0..1; lobe_xy_px : (2,).
+    rgb : (H, W, 3) uint8; person : (H, W) float32 0..1; lobe_xy_px : (2,); skin : skin_model(rgb, face).
     """
     h, w = person.shape
     fw = face.face_width_px
@@ -121,13 +124,13 @@ def hair_cover(
         return 0.0
     lab = cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
     is_person = person[y0:y1, x0:x1].reshape(-1) > 0.5
-    skin_mean, skin_sd = _skin_model(rgb, face)
+    skin_mean, skin_sd = skin
     z = np.abs(lab - skin_mean) / skin_sd
     not_skin = (z[:, 0] > 3.0) | (np.hypot(z[:, 1], z[:, 2]) > 3.0)
     return float(np.mean(is_person & not_skin))
 
 
-def _skin_model(rgb: np.ndarray, face: FaceLandmarks) -> tuple[np.ndarray, np.ndarray]:
+def skin_model(rgb: np.ndarray, face: FaceLandmarks) -> tuple[np.ndarray, np.ndarray]:
     """Mean and spread of the cheeks' colour in Lab, from 5x5 patches at the cheek landmarks."""
     h, w = rgb.shape[:2]
     patches = []
