@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml
 
 test: setup
 	$(VENV)/bin/ruff check tryon tests
-	PYOPENGL_PLATFORM=egl $(PY) -m pytest -q
+	$(PY) -m pytest -q
 
 lint: setup
 	$(VENV)/bin/ruff check tryon tests

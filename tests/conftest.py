@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 import cv2  # noqa: E402

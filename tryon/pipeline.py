@@ -23,6 +23,7 @@ from tryon.compositor.alpha import composite
 from tryon.errors import InputError
 from tryon.filters import HeadPoseFilter, HoldAndFade, OneEuroFilter, OneEuroParams
 from tryon.jewelry.catalog import Catalog, Item
+from tryon.render.occluder import head_occluder_mesh
 from tryon.render.renderer import Renderer
 from tryon.render.scene import ItemModel
 from tryon.tracking.face import FaceTracker, check_rgb
@@ -60,7 +61,7 @@ class Pipeline:
         self.face_model = face_model or load_face_model()
         self._tracker = FaceTracker(self.options.mode)
         self._segmenter = PersonSegmenter()
-        self._renderer = Renderer(self.face_model) if self.options.render else None
+        self._renderer = Renderer(head_occluder_mesh(self.face_model)) if self.options.render else None
         self._filter = HeadPoseFilter()
         self._hold = HoldAndFade()
         self._visibility = EarVisibility()

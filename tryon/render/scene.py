@@ -1,114 +1,101 @@
-"""The pyrender scene: built once per set of worn items, re-posed every frame with `set_pose`."""
+"""Jewelry items as draw-ready geometry, and where each worn item sits in the camera frame.
+
+This module knows nothing about GL: an `ItemModel` is plain numpy arrays and material numbers, so loading
+and checking an item needs no context, and one model can be drawn by several renderers.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-import pyrender
 import trimesh
 
-from tryon.errors import AssetError
+from tryon.errors import AssetError, InputError
+from tryon.jewelry.materials import GemSpec, material_spec
 
-# OpenCV camera frame (x right, y down, z forward) -> OpenGL camera frame (y up, z backward).
-CV_TO_GL = np.diag([1.0, -1.0, -1.0, 1.0])
-GRAVITY_CAM = np.array([0.0, 1.0, 0.0])  # "down" in an upright camera's frame
-
-
-def _light_pose(direction_cam: np.ndarray) -> np.ndarray:
-    """A pyrender light shines along its node's -z; point it along `direction_cam` (OpenCV frame)."""
-    d = np.asarray(direction_cam, np.float64)
-    z = -d / np.linalg.norm(d)
-    x = np.cross([0.0, -1.0, 0.0], z)
-    if np.linalg.norm(x) < 1e-6:
-        x = np.array([1.0, 0.0, 0.0])
-    x /= np.linalg.norm(x)
-    m = np.eye(4)
-    m[:3, :3] = np.stack([x, np.cross(z, x), z], axis=1)
-    return m
+GRAVITY_CAM = np.array([0.0, 1.0, 0.0])  # "down" in an upright camera's frame (OpenCV: y down)
 
 
-# Studio-like lighting fixed to the camera: key from upper left, fill from the right, rim from behind.
-LIGHTS = (
-    (np.array([0.6, 0.8, 1.0]), 3.0),
-    (np.array([-1.0, 0.2, 0.6]), 1.5),
-    (np.array([0.2, 0.6, -1.0]), 2.0),
-    (np.array([-0.3, -1.0, 0.3]), 0.8),
-)
+@dataclass(frozen=True)
+class Material:
+    base_color: tuple[float, float, float]  # linear RGB: F0 for metals, body colour for gems
+    metallic: float
+    roughness: float
+    ior: float = 0.0  # > 0 marks a faceted gem
+    dispersion: float = 0.0
+
+
+@dataclass(frozen=True)
+class Part:
+    vertices: np.ndarray  # (N, 6) float32: position (m) and unit normal, in the part frame, 3 per triangle
+    material: Material
+    item_T_part: np.ndarray  # (4, 4)
+    hangs: bool  # turns about the piercing to hang along gravity
+
+    @property
+    def corners(self) -> np.ndarray:
+        """(8, 3) corners of the part's bounding box, in its own frame."""
+        lo, hi = self.vertices[:, :3].min(axis=0), self.vertices[:, :3].max(axis=0)
+        return np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
 
 
 class ItemModel:
-    """One jewelry item as pyrender meshes: rigid parts and the parts that hang from the pivot.
-
-    parts : list of (geometry, (4, 4) transform in the item frame, hangs: bool). Each site that wears
-    the item gets its own GPU meshes (pyrender's visibility flag is per mesh, and sites draw apart).
-    """
+    """One jewelry item as draw-ready parts, anchored at the item origin (the piercing)."""
 
     def __init__(self, item_id: str, scene: trimesh.Scene) -> None:
         self.item_id = item_id
-        self.parts: list[tuple[trimesh.Trimesh, np.ndarray, bool]] = []
         try:
-            for node in scene.graph.nodes_geometry:
-                transform, geom_name = scene.graph[node]
-                geom = scene.geometry[geom_name]
-                hangs = any(n.startswith("drop") for n in _ancestors(scene, node))
-                pyrender.Mesh.from_trimesh(geom, smooth=False)  # fail here, on load, not when worn
-                self.parts.append((geom, transform, hangs))
-        except (KeyError, ValueError, TypeError, AttributeError) as e:
+            self.parts = tuple(_part(scene, node) for node in scene.graph.nodes_geometry)
+        except (KeyError, ValueError, TypeError, AttributeError, IndexError) as e:
             raise AssetError(f"item {item_id}: cannot convert its model for rendering: {e}") from e
-        bounds = scene.bounds if scene.geometry else np.zeros((2, 3))
-        self.radius_m = float(np.max(np.linalg.norm(np.asarray(bounds), axis=1)))
+        if not self.parts:
+            raise AssetError(f"item {item_id}: its model has no geometry")
+        self._corners = [np.hstack([p.corners, np.ones((8, 1))]) for p in self.parts]
 
-
-def _ancestors(scene: trimesh.Scene, node: str) -> list[str]:
-    path = scene.graph.transforms.shortest_path(scene.graph.base_frame, node)
-    return [str(n) for n in path]
-
-
-class JewelryScene:
-    """Items worn at sites. `pose(site, cam_T_anchor)` moves a site's item; hanging parts turn about the
-    pivot so they hang along gravity."""
-
-    def __init__(self) -> None:
-        self.scene = pyrender.Scene(bg_color=np.zeros(4), ambient_light=np.full(3, 0.35))
-        for direction, intensity in LIGHTS:
-            self.scene.add(pyrender.DirectionalLight(color=np.ones(3), intensity=intensity),
-                           pose=CV_TO_GL @ _light_pose(direction))
-        self.camera_node: pyrender.Node | None = None
-        self._sites: dict[str, tuple[ItemModel, list[tuple[pyrender.Node, np.ndarray, bool]]]] = {}
-
-    def wear(self, site: str, model: ItemModel | None) -> None:
-        """Put `model` on `site` (None takes off whatever is there)."""
-        old = self._sites.pop(site, None)
-        if old is not None:
-            for node, _, _ in old[1]:
-                self.scene.remove_node(node)
-        if model is None:
-            return
-        nodes = [
-            (self.scene.add(pyrender.Mesh.from_trimesh(geom, smooth=False), pose=np.eye(4)), t, hangs)
-            for geom, t, hangs in model.parts
-        ]
-        for node, _, _ in nodes:
-            node.mesh.is_visible = False
-        self._sites[site] = (model, nodes)
-
-    def worn(self, site: str) -> ItemModel | None:
-        entry = self._sites.get(site)
-        return entry[0] if entry else None
-
-    def show_only(self, site: str | None) -> None:
-        for s, (_, nodes) in self._sites.items():
-            for node, _, _ in nodes:
-                node.mesh.is_visible = s == site
-
-    def pose(self, site: str, cam_T_anchor: np.ndarray) -> None:
-        """cam_T_anchor : (4, 4) OpenCV camera-frame metres. The world frame is the camera frame."""
-        entry = self._sites.get(site)
-        if entry is None:
-            return
+    def cam_T_parts(self, cam_T_anchor: np.ndarray) -> list[np.ndarray]:
+        """Each part's pose in the camera frame when the item's anchor is at `cam_T_anchor`."""
         swing = hang_rotation(cam_T_anchor)
-        for node, item_T_part, hangs in entry[1]:
-            m = cam_T_anchor @ (swing @ item_T_part if hangs else item_T_part)
-            self.scene.set_pose(node, m)
+        return [cam_T_anchor @ (swing @ p.item_T_part if p.hangs else p.item_T_part) for p in self.parts]
+
+    def corners_cam(self, cam_T_parts: list[np.ndarray]) -> np.ndarray:
+        """(8 * parts, 3) bounding-box corners of every part, posed, in the camera frame."""
+        return np.vstack([(c @ m.T)[:, :3] for c, m in zip(self._corners, cam_T_parts, strict=True)])
+
+
+def _part(scene: trimesh.Scene, node: str) -> Part:
+    transform, geom_name = scene.graph[node]
+    mesh = scene.geometry[geom_name]
+    material = _material(mesh)
+    hangs = any(str(n).startswith("drop") for n in scene.graph.transforms.shortest_path(scene.graph.base_frame, node))
+    # The builders store the normals they mean (flat facets on gems, a sharp knife edge, smooth wire);
+    # a model without them gets trimesh's smooth vertex normals.
+    positions = mesh.vertices[mesh.faces].reshape(-1, 3)
+    normals = mesh.vertex_normals[mesh.faces].reshape(-1, 3)
+    vertices = np.ascontiguousarray(np.hstack([positions, normals]), np.float32)
+    if not np.isfinite(vertices).all():
+        raise ValueError(f"part {node} has non-finite vertices")
+    return Part(vertices, material, np.asarray(transform, np.float64), hangs)
+
+
+def _material(mesh: trimesh.Trimesh) -> Material:
+    """Our spec for the material's name where it names a known metal or gem, else its glTF factors."""
+    visual_material = getattr(mesh.visual, "material", None)
+    name = getattr(visual_material, "name", None) or ""
+    try:
+        spec = material_spec(name)
+    except InputError:  # an imported model's own material
+        spec = None
+    if isinstance(spec, GemSpec):
+        return Material(spec.base_color, 0.0, spec.roughness, spec.ior, spec.dispersion)
+    if spec is not None:
+        return Material(spec.base_color, spec.metallic, spec.roughness)
+    color = np.asarray(getattr(visual_material, "baseColorFactor", None) or (200, 200, 200, 255), np.float64)
+    color = color[:3] / 255.0 if color.max() > 1.0 else color[:3]
+    metallic = getattr(visual_material, "metallicFactor", None)
+    roughness = getattr(visual_material, "roughnessFactor", None)
+    return Material(tuple(float(c) for c in color), float(1.0 if metallic is None else metallic),
+                    float(0.3 if roughness is None else roughness))
 
 
 def hang_rotation(cam_T_anchor: np.ndarray) -> np.ndarray:

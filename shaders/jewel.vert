@@ -1,0 +1,15 @@
+#version 330
+// Jewelry vertices in the item part's frame -> OpenCV camera frame (metres) -> clip space of the ROI.
+uniform mat4 u_proj;        // OpenCV camera frame -> clip space of the region being drawn
+uniform mat4 u_cam_T_part;  // part frame -> camera frame
+in vec3 in_position;
+in vec3 in_normal;
+out vec3 v_position;        // camera frame, metres
+out vec3 v_normal;          // camera frame
+
+void main() {
+    vec4 p = u_cam_T_part * vec4(in_position, 1.0);
+    v_position = p.xyz;
+    v_normal = mat3(u_cam_T_part) * in_normal;  // rigid transforms only: no inverse-transpose needed
+    gl_Position = u_proj * p;
+}
