@@ -1,4 +1,5 @@
-# Two commands: `make test` (set up, then run the whole suite) and, once the live server lands, `make serve`.
+# Two commands: `make serve` (set up, then serve the live try-on at http://127.0.0.1:8000) and `make test`
+# (set up, then run the whole suite, browser tests included).
 # Set-up is idempotent: Debian packages only when missing, the venv only when pyproject.toml changed.
 
 PYTHON ?= python3.11
@@ -6,10 +7,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
 # Runtime libraries for headless rendering (EGL on Mesa) and MediaPipe; ffmpeg makes test fixtures.
-DEB_PACKAGES := libegl1 libgl1-mesa-dri libgles2 libglib2.0-0 ffmpeg
+# chromium: the browser the tests drive through Playwright (never downloaded by Playwright itself).
+DEB_PACKAGES := libegl1 libgl1-mesa-dri libgles2 libglib2.0-0 ffmpeg chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup test lint bench deb clean
+.PHONY: setup serve test lint bench deb clean
 
 setup: $(STAMP)
 
@@ -27,6 +29,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q --prefer-binary -e ".[dev]"
 	touch $(STAMP)
+
+serve: setup
+	$(VENV)/bin/tryon serve
 
 test: setup
 	$(VENV)/bin/ruff check tryon tests

@@ -48,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--frames", type=int, default=300)
     b.add_argument("--item", default=None)
 
+    s = sub.add_parser("serve", help="serve the live try-on page and API (http://127.0.0.1:8000)")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: the whole network)")
+    s.add_argument("--port", type=int, default=8000)
+
     c = sub.add_parser("catalog", help="list, build or validate the jewelry catalog")
     c.add_argument("action", choices=["list", "build", "validate"])
     c.add_argument("--json", action="store_true")
@@ -210,7 +214,18 @@ def _catalog(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-_COMMANDS = {"render": _render, "anchors": _anchors, "bench": _bench, "catalog": _catalog}
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from tryon.server.app import create_app
+
+    logging.getLogger("tryon").setLevel(logging.INFO)
+    print(f"tryon: serving the live try-on at http://{args.host}:{args.port} (API docs at /docs)", flush=True)
+    uvicorn.run(create_app(_settings()), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+_COMMANDS = {"render": _render, "anchors": _anchors, "bench": _bench, "catalog": _catalog, "serve": _serve}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -68,6 +68,7 @@ class Pipeline:
         self._anchor_filters = {site: OneEuroFilter(ANCHOR_FILTER) for site in EAR_SITES}
         self._last_anchors: tuple[AnchorPose, ...] = ()
         self.last_layer: RenderLayer | None = None
+        self.last_anchors: FrameAnchors | None = None
         self._last_raw: HeadPose | None = None
         self._last_vis: dict[str, float] = {}
         self._person: np.ndarray | None = None
@@ -191,7 +192,7 @@ class Pipeline:
         t0 = time.perf_counter()
         out = composite(rgb, layer)
         self.timings_ms["composite"] = (time.perf_counter() - t0) * 1e3
-        self.last_layer = layer
+        self.last_layer, self.last_anchors = layer, anchors
         return out
 
     def close(self) -> None:

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import trimesh
 
-from tryon.errors import AssetError, UnknownItemError
+from tryon.errors import AssetError, InputError, UnknownItemError
 from tryon.jewelry import earrings
 
 __all__ = ["CATALOG_VERSION", "DEFAULT_ASSETS_DIR", "Catalog", "Item", "build_catalog", "catalog_specs"]
@@ -32,6 +32,8 @@ __all__ = ["CATALOG_VERSION", "DEFAULT_ASSETS_DIR", "Catalog", "Item", "build_ca
 logger = logging.getLogger(__name__)
 
 CATALOG_VERSION = 1
+THUMBNAILS_DIR = "thumbnails"
+THUMBNAIL_PX = 192
 DEFAULT_ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
 CATALOG_FILE = "catalog.json"
 _FIELDS = ("id", "name", "kind", "site", "file", "metal", "stone", "dimensions_mm")
@@ -52,6 +54,8 @@ class Item:
     metal: str
     stone: str | None
     dimensions_mm: Mapping[str, float] = field(default_factory=dict, hash=False)
+    family: str = ""  # items of one family differ only in metal, stone or size_mm (the variants)
+    size_mm: float | None = None  # the size that tells a family's members apart (stone or hoop diameter)
 
     def __post_init__(self) -> None:
         # A private plain-dict copy: callers' dicts cannot change the item afterwards, and a plain dict
@@ -80,16 +84,28 @@ class Item:
         dims = entry["dimensions_mm"]
         if not isinstance(dims, Mapping) or not all(isinstance(v, (int, float)) for v in dims.values()):
             raise AssetError(f"Catalog entry {label!r}: 'dimensions_mm' must map names to numbers.")
+        family = entry.get("family", entry["id"])
+        size = entry.get("size_mm")
+        if not isinstance(family, str) or not family or not (size is None or isinstance(size, (int, float))):
+            raise AssetError(f"Catalog entry {label!r}: 'family' must be a string and 'size_mm' a number.")
         return cls(
             **{k: entry[k] for k in _FIELDS if k != "dimensions_mm"},
             dimensions_mm={str(k): float(v) for k, v in dims.items()},
+            family=family,
+            size_mm=None if size is None else float(size),
         )
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object for catalog.json (keys in a fixed order)."""
         out = {k: getattr(self, k) for k in _FIELDS}
         out["dimensions_mm"] = dict(self.dimensions_mm)
+        out["family"] = self.family
+        out["size_mm"] = self.size_mm
         return out
+
+    @property
+    def family_name(self) -> str:
+        return FAMILY_NAMES.get(self.family, self.name)
 
 
 class Catalog:
@@ -152,6 +168,26 @@ class Catalog:
             )
         return item
 
+    def variant(self, item_id: str, metal: str | None = None, stone: str | None = None,
+                size_mm: float | None = None) -> Item:
+        """The member of this item's family with the asked metal, stone and/or size; among several, the one
+        closest to the item in what was not asked. Raises InputError naming what the family offers."""
+        item = self.get(item_id)
+        family = [i for i in self._items if i.family == item.family]
+        asked = {"metal": metal, "stone": stone, "size_mm": size_mm}
+        fits = [i for i in family if all(v is None or getattr(i, k) == v for k, v in asked.items())]
+        if not fits:
+            offer = {k: sorted({str(getattr(i, k)) for i in family}) for k, v in asked.items() if v is not None}
+            wanted = ", ".join(f"{k} {v}" for k, v in asked.items() if v is not None)
+            raise InputError(f"no {item.family_name.lower()} with {wanted}; it comes in "
+                             + "; ".join(f"{k}: {', '.join(v)}" for k, v in offer.items()))
+        return max(fits, key=lambda i: sum(getattr(i, k) == getattr(item, k) for k in asked))
+
+    def thumbnail_of(self, item: Item | str) -> Path:
+        """Where the item's thumbnail PNG is (made by `tryon catalog build`)."""
+        item_id = item.id if isinstance(item, Item) else self.get(item).id
+        return self.assets_dir / THUMBNAILS_DIR / f"{item_id}.png"
+
     def path_of(self, item: Item | str) -> Path:
         """Absolute path of an item's GLB file."""
         item = self.get(item) if isinstance(item, str) else item
@@ -188,6 +224,9 @@ def _hyphen(name: str) -> str:
 
 
 Builder = Callable[[], trimesh.Scene]
+FAMILY_NAMES = {"stud": "Stud", "hoop-round": "Round hoop", "hoop-knife": "Knife-edge hoop",
+                "drop-pear": "Pear drop", "drop-round": "Round drop"}
+_SIZE_KEYS = ("stone_diameter", "diameter", "stone_length")
 
 
 def catalog_specs() -> list[tuple[Item, Builder]]:
@@ -200,7 +239,12 @@ def catalog_specs() -> list[tuple[Item, Builder]]:
     def add(
         item_id: str, name: str, metal: str, stone: str | None, dims: dict[str, float], build: Builder
     ) -> None:
-        item = Item(item_id, name, "earring", "ears", f"earrings/{item_id}.glb", metal, stone, dims)
+        family, size = item_id.split("-")[0], next(v for k, v in dims.items() if k in _SIZE_KEYS)
+        if family == "hoop":
+            family = "-".join(item_id.split("-")[:2])
+        elif family == "drop":
+            family = f"drop-{item_id.split('-')[2]}"
+        item = Item(item_id, name, "earring", "ears", f"earrings/{item_id}.glb", metal, stone, dims, family, size)
         specs.append((item, build))
 
     studs = [("diamond", mm, m) for mm in (4.0, 6.0) for m in ("yellow_gold", "white_gold", "platinum")]
@@ -287,9 +331,26 @@ def build_catalog(assets_dir: Path = DEFAULT_ASSETS_DIR) -> list[Item]:
         target.write_bytes(scene.export(file_type="glb"))
         logger.info("wrote %s", target)
         items.append(item)
+    write_thumbnails(Catalog(tuple(items), assets_dir))
     doc = {"version": CATALOG_VERSION, "items": [i.to_json() for i in items]}
     (assets_dir / CATALOG_FILE).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     return items
+
+
+def write_thumbnails(catalog: Catalog) -> None:
+    """Render every item's thumbnail with the engine itself (transparent PNG, THUMBNAIL_PX square)."""
+    from PIL import Image
+
+    from tryon.render.renderer import Renderer
+    from tryon.render.scene import ItemModel
+    from tryon.render.thumbnail import render_thumbnail
+
+    with Renderer() as renderer:
+        for item in catalog:
+            target = catalog.thumbnail_of(item)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            rgba = render_thumbnail(renderer, ItemModel(item.id, catalog.load_scene(item)), THUMBNAIL_PX)
+            Image.fromarray(rgba, "RGBA").save(target, optimize=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,164 @@
+"""HTTP: the catalog, WebRTC offers, photo try-on, share links, and the page in web/. OpenAPI at /docs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from tryon.config import REPO_ROOT, Settings
+from tryon.errors import InputError, TryOnError, UnknownItemError
+from tryon.jewelry.catalog import Catalog
+from tryon.media import decode_image, encode_image
+from tryon.pipeline import Pipeline, PipelineOptions
+from tryon.server.session import Session
+from tryon.server.store import MediaStore
+
+log = logging.getLogger(__name__)
+WEB_DIR = REPO_ROOT / "web"
+DEFAULT_ITEMS = ["hoop-round-25mm-yellow-gold"]
+PURGE_PERIOD_S = 300.0
+
+
+class Offer(BaseModel):
+    sdp: str = Field(max_length=200_000, description="the browser's offer SDP")
+    type: Literal["offer"]
+    items: list[str] = Field(default_factory=list, max_length=16, description="item ids to wear at first")
+
+
+class Answer(BaseModel):
+    sdp: str
+    type: Literal["answer"] = "answer"
+    session: str
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    catalog = Catalog.load(settings.assets_dir / "catalog.json")
+    store = MediaStore(settings.data_dir, settings.link_ttl_s)
+    sessions: dict[str, Session] = {}
+    photo_pool = ThreadPoolExecutor(1, thread_name_prefix="tryon-photo")  # owns the photo pipeline
+    photo: dict[str, Pipeline] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async def purge_loop() -> None:
+            while True:
+                store.purge()
+                await asyncio.sleep(PURGE_PERIOD_S)
+
+        purger = asyncio.create_task(purge_loop())
+        yield
+        purger.cancel()
+        await asyncio.gather(*(s.close() for s in list(sessions.values())))
+        if "p" in photo:
+            await asyncio.get_running_loop().run_in_executor(photo_pool, photo["p"].close)
+        photo_pool.shutdown()
+        store.close()
+
+    app = FastAPI(title="Jewelry try-on", version="1", lifespan=lifespan,
+                  description="Live AR jewelry try-on over WebRTC, photo try-on, and share links.")
+    app.state.sessions = sessions
+    app.state.store = store
+    app.state.catalog = catalog
+
+    @app.get("/api/items", summary="The catalog: every item with its family, variants and thumbnail")
+    def items(kind: str | None = None) -> dict[str, Any]:
+        chosen = [i for i in catalog if kind is None or i.kind == kind]
+        return {
+            "items": [{"id": i.id, "name": i.name, "kind": i.kind, "site": i.site, "family": i.family,
+                       "family_name": i.family_name, "metal": i.metal, "stone": i.stone, "size_mm": i.size_mm,
+                       "dimensions_mm": i.dimensions_mm, "thumbnail": f"/api/items/{i.id}/thumbnail.png"}
+                      for i in chosen],
+            "default": [i for i in DEFAULT_ITEMS if i in catalog],
+        }
+
+    @app.get("/api/items/{item_id}/thumbnail.png", summary="The item's thumbnail, rendered by the engine",
+             response_class=FileResponse)
+    def thumbnail(item_id: str) -> FileResponse:
+        try:
+            path = catalog.thumbnail_of(item_id)
+        except UnknownItemError as e:
+            raise HTTPException(404, str(e)) from None
+        if not path.is_file():
+            raise HTTPException(404, f"no thumbnail for {item_id}; run `tryon catalog build`")
+        return FileResponse(path, media_type="image/png")
+
+    @app.post("/api/offer", response_model=Answer, summary="Start a live session from a WebRTC offer",
+              responses={400: {"description": "malformed offer or unknown item"}, 503: {"description": "full"}})
+    async def offer(body: Offer) -> Answer:
+        if len(sessions) >= settings.max_sessions:
+            raise HTTPException(503, f"all {settings.max_sessions} live try-on seats are busy; try again shortly")
+        try:
+            for item_id in body.items:
+                catalog.get(item_id)
+            session = Session(catalog, store, body.items, settings.hfov_deg)
+        except TryOnError as e:
+            raise HTTPException(400, str(e)) from None
+        sessions[session.id] = session
+        session.on_close = lambda s: sessions.pop(s.id, None)
+        try:
+            sdp = await session.start(body.sdp)
+        except TryOnError as e:
+            await session.close()
+            raise HTTPException(400, str(e)) from None
+        except Exception as e:  # aiortc raises ValueError and friends for SDP it cannot read
+            await session.close()
+            raise HTTPException(400, f"malformed offer: {type(e).__name__}: {e}") from None
+        log.info("session %s started (%d live)", session.id, len(sessions))
+        return Answer(sdp=sdp, session=session.id)
+
+    @app.post("/api/tryon", summary="Photo in, photo with the jewelry out",
+              response_class=Response, responses={200: {"content": {"image/png": {}, "image/jpeg": {}}}})
+    async def tryon_photo(request: Request, image: Annotated[UploadFile, File(description="jpg, png or webp")],
+                          items: Annotated[str, Form(description="item ids, comma separated")],
+                          format: Annotated[Literal["png", "jpg"], Form()] = "jpg") -> Response:
+        limit = int(settings.max_upload_mb * 1024 * 1024)
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > limit + 64 * 1024:
+            raise HTTPException(413, f"upload larger than {settings.max_upload_mb:g} MB")
+        data = await image.read(limit + 1)
+        if len(data) > limit:
+            raise HTTPException(413, f"upload larger than {settings.max_upload_mb:g} MB")
+        ids = [i.strip() for i in items.split(",") if i.strip()]
+
+        def run() -> bytes:
+            rgb = decode_image(data)
+            if "p" not in photo:
+                photo["p"] = Pipeline(catalog, [], PipelineOptions(mode="image", hfov_deg=settings.hfov_deg))
+            photo["p"].set_items(ids)
+            return encode_image(photo["p"].process(rgb), f".{format}")
+
+        try:
+            out = await asyncio.get_running_loop().run_in_executor(photo_pool, run)
+        except UnknownItemError as e:
+            raise HTTPException(404, str(e)) from None
+        except InputError as e:
+            raise HTTPException(400, str(e)) from None
+        return Response(out, media_type="image/png" if format == "png" else "image/jpeg")
+
+    @app.get("/api/media/{name}", summary="A snapshot or clip, through its share link (until it expires)",
+             response_class=FileResponse)
+    def media(name: str) -> FileResponse:
+        found = store.get(name)
+        if found is None or not found.path.is_file():
+            raise HTTPException(404, "this link is unknown or has expired")
+        return FileResponse(found.path, media_type=found.content_type, filename=f"tryon-{name[:8]}{found.path.suffix}",
+                            content_disposition_type="inline", headers={"Cache-Control": "private, max-age=60"})
+
+    @app.get("/api/health", summary="Liveness and how many sessions are live")
+    def health() -> dict[str, Any]:
+        return {"ok": True, "sessions": len(sessions), "max_sessions": settings.max_sessions}
+
+    if Path(WEB_DIR).is_dir():
+        app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
+    return app

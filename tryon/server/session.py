@@ -1,0 +1,342 @@
+"""One live try-on session: a peer connection, a control channel and a worker thread that owns the pipeline.
+
+Frames: a pump task reads the camera track as fast as it arrives and keeps only the newest frame; the
+outgoing track asks for the newest frame, has the worker thread process it, and sends the result. So the
+vision work never runs on the event loop, and when processing is slower than the camera, frames are
+dropped instead of queued: latency stays one frame of processing, whatever the load.
+
+The worker is a single thread: MediaPipe graphs keep state and an EGL context belongs to its thread, so
+the Pipeline is created, used and closed there, and item changes are serialised with frame processing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import statistics
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import av
+import numpy as np
+from aiortc import RTCDataChannel, RTCPeerConnection
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from tryon.errors import InputError, TryOnError
+from tryon.jewelry.catalog import Catalog
+from tryon.media import encode_image
+from tryon.pipeline import Pipeline, PipelineOptions
+from tryon.server.clips import MAX_CLIP_S, ClipWriter
+from tryon.server.store import MediaStore, StoredMedia
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+STATS_PERIOD_S = 1.0
+
+
+class Session:
+    def __init__(self, catalog: Catalog, store: MediaStore, items: list[str], hfov_deg: float) -> None:
+        self.id = uuid.uuid4().hex
+        self.catalog = catalog
+        self.store = store
+        self.pc = RTCPeerConnection()
+        self.channel: RTCDataChannel | None = None
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"tryon-{self.id[:8]}")
+        self._items = list(items)
+        self._hfov_deg = hfov_deg
+        self._pipeline: Pipeline | None = None
+        self._latest: av.VideoFrame | None = None
+        self._new_frame = asyncio.Event()
+        self._ended = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._closed = asyncio.Event()
+        self.on_close: Callable[[Session], None] | None = None
+        # Per-frame state, touched by the worker thread (plain assignments from the loop are atomic).
+        self.compare: float | None = None  # split as a fraction of the displayed (mirrored) width
+        self._last_out: np.ndarray | None = None
+        self._clip: ClipWriter | None = None
+        self._clip_token = ""
+        self.face = False
+        self.frames_in = 0
+        self.frames_out = 0
+        self._out_times: deque[float] = deque(maxlen=120)
+        self._process_ms: deque[float] = deque(maxlen=60)
+        self._t0_ms = time.monotonic() * 1e3
+        self._last_ts = -1
+
+    # -- set-up and tear-down -------------------------------------------------------------------------
+    async def start(self, offer_sdp: str) -> str:
+        """Build the pipeline, accept the offer, return the answer's SDP."""
+        from aiortc import RTCSessionDescription
+
+        self._loop = asyncio.get_running_loop()
+        await self._run(self._open_pipeline)
+        self.pc.on("datachannel", self._on_datachannel)
+        self.pc.on("track", self._on_track)
+        self.pc.on("connectionstatechange", self._on_state)
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        if not any(t.receiver.track and t.receiver.track.kind == "video" for t in self.pc.getTransceivers()):
+            raise InputError("the offer carries no video track: send the camera")
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        self._tasks.append(asyncio.create_task(self._stats_loop()))
+        return self.pc.localDescription.sdp
+
+    def _open_pipeline(self) -> None:
+        self._pipeline = Pipeline(self.catalog, self._items, PipelineOptions(mode="video", hfov_deg=self._hfov_deg))
+
+    async def close(self) -> None:
+        """Everything this session holds goes: tasks, recording, peer connection, pipeline, worker thread."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        self._ended = True
+        self._new_frame.set()
+        for task in self._tasks:
+            task.cancel()
+        await self.pc.close()
+        await self._run(self._close_worker_state)
+        self._pool.shutdown(wait=True)
+        if self.on_close is not None:
+            self.on_close(self)
+        log.info("session %s closed", self.id)
+
+    def _close_worker_state(self) -> None:
+        if self._clip is not None:
+            self._clip.finish()
+            self._clip.path.unlink(missing_ok=True)  # never committed: nobody asked for it
+            self._clip = None
+        if self._pipeline is not None:
+            self._pipeline.close()
+            self._pipeline = None
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    async def _on_state(self) -> None:
+        if self.pc.connectionState in ("failed", "closed"):
+            await self.close()
+
+    # -- frames -----------------------------------------------------------------------------------------
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind != "video":
+            return
+        self._tasks.append(asyncio.create_task(self._pump(track)))
+        self.pc.addTrack(ProcessedTrack(self))
+
+    async def _pump(self, track: MediaStreamTrack) -> None:
+        try:
+            while True:
+                self._latest = await track.recv()
+                self.frames_in += 1
+                self._new_frame.set()
+        except MediaStreamError:  # the browser stopped sending: the peer is gone
+            self._ended = True
+            self._new_frame.set()
+            asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self.close()))
+
+    async def next_output(self) -> av.VideoFrame:
+        """The newest camera frame, processed. Older frames that arrived meanwhile are skipped."""
+        await self._new_frame.wait()
+        self._new_frame.clear()
+        frame, self._latest = self._latest, None
+        if self._ended or frame is None:
+            raise MediaStreamError
+        return await self._run(self._process, frame)
+
+    def _process(self, frame: av.VideoFrame) -> av.VideoFrame:
+        t0 = time.perf_counter()
+        rgb = frame.to_ndarray(format="rgb24")
+        now_ms = time.monotonic() * 1e3
+        ts = max(int(now_ms - self._t0_ms), self._last_ts + 1)  # MediaPipe wants strictly increasing times
+        self._last_ts = ts
+        assert self._pipeline is not None
+        try:
+            out = self._pipeline.process(rgb, ts)
+            anchors = self._pipeline.last_anchors
+            self.face = anchors is not None and anchors.head is not None
+        except TryOnError as e:  # keep the video running whatever happens to one frame
+            log.warning("session %s: frame failed: %s", self.id, e)
+            out = rgb
+        if self.compare is not None:
+            w = out.shape[1]
+            cut = w - int(round(self.compare * w))  # displayed mirrored: its left part is the frame's right
+            out = out.copy()
+            out[:, cut:] = rgb[:, cut:]
+        self._last_out = out
+        if self._clip is not None and not self._clip.add(out[:, ::-1], now_ms):
+            self._finish_clip_in_worker(auto=True)
+        result = av.VideoFrame.from_ndarray(out, format="rgb24")
+        result.pts, result.time_base = frame.pts, frame.time_base
+        self._process_ms.append((time.perf_counter() - t0) * 1e3)
+        self.frames_out += 1
+        self._out_times.append(time.monotonic())
+        return result
+
+    # -- control channel ------------------------------------------------------------------------------------
+    def _on_datachannel(self, channel: RTCDataChannel) -> None:
+        if channel.label != "control":
+            return
+        self.channel = channel
+
+        @channel.on("message")
+        async def on_message(message: str | bytes) -> None:
+            reply = await self.handle(message)
+            self._send(reply)
+
+    def _send(self, message: dict[str, Any]) -> None:
+        if self.channel is not None and self.channel.readyState == "open":
+            self.channel.send(json.dumps(message))
+
+    async def handle(self, message: str | bytes) -> dict[str, Any]:
+        """One command in, its acknowledgement or error out (never raises)."""
+        msg_id = None
+        try:
+            if isinstance(message, bytes) or len(message) > 10_000:
+                raise InputError("commands are JSON text, at most 10 kB")
+            try:
+                msg = json.loads(message)
+            except json.JSONDecodeError as e:
+                raise InputError(f"not JSON: {e.msg}") from None
+            if not isinstance(msg, dict):
+                raise InputError("a command is a JSON object")
+            msg_id = msg.get("id")
+            handler = COMMANDS.get(str(msg.get("cmd")))
+            if handler is None:
+                raise InputError(f"unknown command {msg.get('cmd')!r}; commands: {', '.join(COMMANDS)}")
+            return {"id": msg_id, "ok": True, **await handler(self, msg)}
+        except TryOnError as e:
+            return {"id": msg_id, "ok": False, "error": str(e)}
+        except Exception as e:  # a bug must not take the session down
+            log.exception("session %s: command failed", self.id)
+            return {"id": msg_id, "ok": False, "error": f"internal error: {type(e).__name__}"}
+
+    @property
+    def worn(self) -> dict[str, str]:
+        return {site: item.id for site, item in (self._pipeline.worn if self._pipeline else {}).items()}
+
+    async def _cmd_set_items(self, msg: dict[str, Any]) -> dict[str, Any]:
+        items = msg.get("items")
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise InputError("set_items needs 'items': a list of item ids")
+        return {"worn": await self._set_items(items)}
+
+    async def _set_items(self, items: list[str]) -> dict[str, str]:
+        assert self._pipeline is not None
+        await self._run(self._pipeline.set_items, items)
+        return self.worn
+
+    async def _cmd_set_variant(self, msg: dict[str, Any]) -> dict[str, Any]:
+        site = msg.get("site")
+        current = self.worn.get(str(site))
+        if current is None:
+            raise InputError(f"nothing is worn at {site!r}; worn: {', '.join(self.worn) or 'nothing'}")
+        size = msg.get("size_mm")
+        if size is not None and not isinstance(size, (int, float)):
+            raise InputError("size_mm must be a number")
+        metal, stone = msg.get("metal"), msg.get("stone")
+        if metal is None and stone is None and size is None:
+            raise InputError("set_variant needs metal, stone or size_mm")
+        item = self.catalog.variant(current, metal=metal, stone=stone, size_mm=None if size is None else float(size))
+        others = [i for s, i in self.worn.items() if s != site]
+        return {"item": item.id, "worn": await self._set_items([*others, item.id])}
+
+    async def _cmd_compare(self, msg: dict[str, Any]) -> dict[str, Any]:
+        on = msg.get("on")
+        if not isinstance(on, bool):
+            raise InputError("compare needs 'on': true or false")
+        split = msg.get("split", 0.5)
+        if not isinstance(split, (int, float)) or not 0.0 <= split <= 1.0:
+            raise InputError("compare 'split' is a fraction of the width, 0 to 1")
+        self.compare = float(split) if on else None
+        return {"on": on, "split": float(split)}
+
+    async def _cmd_snapshot(self, msg: dict[str, Any]) -> dict[str, Any]:
+        mirror = msg.get("mirror", True)
+        out = self._last_out
+        if out is None:
+            raise InputError("no frame yet: wait for the video to start")
+        png = await self._run(encode_image, np.ascontiguousarray(out[:, ::-1] if mirror else out), ".png")
+        return _link(self.store.put(png, ".png"))
+
+    async def _cmd_record(self, msg: dict[str, Any]) -> dict[str, Any]:
+        action = msg.get("action")
+        if action == "start":
+            return await self._run(self._start_clip)
+        if action == "stop":
+            return await self._run(self._finish_clip_in_worker, False)
+        raise InputError("record needs 'action': 'start' or 'stop'")
+
+    def _start_clip(self) -> dict[str, Any]:
+        if self._clip is not None:
+            raise InputError("already recording")
+        self._clip_token, path = self.store.new_path(".mp4")
+        self._clip = ClipWriter(path.with_suffix(".mp4.part"), MAX_CLIP_S)
+        return {"recording": True, "max_s": MAX_CLIP_S}
+
+    def _finish_clip_in_worker(self, auto: bool) -> dict[str, Any]:
+        clip, self._clip = self._clip, None
+        if clip is None:
+            raise InputError("not recording")
+        duration = clip.finish()
+        if duration <= 0.0:
+            clip.path.unlink(missing_ok=True)
+            raise InputError("the clip is empty: no frame came while recording")
+        final = clip.path.with_suffix("")  # drop ".part"
+        clip.path.replace(final)
+        reply = {**_link(self.store.commit(self._clip_token, final)), "duration_s": round(duration, 2)}
+        if auto:
+            self._loop.call_soon_threadsafe(self._send, {"event": "clip", **reply})
+        return reply
+
+    async def _cmd_ping(self, msg: dict[str, Any]) -> dict[str, Any]:
+        return {"t": msg.get("t")}
+
+    # -- stats ------------------------------------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        now = time.monotonic()
+        fps = sum(1 for t in self._out_times if now - t <= 1.0)
+        return {"event": "stats", "fps": fps,
+                "process_ms": round(statistics.median(self._process_ms), 1) if self._process_ms else None,
+                "face": self.face, "dropped": max(0, self.frames_in - self.frames_out)}
+
+    async def _stats_loop(self) -> None:
+        while True:
+            await asyncio.sleep(STATS_PERIOD_S)
+            self._send(self.stats())
+
+
+def _link(media: StoredMedia) -> dict[str, Any]:
+    return {"url": media.url, "expires_at": datetime.fromtimestamp(media.expires_at, UTC).isoformat()}
+
+
+COMMANDS = {
+    "set_items": Session._cmd_set_items,
+    "set_variant": Session._cmd_set_variant,
+    "compare": Session._cmd_compare,
+    "snapshot": Session._cmd_snapshot,
+    "record": Session._cmd_record,
+    "ping": Session._cmd_ping,
+}
+
+
+class ProcessedTrack(MediaStreamTrack):
+    """The video sent back: each `recv` is the session's newest camera frame with the jewelry on it."""
+
+    kind = "video"
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self._session = session
+
+    async def recv(self) -> av.VideoFrame:
+        try:
+            return await self._session.next_output()
+        except MediaStreamError:
+            self.stop()
+            raise
