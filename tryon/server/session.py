@@ -38,6 +38,7 @@ from tryon.server.store import MediaStore, StoredMedia
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 STATS_PERIOD_S = 1.0
+IDLE_TIMEOUT_S = 20.0  # no camera frame for this long: the peer vanished without closing (crash, lost network)
 
 
 class Session:
@@ -306,9 +307,16 @@ class Session:
                 "face": self.face, "dropped": max(0, self.frames_in - self.frames_out)}
 
     async def _stats_loop(self) -> None:
+        last_in, last_change = -1, time.monotonic()
         while True:
             await asyncio.sleep(STATS_PERIOD_S)
             self._send(self.stats())
+            if self.frames_in != last_in:
+                last_in, last_change = self.frames_in, time.monotonic()
+            elif time.monotonic() - last_change > IDLE_TIMEOUT_S:
+                log.info("session %s: no frames for %.0f s, closing", self.id, IDLE_TIMEOUT_S)
+                asyncio.ensure_future(self.close())
+                return
 
 
 def _link(media: StoredMedia) -> dict[str, Any]:

@@ -1,0 +1,239 @@
+"""The live try-on in a real browser: Debian's Chromium driven by Playwright, a fake camera fed from a clip
+made of a real photo (y4m), real WebRTC to the real server running in this process."""
+
+import io
+import json
+import re
+import shutil
+import socket
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+import uvicorn
+from PIL import Image
+
+from tryon.config import Settings
+from tryon.server.app import create_app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make deb)")
+ITEM = "hoop-round-40mm-yellow-gold"
+
+
+def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
+    h, w = frames[0].shape[:2]
+    with open(path, "wb") as f:
+        f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for rgb in frames:
+            f.write(b"FRAME\n" + cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).tobytes())
+    return path
+
+
+def letterbox(rgb: np.ndarray) -> np.ndarray:
+    out = np.zeros((480, 640, 3), np.uint8)
+    out[:, 80:560] = cv2.resize(rgb, (480, 480), interpolation=cv2.INTER_AREA)
+    return out
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data = tmp_path_factory.mktemp("data")
+    app = create_app(Settings(data_dir=data, max_sessions=2))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    while not srv.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+def health(base: str) -> dict:
+    return json.load(urllib.request.urlopen(f"{base}/api/health"))
+
+
+def _browser(playwright, y4m: Path):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=[
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={y4m}", "--disable-background-networking",
+        "--disable-component-update", "--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright, astronaut, tmp_path_factory):
+    # A still camera: what differs between two snapshots is what the server drew.
+    b = _browser(playwright, write_y4m(tmp_path_factory.mktemp("cam") / "face.y4m", [letterbox(astronaut)] * 10))
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def pages(server):
+    """Open pages; whatever happens in the test, they close and the server lets their sessions go."""
+    opened = []
+    yield opened
+    for page in opened:
+        close(page)
+    t0 = time.time()
+    while health(server)["sessions"] and time.time() - t0 < 15:
+        time.sleep(0.1)
+
+
+def close(page) -> None:
+    """As a person closing the tab: the page's unload handlers run, then its context goes."""
+    if not page.is_closed():
+        page.close(run_before_unload=True)
+    page.context.close()
+
+
+def open_page(browser, base: str, pages: list, query: str = f"?nomirror=1&items={ITEM}", ready: bool = True):
+    context = browser.new_context(permissions=["camera"], accept_downloads=True)
+    page = context.new_page()
+    pages.append(page)
+    page.goto(f"{base}/{query}")
+    if ready:
+        page.evaluate("window.tryon.ready")
+    return page
+
+
+def wait_stats(page, timeout_s: float = 10.0) -> dict:
+    t0 = time.time()
+    while time.time() - t0 < timeout_s:
+        stats = page.evaluate("window.tryon.lastStats")
+        if stats and stats.get("fps"):
+            return stats
+        time.sleep(0.2)
+    raise AssertionError("no stats from the server")
+
+
+def snapshot(page, base: str) -> np.ndarray:
+    reply = page.evaluate("window.tryon.send({cmd: 'snapshot', mirror: false})")
+    data = urllib.request.urlopen(base + reply["url"]).read()
+    # WebRTC may send a smaller picture while its bandwidth estimate ramps up: compare at the camera's size.
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB").resize((640, 480))).astype(np.int16)
+
+
+def test_jewelry_comes_back_near_the_ear_and_switching_items_changes_it(browser, server, pages):
+    page = open_page(browser, server, pages)
+    stats = wait_stats(page)
+    assert stats["face"] is True
+    time.sleep(1.0)
+    hoop = snapshot(page, server)
+    page.evaluate("window.tryon.send({cmd: 'set_items', items: []})")
+    time.sleep(0.5)
+    bare = snapshot(page, server)
+    page.evaluate("window.tryon.send({cmd: 'set_items', items: ['stud-diamond-6mm-yellow-gold']})")
+    time.sleep(0.5)
+    stud = snapshot(page, server)
+    # What each piece adds to the same still frame, above the video codec's noise.
+    def drawn(a, b):
+        d = cv2.GaussianBlur(np.abs(a - b).sum(axis=2).astype(np.float32), (0, 0), 1.0)
+        return d > 60
+
+    hoop_px, stud_px = drawn(hoop, bare), drawn(stud, bare)
+    ys, xs = np.nonzero(hoop_px)
+    assert hoop_px.sum() > 60, "no hoop drawn"
+    # The astronaut's ear in the letterboxed frame: about x 80 + 175 * 480 / 512, y 125 * 480 / 512.
+    assert abs(np.median(xs) - 244) < 40 and 100 < np.median(ys) < 200
+    assert 5 < stud_px.sum() < hoop_px.sum() / 2  # a stud is much smaller than a 40 mm hoop
+
+
+def test_commands_are_acknowledged_and_bad_ones_get_clear_errors(browser, server, pages):
+    page = open_page(browser, server, pages)
+    ok = page.evaluate("window.tryon.send({cmd: 'set_variant', site: 'ears', metal: 'rose_gold'})")
+    # No 40 mm round hoop comes in rose gold: the nearest sibling that does (25 mm) is worn instead.
+    assert ok["ok"] and ok["item"] == "hoop-round-25mm-rose-gold"
+    errors = page.evaluate("""async () => {
+        const tries = [{cmd: 'set_items', items: ['nope']}, {cmd: 'fly'}, {cmd: 'compare', on: true, split: 7},
+                       {cmd: 'set_variant', site: 'ears', metal: 'copper'}, {cmd: 'record', action: 'stop'}];
+        const out = [];
+        for (const t of tries) out.push(await window.tryon.send(t).then(() => 'accepted', e => String(e)));
+        return out;
+    }""")
+    assert "Unknown item 'nope'" in errors[0] and "unknown command 'fly'" in errors[1]
+    assert "0 to 1" in errors[2] and "no round hoop with metal copper" in errors[3] and "not recording" in errors[4]
+    raw = page.evaluate("""() => new Promise(resolve => {
+        const ch = window.tryon.channel;
+        const seen = ev => { const m = JSON.parse(ev.data); if (m.id === null) { ch.removeEventListener('message', seen); resolve(m); } };
+        ch.addEventListener('message', seen);
+        ch.send('{not json');
+    })""")
+    assert raw["ok"] is False and "not JSON" in raw["error"]
+    before = page.evaluate("window.tryon.lastStats")
+    time.sleep(1.5)
+    assert page.evaluate("window.tryon.lastStats") != before  # still running
+
+
+def test_snapshot_and_clip_download_as_valid_files(browser, server, pages, tmp_path):
+    page = open_page(browser, server, pages)
+    wait_stats(page)
+    with page.expect_download() as shot:
+        page.click("#snapshot")
+    png = tmp_path / "shot.png"
+    shot.value.save_as(png)
+    w, h = Image.open(png).size
+    assert w * 3 == h * 4 and w >= 320  # the camera's 4:3 (WebRTC may still be ramping up to 640x480)
+    page.click("#record")
+    time.sleep(2.5)
+    assert re.fullmatch(r"00:0[1-4] / 00:30", page.inner_text("#timer").strip())
+    page.click("#record")
+    link = page.wait_for_selector("#downloads a[download][href$='.mp4']", timeout=15000)
+    with page.expect_download() as clip:
+        link.click()
+    mp4 = tmp_path / "clip.mp4"
+    clip.value.save_as(mp4)
+    with av.open(str(mp4)) as c:
+        assert c.streams.video[0].codec_context.name == "h264"
+        frames = list(c.decode(video=0))
+    assert len(frames) >= 20 and 1.5 < float(frames[-1].time) < 4.0
+    links = page.eval_on_selector_all("#downloads a[download]", "els => els.map(e => e.href)")
+    assert any(h.endswith(".png") for h in links) and any(h.endswith(".mp4") for h in links)
+
+
+def test_two_sessions_run_at_once_a_third_is_refused_and_closing_frees_everything(browser, server, pages):
+    both = [open_page(browser, server, pages) for _ in range(2)]
+    for p in both:
+        assert wait_stats(p)["fps"] >= 5
+    assert health(server)["sessions"] == 2
+    third = open_page(browser, server, pages, ready=False)
+    third.wait_for_function("document.querySelector('#status').textContent.includes('error')", timeout=15000)
+    assert "busy" in third.inner_text("body").lower()
+    for p in both:
+        assert wait_stats(p)["fps"] >= 5  # the running sessions keep going
+    for p in pages:
+        close(p)
+    pages.clear()
+    t0 = time.time()
+    while health(server)["sessions"] and time.time() - t0 < 15:
+        time.sleep(0.2)
+    assert health(server)["sessions"] == 0
+
+
+def test_no_face_shows_the_hint_and_the_video_keeps_running(playwright, server, pages, tmp_path):
+    wall = np.full((480, 640, 3), 90, np.uint8)
+    wall[::40] = 200
+    b = _browser(playwright, write_y4m(tmp_path / "wall.y4m", [wall] * 10))
+    try:
+        page = open_page(b, server, pages)
+        stats = wait_stats(page)
+        assert stats["face"] is False and stats["fps"] >= 5
+        page.wait_for_function("!document.querySelector('#hint').hidden", timeout=5000)
+    finally:
+        b.close()

@@ -1,0 +1,45 @@
+"""Share links: unguessable, expiring, and nothing kept but the file and its link."""
+
+from tryon.server.store import MediaStore
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_links_work_until_they_expire_then_the_file_is_gone(tmp_path):
+    clock = Clock()
+    store = MediaStore(tmp_path, ttl_s=60, clock=clock)
+    media = store.put(b"\x89PNG fake", ".png")
+    name = media.url.rsplit("/", 1)[1]
+    assert store.get(name).path.read_bytes() == b"\x89PNG fake"
+    clock.now += 59
+    assert store.get(name) is not None
+    clock.now += 2
+    assert store.get(name) is None
+    assert not media.path.exists()
+    store.close()
+
+
+def test_tokens_are_long_random_and_the_suffix_must_match(tmp_path):
+    store = MediaStore(tmp_path, ttl_s=60)
+    a, b = store.put(b"a", ".png"), store.put(b"b", ".mp4")
+    assert a.token != b.token and len(a.token) >= 32
+    assert store.get(f"{a.token}.mp4") is None  # the right token with the wrong type
+    assert store.get("nothing.png") is None
+    assert store.get("../links.sqlite3") is None
+    store.close()
+
+
+def test_only_the_media_and_its_link_are_stored(tmp_path):
+    store = MediaStore(tmp_path, ttl_s=60)
+    media = store.put(b"clip", ".mp4")
+    files = sorted(p.name for p in (tmp_path / "media").iterdir())
+    assert files == sorted([media.path.name, "links.sqlite3"])
+    columns = [r[1] for r in store._db.execute("PRAGMA table_info(media)")]
+    assert columns == ["token", "file", "content_type", "expires_at"]
+    store.close()
