@@ -171,7 +171,10 @@ def test_commands_are_acknowledged_and_bad_ones_get_clear_errors(browser, server
     assert "0 to 1" in errors[2] and "no round hoop with metal copper" in errors[3] and "not recording" in errors[4]
     raw = page.evaluate("""() => new Promise(resolve => {
         const ch = window.tryon.channel;
-        const seen = ev => { const m = JSON.parse(ev.data); if (m.id === null) { ch.removeEventListener('message', seen); resolve(m); } };
+        const seen = ev => {
+            const m = JSON.parse(ev.data);
+            if (m.id === null) { ch.removeEventListener('message', seen); resolve(m); }
+        };
         ch.addEventListener('message', seen);
         ch.send('{not json');
     })""")
