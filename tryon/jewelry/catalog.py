@@ -61,6 +61,8 @@ class Item:
         # A private plain-dict copy: callers' dicts cannot change the item afterwards, and a plain dict
         # (unlike a read-only mappingproxy) still goes through dataclasses.asdict, copy and pickle.
         object.__setattr__(self, "dimensions_mm", dict(self.dimensions_mm))
+        if not self.family:  # an item without siblings is a family of one
+            object.__setattr__(self, "family", self.id)
 
     @classmethod
     def from_json(cls, entry: Any) -> Item:
@@ -84,7 +86,7 @@ class Item:
         dims = entry["dimensions_mm"]
         if not isinstance(dims, Mapping) or not all(isinstance(v, (int, float)) for v in dims.values()):
             raise AssetError(f"Catalog entry {label!r}: 'dimensions_mm' must map names to numbers.")
-        family = entry.get("family", entry["id"])
+        family = entry.get("family") or entry["id"]
         size = entry.get("size_mm")
         if not isinstance(family, str) or not family or not (size is None or isinstance(size, (int, float))):
             raise AssetError(f"Catalog entry {label!r}: 'family' must be a string and 'size_mm' a number.")
