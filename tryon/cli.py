@@ -47,6 +47,10 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--video", type=Path, default=None, help="a video to run on (default: a shared clip)")
     b.add_argument("--frames", type=int, default=300)
     b.add_argument("--item", default=None)
+    b.add_argument("--live", action="store_true",
+                   help="instead: the live page end to end (Chromium, WebRTC, this server): fps, latency, memory")
+    b.add_argument("--sessions", type=int, default=1, help="--live: browser sessions at once")
+    b.add_argument("--seconds", type=float, default=10.0, help="--live: how long to measure, after a warm-up")
 
     s = sub.add_parser("serve", help="serve the live try-on page and API (http://127.0.0.1:8000)")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: the whole network)")
@@ -174,6 +178,12 @@ def _anchors(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if args.live:
+        from tryon.bench_live import format_live_result, run_live_bench
+
+        live = run_live_bench(args.sessions, args.seconds)
+        print(json.dumps(live, indent=2) if args.json else format_live_result(live))
+        return 0
     from tryon.bench import DEFAULT_ITEM, DEFAULT_VIDEO, format_result, run_bench
 
     if args.frames < 10:

@@ -1,0 +1,349 @@
+"""`tryon bench --live`: the live page measured end to end, in a real browser against this server.
+
+Chromium (driven by Playwright) opens the page; its camera is replaced by a canvas that draws a real face
+photo 30 times a second and stamps each frame with a counter, drawn as big black/white blocks in the top-left
+corner, away from the face (the server only draws near the ears). The page sends that over WebRTC, this
+process (hosting the server) draws the jewelry and sends it back, and on every displayed frame of the
+returned video the page reads the counter back: glass-to-glass latency is the display time minus the time
+that counter was drawn, and the displayed frames per second are counted.
+
+The counter is drawn as a 16-bit Gray code, so that consecutive frames differ in one bit: a block left
+stale by the video encoder can only turn a counter into its neighbour, never into a far-off value. Each bit is
+a pair of blocks (Manchester code: 1 = white then black, 0 = black then white). A block is read by
+thresholding the mean of its middle; a frame whose blocks are not all clearly black or white, or where a
+pair's two blocks agree, is counted as unreadable rather than misread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import itertools
+import json
+import shutil
+import socket
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+
+from tryon.config import Settings
+from tryon.errors import InputError, TryOnError
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Page
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--use-fake-ui-for-media-stream", "--disable-background-networking", "--disable-component-update",
+                 "--no-sandbox", "--autoplay-policy=no-user-gesture-required"]
+SIZE = (640, 480)
+CAMERA_FPS = 30
+WARMUP_S = 2.0
+MAX_SECONDS = 1800.0  # the 16-bit frame counter wraps after 36 minutes at 30 fps
+READY_TIMEOUT_S = 60.0
+SERVER_START_TIMEOUT_S = 30.0
+RSS_PERIOD_S = 0.2
+MIN_DECODED_FRACTION = 0.8  # below this the counter pattern or its decoding is broken, not the video
+MAX_BACKWARDS_FRACTION = 0.01  # decoded counters that go back: misreads
+
+# Counter pattern, in pixels of the 640x480 camera frame: a mid-grey panel at (0, 0) with a margin around
+# 4 rows x 8 columns of blocks; bit i (most significant first) is blocks 2i and 2i+1 in row-major order.
+PATTERN = {"bits": 16, "block": 20, "cols": 8, "margin": 8}
+
+# Runs in the page before its own script. __CONFIG__ is replaced by a JSON object.
+_INIT_JS = """
+(() => {
+  const CONFIG = __CONFIG__;
+  const { width: W, height: H, fps: FPS, bits: BITS, block: B, cols: COLS, margin: M } = CONFIG;
+  const ROWS = Math.ceil((2 * BITS) / COLS);
+  const PANEL_W = 2 * M + COLS * B;
+  const PANEL_H = 2 * M + ROWS * B;
+  const MASK = (1 << BITS) - 1;
+  const INSET = B / 4; // read only the middle of a block: its edges blur under compression and scaling
+  const MIN_MARGIN = 48; // a block's mean must be this far (of 255) from mid-grey to count as black or white
+
+  const sentAt = new Float64Array(1 << BITS).fill(NaN); // counter -> performance.now() when drawn
+  const blockOrigin = (k) => [M + (k % COLS) * B, M + Math.floor(k / COLS) * B];
+
+  function drawCounter(ctx, counter) {
+    const gray = counter ^ (counter >> 1);
+    ctx.fillStyle = 'rgb(128, 128, 128)';
+    ctx.fillRect(0, 0, PANEL_W, PANEL_H);
+    for (let i = 0; i < BITS; i++) {
+      const bit = (gray >> (BITS - 1 - i)) & 1;
+      for (let half = 0; half < 2; half++) {
+        const [x, y] = blockOrigin(2 * i + half);
+        ctx.fillStyle = bit ^ half ? '#fff' : '#000';
+        ctx.fillRect(x, y, B, B);
+      }
+    }
+  }
+
+  function blockMean(image, k) {
+    const [x0, y0] = blockOrigin(k);
+    let sum = 0;
+    let n = 0;
+    for (let y = y0 + INSET; y < y0 + B - INSET; y++) {
+      for (let x = x0 + INSET; x < x0 + B - INSET; x++) {
+        const p = (y * image.width + x) * 4;
+        sum += image.data[p] + image.data[p + 1] + image.data[p + 2];
+        n += 3;
+      }
+    }
+    return sum / n;
+  }
+
+  /** The counter in a panel-sized ImageData, or null where any block is unclear or a bit's blocks agree. */
+  function decodeCounter(image) {
+    let gray = 0;
+    for (let i = 0; i < BITS; i++) {
+      const first = blockMean(image, 2 * i) - 128;
+      const second = blockMean(image, 2 * i + 1) - 128;
+      if (Math.min(Math.abs(first), Math.abs(second)) < MIN_MARGIN || first > 0 === second > 0) return null;
+      gray = (gray << 1) | (first > 0 ? 1 : 0);
+    }
+    let counter = gray;
+    for (let shift = gray >> 1; shift; shift >>= 1) counter ^= shift;
+    return counter;
+  }
+
+  const bench = { measuring: false, since: 0, sent: 0, displayed: 0, latencies: [], counters: [] };
+
+  // The camera: the photo with the counter on top, redrawn by a timer (requestAnimationFrame may be
+  // throttled in a headless browser).
+  let camera = null;
+  navigator.mediaDevices.getUserMedia = async () => {
+    if (camera) return camera;
+    const photo = new Image();
+    photo.src = CONFIG.photo;
+    await photo.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = W;
+    canvas.height = H;
+    const ctx = canvas.getContext('2d');
+    let counter = 0;
+    const draw = () => {
+      ctx.drawImage(photo, 0, 0);
+      drawCounter(ctx, counter);
+      sentAt[counter] = performance.now();
+      counter = (counter + 1) & MASK;
+      if (bench.measuring) bench.sent += 1;
+    };
+    draw();
+    camera = canvas.captureStream(FPS);
+    setInterval(draw, 1000 / FPS);
+    return camera;
+  };
+
+  /** Reads the counter of every frame the video element shows. */
+  function watch(video) {
+    const canvas = document.createElement('canvas');
+    canvas.width = PANEL_W;
+    canvas.height = PANEL_H;
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    const onFrame = (now, meta) => {
+      video.requestVideoFrameCallback(onFrame);
+      if (!bench.measuring) return;
+      bench.displayed += 1;
+      // WebRTC may send a smaller picture than the camera's: read the panel at the camera's scale.
+      const sx = meta.width / W;
+      const sy = meta.height / H;
+      ctx.drawImage(video, 0, 0, PANEL_W * sx, PANEL_H * sy, 0, 0, PANEL_W, PANEL_H);
+      const counter = decodeCounter(ctx.getImageData(0, 0, PANEL_W, PANEL_H));
+      // expectedDisplayTime: when this frame reaches the screen, the far end of "glass to glass".
+      const latency = counter === null ? NaN : meta.expectedDisplayTime - sentAt[counter];
+      if (latency >= 0) {
+        bench.latencies.push(latency);
+        bench.counters.push(counter);
+      }
+    };
+    video.requestVideoFrameCallback(onFrame);
+  }
+
+  window.__liveBench = {
+    watch: () => watch(document.getElementById('video')),
+    start() {
+      Object.assign(bench, { measuring: true, since: performance.now(), sent: 0, displayed: 0,
+                             latencies: [], counters: [] });
+    },
+    stop() {
+      bench.measuring = false;
+      const video = document.getElementById('video');
+      return { elapsed_ms: performance.now() - bench.since, sent: bench.sent, displayed: bench.displayed,
+               latencies: bench.latencies, counters: bench.counters,
+               video_size: `${video.videoWidth}x${video.videoHeight}` };
+    },
+  };
+})();
+"""
+
+
+def run_live_bench(sessions: int = 1, seconds: float = 10.0) -> dict[str, Any]:
+    """Serve the app here, open `sessions` pages at once in Chromium, measure for `seconds` after a warm-up.
+
+    Per session: displayed frames per second, glass-to-glass latency, how many frames carried a readable
+    counter, the received picture size and the server's last stats. Also this process's memory (it hosts the
+    server): mean VmRSS over the measuring window and the peak (VmHWM) of the whole run.
+    """
+    if sessions < 1:
+        raise InputError("--sessions must be at least 1")
+    if not 0 < seconds <= MAX_SECONDS:
+        raise InputError(f"--seconds must be positive and at most {MAX_SECONDS:g}")
+    if not Path(CHROMIUM).exists():
+        raise TryOnError(f"Chromium is not installed ({CHROMIUM}); the live bench needs it")
+    script = _INIT_JS.replace("__CONFIG__", json.dumps(
+        {"width": SIZE[0], "height": SIZE[1], "fps": CAMERA_FPS, "photo": _photo_data_url(), **PATTERN}))
+    with tempfile.TemporaryDirectory(prefix="tryon-bench-") as data_dir, \
+            _serving(Settings(data_dir=Path(data_dir), max_sessions=sessions)) as base:
+        raw, rss = asyncio.run(_measure(base, sessions, seconds, script))
+    results = [_session_result(i, r, seconds) for i, r in enumerate(raw)]
+    return {
+        "sessions": sessions,
+        "seconds": seconds,
+        "size": f"{SIZE[0]}x{SIZE[1]}",
+        "server_rss_mb": {"mean": round(statistics.fmean(rss), 1), "peak": round(_proc_status_mb("VmHWM"), 1)},
+        "per_session": results,
+    }
+
+
+def format_live_result(result: dict[str, Any]) -> str:
+    lines = [f"live bench: {result['sessions']} session(s), {result['seconds']:g} s measured after a "
+             f"{WARMUP_S:g} s warm-up, camera {result['size']} at {CAMERA_FPS} fps",
+             f"{'session':<8}{'sent fps':>9}{'recv fps':>9}{'lat med ms':>11}{'lat p90 ms':>11}"
+             f"{'read/shown':>12}{'received':>10}{'server fps':>11}{'server ms':>10}"]
+    for i, s in enumerate(result["per_session"]):
+        stats = s["server_stats"] or {}
+        lines.append(f"{i:<8}{s['sent_fps']:>9.1f}{s['received_fps']:>9.1f}{s['latency_ms']['median']:>11.1f}"
+                     f"{s['latency_ms']['p90']:>11.1f}{s['decoded_frames']:>6}/{s['displayed_frames']:<5}"
+                     f"{s['video_size']:>10}{stats.get('fps', float('nan')):>11.1f}"
+                     f"{stats.get('process_ms', float('nan')):>10.1f}")
+    rss = result["server_rss_mb"]
+    lines.append(f"server memory (this process): {rss['mean']:.0f} MB mean, {rss['peak']:.0f} MB peak")
+    return "\n".join(lines)
+
+
+def _photo_data_url() -> str:
+    """skimage's astronaut photo letterboxed to the camera's size, as a PNG data URL."""
+    from skimage import data
+
+    rgb = data.astronaut()
+    h, w = rgb.shape[:2]
+    s = min(SIZE[0] / w, SIZE[1] / h)
+    small = cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+    frame = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
+    y0, x0 = (SIZE[1] - small.shape[0]) // 2, (SIZE[0] - small.shape[1]) // 2
+    frame[y0 : y0 + small.shape[0], x0 : x0 + small.shape[1]] = small
+    ok, png = cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    assert ok
+    return "data:image/png;base64," + base64.b64encode(png.tobytes()).decode("ascii")
+
+
+@contextlib.contextmanager
+def _serving(settings: Settings) -> Iterator[str]:
+    """The app served by uvicorn in a background thread on a free local port; yields its base URL."""
+    import uvicorn
+
+    from tryon.server.app import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="tryon-bench-server", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise TryOnError("the try-on server did not start")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+async def _measure(base: str, sessions: int, seconds: float, script: str) -> tuple[list[dict[str, Any]], list[float]]:
+    """Each page's raw measurements, and VmRSS samples (MB) over the measuring window."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            pages = await asyncio.gather(*(_open_page(browser, base, script, i) for i in range(sessions)))
+            await asyncio.sleep(WARMUP_S)
+            await asyncio.gather(*(p.evaluate("window.__liveBench.start()") for p in pages))
+            rss: list[float] = []
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                rss.append(_proc_status_mb("VmRSS"))
+                await asyncio.sleep(min(RSS_PERIOD_S, max(0.0, end - time.monotonic())))
+            raw = await asyncio.gather(*(p.evaluate("window.__liveBench.stop()") for p in pages))
+            stats = await asyncio.gather(*(p.evaluate("window.tryon.lastStats") for p in pages))
+            for r, s in zip(raw, stats, strict=True):
+                r["server_stats"] = s
+            return raw, rss
+        finally:
+            await browser.close()  # its contexts and pages with it; the server then closes their sessions
+
+
+async def _open_page(browser: Browser, base: str, script: str, index: int) -> Page:
+    context = await browser.new_context()
+    await context.add_init_script(script=script)
+    page = await context.new_page()
+    await page.goto(f"{base}/?nomirror=1")
+    try:
+        await asyncio.wait_for(page.evaluate("window.tryon.ready.then(() => null)"), READY_TIMEOUT_S)
+    except TimeoutError:
+        raise TryOnError(f"session {index}: the processed video did not start within {READY_TIMEOUT_S:g} s") from None
+    await page.evaluate("window.__liveBench.watch()")
+    return page
+
+
+def _session_result(index: int, raw: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """One page's numbers, after checking that its counters were really read (else they would mean nothing)."""
+    displayed, counters, latencies = raw["displayed"], raw["counters"], raw["latencies"]
+    if displayed == 0:
+        raise TryOnError(f"session {index}: no frame of the processed video was displayed in {seconds:g} s")
+    if len(counters) < MIN_DECODED_FRACTION * displayed:
+        raise TryOnError(f"session {index}: the frame counter was readable in only {len(counters)} of {displayed} "
+                         "displayed frames; the counter pattern or its decoding is broken, so latency is unknown")
+    backwards = sum(b < a for a, b in itertools.pairwise(counters))
+    if backwards > MAX_BACKWARDS_FRACTION * len(counters):
+        raise TryOnError(f"session {index}: {backwards} of {len(counters)} decoded frame counters went back; "
+                         "the counter is being misread")
+    # The same counter twice in a row is no misread: the video element may already hold the next frame when
+    # a frame's callback runs (under load), and the frame after reads it again. A counter's latency is taken
+    # from its first sighting.
+    first_seen = [lat for k, lat in enumerate(latencies) if k == 0 or counters[k] != counters[k - 1]]
+    elapsed_s = raw["elapsed_ms"] / 1e3
+    return {
+        "received_fps": round(displayed / elapsed_s, 2),
+        "sent_fps": round(raw["sent"] / elapsed_s, 2),
+        "latency_ms": {"median": round(statistics.median(first_seen), 1),
+                       "p90": round(_percentile(first_seen, 0.9), 1)},
+        "decoded_frames": len(counters),
+        "displayed_frames": displayed,
+        "video_size": raw["video_size"],
+        "server_stats": raw["server_stats"],
+    }
+
+
+def _percentile(values: list[float], q: float) -> float:
+    v = sorted(values)
+    return v[min(len(v) - 1, int(q * len(v)))]
+
+
+def _proc_status_mb(field: str) -> float:
+    """A memory field of /proc/self/status (VmRSS: now, VmHWM: peak) in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise TryOnError(f"/proc/self/status has no {field}")
