@@ -46,7 +46,7 @@ def load_frames(video: Path | None, n: int) -> tuple[list[np.ndarray], str]:
             ok, bgr = cap.read()
             if not ok:
                 break
-            frames.append(_fit(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
+            frames.append(letterbox(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
         cap.release()
         if frames:
             while len(frames) < n:  # loop short clips back and forth
@@ -54,7 +54,7 @@ def load_frames(video: Path | None, n: int) -> tuple[list[np.ndarray], str]:
             return frames, str(video)
     from skimage import data
 
-    base = _fit(data.astronaut())
+    base = letterbox(data.astronaut())
     for i in range(n):
         m = cv2.getRotationMatrix2D((320, 240), 4 * np.sin(i / 15), 1.0 + 0.03 * np.sin(i / 23))
         m[:, 2] += (6 * np.sin(i / 11), 4 * np.cos(i / 13))
@@ -62,7 +62,8 @@ def load_frames(video: Path | None, n: int) -> tuple[list[np.ndarray], str]:
     return frames, "skimage astronaut, synthetic motion"
 
 
-def _fit(rgb: np.ndarray) -> np.ndarray:
+def letterbox(rgb: np.ndarray) -> np.ndarray:
+    """(480, 640, 3) uint8: the picture scaled to fit 640x480, keeping its aspect, centred on black."""
     h, w = rgb.shape[:2]
     s = min(SIZE[0] / w, SIZE[1] / h)
     small = cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)

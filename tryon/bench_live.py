@@ -18,24 +18,21 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import itertools
 import json
 import shutil
-import socket
 import statistics
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import cv2
-import numpy as np
 
+from tryon.bench import SIZE, letterbox
 from tryon.config import Settings
 from tryon.errors import InputError, TryOnError
+from tryon.server.app import serve_in_background
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page
@@ -43,7 +40,6 @@ if TYPE_CHECKING:
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--use-fake-ui-for-media-stream", "--disable-background-networking", "--disable-component-update",
                  "--no-sandbox", "--autoplay-policy=no-user-gesture-required"]
-SIZE = (640, 480)
 CAMERA_FPS = 30
 WARMUP_S = 2.0
 MAX_SECONDS = 1800.0  # the 16-bit frame counter wraps after 36 minutes at 30 fps
@@ -201,7 +197,7 @@ def run_live_bench(sessions: int = 1, seconds: float = 10.0) -> dict[str, Any]:
     script = _INIT_JS.replace("__CONFIG__", json.dumps(
         {"width": SIZE[0], "height": SIZE[1], "fps": CAMERA_FPS, "photo": _photo_data_url(), **PATTERN}))
     with tempfile.TemporaryDirectory(prefix="tryon-bench-") as data_dir, \
-            _serving(Settings(data_dir=Path(data_dir), max_sessions=sessions)) as base:
+            serve_in_background(Settings(data_dir=Path(data_dir), max_sessions=sessions)) as base:
         raw, rss = asyncio.run(_measure(base, sessions, seconds, script))
     results = [_session_result(i, r, seconds) for i, r in enumerate(raw)]
     return {
@@ -233,41 +229,9 @@ def _photo_data_url() -> str:
     """skimage's astronaut photo letterboxed to the camera's size, as a PNG data URL."""
     from skimage import data
 
-    rgb = data.astronaut()
-    h, w = rgb.shape[:2]
-    s = min(SIZE[0] / w, SIZE[1] / h)
-    small = cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
-    frame = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
-    y0, x0 = (SIZE[1] - small.shape[0]) // 2, (SIZE[0] - small.shape[1]) // 2
-    frame[y0 : y0 + small.shape[0], x0 : x0 + small.shape[1]] = small
-    ok, png = cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    ok, png = cv2.imencode(".png", cv2.cvtColor(letterbox(data.astronaut()), cv2.COLOR_RGB2BGR))
     assert ok
     return "data:image/png;base64," + base64.b64encode(png.tobytes()).decode("ascii")
-
-
-@contextlib.contextmanager
-def _serving(settings: Settings) -> Iterator[str]:
-    """The app served by uvicorn in a background thread on a free local port; yields its base URL."""
-    import uvicorn
-
-    from tryon.server.app import create_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="tryon-bench-server", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise TryOnError("the try-on server did not start")
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
 async def _measure(base: str, sessions: int, seconds: float, script: str) -> tuple[list[dict[str, Any]], list[float]]:

@@ -5,8 +5,6 @@ import io
 import json
 import re
 import shutil
-import socket
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -15,11 +13,11 @@ import av
 import cv2
 import numpy as np
 import pytest
-import uvicorn
 from PIL import Image
 
+from tryon.bench import letterbox
 from tryon.config import Settings
-from tryon.server.app import create_app
+from tryon.server.app import serve_in_background
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make deb)")
@@ -35,27 +33,10 @@ def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
     return path
 
 
-def letterbox(rgb: np.ndarray) -> np.ndarray:
-    out = np.zeros((480, 640, 3), np.uint8)
-    out[:, 80:560] = cv2.resize(rgb, (480, 480), interpolation=cv2.INTER_AREA)
-    return out
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("data")
-    app = create_app(Settings(data_dir=data, max_sessions=2))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    while not srv.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serve_in_background(Settings(data_dir=tmp_path_factory.mktemp("data"), max_sessions=2)) as base:
+        yield base
 
 
 def health(base: str) -> dict:

@@ -185,13 +185,14 @@ class Renderer:
             roi = box_roi(model.corners_cam(cam_T_parts), intr)
             if roi is None:
                 continue
-            rgba = self.draw(roi, intr, [(model, a.cam_T_anchor)], head_T)
+            rgba = self.draw(roi, intr, [(model, cam_T_parts)], head_T)
             patches.append((roi, rgba * np.float32(a.visible)))
         return _union(patches, (intr.width_px, intr.height_px))
 
-    def draw(self, roi: Roi, intr: Intrinsics, items: list[tuple[ItemModel, np.ndarray]],
+    def draw(self, roi: Roi, intr: Intrinsics, items: list[tuple[ItemModel, list[np.ndarray]]],
              cam_T_occluder: np.ndarray | None = None) -> np.ndarray:
-        """(h, w, 4) float32 premultiplied RGBA, 0..1, of the items (each at its anchor pose) in one region."""
+        """(h, w, 4) float32 premultiplied RGBA, 0..1, of the items in one region; each item comes with its
+        parts' camera poses (ItemModel.cam_T_parts)."""
         try:
             with self._ctx:
                 fbo = self._target(roi.w * SUPERSAMPLE, roi.h * SUPERSAMPLE)
@@ -206,9 +207,9 @@ class Renderer:
                     self._occluder.render(moderngl.TRIANGLES)
                     fbo.color_mask = (True, True, True, True)
                 self._jewel["u_proj"].write(proj)
-                for model, cam_T_anchor in items:
+                for model, cam_T_parts in items:
                     for part, vao, cam_T_part in zip(model.parts, self._upload(model),
-                                                     model.cam_T_parts(cam_T_anchor), strict=True):
+                                                     cam_T_parts, strict=True):
                         self._jewel["u_cam_T_part"].write(_mat4(cam_T_part))
                         _set_material(self._jewel, part.material)
                         vao.render(moderngl.TRIANGLES)

@@ -34,7 +34,7 @@ def thumbnail_pose(model: ItemModel, size_px: int) -> tuple[Intrinsics, np.ndarr
 def render_thumbnail(renderer: Renderer, model: ItemModel, size_px: int = 192) -> np.ndarray:
     """(size, size, 4) uint8 straight-alpha RGBA."""
     intr, cam_T_item = thumbnail_pose(model, size_px)
-    rgba = renderer.draw(Roi(0, 0, size_px, size_px), intr, [(model, cam_T_item)])
+    rgba = renderer.draw(Roi(0, 0, size_px, size_px), intr, [(model, model.cam_T_parts(cam_T_item))])
     alpha = rgba[..., 3:4]
     rgb = np.where(alpha > 1e-4, rgba[..., :3] / np.maximum(alpha, 1e-4), 0.0)
     return np.clip(np.concatenate([rgb, alpha], axis=2) * 255.0 + 0.5, 0, 255).astype(np.uint8)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 WEB_DIR = REPO_ROOT / "web"
 DEFAULT_ITEMS = ["hoop-round-25mm-yellow-gold"]
 PURGE_PERIOD_S = 300.0
+SERVER_START_TIMEOUT_S = 30.0
 
 
 class Offer(BaseModel):
@@ -162,3 +166,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if Path(WEB_DIR).is_dir():
         app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
     return app
+
+
+@contextlib.contextmanager
+def serve_in_background(settings: Settings) -> Iterator[str]:
+    """The app served by uvicorn in a background thread on a free local port (for the live bench and the
+    browser tests); yields its base URL and stops the server on exit."""
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="tryon-server", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise TryOnError("the try-on server did not start")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
