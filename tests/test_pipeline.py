@@ -42,7 +42,7 @@ def test_far_earring_not_drawn_on_a_turned_head(catalog):
 
 
 def test_items_are_checked(catalog):
-    with Pipeline(catalog, [], PipelineOptions(mode="image", render=False)) as p:
+    with Pipeline(catalog, [], PipelineOptions(mode="image", render=False, track=frozenset({"face"}))) as p:
         with pytest.raises(UnknownItemError):
             p.set_items(["no-such-earring"])
         with pytest.raises(InputError, match="two items"):

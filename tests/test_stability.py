@@ -10,7 +10,7 @@ from tryon.tracking.face import FaceTracker
 
 
 def test_ear_anchors_are_stable_with_little_lag(astronaut):
-    with Pipeline(Catalog.load(), [], PipelineOptions(mode="video", render=False)) as pipe, \
+    with Pipeline(Catalog.load(), [], PipelineOptions(mode="video", render=False, track=frozenset({"face"}))) as pipe, \
             FaceTracker("video") as raw:
         def track(frame, ts):
             out = {a.site: a.xy_px for a in pipe.track(frame, ts).anchors}

@@ -32,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("render", help="draw jewelry onto a photo or a video")
     r.add_argument("input", type=Path, help="photo (jpg, png, webp) or video (mp4, webm, mov)")
     r.add_argument("-o", "--output", type=Path, required=True, help="where to write the result")
-    r.add_argument("--item", action="append", required=True, metavar="ID", help="catalog item id (repeatable)")
+    r.add_argument("--item", action="append", required=True, metavar="ID[@WHERE]",
+                   help="catalog item id (repeatable); rings and wrist pieces take a place: ID@left_index, ID@ring, "
+                        "ID@right_wrist (default: the ring finger / the wrist of each hand seen)")
     r.add_argument("--save-layer", type=Path, metavar="LAYER.png", help="photos: also save the jewelry alone as RGBA")
     r.add_argument("--no-compositor", action="store_true", help="plain alpha compositing")
     r.add_argument("--hfov", type=float, default=None, metavar="DEG", help="camera's horizontal field of view")
@@ -103,8 +105,8 @@ def _render(args: argparse.Namespace) -> int:
     if not args.input.is_file():
         raise InputError(f"no such file: {args.input}")
     catalog = Catalog.load(settings.assets_dir / "catalog.json")
-    for item_id in args.item:
-        catalog.get(item_id)  # unknown ids fail before any work
+    for spec in args.item:
+        catalog.get(spec.partition("@")[0])  # unknown ids fail before any work
     hfov = args.hfov or settings.hfov_deg
     if kind == "image":
         rgb = media.read_image(args.input)
@@ -150,7 +152,20 @@ def anchors_to_json(frame_index: int, anchors: Any) -> dict[str, Any]:
             }
             for a in anchors.anchors
         },
-        "hands": [],
+        "hands": [hand_to_json(h) for h in anchors.hands],
+    }
+
+
+def hand_to_json(hand: Any) -> dict[str, Any]:
+    """One hand's sizes: per finger the ring's inner diameter (mm, with one sigma) and US and EU sizes."""
+    from tryon.anchors.fingers import ring_sizes
+
+    return {
+        "side": hand.side,
+        "ring_size": {f: {"inner_diameter_mm": s.value_mm, "sigma_mm": s.sigma_mm, **ring_sizes(s.value_mm)}
+                      for f, s in hand.fingers.items()},
+        "wrist_circumference_mm": None if hand.wrist_circumference is None else {
+            "value": hand.wrist_circumference.value_mm, "sigma": hand.wrist_circumference.sigma_mm},
     }
 
 
@@ -163,7 +178,8 @@ def _anchors(args: argparse.Namespace) -> int:
     kind = media.kind_of(args.input)
     hfov = args.hfov or settings.hfov_deg
     catalog = Catalog.load(settings.assets_dir / "catalog.json")
-    opts = PipelineOptions(mode="image" if kind == "image" else "video", hfov_deg=hfov, render=False)
+    opts = PipelineOptions(mode="image" if kind == "image" else "video", hfov_deg=hfov, render=False,
+                           track=frozenset({"face", "hands"}))
     frames = [(media.read_image(args.input), 0)] if kind == "image" else media.read_video(args.input)
     with Pipeline(catalog, (), opts) as pipe:
         for i, (rgb, ts) in enumerate(frames):
@@ -173,7 +189,11 @@ def _anchors(args: argparse.Namespace) -> int:
             else:
                 sites = "  ".join(f"{s}: {'shown' if a['visible'] >= 0.5 else 'hidden'} at "
                                   f"({a['xy'][0]:.1f}, {a['xy'][1]:.1f})" for s, a in record["anchors"].items())
-                print(f"frame {i} t={ts} ms face width {record['face_width_px']:.1f} px  {sites or 'no face'}")
+                print(f"frame {i} t={ts} ms face width {record['face_width_px']:.1f} px  {sites or 'nothing tracked'}")
+                for hand in record["hands"]:
+                    r = hand["ring_size"]["ring"]
+                    print(f"  {hand['side']} hand: ring finger {r['inner_diameter_mm']:.1f} +- {r['sigma_mm']:.1f} mm "
+                          f"(US {r['us']:g}, EU {r['eu']:g})")
     return 0
 
 

@@ -106,6 +106,26 @@ class HeadPoseFilter:
         return HeadPose(m, s_out, pose.timestamp_ms)
 
 
+class RigidFilter:
+    """One Euro on a (4, 4) rigid transform: rotation as a rotation vector about a reference that follows
+    the output (no angle wrap-around), translation as a vector."""
+
+    def __init__(self, rotation: OneEuroParams, translation: OneEuroParams) -> None:
+        self._rot = OneEuroFilter(rotation)
+        self._trans = OneEuroFilter(translation)
+        self._r_ref: np.ndarray | None = None
+
+    def __call__(self, m: np.ndarray, t_ms: float) -> np.ndarray:
+        r = m[:3, :3]
+        if self._r_ref is None:
+            self._r_ref = r.copy()
+        rvec, _ = cv2.Rodrigues(self._r_ref.T @ r)
+        r_out = self._r_ref @ cv2.Rodrigues(self._rot(rvec.ravel(), t_ms).reshape(3, 1))[0]
+        out = np.eye(4)
+        out[:3, :3], out[:3, 3] = r_out, self._trans(m[:3, 3], t_ms)
+        return out
+
+
 @dataclass(frozen=True)
 class HoldFadeParams:
     hold_ms: float = 250.0  # keep the last pose this long after tracking drops

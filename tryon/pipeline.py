@@ -15,30 +15,61 @@ from typing import Literal
 
 import numpy as np
 
+from tryon.anchors import fingers, wrist
 from tryon.anchors.ears import SITES as EAR_SITES
 from tryon.anchors.ears import EarVisibility, ear_anchors, hair_cover, lobe_frames, lobe_in_head, skin_model
 from tryon.anchors.face_model import FaceModel, load_face_model
 from tryon.anchors.head import solve_head_pose
 from tryon.compositor.alpha import composite
 from tryon.errors import InputError
-from tryon.filters import HeadPoseFilter, HoldAndFade, OneEuroFilter, OneEuroParams
+from tryon.filters import HeadPoseFilter, HoldAndFade, OneEuroFilter, OneEuroParams, RigidFilter
 from tryon.jewelry.catalog import Catalog, Item
 from tryon.render.occluder import head_occluder_mesh
 from tryon.render.renderer import Renderer
-from tryon.render.scene import ItemModel
+from tryon.render.scene import ItemModel, place
 from tryon.tracking.face import FaceTracker, check_rgb
+from tryon.tracking.hands import HandTracker
 from tryon.tracking.segmentation import PersonSegmenter
-from tryon.types import AnchorPose, FaceLandmarks, FrameAnchors, HeadPose, Intrinsics, RenderLayer
+from tryon.types import (
+    AnchorPose,
+    Capsule,
+    FaceLandmarks,
+    FrameAnchors,
+    HandLandmarks,
+    HandSizes,
+    HeadPose,
+    Intrinsics,
+    RenderLayer,
+    Size,
+)
 
 log = logging.getLogger(__name__)
 
 
 Mode = Literal["image", "video"]
-SITE_GROUPS = {"ears": EAR_SITES}  # a catalog item's site -> the anchor sites it is worn at
+HANDS = ("left", "right")
+# Where an item can be worn ("item@where"): the anchor sites each choice covers. A catalog item's own site
+# ("ears", "finger", "wrist") is its default: both ears; the ring finger of whichever hand is seen; both wrists.
+PLACES: dict[str, dict[str, tuple[str, ...]]] = {
+    "ears": {"ears": EAR_SITES},
+    "finger": {
+        "finger": tuple(f"{h}_ring" for h in HANDS),
+        **{f: tuple(f"{h}_{f}" for h in HANDS) for f in fingers.FINGERS},
+        **{f"{h}_{f}": (f"{h}_{f}",) for h in HANDS for f in fingers.FINGERS},
+    },
+    "wrist": {"wrist": tuple(f"{h}_wrist" for h in HANDS), **{f"{h}_wrist": (f"{h}_wrist",) for h in HANDS}},
+}
+MAX_PER_SITE = {"ears": 1, "finger": 2, "wrist": 2}  # two rings stacked on a finger; a watch and a bracelet
 # Anchor positions (camera metres): smooth hard when still (1 Hz), open up with speed (beta per m/s;
 # at a typical 5 cm/s head motion the cutoff is ~20 Hz, so the lag stays near 0.1 frame). Tuned on the
 # synthetic-motion clip of tryon.quality.stability.
 ANCHOR_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=400.0)
+
+
+# Hands: the hand's pose (rotation and position of each anchor) smoothed like the head's; sizes slowly.
+HAND_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=300.0)
+HAND_ROTATION_FILTER = OneEuroParams(min_cutoff_hz=1.5, beta=3.0)
+SIZE_FILTER = OneEuroParams(min_cutoff_hz=0.2, beta=0.0)
 
 
 @dataclass(frozen=True)
@@ -47,10 +78,32 @@ class PipelineOptions:
     hfov_deg: float = 60.0
     segment_every: int = 2  # video: run the person mask every n-th frame (hair moves slowly)
     render: bool = True  # False: tracking and anchors only
+    track: frozenset[str] = frozenset()  # trackers to run even with nothing worn: "face", "hands"
+    mirrored: bool = False  # the frames are mirror images (a selfie camera that flips them)
+    mirror_display: bool = False  # the output is shown mirrored: watch dials are drawn to read right there
+
+
+@dataclass(frozen=True)
+class Worn:
+    """One worn item: where it was asked to go ("ears", "ring", "left_index", "wrist", ...) and the anchor
+    sites that covers."""
+
+    item: Item
+    where: str
+    sites: tuple[str, ...]
+
+    @property
+    def spec(self) -> str:
+        """How to ask for it again: "id" or "id@where"."""
+        return self.item.id if self.where == self.item.site else f"{self.item.id}@{self.where}"
 
 
 class Pipeline:
-    """`process(rgb, timestamp_ms) -> rgb` with the worn items drawn; `track` alone gives the anchors."""
+    """`process(rgb, timestamp_ms) -> rgb` with the worn items drawn; `track` alone gives the anchors.
+
+    Only the trackers the worn items need run: the face mesh (and person mask) for earrings, MediaPipe hands
+    for rings, bracelets and watches.
+    """
 
     def __init__(
         self, catalog: Catalog, items: Sequence[str] = (), options: PipelineOptions | None = None,
@@ -59,13 +112,15 @@ class Pipeline:
         self.options = options or PipelineOptions()
         self.catalog = catalog
         self.face_model = face_model or load_face_model()
-        self._tracker = FaceTracker(self.options.mode)
-        self._segmenter = PersonSegmenter()
+        self._tracker: FaceTracker | None = None
+        self._segmenter: PersonSegmenter | None = None
+        self._hand_tracker: HandTracker | None = None
         self._renderer = Renderer(head_occluder_mesh(self.face_model)) if self.options.render else None
         self._filter = HeadPoseFilter()
         self._hold = HoldAndFade()
         self._visibility = EarVisibility()
         self._anchor_filters = {site: OneEuroFilter(ANCHOR_FILTER) for site in EAR_SITES}
+        self._hand_state: dict[str, _HandState] = {h: _HandState() for h in HANDS}
         self._last_anchors: tuple[AnchorPose, ...] = ()
         self.last_layer: RenderLayer | None = None
         self.last_anchors: FrameAnchors | None = None
@@ -74,30 +129,61 @@ class Pipeline:
         self._person: np.ndarray | None = None
         self._frame_index = 0
         self._models: dict[str, ItemModel] = {}
-        self.worn: dict[str, Item] = {}
+        self.placements: list[Worn] = []
         self.timings_ms: dict[str, float] = {}
+        self.dial_time_s: float | None = None  # what watches show (seconds past 12:00); None: 10:10:30
         self.set_items(items)
 
     # -- items -----------------------------------------------------------------------------------------
-    def set_items(self, item_ids: Sequence[str]) -> None:
-        """Wear exactly these items (one per site); unknown ids raise UnknownItemError, nothing changes."""
-        chosen: dict[str, Item] = {}
-        for item_id in item_ids:
-            item = self.catalog.get(item_id)
-            if item.site not in SITE_GROUPS:
+    def set_items(self, specs: Sequence[str]) -> None:
+        """Wear exactly these items: "id" or "id@where" (where: a finger such as "index" or "left_ring", a
+        wrist such as "left_wrist"). Unknown ids raise UnknownItemError and bad places InputError; then
+        nothing changes."""
+        chosen: list[Worn] = []
+        per_site: dict[str, list[str]] = {}
+        for spec in specs:
+            item_id, _, where = str(spec).partition("@")
+            item = self.catalog.get(item_id.strip())
+            places = PLACES.get(item.site)
+            if places is None:
                 raise InputError(f"item {item.id} is worn at '{item.site}', which this pipeline cannot track yet")
-            if item.site in chosen:
-                raise InputError(f"two items for the {item.site}: {chosen[item.site].id} and {item.id}")
-            chosen[item.site] = item
-        for item in chosen.values():
-            if item.id not in self._models:
-                self._models[item.id] = ItemModel(item.id, self.catalog.load_scene(item))
-        self.worn = chosen
-        if self._renderer is not None:
-            for group, sites in SITE_GROUPS.items():
-                model = self._models[chosen[group].id] if group in chosen else None
-                for site in sites:
-                    self._renderer.wear(site, model)
+            where = where.strip() or item.site
+            sites = places.get(where)
+            if sites is None:
+                raise InputError(f"{item.id} cannot be worn at {where!r}; choose one of: {', '.join(places)}")
+            for site in sites:
+                taken = per_site.setdefault(site, [])
+                if len(taken) >= MAX_PER_SITE[item.site]:
+                    what = "two items for the ears" if item.site == "ears" else f"too many items at {site}"
+                    raise InputError(f"{what}: {', '.join(taken)} and {item.id}")
+                taken.append(item.id)
+            chosen.append(Worn(item, where, sites))
+        for w in chosen:
+            if w.item.id not in self._models:
+                nominal = {k: v for k, v in w.item.dimensions_mm.items()
+                           if k in ("inner_diameter", "inner_width", "inner_thickness")}
+                self._models[w.item.id] = ItemModel(w.item.id, self.catalog.load_scene(w.item), nominal)
+                if self._renderer is not None:
+                    self._renderer.upload(self._models[w.item.id])
+        self.placements = chosen
+
+    @property
+    def worn(self) -> dict[str, Item]:
+        """What is worn, by where it was asked for (a second item at the same place gets "/2")."""
+        out: dict[str, Item] = {}
+        for w in self.placements:
+            key = w.where if w.where not in out else f"{w.where}/2"
+            out[key] = w.item
+        return out
+
+    def _needs(self) -> set[str]:
+        kinds = {w.item.site for w in self.placements}
+        need = set(self.options.track)
+        if "ears" in kinds:
+            need.add("face")
+        if kinds & {"finger", "wrist"}:
+            need.add("hands")
+        return need
 
     # -- stages ----------------------------------------------------------------------------------------
     def track(self, rgb: np.ndarray, timestamp_ms: int = 0) -> FrameAnchors:
@@ -105,19 +191,61 @@ class Pipeline:
         h, w = rgb.shape[:2]
         intr = Intrinsics.from_hfov(w, h, self.options.hfov_deg)
         video = self.options.mode == "video"
+        need = self._needs()
+        self.timings_ms = {}
+        face_part = FrameAnchors(int(timestamp_ms if video else 0), intr)
+        if "face" in need:
+            face_part = self._track_face(rgb, intr, timestamp_ms)
+        hand_anchors: tuple[AnchorPose, ...] = ()
+        occluders: tuple[Capsule, ...] = ()
+        sizes: tuple[HandSizes, ...] = ()
+        if "hands" in need:
+            hand_anchors, occluders, sizes = self._track_hands(rgb, intr, timestamp_ms if video else None)
+        self._frame_index += 1
+        return dataclasses.replace(face_part, anchors=face_part.anchors + hand_anchors, occluders=occluders,
+                                   hands=sizes)
+
+    def _track_face(self, rgb: np.ndarray, intr: Intrinsics, timestamp_ms: int) -> FrameAnchors:
+        video = self.options.mode == "video"
+        if self._tracker is None:
+            self._tracker, self._segmenter = FaceTracker(self.options.mode), PersonSegmenter()
         t0 = time.perf_counter()
         faces = self._tracker.process(rgb, timestamp_ms)
         face = faces[0] if faces else None
         t1 = time.perf_counter()
         if face is not None and (not video or self._frame_index % max(1, self.options.segment_every) == 0
                                  or self._person is None):
+            assert self._segmenter is not None
             self._person = self._segmenter.process(rgb)
         t2 = time.perf_counter()
         anchors = self._anchors(face, rgb, intr, timestamp_ms if video else None)
         t3 = time.perf_counter()
-        self._frame_index += 1
         self.timings_ms.update(face_mesh=(t1 - t0) * 1e3, segmentation=(t2 - t1) * 1e3, anchors=(t3 - t2) * 1e3)
         return anchors
+
+    def _track_hands(self, rgb: np.ndarray, intr: Intrinsics, t_ms: int | None
+                     ) -> tuple[tuple[AnchorPose, ...], tuple[Capsule, ...], tuple[HandSizes, ...]]:
+        if self._hand_tracker is None:
+            self._hand_tracker = HandTracker(self.options.mode, mirrored=self.options.mirrored)
+        t0 = time.perf_counter()
+        found = self._hand_tracker.process(rgb, t_ms or 0)
+        t1 = time.perf_counter()
+        gray = np.asarray(rgb.mean(axis=2, dtype=np.float32))
+        by_side: dict[str, HandLandmarks] = {}
+        for hand in found:  # largest first: with two left hands in view, the bigger one
+            by_side.setdefault(hand.side, hand)
+        anchors: list[AnchorPose] = []
+        occluders: list[Capsule] = []
+        sizes: list[HandSizes] = []
+        for side in HANDS:
+            result = self._hand_state[side].update(by_side.get(side), gray, intr, t_ms)
+            if result is not None:
+                a, o, sz = result
+                anchors += a
+                occluders += o
+                sizes.append(sz)
+        self.timings_ms.update(hands=(t1 - t0) * 1e3, hand_anchors=(time.perf_counter() - t1) * 1e3)
+        return tuple(anchors), tuple(occluders), tuple(sizes)
 
     def _anchors(
         self, face: FaceLandmarks | None, rgb: np.ndarray, intr: Intrinsics, t_ms: int | None
@@ -181,7 +309,12 @@ class Pipeline:
         if self._renderer is None:
             raise InputError("this pipeline was made without a renderer")
         t0 = time.perf_counter()
-        layer = self._renderer.render(anchors)
+        worn: dict[str, list[ItemModel]] = {}
+        for w in self.placements:
+            for site in w.sites:
+                worn.setdefault(site, []).append(self._models[w.item.id])
+        placed = place(worn, anchors.anchors, self.dial_time_s, self.options.mirror_display)
+        layer = self._renderer.render(anchors, placed)
         self.timings_ms["render"] = (time.perf_counter() - t0) * 1e3
         return layer
 
@@ -196,13 +329,75 @@ class Pipeline:
         return out
 
     def close(self) -> None:
-        self._tracker.close()
-        self._segmenter.close()
-        if self._renderer is not None:
-            self._renderer.close()
+        for part in (self._tracker, self._segmenter, self._hand_tracker, self._renderer):
+            if part is not None:
+                part.close()
 
     def __enter__(self) -> Pipeline:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _HandState:
+    """One hand's (the person's left or right) anchors through time: hold-and-fade when it leaves, snap
+    when it returns, One Euro on each anchor's pose and a slow filter on the measured sizes."""
+
+    def __init__(self) -> None:
+        self._hold = HoldAndFade()
+        self._poses: dict[str, RigidFilter] = {}
+        self._sizes: dict[str, OneEuroFilter] = {}
+        self._last: tuple[list[AnchorPose], list[Capsule], HandSizes] | None = None
+
+    def update(self, hand: HandLandmarks | None, gray: np.ndarray, intr: Intrinsics, t_ms: int | None
+               ) -> tuple[list[AnchorPose], list[Capsule], HandSizes] | None:
+        pose = fingers.hand_pose(hand, intr) if hand is not None else None
+        if t_ms is None:  # a photo
+            return None if pose is None or hand is None else _hand_anchors(hand, pose, gray, intr)
+        shown, opacity, reset = self._hold.update(pose, float(t_ms))
+        if reset:
+            self._poses.clear()
+            self._sizes.clear()
+        if shown is None:
+            self._last = None
+            return None
+        if pose is not None and hand is not None:
+            anchors, caps, sizes = _hand_anchors(hand, pose, gray, intr)
+            smoothed_sizes = HandSizes(sizes.side, {
+                f: self._smooth_size(f, s, t_ms) for f, s in sizes.fingers.items()},
+                None if sizes.wrist_circumference is None else
+                self._smooth_size("wrist", sizes.wrist_circumference, t_ms))
+            smoothed = []
+            for a in anchors:
+                m = self._poses.setdefault(a.site, RigidFilter(HAND_ROTATION_FILTER, HAND_FILTER))(
+                    a.cam_T_anchor, float(t_ms))
+                fit = {k: v * self._size_ratio(a.site, k, v, t_ms) for k, v in a.fit_m.items()}
+                smoothed.append(AnchorPose(a.site, m, 1.0, intr.project(m[:3, 3][None])[0], fit))
+            self._last = (smoothed, caps, smoothed_sizes)
+        if self._last is None:
+            return None
+        anchors, caps, sizes = self._last
+        return [dataclasses.replace(a, visible=opacity) for a in anchors], caps, sizes
+
+    def _smooth_size(self, key: str, size: Size, t_ms: int) -> Size:
+        f = self._sizes.setdefault(key, OneEuroFilter(SIZE_FILTER))
+        v = f(np.array([size.value_mm, size.sigma_mm]), float(t_ms))
+        return Size(round(float(v[0]), 2), round(float(v[1]), 2))
+
+    def _size_ratio(self, site: str, key: str, value: float, t_ms: int) -> float:
+        f = self._sizes.setdefault(f"{site}.{key}", OneEuroFilter(SIZE_FILTER))
+        return float(f(np.array([value]), float(t_ms))[0]) / max(value, 1e-9)
+
+
+def _hand_anchors(hand: HandLandmarks, pose: fingers.HandPose, gray: np.ndarray, intr: Intrinsics
+                  ) -> tuple[list[AnchorPose], list[Capsule], HandSizes]:
+    """One frame's ring anchors on every finger, the wrist anchor, their occluders and the sizes."""
+    sizes = {f: fingers.finger_size(gray, hand, pose, f, intr) for f in fingers.FINGERS}
+    anchors = [fingers.ring_anchor(pose, f, sizes[f], intr) for f in fingers.FINGERS]
+    axis = wrist.forearm_axis(pose, None, hand, intr)
+    frame = wrist.wrist_frame(pose, axis)
+    width, circumference = wrist.wrist_size(gray, hand, frame, intr, pose.scale_sigma)
+    anchors.append(wrist.wrist_anchor(pose, frame, width, intr))
+    caps = fingers.hand_occluders(pose, sizes) + [wrist.forearm_occluder(frame, axis, width)]
+    return anchors, caps, HandSizes(pose.side, sizes, circumference)

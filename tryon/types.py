@@ -80,6 +80,34 @@ class FaceLandmarks:
 
 
 @dataclass(frozen=True)
+class HandLandmarks:
+    """One hand from MediaPipe hands.
+
+    points_px : (21, 3) float32, x and y in pixels, z relative depth in pixels (smaller is closer).
+    world_m : (21, 3) float32, MediaPipe's metric estimate of the same points (origin near the palm's
+    centre, its own axes). side : the person's hand, "left" or "right". score : handedness confidence.
+    """
+
+    points_px: np.ndarray
+    world_m: np.ndarray
+    side: str
+    score: float
+    image_size: tuple[int, int]  # (width, height)
+    timestamp_ms: int
+
+    def __post_init__(self) -> None:
+        if self.points_px.shape != (21, 3) or self.world_m.shape != (21, 3):
+            raise InputError(f"hand landmarks must be (21, 3), got {self.points_px.shape} and {self.world_m.shape}")
+        if self.side not in ("left", "right"):
+            raise InputError(f"hand side must be 'left' or 'right', got {self.side!r}")
+
+    @property
+    def area_px(self) -> float:
+        lo, hi = self.points_px[:, :2].min(axis=0), self.points_px[:, :2].max(axis=0)
+        return float(np.prod(hi - lo))
+
+
+@dataclass(frozen=True)
 class HeadPose:
     """Where the head is: p_cam = R @ (scale * p_head) + t, with p_head in the canonical head frame.
 
@@ -115,17 +143,49 @@ class AnchorPose:
     cam_T_anchor: np.ndarray
     visible: float
     xy_px: np.ndarray
+    # The body's size where the piece sits, in metres (a finger's inner ring diameter as "diameter"; a
+    # wrist's "width" and "thickness"); the renderer fits bands to it. Empty for ears.
+    fit_m: dict[str, float] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class Capsule:
+    """A depth-only occluder: a cone-sided capsule from a_m to b_m (camera metres) with end radii."""
+
+    a_m: np.ndarray
+    b_m: np.ndarray
+    radius_a_m: float
+    radius_b_m: float
+
+
+@dataclass(frozen=True)
+class Size:
+    """A measured body size with its one-sigma uncertainty, in millimetres."""
+
+    value_mm: float
+    sigma_mm: float
+
+
+@dataclass(frozen=True)
+class HandSizes:
+    """One hand's ring sizes per finger (inner diameter) and wrist circumference."""
+
+    side: str
+    fingers: dict[str, Size] = field(default_factory=dict, hash=False)
+    wrist_circumference: Size | None = None
 
 
 @dataclass(frozen=True)
 class FrameAnchors:
-    """Everything the renderer needs from one frame's tracking. Empty `anchors` when no face is seen."""
+    """Everything the renderer needs from one frame's tracking. Empty `anchors` when nothing is tracked."""
 
     timestamp_ms: int
     intrinsics: Intrinsics
     face_width_px: float = 0.0
     head: HeadPose | None = None
     anchors: tuple[AnchorPose, ...] = field(default_factory=tuple)
+    occluders: tuple[Capsule, ...] = field(default_factory=tuple)  # hands and wrists, camera frame
+    hands: tuple[HandSizes, ...] = field(default_factory=tuple)
 
     def get(self, site: str) -> AnchorPose | None:
         return next((a for a in self.anchors if a.site == site), None)

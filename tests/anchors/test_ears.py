@@ -32,7 +32,7 @@ FRONTAL_BARE_EARS = [
 
 @pytest.fixture(scope="module")
 def photo_pipeline():
-    with Pipeline(Catalog.load(), [], PipelineOptions(mode="image", render=False)) as p:
+    with Pipeline(Catalog.load(), [], PipelineOptions(mode="image", render=False, track=frozenset({"face"}))) as p:
         yield p
 
 

@@ -9,7 +9,7 @@ import pytest
 from tryon.errors import RenderError
 from tryon.render.occluder import head_occluder_mesh
 from tryon.render.renderer import Renderer
-from tryon.render.scene import ItemModel
+from tryon.render.scene import ItemModel, place
 from tryon.types import AnchorPose, FrameAnchors, HeadPose, Intrinsics
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -33,9 +33,13 @@ def renderer(face_model):
         yield r
 
 
+def _placed(model, anchors):
+    return place({"left_ear": [model]}, anchors.anchors)
+
+
 def _render(renderer, catalog, item_id, anchors):
-    renderer.wear("left_ear", ItemModel(item_id, catalog.load_scene(item_id)))
-    return renderer.render(anchors).full_frame()
+    model = ItemModel(item_id, catalog.load_scene(item_id))
+    return renderer.render(anchors, _placed(model, anchors)).full_frame()
 
 
 def _check_golden(name: str, rgba: np.ndarray) -> None:
@@ -103,14 +107,15 @@ def test_head_occluder_hides_what_is_behind_the_face(renderer, catalog):
 
 def test_only_the_jewelry_region_is_rendered(renderer, catalog):
     layer = _render(renderer, catalog, "stud-diamond-6mm-platinum", _anchors(z_m=0.3))
-    region = renderer.render(_anchors(z_m=0.3))
+    model = ItemModel("stud-diamond-6mm-platinum", catalog.load_scene("stud-diamond-6mm-platinum"))
+    region = renderer.render(_anchors(z_m=0.3), _placed(model, _anchors(z_m=0.3)))
     assert region.rgba.shape[0] * region.rgba.shape[1] <= 64 * 64
     assert layer.shape == (240, 320, 4)
 
 
 def test_nothing_to_draw_gives_an_empty_layer(renderer):
     empty = FrameAnchors(0, INTR)
-    layer = renderer.render(empty)
+    layer = renderer.render(empty, [])
     assert layer.is_empty and layer.rgba.shape == (0, 0, 4)
 
 
@@ -122,7 +127,7 @@ def test_missing_shaders_is_a_render_error(face_model, tmp_path):
 def test_closing_one_renderer_leaves_others_working(face_model, catalog):
     a, b = Renderer(head_occluder_mesh(face_model)), Renderer(head_occluder_mesh(face_model))
     b.close()
-    a.wear("left_ear", ItemModel("stud-diamond-6mm-platinum", catalog.load_scene("stud-diamond-6mm-platinum")))
-    assert a.render(_anchors()).rgba[..., 3].sum() > 0
+    model = ItemModel("stud-diamond-6mm-platinum", catalog.load_scene("stud-diamond-6mm-platinum"))
+    assert a.render(_anchors(), _placed(model, _anchors())).rgba[..., 3].sum() > 0
     a.close()
     a.close()  # twice is harmless

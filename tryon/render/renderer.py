@@ -25,8 +25,8 @@ import numpy as np
 import trimesh
 
 from tryon.errors import RenderError
-from tryon.render.scene import ItemModel, Material
-from tryon.types import FrameAnchors, Intrinsics, RenderLayer
+from tryon.render.scene import ItemModel, Material, Placement
+from tryon.types import Capsule, FrameAnchors, Intrinsics, RenderLayer
 
 ROI_STEP_PX = 16  # ROI sizes are rounded up to this, so framebuffers are reused from frame to frame
 ROI_PAD_PX = 4
@@ -125,7 +125,9 @@ class Renderer:
             self._ctx.release()
             raise RenderError(f"cannot build the shaders in {shaders_dir}: {e}") from e
         self._models: dict[int, tuple[ItemModel, list[moderngl.VertexArray]]] = {}  # one VAO per part
-        self._worn: dict[str, ItemModel] = {}
+        self._capsule_vbo: moderngl.Buffer | None = None
+        self._capsule_vao: moderngl.VertexArray | None = None
+        self._capsule_count = 0
         self._targets: dict[tuple[int, int], moderngl.Framebuffer] = {}
 
     # -- lifetime ------------------------------------------------------------------------------------------
@@ -141,18 +143,11 @@ class Renderer:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- what is worn ------------------------------------------------------------------------------------
-    def wear(self, site: str, model: ItemModel | None) -> None:
-        """Put `model` on `site` (None takes off whatever is there)."""
-        if model is None:
-            self._worn.pop(site, None)
-            return
+    # -- geometry on this context ------------------------------------------------------------------------
+    def upload(self, model: ItemModel) -> None:
+        """Put the model's geometry on this context now (else it goes up on its first draw)."""
         with self._ctx:
             self._upload(model)
-        self._worn[site] = model
-
-    def worn(self, site: str) -> ItemModel | None:
-        return self._worn.get(site)
 
     def _upload(self, model: ItemModel) -> list[moderngl.VertexArray]:
         """The model's vertex arrays on this context (uploaded on first use; the context must be current).
@@ -169,30 +164,45 @@ class Renderer:
         return self._ctx.vertex_array(program, [(vbo, *layout)])
 
     # -- drawing ---------------------------------------------------------------------------------------------
-    def render(self, anchors: FrameAnchors) -> RenderLayer:
-        """Premultiplied RGBA of everything worn, over the union of the drawn regions."""
+    def render(self, anchors: FrameAnchors, placements: list[Placement]) -> RenderLayer:
+        """Premultiplied RGBA of the placed items (one region per site), over the union of the regions.
+        The head (when tracked) and the frame's capsule occluders (fingers, palms, forearms) hide what is
+        behind them."""
         intr = anchors.intrinsics
         head_T = None
         if anchors.head is not None:
             s = anchors.head.scale
             head_T = anchors.head.cam_T_head @ np.diag([s, s, s, 1.0])
+        capsules = self._capsules(anchors.occluders) if anchors.occluders and placements else None
         patches: list[tuple[Roi, np.ndarray]] = []
-        for a in anchors.anchors:
-            model = self._worn.get(a.site)
-            if model is None or a.visible <= 0.004:
-                continue
-            cam_T_parts = model.cam_T_parts(a.cam_T_anchor)
-            roi = box_roi(model.corners_cam(cam_T_parts), intr)
+        for placed in placements:
+            roi = box_roi(np.vstack([m.corners_cam(parts) for m, parts in placed.items]), intr)
             if roi is None:
                 continue
-            rgba = self.draw(roi, intr, [(model, cam_T_parts)], head_T)
-            patches.append((roi, rgba * np.float32(a.visible)))
+            rgba = self.draw(roi, intr, list(placed.items), head_T, capsules)
+            patches.append((roi, rgba * np.float32(placed.visible)))
         return _union(patches, (intr.width_px, intr.height_px))
 
+    def _capsules(self, capsules: tuple[Capsule, ...]) -> moderngl.VertexArray:
+        """This frame's capsules as one depth-only mesh in camera coordinates (rebuilt every frame)."""
+        tris = capsule_triangles(capsules)
+        with self._ctx:
+            data = np.ascontiguousarray(tris, np.float32).tobytes()
+            if self._capsule_vbo is None or self._capsule_vbo.size < len(data):
+                if self._capsule_vbo is not None:
+                    self._capsule_vao.release()
+                    self._capsule_vbo.release()
+                self._capsule_vbo = self._ctx.buffer(reserve=max(len(data), 1 << 16), dynamic=True)
+                self._capsule_vao = self._ctx.vertex_array(self._depth, [(self._capsule_vbo, "3f", "in_position")])
+            self._capsule_vbo.write(data)
+        self._capsule_count = len(tris)
+        return self._capsule_vao
+
     def draw(self, roi: Roi, intr: Intrinsics, items: list[tuple[ItemModel, list[np.ndarray]]],
-             cam_T_occluder: np.ndarray | None = None) -> np.ndarray:
+             cam_T_occluder: np.ndarray | None = None, capsules: moderngl.VertexArray | None = None) -> np.ndarray:
         """(h, w, 4) float32 premultiplied RGBA, 0..1, of the items in one region; each item comes with its
-        parts' camera poses (ItemModel.cam_T_parts)."""
+        parts' camera poses (ItemModel.cam_T_parts). cam_T_occluder: where the head occluder is (None: no
+        head); capsules: this frame's capsule occluders (from `_capsules`)."""
         try:
             with self._ctx:
                 fbo = self._target(roi.w * SUPERSAMPLE, roi.h * SUPERSAMPLE)
@@ -200,11 +210,15 @@ class Renderer:
                 fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
                 self._ctx.enable(moderngl.DEPTH_TEST)
                 proj = _mat4(roi_projection(intr, roi))
-                if cam_T_occluder is not None and self._occluder is not None:
+                if (cam_T_occluder is not None and self._occluder is not None) or capsules is not None:
                     fbo.color_mask = (False, False, False, False)
                     self._depth["u_proj"].write(proj)
-                    self._depth["u_cam_T_part"].write(_mat4(cam_T_occluder))
-                    self._occluder.render(moderngl.TRIANGLES)
+                    if cam_T_occluder is not None and self._occluder is not None:
+                        self._depth["u_cam_T_part"].write(_mat4(cam_T_occluder))
+                        self._occluder.render(moderngl.TRIANGLES)
+                    if capsules is not None:
+                        self._depth["u_cam_T_part"].write(_mat4(np.eye(4)))
+                        capsules.render(moderngl.TRIANGLES, vertices=self._capsule_count)
                     fbo.color_mask = (True, True, True, True)
                 self._jewel["u_proj"].write(proj)
                 for model, cam_T_parts in items:
@@ -252,3 +266,40 @@ def _union(patches: list[tuple[Roi, np.ndarray]], frame_size: tuple[int, int]) -
         dst = out[r.y0 - y0 : r.y0 - y0 + r.h, r.x0 - x0 : r.x0 - x0 + r.w]
         dst += rgba * (1.0 - dst[..., 3:4])  # "over" for premultiplied colour; later patches go under
     return RenderLayer(out, (x0, y0), frame_size)
+
+
+def capsule_triangles(capsules: tuple[Capsule, ...] | list[Capsule], sides: int = 12) -> np.ndarray:
+    """(n, 3) float32 triangle vertices (3 per triangle) of every capsule: a cone frustum between two
+    spheres, each part closed; camera metres."""
+    sphere = _unit_sphere()
+    out = []
+    ang = np.linspace(0.0, 2.0 * np.pi, sides, endpoint=False)
+    ring = np.stack([np.cos(ang), np.sin(ang)], axis=1)
+    nxt = np.roll(np.arange(sides), -1)
+    for c in capsules:
+        a, b = np.asarray(c.a_m, np.float64), np.asarray(c.b_m, np.float64)
+        axis = b - a
+        length = float(np.linalg.norm(axis))
+        out.append(sphere * c.radius_a_m + a)
+        out.append(sphere * c.radius_b_m + b)
+        if length < 1e-6:
+            continue
+        axis /= length
+        u = np.cross(axis, [1.0, 0.0, 0.0] if abs(axis[0]) < 0.9 else [0.0, 1.0, 0.0])
+        u /= np.linalg.norm(u)
+        v = np.cross(axis, u)
+        dirs = ring[:, :1] * u + ring[:, 1:] * v
+        ra, rb = a + c.radius_a_m * dirs, b + c.radius_b_m * dirs
+        quads = np.stack([ra, rb, rb[nxt], ra, rb[nxt], ra[nxt]], axis=1)
+        out.append(quads.reshape(-1, 3))
+    return np.vstack(out).astype(np.float32) if out else np.zeros((0, 3), np.float32)
+
+
+_SPHERE: list[np.ndarray] = []
+
+
+def _unit_sphere() -> np.ndarray:
+    if not _SPHERE:
+        s = trimesh.creation.icosphere(subdivisions=1, radius=1.0)
+        _SPHERE.append(s.vertices[s.faces].reshape(-1, 3))
+    return _SPHERE[0]

@@ -13,6 +13,7 @@ import trimesh
 
 from tryon.errors import AssetError, InputError
 from tryon.jewelry.materials import GemSpec, material_spec
+from tryon.types import AnchorPose
 
 GRAVITY_CAM = np.array([0.0, 1.0, 0.0])  # "down" in an upright camera's frame (OpenCV: y down)
 
@@ -32,6 +33,8 @@ class Part:
     material: Material
     item_T_part: np.ndarray  # (4, 4)
     hangs: bool  # turns about the piercing to hang along gravity
+    role: str = ""  # from the node name: "band" (fitted round the body), "head"/"case" (ride on top),
+    #                "hand_hour"/"hand_minute"/"hand_second" (a watch's hands), "" (rigid)
 
     @property
     def corners(self) -> np.ndarray:
@@ -40,11 +43,21 @@ class Part:
         return np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
 
 
-class ItemModel:
-    """One jewelry item as draw-ready parts, anchored at the item origin (the piercing)."""
+ROLES = ("band", "head", "case", "hand_hour", "hand_minute", "hand_second")
+DIAL_TIME_S = 10 * 3600 + 10 * 60 + 30  # 10:10:30, the hands' product-photo position, when no time is given
 
-    def __init__(self, item_id: str, scene: trimesh.Scene) -> None:
+
+class ItemModel:
+    """One jewelry item as draw-ready parts, anchored at the item origin (the piercing; a ring's or a wrist
+    piece's centre).
+
+    nominal_mm: the body size the model was built for ("inner_diameter" for rings; "inner_width" and
+    "inner_thickness" for wrist pieces): `cam_T_parts` fits band parts from it to the measured size.
+    """
+
+    def __init__(self, item_id: str, scene: trimesh.Scene, nominal_mm: dict[str, float] | None = None) -> None:
         self.item_id = item_id
+        self.nominal_mm = dict(nominal_mm or {})
         try:
             self.parts = tuple(_part(scene, node) for node in scene.graph.nodes_geometry)
         except (KeyError, ValueError, TypeError, AttributeError, IndexError) as e:
@@ -52,11 +65,53 @@ class ItemModel:
         if not self.parts:
             raise AssetError(f"item {item_id}: its model has no geometry")
         self._corners = [np.hstack([p.corners, np.ones((8, 1))]) for p in self.parts]
+        posed = np.vstack([(c @ p.item_T_part.T)[:, :3] for c, p in zip(self._corners, self.parts, strict=True)])
+        self._span = posed.max(axis=0) - posed.min(axis=0)
 
-    def cam_T_parts(self, cam_T_anchor: np.ndarray) -> list[np.ndarray]:
-        """Each part's pose in the camera frame when the item's anchor is at `cam_T_anchor`."""
-        swing = hang_rotation(cam_T_anchor)
-        return [cam_T_anchor @ (swing @ p.item_T_part if p.hangs else p.item_T_part) for p in self.parts]
+    def cam_T_parts(self, cam_T_anchor: np.ndarray, fit_m: dict[str, float] | None = None,
+                    dial_time_s: float | None = None, mirror_dial: bool = False) -> list[np.ndarray]:
+        """Each part's pose in the camera frame when the item's anchor is at `cam_T_anchor`.
+
+        fit_m: the body's measured size (AnchorPose.fit_m): bands stretch to it, what sits on them moves out
+        with their surface. dial_time_s: seconds past 12:00 that a watch shows (default 10:10:30).
+        mirror_dial: the frame will be shown mirrored: the hands turn the other way so the time reads right.
+        """
+        swing = hang_rotation(cam_T_anchor) if any(p.hangs for p in self.parts) else None
+        stretch, lift = self._fit(fit_m or {})
+        out = []
+        for p in self.parts:
+            m = p.item_T_part
+            if p.hangs and swing is not None:
+                m = swing @ m
+            elif p.role == "band":
+                m = stretch @ m
+            elif p.role:
+                m = lift @ m
+                if p.role.startswith("hand_"):
+                    m = m @ _hand_turn(p.role, DIAL_TIME_S if dial_time_s is None else dial_time_s, mirror_dial)
+            out.append(cam_T_anchor @ m)
+        return out
+
+    def _fit(self, fit_m: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        """(stretch for band parts, lift for parts on top), both (4, 4), from the measured vs nominal size."""
+        stretch, lift = np.eye(4), np.eye(4)
+        n = self.nominal_mm
+        if "diameter" in fit_m and n.get("inner_diameter"):
+            d0 = n["inner_diameter"] * 1e-3
+            s = fit_m["diameter"] / d0
+            stretch[0, 0] = stretch[2, 2] = s
+            lift[2, 3] = 0.5 * (s - 1.0) * d0
+        elif "width" in fit_m and n.get("inner_width") and n.get("inner_thickness"):
+            t0 = n["inner_thickness"] * 1e-3
+            stretch[0, 0] = fit_m["width"] / (n["inner_width"] * 1e-3)
+            stretch[2, 2] = fit_m.get("thickness", t0) / t0
+            lift[2, 3] = 0.5 * (stretch[2, 2] - 1.0) * t0
+        return stretch, lift
+
+    @property
+    def length_m(self) -> float:
+        """The item's extent along its anchor's y (a ring's band width): what it takes up in a stack."""
+        return float(self._span[1])
 
     def corners_cam(self, cam_T_parts: list[np.ndarray]) -> np.ndarray:
         """(8 * parts, 3) bounding-box corners of every part, posed, in the camera frame."""
@@ -67,7 +122,9 @@ def _part(scene: trimesh.Scene, node: str) -> Part:
     transform, geom_name = scene.graph[node]
     mesh = scene.geometry[geom_name]
     material = _material(mesh)
-    hangs = any(str(n).startswith("drop") for n in scene.graph.transforms.shortest_path(scene.graph.base_frame, node))
+    path = [str(n) for n in scene.graph.transforms.shortest_path(scene.graph.base_frame, node)]
+    hangs = any(n.startswith("drop") for n in path)
+    role = next((r for r in sorted(ROLES, key=len, reverse=True) if str(node).startswith(r)), "")
     # The builders store the normals they mean (flat facets on gems, a sharp knife edge, smooth wire);
     # a model without them gets trimesh's smooth vertex normals.
     positions = mesh.vertices[mesh.faces].reshape(-1, 3)
@@ -75,7 +132,7 @@ def _part(scene: trimesh.Scene, node: str) -> Part:
     vertices = np.ascontiguousarray(np.hstack([positions, normals]), np.float32)
     if not np.isfinite(vertices).all():
         raise ValueError(f"part {node} has non-finite vertices")
-    return Part(vertices, material, np.asarray(transform, np.float64), hangs)
+    return Part(vertices, material, np.asarray(transform, np.float64), hangs, role)
 
 
 def _material(mesh: trimesh.Trimesh) -> Material:
@@ -98,6 +155,15 @@ def _material(mesh: trimesh.Trimesh) -> Material:
                     float(0.3 if roughness is None else roughness))
 
 
+def _hand_turn(role: str, t_s: float, mirror: bool) -> np.ndarray:
+    """A watch hand's turn about its dial's z (clockwise seen from +z: negative angles) for the time t_s."""
+    period = {"hand_hour": 12 * 3600.0, "hand_minute": 3600.0, "hand_second": 60.0}[role]
+    angle = -2.0 * np.pi * ((t_s % period) / period)
+    if role == "hand_second":
+        angle = -2.0 * np.pi * (int(t_s % period) / period)  # a quartz second hand ticks
+    return trimesh.transformations.rotation_matrix(-angle if mirror else angle, [0.0, 0.0, 1.0])
+
+
 def hang_rotation(cam_T_anchor: np.ndarray) -> np.ndarray:
     """(4, 4) rotation about the pivot (anchor origin) that turns the anchor's -y onto gravity."""
     down_anchor = cam_T_anchor[:3, :3].T @ GRAVITY_CAM
@@ -114,3 +180,33 @@ def _rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
     m[:3, :3] = np.eye(3) + vx + vx @ vx / (1.0 + c)
     return m
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Items posed for one frame at one site: what the renderer draws in one region."""
+
+    site: str
+    items: tuple[tuple[ItemModel, list[np.ndarray]], ...]  # each model with its parts' camera poses
+    visible: float
+
+
+def place(worn: dict[str, list[ItemModel]], anchors: tuple[AnchorPose, ...], dial_time_s: float | None = None,
+          mirror_dial: bool = False) -> list[Placement]:
+    """Pose what is worn at each anchor. Several items at one site (rings stacked on a finger, a watch and a
+    bracelet) sit side by side along the anchor's y, the stack centred on the site."""
+    out = []
+    for a in anchors:
+        models = worn.get(a.site) or []
+        if not models or a.visible <= 0.004:
+            continue
+        lengths = [m.length_m for m in models] if len(models) > 1 else [0.0]
+        offset = -0.5 * sum(lengths)
+        items = []
+        for model, length in zip(models, lengths, strict=False):
+            shift = np.eye(4)
+            shift[1, 3] = offset + 0.5 * length
+            offset += length
+            items.append((model, model.cam_T_parts(a.cam_T_anchor @ shift, a.fit_m, dial_time_s, mirror_dial)))
+        out.append(Placement(a.site, tuple(items), a.visible))
+    return out

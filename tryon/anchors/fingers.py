@@ -1,0 +1,202 @@
+"""Ring anchors: a pose on each finger's proximal phalanx, the finger's measured width (a ring size), and
+capsule occluders for the fingers and palm.
+
+Steps for one hand in one frame:
+1. `hand_pose`: each landmark on its pixel's ray, at MediaPipe's relative depth around a distance that gives
+   the palm the metric size of MediaPipe's world hand (within adult bounds). (PnP of the world landmarks onto
+   the pixels was the first way: on some photos the world hand collapses and PnP lands 100 px off.)
+2. `ring_seats`: on each proximal phalanx (thumb: MCP->IP; fingers: MCP->PIP) the point where a ring rests,
+   SEAT_AT of the way from the knuckle, oriented +y toward the fingertip, +z out of the back of the hand.
+3. `measure_width_px`: the finger's width across the phalanx at the seat, from the strongest edges on both
+   sides of image profiles square to the finger; metres through the seat's depth. The ring's inner diameter
+   is the circle of the same circumference as the finger's (elliptical) cross-section.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from tryon.types import AnchorPose, Capsule, HandLandmarks, Intrinsics, Size
+
+FINGERS = ("thumb", "index", "middle", "ring", "little")
+# Landmark chains per finger, base to tip; the proximal phalanx is the first bone after the knuckle.
+CHAINS = {"thumb": (1, 2, 3, 4), "index": (5, 6, 7, 8), "middle": (9, 10, 11, 12), "ring": (13, 14, 15, 16),
+          "little": (17, 18, 19, 20)}
+PROXIMAL = {f: (c[1], c[2]) if f == "thumb" else (c[0], c[1]) for f, c in CHAINS.items()}
+SEAT_AT = 0.48  # a ring rests just past the finger's web: about halfway from the knuckle to the middle joint
+# Adult finger widths across the proximal phalanx at the ring seat (mm), the prior where no edge is found
+# (ring size US 7 is 17.3 mm inner diameter; thumbs and little fingers are the widest and narrowest).
+PRIOR_WIDTH_MM = {"thumb": 21.0, "index": 18.5, "middle": 18.8, "ring": 17.8, "little": 15.6}
+DEPTH_TO_WIDTH = 0.85  # a finger's cross-section is an ellipse this much thinner (palm to back) than wide
+# MediaPipe's world hand gives the palm's size (MCP breadth 5-17 plus palm length 0-9); adult hands span
+# about this (breadth 70-90 mm, length 90-110 mm as MediaPipe places the points).
+PALM_SIZE_MM = (120.0, 200.0)
+PALM_SIZE_PRIOR_MM = 158.0
+WORLD_SCALE_SIGMA = 0.07  # relative uncertainty of the metric scale
+EDGE_SIGMA_PX = 1.0
+OCCLUDER_INSET = 0.9  # the finger occluder sits inside the ring's inner radius: the band's back hides
+
+
+def ellipse_perimeter(a: float, b: float) -> float:
+    """Ramanujan's approximation; a, b the semi-axes."""
+    return math.pi * (3 * (a + b) - math.sqrt((3 * a + b) * (a + 3 * b)))
+
+
+def width_to_inner_diameter(width_mm: float) -> float:
+    """The round ring whose inner circumference equals the finger's elliptical cross-section's."""
+    return ellipse_perimeter(width_mm / 2, DEPTH_TO_WIDTH * width_mm / 2) / math.pi
+
+
+def ring_sizes(inner_diameter_mm: float) -> dict[str, float]:
+    """US/Canada size (size 0 is 11.63 mm, 0.8128 mm a size) and ISO 8653 / EU size (inner circumference, mm)."""
+    return {"us": round((inner_diameter_mm - 11.63) / 0.8128 * 4) / 4, "eu": round(math.pi * inner_diameter_mm, 1)}
+
+
+@dataclass(frozen=True)
+class HandPose:
+    """One hand in camera metres. points_m : (21, 3) the landmarks; dorsal_m : (3,) unit normal out of the
+    back of the hand; scale_sigma : relative uncertainty of the metric scale."""
+
+    side: str
+    points_m: np.ndarray
+    dorsal_m: np.ndarray
+    scale_sigma: float
+
+
+def hand_pose(hand: HandLandmarks, intr: Intrinsics) -> HandPose | None:
+    """Lift the hand into camera metres: every landmark on its own pixel's ray, at depths from MediaPipe's
+    relative z around a hand distance that makes the palm as big as MediaPipe's metric world hand (where
+    that is within adult bounds; else an average adult palm). None for a degenerate hand."""
+    px = hand.points_px.astype(np.float64)
+    world = hand.world_m.astype(np.float64)
+    world_mm = _palm_size(world) * 1e3
+    sigma = WORLD_SCALE_SIGMA
+    if not PALM_SIZE_MM[0] <= world_mm <= PALM_SIZE_MM[1]:  # MediaPipe's metric estimate failed
+        world_mm, sigma = PALM_SIZE_PRIOR_MM, 0.15
+    size_px = _palm_size(px)  # MediaPipe's z is in the same units as x: pixels at the hand's distance
+    if size_px < 4.0:
+        return None
+    z0 = intr.fx * world_mm * 1e-3 / size_px
+    z = z0 * (1.0 + (px[:, 2] - px[0, 2]) / intr.fx)
+    if float(z.min()) <= 0.02:
+        return None
+    pts = np.stack([(px[:, 0] - intr.cx) * z / intr.fx, (px[:, 1] - intr.cy) * z / intr.fy, z], axis=1)
+    return HandPose(hand.side, pts, palm_dorsal(pts, hand.side), sigma)
+
+
+def _palm_size(points: np.ndarray) -> float:
+    """MCP breadth (5 to 17) plus palm length (0 to 9): a size that does not change as the fingers move."""
+    return float(np.linalg.norm(points[5] - points[17]) + np.linalg.norm(points[0] - points[9]))
+
+
+def palm_dorsal(points_m: np.ndarray, side: str) -> np.ndarray:
+    """Unit normal out of the back of the hand. For a right hand, index-knuckle x little-knuckle (from the
+    wrist) points out of the palm; a left hand is its mirror image."""
+    n = np.cross(points_m[5] - points_m[0], points_m[17] - points_m[0])
+    n /= max(float(np.linalg.norm(n)), 1e-12)
+    return -n if side == "right" else n
+
+
+def frame_from(origin: np.ndarray, y: np.ndarray, z_hint: np.ndarray) -> np.ndarray:
+    """(4, 4): +y along `y`, +z the part of `z_hint` square to it, +x = y x z."""
+    y = y / max(float(np.linalg.norm(y)), 1e-12)
+    z = z_hint - (z_hint @ y) * y
+    if float(np.linalg.norm(z)) < 1e-6:  # hint along the bone: any square direction
+        z = np.cross(y, [1.0, 0.0, 0.0] if abs(y[0]) < 0.9 else [0.0, 1.0, 0.0])
+    z /= float(np.linalg.norm(z))
+    m = np.eye(4)
+    m[:3, :3] = np.stack([np.cross(y, z), y, z], axis=1)
+    m[:3, 3] = origin
+    return m
+
+
+def ring_seat(pose: HandPose, finger: str) -> np.ndarray:
+    """(4, 4) cam_T_anchor of the ring seat on `finger`."""
+    a, b = (pose.points_m[i] for i in PROXIMAL[finger])
+    return frame_from(a + SEAT_AT * (b - a), b - a, pose.dorsal_m)
+
+
+def measure_width_px(gray: np.ndarray, centre_px: np.ndarray, along_px: np.ndarray, expected_px: float,
+                     span_px: float, lines: int = 5) -> tuple[float, float] | None:
+    """A limb's width in pixels across `centre_px`, square to the unit direction `along_px`.
+
+    Profiles square to the limb, spread over `span_px` along it, each give the strongest edge on either side
+    between 0.55 and 1.35 times the expected half-width (a neighbouring finger lies beyond); returns (median
+    width, spread of the widths) or None where too few profiles find clear edges on both sides.
+    """
+    h, w = gray.shape
+    d = along_px / max(float(np.linalg.norm(along_px)), 1e-9)
+    n = np.array([-d[1], d[0]])
+    half = 0.5 * expected_px
+    reach = 1.7 * half
+    step = 0.25
+    s = np.arange(-reach, reach + step, step, dtype=np.float32)
+    offsets = np.linspace(-0.5 * span_px, 0.5 * span_px, lines, dtype=np.float32)
+    xs = centre_px[0] + offsets[:, None] * d[0] + s[None, :] * n[0]
+    ys = centre_px[1] + offsets[:, None] * d[1] + s[None, :] * n[1]
+    if xs.min() < 0 or ys.min() < 0 or xs.max() > w - 1 or ys.max() > h - 1:
+        return None
+    prof = cv2.remap(gray, xs.astype(np.float32), ys.astype(np.float32), cv2.INTER_LINEAR)
+    k = max(1, int(round(0.06 * half / step)))  # smooth over ~6% of the half-width
+    prof = cv2.GaussianBlur(prof, (1, 2 * k + 1), 0) if k > 1 else prof
+    grad = np.abs(np.gradient(prof, axis=1)) / step  # grey levels per pixel
+    widths = []
+    lo, hi = 0.55 * half, 1.35 * half
+    for g in grad:
+        out_pos = (s >= lo) & (s <= hi)
+        out_neg = (s <= -lo) & (s >= -hi)
+        noise = float(np.median(g)) + 1e-3
+        i_pos = np.flatnonzero(out_pos)[np.argmax(g[out_pos])]
+        i_neg = np.flatnonzero(out_neg)[np.argmax(g[out_neg])]
+        if g[i_pos] < 3 * noise or g[i_neg] < 3 * noise or min(g[i_pos], g[i_neg]) < 4.0:
+            continue
+        widths.append(float(s[i_pos] - s[i_neg]))
+    if len(widths) < (lines + 1) // 2:
+        return None
+    return float(np.median(widths)), float(np.std(widths))
+
+
+def finger_size(gray: np.ndarray, hand: HandLandmarks, pose: HandPose, finger: str, intr: Intrinsics) -> Size:
+    """The ring size (inner diameter, mm) that fits `finger`, measured at its seat."""
+    seat = ring_seat(pose, finger)
+    z = float(seat[2, 3])
+    mm_per_px = z / intr.fx * 1e3
+    a, b = (hand.points_px[i, :2].astype(np.float64) for i in PROXIMAL[finger])
+    centre = a + SEAT_AT * (b - a)
+    prior = PRIOR_WIDTH_MM[finger]
+    found = measure_width_px(gray, centre, b - a, prior / mm_per_px, 0.25 * float(np.linalg.norm(b - a)))
+    if found is None:
+        d = width_to_inner_diameter(prior)
+        return Size(round(d, 2), round(0.1 * d, 2))
+    width_px, spread_px = found
+    d = width_to_inner_diameter(width_px * mm_per_px)
+    edge = math.hypot(EDGE_SIGMA_PX, spread_px) * mm_per_px
+    return Size(round(d, 2), round(math.hypot(edge, pose.scale_sigma * d), 2))
+
+
+def ring_anchor(pose: HandPose, finger: str, size: Size, intr: Intrinsics) -> AnchorPose:
+    seat = ring_seat(pose, finger)
+    return AnchorPose(f"{pose.side}_{finger}", seat, 1.0, intr.project(seat[:3, 3][None])[0],
+                      {"diameter": size.value_mm * 1e-3})
+
+
+def hand_occluders(pose: HandPose, sizes: dict[str, Size]) -> list[Capsule]:
+    """Capsules for every phalanx (radius from the measured ring size, tapering toward the tip) and the palm."""
+    p = pose.points_m
+    caps = []
+    for finger, chain in CHAINS.items():
+        size = sizes.get(finger)
+        d_mm = size.value_mm if size is not None else width_to_inner_diameter(PRIOR_WIDTH_MM[finger])
+        r = 0.5e-3 * d_mm * OCCLUDER_INSET
+        bones = list(zip(chain[1:-1], chain[2:], strict=True)) if finger == "thumb" else \
+            list(zip(chain[:-1], chain[1:], strict=True))
+        for k, (i, j) in enumerate(bones):
+            caps.append(Capsule(p[i], p[j], r * (1.0 - 0.08 * k), r * (1.0 - 0.08 * (k + 1))))
+    palm_r = 0.010
+    for i, j in ((0, 5), (0, 9), (0, 13), (0, 17), (5, 17), (1, 2)):
+        caps.append(Capsule(p[i], p[j], palm_r, palm_r))
+    return caps
