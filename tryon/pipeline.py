@@ -29,6 +29,7 @@ from tryon.render.renderer import Renderer
 from tryon.render.scene import ItemModel, place
 from tryon.tracking.face import FaceTracker, check_rgb
 from tryon.tracking.hands import HandTracker
+from tryon.tracking.pose import PoseTracker, elbow_for
 from tryon.tracking.segmentation import PersonSegmenter
 from tryon.types import (
     AnchorPose,
@@ -81,6 +82,7 @@ class PipelineOptions:
     track: frozenset[str] = frozenset()  # trackers to run even with nothing worn: "face", "hands"
     mirrored: bool = False  # the frames are mirror images (a selfie camera that flips them)
     mirror_display: bool = False  # the output is shown mirrored: watch dials are drawn to read right there
+    pose_every: int = 3  # video, wrist pieces: run the pose (forearm direction) every n-th frame
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,8 @@ class Pipeline:
         self._tracker: FaceTracker | None = None
         self._segmenter: PersonSegmenter | None = None
         self._hand_tracker: HandTracker | None = None
+        self._pose_tracker: PoseTracker | None = None
+        self._arms: list[tuple[np.ndarray, np.ndarray]] = []
         self._renderer = Renderer(head_occluder_mesh(self.face_model)) if self.options.render else None
         self._filter = HeadPoseFilter()
         self._hold = HoldAndFade()
@@ -183,6 +187,8 @@ class Pipeline:
             need.add("face")
         if kinds & {"finger", "wrist"}:
             need.add("hands")
+        if "wrist" in kinds:
+            need.add("pose")
         return need
 
     # -- stages ----------------------------------------------------------------------------------------
@@ -200,6 +206,12 @@ class Pipeline:
         occluders: tuple[Capsule, ...] = ()
         sizes: tuple[HandSizes, ...] = ()
         if "hands" in need:
+            if "pose" in need and (not video or self._frame_index % max(1, self.options.pose_every) == 0):
+                t0 = time.perf_counter()
+                if self._pose_tracker is None:
+                    self._pose_tracker = PoseTracker(self.options.mode)
+                self._arms = self._pose_tracker.arms(rgb)
+                self.timings_ms["pose"] = (time.perf_counter() - t0) * 1e3
             hand_anchors, occluders, sizes = self._track_hands(rgb, intr, timestamp_ms if video else None)
         self._frame_index += 1
         return dataclasses.replace(face_part, anchors=face_part.anchors + hand_anchors, occluders=occluders,
@@ -238,7 +250,12 @@ class Pipeline:
         occluders: list[Capsule] = []
         sizes: list[HandSizes] = []
         for side in HANDS:
-            result = self._hand_state[side].update(by_side.get(side), gray, intr, t_ms)
+            hand = by_side.get(side)
+            elbow = None
+            if hand is not None and self._arms:
+                size = float(np.ptp(hand.points_px[:, :2], axis=0).max())
+                elbow = elbow_for(self._arms, hand.points_px[0, :2].astype(np.float64), size)
+            result = self._hand_state[side].update(hand, gray, intr, t_ms, elbow)
             if result is not None:
                 a, o, sz = result
                 anchors += a
@@ -329,7 +346,7 @@ class Pipeline:
         return out
 
     def close(self) -> None:
-        for part in (self._tracker, self._segmenter, self._hand_tracker, self._renderer):
+        for part in (self._tracker, self._segmenter, self._hand_tracker, self._pose_tracker, self._renderer):
             if part is not None:
                 part.close()
 
@@ -350,11 +367,11 @@ class _HandState:
         self._sizes: dict[str, OneEuroFilter] = {}
         self._last: tuple[list[AnchorPose], list[Capsule], HandSizes] | None = None
 
-    def update(self, hand: HandLandmarks | None, gray: np.ndarray, intr: Intrinsics, t_ms: int | None
-               ) -> tuple[list[AnchorPose], list[Capsule], HandSizes] | None:
+    def update(self, hand: HandLandmarks | None, gray: np.ndarray, intr: Intrinsics, t_ms: int | None,
+               elbow_px: np.ndarray | None = None) -> tuple[list[AnchorPose], list[Capsule], HandSizes] | None:
         pose = fingers.hand_pose(hand, intr) if hand is not None else None
         if t_ms is None:  # a photo
-            return None if pose is None or hand is None else _hand_anchors(hand, pose, gray, intr)
+            return None if pose is None or hand is None else _hand_anchors(hand, pose, gray, intr, elbow_px)
         shown, opacity, reset = self._hold.update(pose, float(t_ms))
         if reset:
             self._poses.clear()
@@ -363,7 +380,7 @@ class _HandState:
             self._last = None
             return None
         if pose is not None and hand is not None:
-            anchors, caps, sizes = _hand_anchors(hand, pose, gray, intr)
+            anchors, caps, sizes = _hand_anchors(hand, pose, gray, intr, elbow_px)
             smoothed_sizes = HandSizes(sizes.side, {
                 f: self._smooth_size(f, s, t_ms) for f, s in sizes.fingers.items()},
                 None if sizes.wrist_circumference is None else
@@ -390,12 +407,12 @@ class _HandState:
         return float(f(np.array([value]), float(t_ms))[0]) / max(value, 1e-9)
 
 
-def _hand_anchors(hand: HandLandmarks, pose: fingers.HandPose, gray: np.ndarray, intr: Intrinsics
-                  ) -> tuple[list[AnchorPose], list[Capsule], HandSizes]:
+def _hand_anchors(hand: HandLandmarks, pose: fingers.HandPose, gray: np.ndarray, intr: Intrinsics,
+                  elbow_px: np.ndarray | None = None) -> tuple[list[AnchorPose], list[Capsule], HandSizes]:
     """One frame's ring anchors on every finger, the wrist anchor, their occluders and the sizes."""
     sizes = {f: fingers.finger_size(gray, hand, pose, f, intr) for f in fingers.FINGERS}
     anchors = [fingers.ring_anchor(pose, f, sizes[f], intr) for f in fingers.FINGERS]
-    axis = wrist.forearm_axis(pose, None, hand, intr)
+    axis = wrist.forearm_axis(pose, elbow_px, hand, intr)
     frame = wrist.wrist_frame(pose, axis)
     width, circumference = wrist.wrist_size(gray, hand, frame, intr, pose.scale_sigma)
     anchors.append(wrist.wrist_anchor(pose, frame, width, intr))
