@@ -63,3 +63,51 @@ def test_video_keeps_running_when_the_face_leaves(catalog, astronaut):
     assert seen[12] > 0.9  # held for a few frames after the face left
     assert seen[30] == 0.0  # then faded out and dropped
     assert seen[-1] > 0.5  # back, fading in again
+
+
+def test_hand_leaving_and_coming_back_does_not_glide(catalog):
+    """A hand that leaves for a second and comes back elsewhere: hidden meanwhile, then drawn where it is now."""
+    rgb = load_rgb("hands/back_of_hand_ring.jpg")
+    shifted = np.ascontiguousarray(np.roll(rgb, 60, axis=1))
+    blank = np.full_like(rgb, 235)
+    opts = PipelineOptions(mode="video", render=False, track=frozenset({"hands"}))
+    with Pipeline(catalog, [], opts) as p:
+        seen = []
+        for i, f in enumerate([rgb] * 8 + [blank] * 30 + [shifted] * 3):
+            a = p.track(f, i * 33).get("left_ring")
+            seen.append(a)
+    assert seen[7] is not None and seen[7].visible > 0.9
+    assert seen[30] is None  # gone after hold (250 ms) and fade (250 ms)
+    back = seen[-3]
+    assert back is not None
+    assert abs(back.xy_px[0] - seen[7].xy_px[0] - 60) < 3  # straight at the new place, not on the way from the old
+
+
+def test_hand_items_need_a_place(catalog):
+    ring = next(i.id for i in catalog if i.site == "finger")
+    with Pipeline(catalog, [], PipelineOptions(mode="image", render=False)) as p:
+        with pytest.raises(InputError, match="cannot be worn at 'left_ear'"):
+            p.set_items([f"{ring}@left_ear"])
+        with pytest.raises(InputError, match="too many items at left_ring"):
+            p.set_items([f"{ring}@left_ring", f"{ring}@ring", f"{ring}@left_ring"])
+        p.set_items([f"{ring}@left_ring", f"{ring}@ring", f"{ring}@index"])
+        assert list(p.worn) == ["left_ring", "ring", "index"]
+        assert [w.sites for w in p.placements][1] == ("left_ring", "right_ring")
+        with pytest.raises(InputError):
+            p.set_items(["hoop-round-25mm-yellow-gold@index"])
+
+
+def test_ring_drawn_on_the_finger_and_nothing_without_a_hand(catalog):
+    rgb = load_rgb("hands/back_of_hand_outdoor.jpg")
+    ring = next(i.id for i in catalog if i.site == "finger")
+    with Pipeline(catalog, [ring], PipelineOptions(mode="image")) as p:
+        out = p.process(rgb)
+        seat = p.last_anchors.get("right_ring")
+        assert seat is not None and p.timings_ms.get("face_mesh") is None  # a ring needs no face mesh
+        blank = np.full((240, 320, 3), 200, np.uint8)
+        assert np.array_equal(p.process(blank), blank)
+    changed = np.abs(out.astype(int) - rgb).sum(axis=2) > 30
+    ys, xs = np.nonzero(changed)
+    assert len(xs) > 50
+    # Everything drawn is within a ring's size (~ a finger's width, about 90 px here) of the seat.
+    assert np.hypot(xs - seat.xy_px[0], ys - seat.xy_px[1]).max() < 110

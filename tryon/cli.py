@@ -204,12 +204,18 @@ def _bench(args: argparse.Namespace) -> int:
         live = run_live_bench(args.sessions, args.seconds)
         print(json.dumps(live, indent=2) if args.json else format_live_result(live))
         return 0
-    from tryon.bench import DEFAULT_ITEM, DEFAULT_VIDEO, format_result, run_bench
+    from tryon.bench import DEFAULT_VIDEO, format_result, run_bench, run_suite
 
     if args.frames < 10:
         raise InputError("--frames must be at least 10")
-    result = run_bench(args.video or DEFAULT_VIDEO, args.frames, args.item or DEFAULT_ITEM)
-    print(json.dumps(dataclasses.asdict(result), indent=2) if args.json else format_result(result))
+    if args.item is None and args.video is None:
+        results = run_suite(args.frames)
+    else:
+        results = [run_bench(args.video or DEFAULT_VIDEO, args.frames, args.item or "hoop-round-25mm-yellow-gold")]
+    if args.json:
+        print(json.dumps([dataclasses.asdict(r) for r in results], indent=2))
+    else:
+        print("\n\n".join(format_result(r) for r in results))
     return 0
 
 

@@ -9,7 +9,7 @@ from trimesh.visual.material import PBRMaterial
 from tryon.errors import InputError
 from tryon.jewelry import materials
 
-REQUIRED_METALS = ("yellow_gold", "rose_gold", "white_gold", "silver", "platinum")
+REQUIRED_METALS = ("yellow_gold", "rose_gold", "white_gold", "silver", "platinum", "stainless_steel")
 REQUIRED_GEMS = ("diamond", "ruby", "sapphire", "emerald", "amethyst")
 
 
@@ -69,3 +69,47 @@ def test_unknown_metal_is_a_clear_error() -> None:
 def test_all_materials_are_distinct() -> None:
     colours = {(m.base_color, m.roughness) for m in materials.METALS.values()}
     assert len(colours) == len(materials.METALS)
+
+
+@pytest.mark.parametrize("name", ["brown_leather", "black_lacquer", "white_lacquer", "luminous_paint"])
+def test_dielectrics_are_plain_non_metals_inside_the_pbr_albedo_range(name: str) -> None:
+    spec = materials.dielectric(name)
+    assert spec.metallic == 0.0 and not hasattr(spec, "ior"), "no gem shading"
+    # Allegorithmic's PBR guide: non-metal albedo between about 30 sRGB (0.013 linear) and 240 (0.87).
+    assert all(0.012 <= c <= 0.87 for c in spec.base_color)
+    assert materials.material_spec(name) is spec
+    mat = materials.pbr_material(name)
+    assert mat.name == name and mat.metallicFactor == 0.0
+
+
+def test_watch_materials() -> None:
+    steel = materials.metal("stainless_steel")
+    # 316L: close to the F0 of its iron and chromium (Hoffman 2015), neutral grey, darker than platinum.
+    assert all(0.54 <= c <= 0.60 for c in steel.base_color)
+    assert max(steel.base_color) - min(steel.base_color) < 0.02
+    assert sum(steel.base_color) < sum(materials.metal("platinum").base_color)
+    black, white = materials.dielectric("black_lacquer"), materials.dielectric("white_lacquer")
+    assert max(black.base_color) < 0.05 < 0.7 < min(white.base_color)
+    leather = materials.dielectric("brown_leather").base_color
+    assert leather[0] > leather[1] > leather[2] and leather[0] < 0.3, "brown: red over green over blue, dark"
+    assert materials.dielectric("brown_leather").roughness > 0.4, "leather is not polished"
+    with pytest.raises(InputError, match="Unknown dielectric 'vinyl'"):
+        materials.dielectric("vinyl")
+
+
+def test_dielectric_round_trips_through_glb_into_render_parameters() -> None:
+    import io
+
+    import trimesh
+
+    from tryon.render.scene import ItemModel
+
+    box = trimesh.creation.box((0.01, 0.01, 0.01))
+    box.visual = trimesh.visual.TextureVisuals(material=materials.pbr_material("brown_leather"))
+    scene = trimesh.Scene()
+    scene.add_geometry(box, node_name="band_strap", geom_name="band_strap")
+    loaded = trimesh.load(io.BytesIO(scene.export(file_type="glb")), file_type="glb", force="scene")
+    (part,) = ItemModel("strap", loaded).parts
+    spec = materials.dielectric("brown_leather")
+    assert part.material.base_color == spec.base_color  # our spec by name, not the 8-bit glTF factors
+    assert (part.material.metallic, part.material.roughness, part.material.ior) == (0.0, spec.roughness, 0.0)

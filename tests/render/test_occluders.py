@@ -111,3 +111,29 @@ def test_capsule_mesh():
     assert tris.shape[1] == 3 and len(tris) % 3 == 0
     assert tris[:, 2].min() == pytest.approx(-0.01, abs=1e-3) and tris[:, 2].max() == pytest.approx(0.105, abs=1e-3)
     assert capsule_triangles([]).shape == (0, 3)
+
+
+@pytest.mark.parametrize("item_id", ["ring-solitaire-diamond-6.5mm-platinum", "ring-halo-diamond-6mm-rose-gold",
+                                     "ring-band-4mm-yellow-gold", "watch-round-39mm-stainless-steel"])
+def test_hand_golden_images(renderer, catalog, item_id):
+    """Catalog pieces on a finger (or wrist) 15 cm away, seen from the back of the hand, their occluder on."""
+    from test_renderer import _check_golden
+
+    item = catalog.get(item_id)
+    nominal = {k: v for k, v in item.dimensions_mm.items() if k.startswith("inner_")}
+    model = ItemModel(item_id, catalog.load_scene(item), nominal)
+    if item.site == "wrist":
+        a = _finger_anchor(tilt_deg=20.0)
+        a = AnchorPose("left_wrist", a.cam_T_anchor @ np.diag([1.0, 1.0, 1.0, 1.0]), 1.0, a.xy_px,
+                       {"width": 0.058, "thickness": 0.042})
+        a.cam_T_anchor[2, 3] = 0.35
+        occluder = Capsule(a.cam_T_anchor[:3, 3] - 0.1 * a.cam_T_anchor[:3, 1],
+                           a.cam_T_anchor[:3, 3] + 0.05 * a.cam_T_anchor[:3, 1], 0.019, 0.019)
+    else:
+        a = _finger_anchor(tilt_deg=35.0, diameter_m=0.0175)
+        occluder = _finger(a)
+    rgba = _draw(renderer, a, [occluder], models=[model])
+    assert rgba[..., 3].sum() > 20  # something is drawn, where the piece is
+    ys, xs = np.nonzero(rgba[..., 3] > 0.5)
+    assert abs(np.median(xs) - a.xy_px[0]) < 30 and abs(np.median(ys) - a.xy_px[1]) < 30
+    _check_golden(f"hand-{item_id}", rgba)

@@ -27,7 +27,7 @@ def _png(rgb: np.ndarray) -> bytes:
 def test_items_list_families_variants_and_engine_thumbnails(client):
     body = client.get("/api/items").json()
     items = {i["id"]: i for i in body["items"]}
-    assert len(items) == 25 and body["default"][0] in items
+    assert len(items) == 45 and body["default"][0] in items
     hoops = [i for i in items.values() if i["family"] == "hoop-round"]
     assert {i["metal"] for i in hoops} >= {"yellow_gold", "rose_gold", "white_gold", "silver"}
     assert {i["size_mm"] for i in hoops} == {15.0, 25.0, 40.0}
@@ -36,7 +36,9 @@ def test_items_list_families_variants_and_engine_thumbnails(client):
         assert r.status_code == 200 and r.headers["content-type"] == "image/png"
         rgba = np.asarray(Image.open(io.BytesIO(r.content)))
         assert rgba.shape[2] == 4 and 0.02 < (rgba[..., 3] > 0).mean() < 0.9  # a piece, on transparency
-    assert client.get("/api/items?kind=ring").json()["items"] == []
+    rings = client.get("/api/items?kind=ring").json()["items"]
+    assert rings and all(i["kind"] == "ring" and i["site"] == "finger" for i in rings)
+    assert client.get("/api/items?kind=tiara").json()["items"] == []
     assert client.get("/api/items/nope/thumbnail.png").status_code == 404
 
 

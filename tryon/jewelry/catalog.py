@@ -6,9 +6,16 @@ catalog.json::
       "site": "ears", "file": "earrings/stud-diamond-5mm-yellow-gold.glb", "metal": "yellow_gold",
       "stone": "diamond" | null, "dimensions_mm": {"stone_diameter": 5.0, ...}}, ...]}
 
-``file`` is relative to the folder holding catalog.json. GLB geometry is in metres, in the earring frame of
-:mod:`tryon.jewelry.earrings`. ``dimensions_mm`` always holds the piece's bounding box ("width" along z,
-"height" along y, "depth" along x, post included) plus the generator's own sizes.
+``file`` is relative to the folder holding catalog.json. GLB geometry is in metres, in the frame of its kind:
+earrings (``earrings/``) in the earring frame of :mod:`tryon.jewelry.earrings`, rings (kind "ring", site
+"finger", ``rings/``) in the ring frame of :mod:`tryon.jewelry.rings`, bracelets and watches (kinds
+"bracelet" and "watch", site "wrist", ``wrist/``) in the wrist frame of :mod:`tryon.jewelry.wrist`.
+
+``dimensions_mm`` always holds the piece's bounding box plus the generator's own sizes. Bounding box:
+earrings: "width" along z, "height" along y, "depth" along x (post included); rings and wrist pieces:
+"width" along x (across the finger or wrist), "length" along y (along the finger or forearm), "height"
+along z (toward the back of the hand). Rings also carry "inner_diameter" and "band_width"; wrist pieces
+"inner_width" and "inner_thickness", the wrist ellipse they are built for (the renderer scales by these).
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from typing import Any, Literal
 import trimesh
 
 from tryon.errors import AssetError, InputError, UnknownItemError
-from tryon.jewelry import earrings
+from tryon.jewelry import earrings, rings, wrist
 
 __all__ = ["CATALOG_VERSION", "DEFAULT_ASSETS_DIR", "Catalog", "Item", "build_catalog", "catalog_specs"]
 
@@ -227,12 +234,19 @@ def _hyphen(name: str) -> str:
 
 Builder = Callable[[], trimesh.Scene]
 FAMILY_NAMES = {"stud": "Stud", "hoop-round": "Round hoop", "hoop-knife": "Knife-edge hoop",
-                "drop-pear": "Pear drop", "drop-round": "Round drop"}
+                "drop-pear": "Pear drop", "drop-round": "Round drop",
+                "ring-band": "Wedding band", "ring-solitaire": "Solitaire ring", "ring-halo": "Halo ring",
+                "ring-eternity": "Eternity band", "ring-signet": "Signet ring",
+                "bracelet-bangle": "Bangle", "bracelet-tennis": "Tennis bracelet",
+                "bracelet-chain": "Cable chain bracelet", "watch-round": "Round watch"}
+# Sites and asset folders of the hand kinds (earrings: "ears", earrings/).
+_HAND_SITES = {"ring": ("finger", "rings"), "bracelet": ("wrist", "wrist"), "watch": ("wrist", "wrist")}
 _SIZE_KEYS = ("stone_diameter", "diameter", "stone_length")
 
 
 def catalog_specs() -> list[tuple[Item, Builder]]:
-    """The built-in earring items and the generator call that makes each one's geometry.
+    """The built-in items (earrings, then rings, bracelets and watches) and the generator call that makes
+    each one's geometry.
 
     ``dimensions_mm`` here holds only the generator's sizes; :func:`build_catalog` adds the bounding box.
     """
@@ -307,13 +321,74 @@ def catalog_specs() -> list[tuple[Item, Builder]]:
             {**size, "top_stone_diameter": 3.0},
             partial(earrings.drop, stone_mm=mm, cut=cut, metal=metal, stone=stone),
         )
+    return specs + _hand_specs()
+
+
+def _mm(value: float) -> str:
+    return f"{value:g}mm"
+
+
+def _hand_specs() -> list[tuple[Item, Builder]]:
+    """Rings, bracelets and watches: each family is one design; its members differ in metal, stone or size."""
+    specs: list[tuple[Item, Builder]] = []
+
+    def add(kind: str, family: str, size: float, metal: str, stone: str | None, name: str,
+            dims: dict[str, float], build: Builder) -> None:
+        words = [family, stone, _mm(size), _hyphen(metal)]
+        item_id = "-".join(w for w in words if w)
+        site, folder = _HAND_SITES[kind]
+        item = Item(item_id, name, kind, site, f"{folder}/{item_id}.glb", metal, stone, dims, family, size)
+        specs.append((item, build))
+
+    finger = rings.DEFAULT_INNER_DIAMETER_MM
+    for width, metal in ((2.0, "yellow_gold"), (4.0, "yellow_gold"), (4.0, "platinum"), (6.0, "white_gold")):
+        add("ring", "ring-band", width, metal, None, f"Wedding band, {width:g} mm, {_title(metal)}",
+            {"inner_diameter": finger, "band_width": width, "thickness": 1.8},
+            partial(rings.band, width_mm=width, metal=metal))
+    for stone, metal, prongs in (("diamond", "platinum", 6), ("diamond", "yellow_gold", 6),
+                                 ("sapphire", "white_gold", 4)):
+        add("ring", "ring-solitaire", 6.5, metal, stone,
+            f"{stone.capitalize()} solitaire ring, 6.5 mm, {prongs} prongs, {_title(metal)}",
+            {"inner_diameter": finger, "band_width": 2.0, "stone_diameter": 6.5},
+            partial(rings.solitaire, stone_mm=6.5, metal=metal, stone=stone, prongs=prongs))
+    for metal in ("white_gold", "rose_gold"):
+        add("ring", "ring-halo", 6.0, metal, "diamond", f"Diamond halo ring, 6 mm, {_title(metal)}",
+            {"inner_diameter": finger, "band_width": 2.0, "stone_diameter": 6.0, "halo_stone_diameter": 1.3},
+            partial(rings.halo, stone_mm=6.0, metal=metal, stone="diamond"))
+    for metal in ("platinum", "yellow_gold"):
+        add("ring", "ring-eternity", 2.0, metal, "diamond", f"Diamond eternity band, 2 mm stones, {_title(metal)}",
+            {"inner_diameter": finger, "band_width": round(rings.eternity_width_mm(2.0), 3), "stone_diameter": 2.0},
+            partial(rings.eternity, stone_mm=2.0, metal=metal, stone="diamond"))
+    for metal in ("yellow_gold", "silver"):
+        add("ring", "ring-signet", 12.0, metal, None, f"Oval signet ring, 12 x 10 mm, {_title(metal)}",
+            {"inner_diameter": finger, "band_width": 3.0, "face_length": 12.0, "face_width": 10.0},
+            partial(rings.signet, face_length_mm=12.0, face_width_mm=10.0, metal=metal))
+
+    nominal = {"inner_width": wrist.NOMINAL_WRIST_WIDTH_MM, "inner_thickness": wrist.NOMINAL_WRIST_THICKNESS_MM}
+    for metal in ("yellow_gold", "silver"):
+        add("bracelet", "bracelet-bangle", 3.5, metal, None, f"Bangle, 3.5 mm wire, {_title(metal)}",
+            {**nominal, "wire": 3.5}, partial(wrist.bangle, wire_mm=3.5, metal=metal))
+    add("bracelet", "bracelet-tennis", 2.75, "white_gold", "diamond", "Diamond tennis bracelet, 2.75 mm, white gold",
+        {**nominal, "stone_diameter": 2.75}, partial(wrist.tennis, stone_mm=2.75, metal="white_gold", stone="diamond"))
+    for metal in ("yellow_gold", "silver"):
+        add("bracelet", "bracelet-chain", 6.0, metal, None, f"Cable chain bracelet, 6 mm links, {_title(metal)}",
+            {**nominal, "link_length": 6.0}, partial(wrist.chain, link_mm=6.0, metal=metal))
+    for metal, dial, strap in (("stainless_steel", "black", "bracelet"), ("yellow_gold", "white", "leather")):
+        band = "steel bracelet" if strap == "bracelet" else "leather strap"
+        add("watch", "watch-round", 39.0, metal, None, f"Round watch, 39 mm, {_title(metal)}, {dial} dial, {band}",
+            {**nominal, "case_diameter": 39.0, "lug_width": 20.0},
+            partial(wrist.watch, case_mm=39.0, metal=metal, dial=dial, strap=strap))
     return specs
 
 
 def _with_bounds(item: Item, scene: trimesh.Scene) -> Item:
     lo, hi = scene.bounds
     size = (hi - lo) / earrings.MM
-    dims = {**item.dimensions_mm, "width": size[2], "height": size[1], "depth": size[0]}
+    if item.kind == "earring":  # earring frame: z across the ear, y up, x out of the ear
+        box = {"width": size[2], "height": size[1], "depth": size[0]}
+    else:  # ring and wrist frames: x across, y along the finger or forearm, z toward the back of the hand
+        box = {"width": size[0], "length": size[1], "height": size[2]}
+    dims = {**item.dimensions_mm, **box}
     # Rounded to 1 um so catalog.json stays readable and stable across platforms' float noise.
     return Item(**{**item.__dict__, "dimensions_mm": {k: round(float(v), 3) for k, v in dims.items()}})
 
@@ -351,7 +426,8 @@ def write_thumbnails(catalog: Catalog) -> None:
         for item in catalog:
             target = catalog.thumbnail_of(item)
             target.parent.mkdir(parents=True, exist_ok=True)
-            rgba = render_thumbnail(renderer, ItemModel(item.id, catalog.load_scene(item)), THUMBNAIL_PX)
+            model = ItemModel(item.id, catalog.load_scene(item))
+            rgba = render_thumbnail(renderer, model, THUMBNAIL_PX, item.kind)
             Image.fromarray(rgba, "RGBA").save(target, optimize=True)
 
 

@@ -143,18 +143,28 @@ def brilliant(
     if diameter_mm <= 0.0 or (length_mm is not None and length_mm < diameter_mm):
         raise InputError(f"Bad stone size: width {diameter_mm} mm, length {length_mm} mm.")
     verts, facets = _brilliant_facets(cut)
+    tris = _outward_triangles(verts, facets)
+    if length_mm is not None:
+        # Radial stretch onto the pear outline: keeps horizontal rings planar and keeps the winding.
+        scale = _pear_radius(np.arctan2(verts[:, 1], verts[:, 0]), length_mm / diameter_mm)
+        verts = verts * np.stack([scale, scale, np.ones_like(scale)], axis=1)
+    return _flat_shaded(verts * (diameter_mm / 2.0 * MM), tris)
+
+
+def _outward_triangles(verts: FloatArray, facets: list[list[int]]) -> NDArray[np.int64]:
+    """Fan-triangulate convex facets (vertex-index polygons) of a convex solid centred on the z axis, and
+    wind every triangle outward (done while the solid is still convex and centred on the axis)."""
     tris = np.array([[f[0], f[i], f[i + 1]] for f in facets for i in range(1, len(f) - 1)])
-    # Wind every triangle outward while the solid is still convex and centred on the axis.
     centre = np.array([0.0, 0.0, verts[:, 2].mean()])
     tv = verts[tris]
     normal = np.cross(tv[:, 1] - tv[:, 0], tv[:, 2] - tv[:, 0])
     inward = np.einsum("ij,ij->i", normal, tv.mean(axis=1) - centre) < 0.0
     tris[inward] = tris[inward][:, ::-1]
-    if length_mm is not None:
-        # Radial stretch onto the pear outline: keeps horizontal rings planar and keeps the winding.
-        scale = _pear_radius(np.arctan2(verts[:, 1], verts[:, 0]), length_mm / diameter_mm)
-        verts = verts * np.stack([scale, scale, np.ones_like(scale)], axis=1)
-    verts = verts * (diameter_mm / 2.0 * MM)
+    return tris
+
+
+def _flat_shaded(verts: FloatArray, tris: NDArray[np.int64]) -> trimesh.Trimesh:
+    """A mesh with 3 vertices of its own per triangle, each carrying the triangle's normal."""
     flat = verts[tris].reshape(-1, 3)
     faces = np.arange(len(flat)).reshape(-1, 3)
     # Explicit per-corner facet normals go into the GLB, so a loader that merges vertices (trimesh's

@@ -9,6 +9,10 @@ Gems: dielectrics (``metallic == 0``). ``base_color`` is the stone's body colour
 like after a few millimetres through the stone), which a plain glTF viewer shows as the diffuse colour and
 which the renderer's gem shading uses as the transmission tint. ``ior`` and ``dispersion`` are kept here for
 that gem shading; glTF core cannot carry them, so renderers look them up by material name via :func:`gem`.
+
+Dielectrics (watch dials, straps, hand paint): plain non-metals (``metallic == 0``, no ``ior``): ``base_color``
+is the diffuse albedo; the specular part is the usual non-metal F0 of 0.04 (n about 1.5). They round-trip
+through glTF's own factors, and :func:`dielectric` finds them by name like metals and gems.
 """
 
 from __future__ import annotations
@@ -22,10 +26,13 @@ from trimesh.visual.material import PBRMaterial
 from tryon.errors import InputError
 
 __all__ = [
+    "DIELECTRICS",
     "GEMS",
     "METALS",
+    "DielectricSpec",
     "GemSpec",
     "MetalSpec",
+    "dielectric",
     "gem",
     "metal",
     "pbr_material",
@@ -74,6 +81,23 @@ class GemSpec:
         return ((self.ior - 1.0) / (self.ior + 1.0)) ** 2
 
 
+@dataclass(frozen=True)
+class DielectricSpec:
+    """A non-metal surface that is not a faceted gem (leather, lacquer, paint).
+
+    name: catalog name (``"brown_leather"``).
+    base_color: (3,) linear RGB diffuse albedo, 0..1.
+    roughness: glTF perceptual roughness, 0..1.
+    source: where ``base_color`` and ``roughness`` come from.
+    """
+
+    name: str
+    base_color: tuple[float, float, float]
+    roughness: float
+    source: str
+    metallic: float = 0.0
+
+
 # F0 values of pure metals: N. Hoffman, "Physics and Math of Shading", SIGGRAPH 2015 course notes,
 # linear sRGB computed from measured spectral optical constants. Alloys without such a table
 # (rose gold, rhodium plate) are converted from their published CIELAB colour, which is a good proxy
@@ -91,6 +115,11 @@ METALS: dict[str, MetalSpec] = {
         MetalSpec("silver", (0.972, 0.960, 0.915), 0.15, "Ag optical constants (Hoffman 2015)"),
         # Platinum is polished less mirror-like in practice (softer, scratches), hence higher roughness.
         MetalSpec("platinum", (0.673, 0.637, 0.585), 0.20, "Pt optical constants (Hoffman 2015)"),
+        # Watch cases: 316L (Fe 68, Cr 18, Ni 14 wt %). No alloy table; the composition-weighted mean of
+        # Hoffman's Fe (0.562, 0.565, 0.578), Cr (0.549, 0.556, 0.554) and Ni (0.660, 0.609, 0.526), which
+        # agrees with the 0.55..0.6 normal reflectance of polished stainless steel. Cases mix brushed and
+        # polished surfaces, hence the roughness.
+        MetalSpec("stainless_steel", (0.573, 0.570, 0.566), 0.22, "316L: Fe/Cr/Ni F0 (Hoffman 2015) by weight"),
     )
 }
 
@@ -107,6 +136,22 @@ GEMS: dict[str, GemSpec] = {
         GemSpec("aquamarine", (0.350, 0.700, 0.800), 1.577, 0.014),
         GemSpec("citrine", (0.850, 0.450, 0.050), 1.544, 0.013),
         GemSpec("cubic_zirconia", (0.980, 0.980, 0.980), 2.160, 0.060, roughness=0.01),
+    )
+}
+
+
+# Albedos: Allegorithmic (Adobe Substance) PBR Guide vol. 2 keeps non-metal base colours between about
+# 30..50 sRGB (the darkest paints, charcoal) and 240 sRGB (fresh snow); values here are representative
+# colours inside that range converted to linear RGB (not measured spectra). Roughness: glossy lacquer on
+# dials, semi-matte finished leather, matte luminous compound.
+DIELECTRICS: dict[str, DielectricSpec] = {
+    d.name: d
+    for d in (
+        DielectricSpec("brown_leather", (0.117, 0.045, 0.019), 0.55, "calf leather, sRGB (96, 60, 38)"),
+        DielectricSpec("black_lacquer", (0.015, 0.015, 0.015), 0.08, "gloss black dial, sRGB 32 (PBR Guide floor)"),
+        DielectricSpec("white_lacquer", (0.807, 0.807, 0.776), 0.15, "white enamel dial, sRGB (232, 232, 228)"),
+        # Strontium aluminate (Super-LumiNova) in a binder: off-white with a green cast by daylight.
+        DielectricSpec("luminous_paint", (0.791, 0.839, 0.672), 0.50, "lume in daylight, sRGB (230, 236, 214)"),
     )
 }
 
@@ -138,18 +183,28 @@ def gem(name: str) -> GemSpec:
     return spec
 
 
-def material_spec(name: str) -> MetalSpec | GemSpec:
-    """The metal or gem called ``name`` (metals and gems share one namespace)."""
+def dielectric(name: str) -> DielectricSpec:
+    """The plain non-metal called ``name``; raises :class:`InputError` naming the known ones otherwise."""
+    spec = DIELECTRICS.get(_normalise(name))
+    if spec is None:
+        raise _unknown("dielectric", name, dict(DIELECTRICS))
+    return spec
+
+
+def material_spec(name: str) -> MetalSpec | GemSpec | DielectricSpec:
+    """The metal, gem or dielectric called ``name`` (they share one namespace)."""
     key = _normalise(name)
     if key in METALS:
         return METALS[key]
     if key in GEMS:
         return GEMS[key]
-    raise _unknown("material", name, {**METALS, **GEMS})
+    if key in DIELECTRICS:
+        return DIELECTRICS[key]
+    raise _unknown("material", name, {**METALS, **GEMS, **DIELECTRICS})
 
 
 def pbr_material(name: str) -> PBRMaterial:
-    """A trimesh glTF material for the metal or gem ``name``.
+    """A trimesh glTF material for the metal, gem or dielectric ``name``.
 
     The material's ``name`` is the normalised spec name, so a renderer reading the GLB back can find the
     :class:`GemSpec` (ior, dispersion) with :func:`gem`. Note that trimesh stores ``baseColorFactor`` as
