@@ -28,6 +28,24 @@ def load_rgb(rel: str) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
+def world_mesh(scene, node: str):
+    """The node's geometry moved into the scene's base frame, with its own normals (``copy`` drops them)."""
+    import trimesh
+
+    transform, geom_name = scene.graph[node]
+    mesh = scene.geometry[geom_name]
+    moved = trimesh.Trimesh(mesh.vertices, mesh.faces, vertex_normals=mesh.vertex_normals, process=False)
+    moved.visual = mesh.visual
+    return moved.apply_transform(transform)
+
+
+def merged(mesh):
+    """Vertices merged by position, as a watertightness check needs (flat parts duplicate them)."""
+    import trimesh
+
+    return trimesh.Trimesh(mesh.vertices, mesh.faces, process=True)
+
+
 @pytest.fixture(scope="session")
 def astronaut() -> np.ndarray:
     from skimage import data

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 import trimesh
+from conftest import merged, world_mesh
 
 from tryon.errors import InputError
 from tryon.jewelry import materials, rings
@@ -24,20 +25,6 @@ BUILDERS: dict[str, Callable[[], trimesh.Scene]] = {
     "eternity": lambda: rings.eternity(),
     "signet": lambda: rings.signet(),
 }
-
-
-def world_mesh(scene: trimesh.Scene, node: str) -> trimesh.Trimesh:
-    """The node's geometry moved into the scene's base frame, with its own normals (``copy`` drops them)."""
-    transform, geom_name = scene.graph[node]
-    mesh = scene.geometry[geom_name]
-    moved = trimesh.Trimesh(mesh.vertices, mesh.faces, vertex_normals=mesh.vertex_normals, process=False)
-    moved.visual = mesh.visual
-    return moved.apply_transform(transform)
-
-
-def merged(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
-    """Vertices merged by position, as a watertightness check needs (flat parts duplicate them)."""
-    return trimesh.Trimesh(mesh.vertices, mesh.faces, process=True)
 
 
 def radial(points: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 import trimesh
+from conftest import merged, world_mesh
 
 from tryon.errors import InputError
 from tryon.jewelry import materials, wrist
@@ -26,19 +27,6 @@ BUILDERS: dict[str, Callable[[], trimesh.Scene]] = {
     "watch-bracelet": lambda: wrist.watch(metal="stainless_steel", dial="black", strap="bracelet"),
 }
 HANDS = ("hand_hour", "hand_minute", "hand_second")
-
-
-def world_mesh(scene: trimesh.Scene, node: str) -> trimesh.Trimesh:
-    """The node's geometry moved into the scene's base frame, with its own normals (``copy`` drops them)."""
-    transform, geom_name = scene.graph[node]
-    mesh = scene.geometry[geom_name]
-    moved = trimesh.Trimesh(mesh.vertices, mesh.faces, vertex_normals=mesh.vertex_normals, process=False)
-    moved.visual = mesh.visual
-    return moved.apply_transform(transform)
-
-
-def merged(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
-    return trimesh.Trimesh(mesh.vertices, mesh.faces, process=True)
 
 
 def ellipse_level(points: np.ndarray, a: float, b: float) -> np.ndarray:

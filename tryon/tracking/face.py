@@ -27,6 +27,14 @@ def check_rgb(rgb: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(rgb)
 
 
+def feed_timestamp(solution: object, timestamp_ms: int, last_ts_us: int) -> int:
+    """Make a legacy `mp.solutions` graph take this frame's real time (it invents steps of 33.3 ms otherwise);
+    returns the timestamp used, in microseconds, kept strictly increasing as MediaPipe requires."""
+    ts_us = max(int(timestamp_ms) * 1000, last_ts_us + 1)
+    solution._simulated_timestamp = ts_us - 33333  # type: ignore[attr-defined]
+    return ts_us
+
+
 class FaceTracker:
     """MediaPipe face mesh (refined: with irises).
 
@@ -60,10 +68,7 @@ class FaceTracker:
         rgb = check_rgb(rgb)
         h, w = rgb.shape[:2]
         if self.mode == "video":
-            # The legacy API invents timestamps 33.3 ms apart; give it the frame's real one instead.
-            ts_us = max(int(timestamp_ms) * 1000, self._last_ts_us + 1)
-            self._mesh._simulated_timestamp = ts_us - 33333
-            self._last_ts_us = ts_us
+            self._last_ts_us = feed_timestamp(self._mesh, timestamp_ms, self._last_ts_us)
         try:
             result = self._mesh.process(rgb)
         except (RuntimeError, ValueError) as e:  # MediaPipe's graph errors

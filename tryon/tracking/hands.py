@@ -11,7 +11,7 @@ import mediapipe as mp
 import numpy as np
 
 from tryon.errors import InputError, TrackingError
-from tryon.tracking.face import Mode, check_rgb
+from tryon.tracking.face import Mode, check_rgb, feed_timestamp
 from tryon.types import HandLandmarks
 
 
@@ -45,10 +45,8 @@ class HandTracker:
     def process(self, rgb: np.ndarray, timestamp_ms: int = 0) -> tuple[HandLandmarks, ...]:
         rgb = check_rgb(rgb)
         h, w = rgb.shape[:2]
-        if self.mode == "video":  # the frame's real timestamp, not the legacy API's invented 33.3 ms steps
-            ts_us = max(int(timestamp_ms) * 1000, self._last_ts_us + 1)
-            self._hands._simulated_timestamp = ts_us - 33333
-            self._last_ts_us = ts_us
+        if self.mode == "video":
+            self._last_ts_us = feed_timestamp(self._hands, timestamp_ms, self._last_ts_us)
         try:
             result = self._hands.process(rgb)
         except (RuntimeError, ValueError) as e:
