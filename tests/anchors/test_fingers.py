@@ -105,3 +105,28 @@ def test_wrist_anchor_and_size():
     assert np.linalg.norm(a.xy_px - knuckles) > np.linalg.norm(hand.points_px[0, :2] - knuckles)
     assert 120.0 < circumference.value_mm < 220.0 and circumference.sigma_mm > 0
     assert a.fit_m["width"] == pytest.approx(width.value_mm * 1e-3)
+
+
+def test_ring_seats_on_a_real_video():
+    """Every tracked frame of a real video of moving hands: each ring seat on its finger's proximal phalanx."""
+    from conftest import media_path
+
+    from tryon.media import read_video
+
+    frames = 0
+    with HandTracker("video") as t:
+        for i, (rgb, ts) in enumerate(read_video(media_path("video/woman_hands_upper_body.mp4"))):
+            if i >= 60:
+                break
+            h, w = rgb.shape[:2]
+            intr = Intrinsics.from_hfov(w, h, 60.0)
+            for hand in t.process(rgb, ts):
+                pose = fingers.hand_pose(hand, intr)
+                for finger in fingers.FINGERS:
+                    a = fingers.ring_anchor(pose, finger, fingers.Size(17.0, 1.0), intr)
+                    knuckle, joint = (hand.points_px[k, :2] for k in fingers.PROXIMAL[finger])
+                    bone = joint - knuckle
+                    t_along = float((a.xy_px - knuckle) @ bone / max(float(bone @ bone), 1e-9))
+                    assert 0.4 < t_along < 0.56, (i, finger, t_along)
+                frames += 1
+    assert frames >= 60  # both hands in most frames

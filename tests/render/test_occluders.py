@@ -137,3 +137,21 @@ def test_hand_golden_images(renderer, catalog, item_id):
     ys, xs = np.nonzero(rgba[..., 3] > 0.5)
     assert abs(np.median(xs) - a.xy_px[0]) < 30 and abs(np.median(ys) - a.xy_px[1]) < 30
     _check_golden(f"hand-{item_id}", rgba)
+
+
+def test_watch_hands_show_the_time_and_read_right_in_a_mirror(catalog):
+    """At 3:00 the hour hand points to 3 o'clock (+y: the dial has 12 at -x and 3 at +y, seen from +z); drawn for
+    a mirrored display it points to 9, so that the mirror shows it at 3."""
+    item = catalog.get("watch-round-39mm-stainless-steel")
+    model = ItemModel(item.id, catalog.load_scene(item))
+    hour = next(i for i, p in enumerate(model.parts) if p.role == "hand_hour")
+    tip_local = model.parts[hour].vertices[np.argmin(model.parts[hour].vertices[:, 0]), :3]  # the tip, toward -x
+
+    def tip(mirror):
+        m = model.cam_T_parts(np.eye(4), dial_time_s=3 * 3600, mirror_dial=mirror)[hour]
+        return (m @ np.append(tip_local, 1.0))[:3] - m[:3, 3]
+
+    assert tip(False)[1] > 0.005 and abs(tip(False)[0]) < 0.001
+    assert tip(True)[1] < -0.005
+    twelve = model.cam_T_parts(np.eye(4), dial_time_s=0.0)[hour]
+    assert ((twelve @ np.append(tip_local, 1.0))[:3] - twelve[:3, 3])[0] < -0.005
