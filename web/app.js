@@ -22,7 +22,9 @@ const el = {
   record: $('record'),
   timer: $('timer'),
   catalog: $('catalog'),
+  sections: $('sections'),
   variants: $('variants'),
+  sizes: $('sizes'),
   compareToggle: $('compare-toggle'),
   compare: $('compare'),
   downloads: $('downloads'),
@@ -52,12 +54,21 @@ const SWATCHES = {
   white_gold: 'linear-gradient(135deg, #ffffff, #c9cbc4)',
   silver: 'linear-gradient(135deg, #f4f6f8, #9ea4aa)',
   platinum: 'linear-gradient(135deg, #fbfbfc, #b5b9bf)',
+  stainless_steel: 'linear-gradient(135deg, #eceef0, #868c93)',
   diamond: 'radial-gradient(circle at 35% 35%, #ffffff, #cfe3ff)',
   ruby: 'radial-gradient(circle at 35% 35%, #ff6b81, #9b0f28)',
   sapphire: 'radial-gradient(circle at 35% 35%, #6d9bff, #15307d)',
   emerald: 'radial-gradient(circle at 35% 35%, #61e29a, #0d6b38)',
   amethyst: 'radial-gradient(circle at 35% 35%, #c79bff, #5d2a91)',
 };
+
+// Where pieces go. The server's /api/items says which places each site has and how many pieces one anchor
+// (an ear, a finger, a wrist) holds; this is the same, for a server that does not say.
+const FALLBACK_SITES = { ears: { places: { ears: ['left_ear', 'right_ear'] }, max_per_anchor: 1 } };
+const HANDS = ['left', 'right'];
+// The catalog's sections, by site, in this order (a site not listed gets its own section after these).
+const SECTIONS = { ears: 'Earrings', finger: 'Rings', wrist: 'Wrist' };
+const FINGERS = ['thumb', 'index', 'middle', 'ring', 'little'];
 
 /** An error whose message is already written for the shopper. */
 class ShownError extends Error {}
@@ -67,9 +78,11 @@ const state = {
   items: [], // as served by /api/items
   itemsById: new Map(),
   families: new Map(), // family id -> {id, name, site, members, defaultItem}
-  worn: {}, // {site: item id}, what the page shows as worn
-  confirmed: {}, // {site: item id}, what the server last confirmed
-  selectedSite: null, // the site whose piece the variant chips edit
+  sites: FALLBACK_SITES, // site -> {places: {where: [anchors]}, max_per_anchor}, from /api/items
+  worn: [], // [{id, where}], what the page shows as worn, in the order sent to the server
+  confirmed: [], // [{id, where}], what the server last confirmed
+  selected: null, // the spec ("id" or "id@where") of the piece the chips edit
+  section: null, // the site whose catalog cards are shown
   lastStats: null,
   camera: null, // the local MediaStream, kept across reconnects
   session: createSession(),
@@ -101,7 +114,7 @@ function fileStamp(date = new Date()) {
 
 const formatNumber = (value) => (Number.isFinite(value) ? String(Math.round(value)) : '–');
 const unique = (values) => [...new Set(values)];
-const wornKey = (ids) => [...ids].sort().join(',');
+const wornKey = (specs) => [...specs].sort().join(',');
 
 /** Calls fn at most once per `ms`; the last call of a burst is always made (trailing). */
 function throttle(fn, ms) {
@@ -164,10 +177,12 @@ async function ensureCatalog() {
   }
   state.items = data.items;
   state.itemsById = new Map(data.items.map((item) => [item.id, item]));
+  state.sites = data.sites ?? FALLBACK_SITES;
   state.families = groupFamilies(data.items, data.default ?? []);
   state.catalogLoaded = true;
   const worn = initialWorn(data.default ?? []);
-  state.selectedSite = Object.keys(worn)[0] ?? null;
+  state.selected = worn[0] ? specOf(worn[0]) : null;
+  state.section = siteOf(worn[0]) ?? null; // the catalog opens on the section of what is worn
   renderCatalog();
   applyWorn(worn);
 }
@@ -187,37 +202,103 @@ function groupFamilies(items, defaultIds) {
   return families;
 }
 
-/** Items from `?items=a,b` (unknown ids are ignored with a notice), else the server's defaults. */
-function initialWorn(defaultIds) {
-  const requested = params.has('items')
-    ? params.get('items').split(',').map((id) => id.trim()).filter(Boolean)
-    : defaultIds;
-  const unknown = requested.filter((id) => !state.itemsById.has(id));
-  if (unknown.length) toast(`Not in the catalog, ignored: ${unknown.join(', ')}`);
-  return wornFromIds(requested);
+// A worn piece is a placement {id, where}: `where` is one of its site's places ("ears"; "finger", "ring",
+// "left_index"...; "wrist", "left_wrist"...). The server takes it as a spec, "id" or "id@where".
+
+/** "id" when worn at its site's default place, else "id@where" (as the server's `items` replies). */
+function specOf(placement) {
+  const item = state.itemsById.get(placement.id);
+  return !item || placement.where === item.site ? placement.id : `${placement.id}@${placement.where}`;
 }
 
-/** {site: id} from a list of ids; a later id replaces an earlier one at the same site. */
-function wornFromIds(ids) {
-  const worn = {};
-  for (const id of ids) {
-    const item = state.itemsById.get(id);
-    if (item) worn[item.site] = id;
+/** {id, where} from "id" or "id@where"; null for an unknown id, {error} for a place the item cannot take. */
+function parseSpec(spec) {
+  const [rawId, ...rest] = String(spec).split('@');
+  const item = state.itemsById.get(rawId.trim());
+  if (!item) return null;
+  const where = rest.join('@').trim() || item.site;
+  if (!(where in placesOf(item.site))) return { id: item.id, where, error: `${item.name} cannot be worn at ${where}` };
+  return { id: item.id, where };
+}
+
+const placesOf = (site) => state.sites[site]?.places ?? {};
+const anchorsOf = (placement) => placesOf(siteOf(placement))[placement.where] ?? [];
+const siteOf = (placement) => state.itemsById.get(placement?.id)?.site;
+const itemOf = (placement) => state.itemsById.get(placement?.id);
+
+/** Each placement's key, as the server's `worn`: its place, with "/2" for a second piece at the same place. */
+function placeKeys(worn) {
+  const keys = [];
+  for (const p of worn) keys.push(keys.includes(p.where) ? `${p.where}/2` : p.where);
+  return keys;
+}
+
+/** Whether `placement` can join `worn`: no anchor it covers (a finger, a wrist, an ear) would hold too many. */
+function fits(worn, placement) {
+  const max = state.sites[siteOf(placement)]?.max_per_anchor ?? 1;
+  return anchorsOf(placement).every((anchor) => worn.filter((p) => anchorsOf(p).includes(anchor)).length < max);
+}
+
+/** Items from `?items=a,b@left_index` (unknown ids and impossible places are ignored with a notice), else
+ * the server's defaults. A piece that does not fit next to the earlier ones replaces them at its site. */
+function initialWorn(defaultIds) {
+  const requested = params.has('items')
+    ? params.get('items').split(',').map((s) => s.trim()).filter(Boolean)
+    : defaultIds;
+  const ignored = [];
+  let worn = [];
+  for (const spec of requested) {
+    const placement = parseSpec(spec);
+    if (!placement || placement.error) {
+      ignored.push(spec);
+    } else if (fits(worn, placement)) {
+      worn.push(placement);
+    } else {
+      worn = [...worn.filter((p) => siteOf(p) !== siteOf(placement)), placement];
+    }
   }
+  if (ignored.length) toast(`Not in the catalog or not wearable there, ignored: ${ignored.join(', ')}`);
   return worn;
 }
 
-function wornMemberOf(family) {
-  const item = state.itemsById.get(state.worn[family.site]);
-  return item?.family === family.id ? item : null;
+/** Placements from the specs the server confirmed (unknown ones dropped). */
+function placementsFromSpecs(specs) {
+  return specs.map(parseSpec).filter((p) => p && !p.error);
+}
+
+const isWornFamily = (family) => state.worn.some((p) => itemOf(p)?.family === family.id);
+
+/** Section tabs over the catalog (Earrings, Rings, Bracelets & watches) when it has more than one. */
+function renderSections() {
+  const sites = unique([...state.families.values()].map((f) => f.site))
+    .sort((a, b) => (Object.keys(SECTIONS).indexOf(a) + 1 || 99) - (Object.keys(SECTIONS).indexOf(b) + 1 || 99));
+  if (!sites.includes(state.section)) state.section = sites[0] ?? null;
+  el.sections.hidden = sites.length < 2;
+  el.sections.replaceChildren(...sites.map((site) => {
+    const tab = document.createElement('button');
+    tab.type = 'button';
+    tab.className = 'section-tab';
+    tab.dataset.section = site;
+    tab.append(textElement('span', 'section-name', SECTIONS[site] ?? formatName(site)));
+    tab.append(textElement('span', 'section-count', ''));
+    tab.addEventListener('click', () => showSection(site));
+    return tab;
+  }));
+}
+
+function showSection(site) {
+  state.section = site;
+  updateCatalog();
 }
 
 function renderCatalog() {
+  renderSections();
   const cards = [...state.families.values()].map((family) => {
     const card = document.createElement('button');
     card.type = 'button';
     card.className = 'card';
     card.dataset.family = family.id;
+    card.dataset.site = family.site;
     const img = document.createElement('img');
     img.alt = '';
     img.decoding = 'async';
@@ -235,12 +316,20 @@ function renderCatalog() {
 function updateCatalog() {
   for (const card of el.catalog.querySelectorAll('.card')) {
     const family = state.families.get(card.dataset.family);
-    const worn = wornMemberOf(family);
+    const worn = state.worn.map(itemOf).find((item) => item?.family === family.id);
     const shown = worn ?? family.defaultItem;
     card.dataset.item = shown.id;
     card.setAttribute('aria-pressed', String(Boolean(worn)));
     const img = card.querySelector('img');
     if (img.getAttribute('src') !== shown.thumbnail) img.src = shown.thumbnail;
+    card.hidden = !el.sections.hidden && family.site !== state.section;
+  }
+  // Each section's tab: pressed when shown, with how many of its pieces are worn.
+  for (const tab of el.sections.querySelectorAll('.section-tab')) {
+    const worn = state.worn.filter((p) => siteOf(p) === tab.dataset.section).length;
+    tab.setAttribute('aria-pressed', String(tab.dataset.section === state.section));
+    tab.querySelector('.section-count').textContent = worn ? String(worn) : '';
+    tab.setAttribute('aria-label', `${tab.querySelector('.section-name').textContent}${worn ? `, ${worn} worn` : ''}`);
   }
 }
 
@@ -250,16 +339,47 @@ function applyWorn(worn) {
   renderVariants();
 }
 
-/** Wear the family's default member at its site, or take it off if that family is already worn there. */
+/**
+ * Takes the family off if it is worn. Else wears its default member: earrings replace the pair worn; a ring
+ * or wrist piece goes where the selected one of its kind is (stacked: two rings on a finger, a watch and a
+ * bracelet on a wrist) or, when that place is full, takes the selected one's place; the first one of its kind
+ * goes to its default place (the ring finger, the wrist, of each hand in view).
+ */
 function toggleFamily(family) {
-  const worn = { ...state.worn };
-  if (wornMemberOf(family)) {
-    delete worn[family.site];
-  } else {
-    worn[family.site] = family.defaultItem.id;
-    state.selectedSite = family.site;
+  if (isWornFamily(family)) {
+    wear(state.worn.filter((p) => itemOf(p)?.family !== family.id));
+    return;
   }
+  const item = family.defaultItem;
+  const sameSite = state.worn.filter((p) => siteOf(p) === item.site);
+  const near = sameSite.find((p) => specOf(p) === state.selected) ?? sameSite.at(-1);
+  const added = { id: item.id, where: near?.where ?? item.site };
+  let worn;
+  if (fits(state.worn, added)) {
+    const at = near ? state.worn.indexOf(near) + 1 : state.worn.length;
+    worn = [...state.worn.slice(0, at), added, ...state.worn.slice(at)];
+  } else {
+    const rest = state.worn.filter((p) => p !== near);
+    worn = fits(rest, added)
+      ? state.worn.map((p) => (p === near ? added : p))
+      : [...state.worn.filter((p) => siteOf(p) !== item.site), added];
+  }
+  state.selected = specOf(added);
   wear(worn);
+}
+
+/** Moves the selected piece to another place (another finger, hand or wrist), if it has room there. */
+function movePlacement(placement, where) {
+  if (where === placement.where) return;
+  const moved = { id: placement.id, where };
+  const rest = state.worn.filter((p) => p !== placement);
+  if (!fits(rest, moved)) {
+    const max = state.sites[siteOf(placement)]?.max_per_anchor ?? 1;
+    toast(`${placeLabel(siteOf(placement), where, true)} already ${max > 1 ? `wears ${max} pieces` : 'has one'}: take one off first.`);
+    return;
+  }
+  state.selected = specOf(moved);
+  wear(state.worn.map((p) => (p === placement ? moved : p)));
 }
 
 /**
@@ -269,48 +389,103 @@ function toggleFamily(family) {
 function wear(worn) {
   applyWorn(worn);
   if (channelOpen(state.session)) {
-    send({ cmd: 'set_items', items: Object.values(worn) }).catch((err) => toast(err.message));
+    send({ cmd: 'set_items', items: worn.map(specOf) }).catch((err) => toast(err.message));
   }
+}
+
+// ---------------------------------------------------------------- places: hand, finger, wrist
+
+/** A finger or wrist place as {hand: left | right | both, finger}. */
+function placeParts(site, where) {
+  if (site === 'wrist') return { hand: where === 'wrist' ? 'both' : where.split('_')[0] };
+  if (where === 'finger') return { hand: 'both', finger: 'ring' };
+  const [first, second] = where.split('_');
+  return second ? { hand: first, finger: second } : { hand: 'both', finger: first };
+}
+
+function placeOf(site, { hand, finger }) {
+  if (site === 'wrist') return hand === 'both' ? 'wrist' : `${hand}_wrist`;
+  return hand === 'both' ? finger : `${hand}_${finger}`;
+}
+
+/** "left ring finger", "ring fingers", "thumbs", "left wrist", "both wrists", "ears". */
+function placeLabel(site, where, capital = false) {
+  let text = formatName(where).toLowerCase();
+  if (site === 'finger') {
+    const { hand, finger } = placeParts(site, where);
+    const name = finger === 'thumb' ? 'thumb' : `${finger} finger`;
+    text = hand === 'both' ? `${name}s` : `${hand} ${name}`;
+  } else if (site === 'wrist') {
+    const { hand } = placeParts(site, where);
+    text = hand === 'both' ? 'both wrists' : `${hand} wrist`;
+  }
+  return capital ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+}
+
+/** Hand and finger chips for a ring, wrist chips for a bracelet or watch; they move the selected piece. */
+function placePicker(placement) {
+  const site = siteOf(placement);
+  const parts = placeParts(site, placement.where);
+  const move = (change) => movePlacement(placement, placeOf(site, { ...parts, ...change }));
+  const hands = ['left', 'right', 'both'];
+  const handLabel = (h) => (h === 'both' ? 'Both' : formatName(h));
+  if (site === 'wrist') {
+    return [pickerGroup({ label: 'Wrist', attr: 'wrist', values: hands, current: parts.hand, format: handLabel, onPick: (hand) => move({ hand }) })];
+  }
+  return [
+    pickerGroup({ label: 'Hand', attr: 'hand', values: hands, current: parts.hand, format: handLabel, onPick: (hand) => move({ hand }) }),
+    pickerGroup({ label: 'Finger', attr: 'finger', values: FINGERS, current: parts.finger, format: formatName, onPick: (finger) => move({ finger }) }),
+  ];
 }
 
 // ---------------------------------------------------------------- variant chips
 
-/** The site the chips edit: the selected one while something is worn there, else any worn site. */
-function currentSite() {
-  if (state.selectedSite in state.worn) return state.selectedSite;
-  return Object.keys(state.worn)[0] ?? null;
+/** The piece the chips edit: the selected one while it is worn, else the first worn. */
+function currentPlacement() {
+  return state.worn.find((p) => specOf(p) === state.selected) ?? state.worn[0] ?? null;
 }
 
 function renderVariants() {
   const focusSelector = selectorFor(document.activeElement);
-  const site = currentSite();
-  const item = state.itemsById.get(state.worn[site]);
+  const placement = currentPlacement();
+  const item = itemOf(placement);
   if (!item) {
     el.variants.replaceChildren(textElement('p', 'variants-note', 'Tap a piece above to try it on.'));
+    renderSizes();
     return;
   }
+  const key = placeKeys(state.worn)[state.worn.indexOf(placement)];
   const members = state.families.get(item.family).members;
   const stones = unique(members.map((m) => m.stone).filter(Boolean));
   const sizes = unique(members.map((m) => m.size_mm).filter(Number.isFinite)).sort((a, b) => a - b);
   const parts = [];
-  if (Object.keys(state.worn).length > 1) parts.push(siteTabs(site));
-  parts.push(textElement('p', 'item-name', item.name));
-  parts.push(chipGroup(site, { label: 'Metal', attr: 'metal', arg: 'metal', values: unique(members.map((m) => m.metal)), current: item.metal, format: formatName }));
+  if (state.worn.length > 1) parts.push(siteTabs(placement));
+  const title = item.site === 'ears' ? item.name : `${item.name} · ${placeLabel(item.site, placement.where)}`;
+  parts.push(textElement('p', 'item-name', title));
+  if (item.site === 'finger' || item.site === 'wrist') parts.push(...placePicker(placement));
+  parts.push(chipGroup(key, { label: 'Metal', attr: 'metal', arg: 'metal', values: unique(members.map((m) => m.metal)), current: item.metal, format: formatName }));
   if (stones.length) {
-    parts.push(chipGroup(site, { label: 'Stone', attr: 'stone', arg: 'stone', values: stones, current: item.stone, format: formatName }));
+    parts.push(chipGroup(key, { label: 'Stone', attr: 'stone', arg: 'stone', values: stones, current: item.stone, format: formatName }));
   }
   if (sizes.length) {
-    parts.push(chipGroup(site, { label: 'Size', attr: 'size', arg: 'size_mm', values: sizes, current: item.size_mm, format: formatSize }));
+    parts.push(chipGroup(key, { label: 'Size', attr: 'size', arg: 'size_mm', values: sizes, current: item.size_mm, format: formatSize }));
+  }
+  if (item.site === 'finger') {
+    const room = fits(state.worn, { id: item.id, where: placement.where });
+    parts.push(textElement('p', 'variants-note', room
+      ? `Tap another ring to stack it on the ${placeLabel('finger', placement.where)}.`
+      : 'Two rings on this finger: tap another ring to swap this one.'));
   }
   el.variants.replaceChildren(...parts);
   // Re-rendering replaces the buttons; keep keyboard focus on the equivalent one.
   if (focusSelector) el.variants.querySelector(focusSelector)?.focus();
+  renderSizes();
 }
 
-/** A selector that finds the re-rendered twin of a focused chip or site tab, or null. */
+/** A selector that finds the re-rendered twin of a focused chip or tab, or null. */
 function selectorFor(element) {
   if (!el.variants.contains(element)) return null;
-  for (const attr of ['metal', 'stone', 'size', 'site']) {
+  for (const attr of ['metal', 'stone', 'size', 'site', 'hand', 'finger', 'wrist']) {
     if (element.dataset[attr] !== undefined) return `[data-${attr}="${CSS.escape(element.dataset[attr])}"]`;
   }
   return null;
@@ -323,27 +498,31 @@ function textElement(tag, className, text) {
   return element;
 }
 
-/** With pieces on several sites, tabs choose which one the chips edit. */
-function siteTabs(currentSiteName) {
+/** With several pieces on, tabs choose which one the chips edit. */
+function siteTabs(current) {
   const tabs = document.createElement('div');
   tabs.className = 'site-tabs';
   tabs.setAttribute('role', 'group');
   tabs.setAttribute('aria-label', 'Piece to adjust');
-  for (const site of Object.keys(state.worn)) {
-    const tab = textElement('button', 'site-tab', formatName(site));
+  const keys = placeKeys(state.worn);
+  state.worn.forEach((placement, i) => {
+    const item = itemOf(placement);
+    const where = item.site === 'ears' ? 'Ears' : placeLabel(item.site, placement.where, true);
+    const tab = textElement('button', 'site-tab', `${where} · ${state.families.get(item.family).name}`);
     tab.type = 'button';
-    tab.dataset.site = site;
-    tab.setAttribute('aria-pressed', String(site === currentSiteName));
+    tab.dataset.site = keys[i];
+    tab.setAttribute('aria-pressed', String(placement === current));
     tab.addEventListener('click', () => {
-      state.selectedSite = site;
+      state.selected = specOf(placement);
       renderVariants();
     });
     tabs.append(tab);
-  }
+  });
   return tabs;
 }
 
-function chipGroup(site, { label, attr, arg, values, current, format }) {
+/** A row of chips, one pressed; picking another calls onPick(value). */
+function pickerGroup({ label, attr, values, current, format, onPick }) {
   const group = document.createElement('div');
   group.className = 'chip-group';
   group.setAttribute('role', 'group');
@@ -363,15 +542,87 @@ function chipGroup(site, { label, attr, arg, values, current, format }) {
     }
     chip.append(format(value));
     chip.addEventListener('click', () => {
-      if (value !== current) chooseVariant(site, arg, value);
+      if (value !== current) onPick(value);
     });
     group.append(chip);
   }
   return group;
 }
 
+function chipGroup(key, { label, attr, arg, values, current, format }) {
+  return pickerGroup({ label, attr, values, current, format, onPick: (value) => chooseVariant(key, arg, value) });
+}
+
 function chooseVariant(site, arg, value) {
   send({ cmd: 'set_variant', site, [arg]: value }).catch((err) => toast(err.message));
+}
+
+// ---------------------------------------------------------------- measured sizes (from the stats event)
+
+const QUARTERS = { 0: '', 0.25: '¼', 0.5: '½', 0.75: '¾' };
+
+/** US ring size in quarters: 6.75 -> "6¾". */
+function formatUsSize(us) {
+  if (!Number.isFinite(us)) return '–';
+  const whole = Math.floor(us);
+  const quarter = Math.round((us - whole) * 4) / 4;
+  return `${whole}${QUARTERS[quarter] ?? ''}` || '0';
+}
+
+const formatMm = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+
+/**
+ * The measured ring size on the selected ring's finger(s), or the circumference of the selected wrist piece's
+ * wrist(s), from the newest stats; hidden for earrings. Estimates: the camera sees the finger's width, not its
+ * circumference, and the scale of a hand comes from an average hand.
+ */
+function renderSizes() {
+  const placement = currentPlacement();
+  const site = siteOf(placement);
+  const live = state.session.live && state.lastStats;
+  if (!placement || (site !== 'finger' && site !== 'wrist')) {
+    el.sizes.hidden = true;
+    el.sizes.replaceChildren();
+    return;
+  }
+  const parts = placeParts(site, placement.where);
+  const sides = parts.hand === 'both' ? HANDS : [parts.hand];
+  const measured = new Map((live ? state.lastStats.hands ?? [] : []).map((h) => [h.side, h]));
+  const rows = [];
+  for (const side of sides) {
+    const hand = measured.get(side);
+    const where = placeLabel(site, placeOf(site, { ...parts, hand: side }), true);
+    const row = document.createElement('li');
+    row.className = 'size-row';
+    row.dataset.side = side;
+    row.append(textElement('span', 'size-where', where));
+    let value;
+    if (site === 'finger') {
+      const ring = hand?.ring_size?.[parts.finger];
+      value = ring
+        ? `⌀ ${formatMm(ring.inner_diameter_mm)} ± ${formatMm(ring.sigma_mm)} mm · US ${formatUsSize(ring.us)} · EU ${formatNumber(ring.eu)}`
+        : null;
+    } else {
+      const wrist = hand?.wrist_circumference_mm;
+      value = wrist ? `${formatMm(wrist.value, 0)} ± ${formatMm(wrist.sigma, 0)} mm around` : null;
+    }
+    const text = textElement('span', value ? 'size-value' : 'size-value missing', value ?? `${formatName(side)} hand not in view`);
+    row.append(text);
+    rows.push(row);
+  }
+  // With both hands asked for, a hand not in view is only noise once the other one is measured.
+  const shown = rows.filter((row) => !row.lastChild.classList.contains('missing'));
+  const list = document.createElement('ul');
+  list.append(...(shown.length ? shown : rows));
+  const title = site === 'finger' ? 'Your ring size (estimate)' : 'Your wrist (estimate)';
+  el.sizes.replaceChildren(
+    textElement('h2', 'sizes-title', title),
+    list,
+    textElement('p', 'sizes-note', site === 'finger'
+      ? 'Measured by the camera: confirm with a ring sizer before you buy.'
+      : 'Measured by the camera: confirm with a tape measure before you buy.'),
+  );
+  el.sizes.hidden = false;
 }
 
 // ---------------------------------------------------------------- control channel
@@ -418,15 +669,21 @@ function onChannelMessage(session, event) {
 /** Keeps the worn pieces in step with what the server confirmed or refused, whoever sent the command. */
 function trackWorn(command, reply) {
   if (command.cmd === 'set_items') {
-    if (reply.ok) {
-      state.confirmed = wornFromIds(command.items);
-      applyWorn(state.confirmed);
-    } else {
-      applyWorn(state.confirmed);
-    }
+    if (reply.ok) state.confirmed = placementsFromSpecs(reply.items ?? command.items);
+    applyWorn(state.confirmed);
   } else if (command.cmd === 'set_variant' && reply.ok && reply.item) {
-    state.confirmed = { ...state.confirmed, [command.site]: reply.item };
-    applyWorn({ ...state.worn, [command.site]: reply.item });
+    // The piece changes at its place (the command's `site`: a key of the server's `worn`), the others stay.
+    const swap = (worn) => {
+      const i = placeKeys(worn).indexOf(command.site);
+      return i < 0 ? worn : worn.map((p, j) => (j === i ? { id: reply.item, where: p.where } : p));
+    };
+    const selected = currentPlacement();
+    state.confirmed = reply.items ? placementsFromSpecs(reply.items) : swap(state.confirmed);
+    const worn = swap(state.worn);
+    if (selected && placeKeys(state.worn)[state.worn.indexOf(selected)] === command.site) {
+      state.selected = specOf(worn[state.worn.indexOf(selected)]);
+    }
+    applyWorn(worn);
   }
 }
 
@@ -533,12 +790,12 @@ async function connect(session) {
   await pc.setLocalDescription(await pc.createOffer());
   await waitForIceGathering(pc);
   if (session.closed) return;
-  const items = Object.values(state.worn);
+  const items = state.worn.map(specOf);
   session.offeredKey = wornKey(items);
   const answer = await postOffer(pc.localDescription.sdp, items);
   if (session.closed) return;
   await pc.setRemoteDescription({ type: answer.type, sdp: answer.sdp });
-  state.confirmed = wornFromIds(items);
+  state.confirmed = placementsFromSpecs(items);
 }
 
 /** Resolves when ICE gathering is complete (the offer then carries every candidate), or after a timeout. */
@@ -564,7 +821,8 @@ async function postOffer(sdp, items) {
     res = await fetch('/api/offer', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ sdp, type: 'offer', items }),
+      // The time zone lets watches show the shopper's own time.
+      body: JSON.stringify({ sdp, type: 'offer', items, utc_offset_min: -new Date().getTimezoneOffset() }),
     });
   } catch {
     throw new ShownError('Could not reach the try-on server. Check your connection, then try again.');
@@ -601,7 +859,7 @@ function showRemoteVideo(session, event) {
 
 function onChannelOpen(session) {
   // The pieces may have changed while the offer was on its way.
-  if (wornKey(Object.values(state.worn)) !== session.offeredKey) wear(state.worn);
+  if (wornKey(state.worn.map(specOf)) !== session.offeredKey) wear(state.worn);
   if (el.compareToggle.checked) sendCompare();
   maybeLive(session);
 }
@@ -664,6 +922,7 @@ function teardown(session) {
   el.hint.hidden = true;
   resetRecording();
   showMetrics();
+  renderSizes();
   updateDivider();
 }
 
@@ -691,8 +950,30 @@ function startPing(session) {
 
 function showStats(stats) {
   state.lastStats = stats;
-  el.hint.hidden = stats.face !== false;
+  showHint(stats);
   showMetrics();
+  renderSizes();
+}
+
+/**
+ * A hint when nothing the worn pieces need is in view: the face for earrings, a hand for rings, bracelets and
+ * watches. With both kinds worn, seeing either is enough (one looks at the earrings with the hands down).
+ */
+function showHint(stats) {
+  const tracking = stats.tracking ?? ['face']; // a server that does not say tracks the face
+  const faceLost = tracking.includes('face') && stats.face === false;
+  const handsLost = tracking.includes('hands') && !(stats.hand_count > 0);
+  const lost = tracking.length > 0 && tracking.every((t) => (t === 'face' ? faceLost : t === 'hands' ? handsLost : false));
+  if (lost) {
+    const both = tracking.includes('face') && tracking.includes('hands');
+    el.hint.textContent = both
+      ? "Move into view – we can't see your face or your hands"
+      : handsLost
+        ? "Hold up your hand – we can't see it"
+        : "Move into view – we can't see your face";
+    el.hint.dataset.missing = both ? 'face hands' : handsLost ? 'hands' : 'face';
+  }
+  el.hint.hidden = !lost;
 }
 
 function showMetrics() {
@@ -1021,7 +1302,10 @@ window.tryon = {
   get channel() { return state.session.channel; },
   send,
   get items() { return state.items; },
-  get worn() { return state.worn; },
+  /** What the page shows as worn: the specs ("id" or "id@where"), in the order sent to the server. */
+  get worn() { return state.worn.map(specOf); },
+  /** What the server last confirmed as worn, as specs. */
+  get confirmed() { return state.confirmed.map(specOf); },
   get lastStats() { return state.lastStats; },
   /** Resolves when the returned video plays and the control channel is open (per connection attempt). */
   get ready() { return state.session.ready; },

@@ -1,14 +1,20 @@
-"""HTTP API without a browser: the catalog, photo try-on, offers that cannot work, share links."""
+"""HTTP API without a browser: the catalog, photo try-on, offers that cannot work, share links; and a live
+session's commands without WebRTC."""
 
+import asyncio
 import io
+import json
 
 import numpy as np
 import pytest
+from conftest import load_rgb
 from fastapi.testclient import TestClient
 from PIL import Image
 
 from tryon.config import Settings
 from tryon.server.app import create_app
+from tryon.server.session import Session, dial_time_s, place_keys
+from tryon.server.store import MediaStore
 
 
 @pytest.fixture(scope="module")
@@ -16,6 +22,13 @@ def client(tmp_path_factory):
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"), max_upload_mb=2.0)
     with TestClient(create_app(settings)) as c:
         yield c
+
+
+def _ring(client) -> dict:
+    rings = client.get("/api/items?site=finger").json()["items"]
+    if not rings:
+        pytest.skip("the catalog has no rings yet (items with site 'finger')")
+    return rings[0]
 
 
 def _png(rgb: np.ndarray) -> bytes:
@@ -40,6 +53,38 @@ def test_items_list_families_variants_and_engine_thumbnails(client):
     assert rings and all(i["kind"] == "ring" and i["site"] == "finger" for i in rings)
     assert client.get("/api/items?kind=tiara").json()["items"] == []
     assert client.get("/api/items/nope/thumbnail.png").status_code == 404
+
+
+def test_items_say_where_hand_pieces_go(client):
+    body = client.get("/api/items").json()
+    ring = _ring(client)
+    assert ring["kind"] == "ring" and ring["places"][0] == "finger"  # the first place is the default
+    assert {"ring", "thumb", "little", "left_index", "right_ring"} <= set(ring["places"])
+    wrist = [i for i in body["items"] if i["site"] == "wrist"]
+    assert wrist and {i["kind"] for i in wrist} <= {"bracelet", "watch"}
+    assert all(i["places"] == ["wrist", "left_wrist", "right_wrist"] for i in wrist)
+    assert all(i["places"] == ["ears"] for i in body["items"] if i["site"] == "ears")
+    sites = body["sites"]
+    assert sites["finger"]["places"]["ring"] == ["left_ring", "right_ring"]
+    assert sites["finger"]["places"]["left_index"] == ["left_index"]
+    assert sites["finger"]["max_per_anchor"] == 2 and sites["ears"]["max_per_anchor"] == 1
+
+
+def test_photo_tryon_wears_a_ring_where_asked_and_refuses_a_bad_place(client):
+    hand = load_rgb("hands/back_of_hand_outdoor.jpg")  # a right hand; its ring finger's base near (714, 618)
+    ring = _ring(client)["id"]
+    png = _png(hand)
+    photo = {"image": ("h.png", png, "image/png")}
+    r = client.post("/api/tryon", files=photo, data={"items": f"{ring}@right_ring", "format": "png"})
+    assert r.status_code == 200, r.text
+    out = np.asarray(Image.open(io.BytesIO(r.content)).convert("RGB"))
+    ys, xs = np.nonzero(np.abs(out.astype(int) - hand).sum(axis=2) > 30)
+    assert len(xs) > 50 and np.hypot(np.median(xs) - 714, np.median(ys) - 618) < 50
+    r = client.post("/api/tryon", files={"image": ("h.png", png, "image/png")},
+                    data={"items": f"{ring}@left_ring"})  # the left hand is not in the photo: nothing drawn
+    assert r.status_code == 200
+    r = client.post("/api/tryon", files={"image": ("h.png", png, "image/png")}, data={"items": f"{ring}@nose"})
+    assert r.status_code == 400 and "cannot be worn at 'nose'" in r.json()["detail"]
 
 
 def test_photo_tryon_draws_near_the_ear(client, astronaut):
@@ -72,6 +117,10 @@ def test_offers_that_cannot_work_get_an_error_and_leave_nothing_behind(client):
     assert r.status_code == 400 and "Unknown item" in r.json()["detail"]
     r = client.post("/api/offer", json={"sdp": "garbage", "type": "offer", "items": []})
     assert r.status_code == 400
+    r = client.post("/api/offer", json={"sdp": "v=0\r\n", "type": "offer", "items": [f"{_ring(client)['id']}@left_ear"]})
+    assert r.status_code == 400 and "cannot be worn at 'left_ear'" in r.json()["detail"]
+    r = client.post("/api/offer", json={"sdp": "v=0\r\n", "type": "offer", "utc_offset_min": 100_000})
+    assert r.status_code == 422
     assert client.get("/api/health").json()["sessions"] == 0
 
 
@@ -80,3 +129,73 @@ def test_unknown_share_link_is_404_and_docs_are_served(client):
     assert client.get("/docs").status_code == 200
     assert "/api/offer" in client.get("/openapi.json").json()["paths"]
     assert client.get("/").text.count('id="video"') == 1
+
+
+def test_dial_time_is_the_wall_clock_past_twelve():
+    assert dial_time_s(0, now=13 * 3600 + 5.5) == 3600 + 5.5
+    assert dial_time_s(-90, now=3600) == 12 * 3600 - 1800  # 01:00 UTC is 23:30 the day before at UTC-1:30
+    assert 0 <= dial_time_s() < 12 * 3600
+
+
+def test_session_wears_pieces_at_their_places_and_a_variant_keeps_its_place(catalog, tmp_path):
+    """The control commands against a real session and pipeline, without WebRTC."""
+    ring = next(i for i in catalog if i.site == "finger")
+    sibling = next((i for i in catalog if i.family == ring.family and i.metal != ring.metal), None)
+    if sibling is None:
+        pytest.skip(f"no other metal in the {ring.family} family")
+
+    async def scenario() -> None:
+        session = Session(catalog, MediaStore(tmp_path, 60), ["hoop-round-25mm-yellow-gold"], 60.0)
+        await session._run(session._open_pipeline)
+        n = iter(range(100))
+
+        async def cmd(**msg):
+            return await session.handle(json.dumps({"id": next(n), **msg}))
+
+        try:
+            assert session.stats()["tracking"] == ["face"] and session.stats()["hands"] == []
+            specs = ["hoop-round-25mm-yellow-gold", f"{ring.id}@left_index", ring.id, f"{ring.id}@left_index"]
+            r = await cmd(cmd="set_items", items=specs)
+            assert r["ok"] and r["items"] == specs
+            assert r["worn"] == {"ears": "hoop-round-25mm-yellow-gold", "left_index": ring.id, "finger": ring.id,
+                                 "left_index/2": ring.id}
+            stats = session.stats()
+            assert stats["tracking"] == ["face", "hands"] and stats["hand_count"] == 0 and stats["hands"] == []
+            # The second ring on the left index changes metal: it stays there, second; the others stay put.
+            r = await cmd(cmd="set_variant", site="left_index/2", metal=sibling.metal)
+            assert r["ok"], r
+            changed = catalog.variant(ring.id, metal=sibling.metal).id
+            assert r["item"] == changed and r["items"] == [*specs[:3], f"{changed}@left_index"]
+            r = await cmd(cmd="set_variant", site="finger", metal=sibling.metal)
+            assert r["items"] == [*specs[:2], changed, f"{changed}@left_index"]
+            # Wrong places and too many rings: clear errors, nothing changes.
+            bad = await asyncio.gather(
+                cmd(cmd="set_items", items=[f"{ring.id}@left_ear"]),
+                cmd(cmd="set_items", items=[f"{ring.id}@left_index"] * 3),
+                cmd(cmd="set_items", items=["hoop-round-25mm-yellow-gold@left_index"]),
+                cmd(cmd="set_items", items="ring"),
+                cmd(cmd="set_variant", site="right_thumb", metal=sibling.metal))
+            assert not any(b["ok"] for b in bad)
+            assert "cannot be worn at 'left_ear'" in bad[0]["error"] and "left_ring" in bad[0]["error"]
+            assert "too many items at left_index" in bad[1]["error"]
+            assert "cannot be worn at 'left_index'" in bad[2]["error"]
+            assert "list of item ids" in bad[3]["error"]
+            assert "nothing is worn at 'right_thumb'" in bad[4]["error"] and "left_index/2" in bad[4]["error"]
+            assert session.worn["left_index/2"] == changed
+            # Sent back to back, set_items then set_variant naming a place it makes: done in that order.
+            r1, r2 = await asyncio.gather(cmd(cmd="set_items", items=[f"{ring.id}@right_little"]),
+                                          cmd(cmd="set_variant", site="right_little", metal=sibling.metal))
+            assert r1["ok"] and r2["ok"] and r2["items"] == [f"{changed}@right_little"]
+            assert session.stats()["tracking"] == ["hands"]
+        finally:
+            await session.close()
+
+    asyncio.run(scenario())
+
+
+def test_place_keys_number_a_second_piece_at_the_same_place(catalog):
+    from tryon.pipeline import Worn
+
+    ring = next(i for i in catalog if i.site == "finger")
+    placements = [Worn(ring, "ring", ()), Worn(ring, "left_ring", ()), Worn(ring, "ring", ())]
+    assert place_keys(placements) == ["ring", "left_ring", "ring/2"]

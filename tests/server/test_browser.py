@@ -22,6 +22,10 @@ from tryon.server.app import serve_in_background
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make deb)")
 ITEM = "hoop-round-40mm-yellow-gold"
+HAND_PHOTO = "hands/back_of_hand_outdoor.jpg"  # a right hand, back up, fingers to the right (1280x960)
+# The base of that hand's ring finger in the letterboxed 640x480 camera frame (where MediaPipe hands puts the
+# ring anchor; the middle and little fingers' are 55-60 px away).
+RING_FINGER_XY = (357, 309)
 
 
 def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
@@ -104,6 +108,10 @@ def wait_stats(page, timeout_s: float = 10.0) -> dict:
     raise AssertionError("no stats from the server")
 
 
+def catalog_items(base: str) -> list[dict]:
+    return json.load(urllib.request.urlopen(f"{base}/api/items"))["items"]
+
+
 def snapshot(page, base: str) -> np.ndarray:
     reply = page.evaluate("window.tryon.send({cmd: 'snapshot', mirror: false})")
     data = urllib.request.urlopen(base + reply["url"]).read()
@@ -123,17 +131,18 @@ def test_jewelry_comes_back_near_the_ear_and_switching_items_changes_it(browser,
     page.evaluate("window.tryon.send({cmd: 'set_items', items: ['stud-diamond-6mm-yellow-gold']})")
     time.sleep(0.5)
     stud = snapshot(page, server)
-    # What each piece adds to the same still frame, above the video codec's noise.
-    def drawn(a, b):
-        d = cv2.GaussianBlur(np.abs(a - b).sum(axis=2).astype(np.float32), (0, 0), 1.0)
-        return d > 60
-
     hoop_px, stud_px = drawn(hoop, bare), drawn(stud, bare)
     ys, xs = np.nonzero(hoop_px)
     assert hoop_px.sum() > 60, "no hoop drawn"
     # The astronaut's ear in the letterboxed frame: about x 80 + 175 * 480 / 512, y 125 * 480 / 512.
     assert abs(np.median(xs) - 244) < 40 and 100 < np.median(ys) < 200
     assert 5 < stud_px.sum() < hoop_px.sum() / 2  # a stud is much smaller than a 40 mm hoop
+
+
+def drawn(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """What a piece adds to the same still frame, above the video codec's noise."""
+    d = cv2.GaussianBlur(np.abs(a - b).sum(axis=2).astype(np.float32), (0, 0), 1.0)
+    return d > 60
 
 
 def test_commands_are_acknowledged_and_bad_ones_get_clear_errors(browser, server, pages):
@@ -210,7 +219,7 @@ def test_two_sessions_run_at_once_a_third_is_refused_and_closing_frees_everythin
     assert health(server)["sessions"] == 0
 
 
-def test_no_face_shows_the_hint_and_the_video_keeps_running(playwright, server, pages, tmp_path):
+def test_no_face_or_hand_shows_the_hint_and_the_video_keeps_running(playwright, server, pages, tmp_path):
     wall = np.full((480, 640, 3), 90, np.uint8)
     wall[::40] = 200
     b = _browser(playwright, write_y4m(tmp_path / "wall.y4m", [wall] * 10))
@@ -219,5 +228,100 @@ def test_no_face_shows_the_hint_and_the_video_keeps_running(playwright, server, 
         stats = wait_stats(page)
         assert stats["face"] is False and stats["fps"] >= 5
         page.wait_for_function("!document.querySelector('#hint').hidden", timeout=5000)
+        assert "face" in page.inner_text("#hint")
+        # Wearing a ring instead: the hint asks for a hand.
+        page.evaluate("id => window.tryon.send({cmd: 'set_items', items: [id]})", ring_ids(server)[0])
+        page.wait_for_function("document.querySelector('#hint').textContent.includes('hand')", timeout=5000)
+        assert not page.is_hidden("#hint") and wait_stats(page)["tracking"] == ["hands"]
     finally:
         b.close()
+
+
+def ring_ids(base: str) -> list[str]:
+    rings = [i["id"] for i in catalog_items(base) if i["site"] == "finger"]
+    if not rings:
+        pytest.skip("the catalog has no rings yet (items with site 'finger')")
+    return rings
+
+
+@pytest.fixture(scope="module")
+def hand_browser(playwright, tmp_path_factory):
+    from conftest import load_rgb  # skips, saying why, where ../shared/media is absent
+
+    hand = letterbox(load_rgb(HAND_PHOTO))
+    b = _browser(playwright, write_y4m(tmp_path_factory.mktemp("cam") / "hand.y4m", [hand] * 10))
+    yield b
+    b.close()
+
+
+def test_a_ring_picked_in_the_page_is_worn_on_the_ring_finger_and_measured(hand_browser, server, pages):
+    items = {i["id"]: i for i in catalog_items(server)}
+    rings = [i for i in items.values() if i["site"] == "finger"]
+    if not rings:
+        pytest.skip("the catalog has no rings yet (items with site 'finger')")
+    assert {"ring", "index", "left_ring", "right_little"} <= set(rings[0]["places"])
+    family = "ring-band" if any(r["family"] == "ring-band" for r in rings) else rings[0]["family"]
+    sizes = sorted({r["size_mm"] for r in rings if r["family"] == family})
+    page = open_page(hand_browser, server, pages, query="?nomirror=1&items=")  # nothing worn at first
+    stats = wait_stats(page)
+    assert stats["tracking"] == [] and page.is_hidden("#hint") and page.is_hidden("#sizes")
+    time.sleep(0.5)
+    bare = snapshot(page, server)
+
+    # Through the page: the rings, the ring's card, then the right hand (the photo's), the ring finger, the
+    # widest band.
+    assert page.is_hidden(f".card[data-family='{family}']")  # the catalog opens on the earrings
+    page.click(".section-tab[data-section='finger']")
+    page.click(f".card[data-family='{family}']")
+    page.wait_for_selector("#variants [data-hand='both'][aria-pressed='true']")
+    page.click("#variants [data-hand='right']")
+    page.click("#variants [data-finger='index']")
+    page.click("#variants [data-finger='ring']")
+    page.click(f"#variants [data-size='{sizes[-1]:g}']")
+    page.wait_for_function("window.tryon.confirmed.length === 1 && window.tryon.confirmed[0].endsWith('@right_ring')"
+                           f" && window.tryon.confirmed[0].includes('{sizes[-1]:g}mm')", timeout=15000)
+    spec = page.evaluate("window.tryon.confirmed[0]")
+    assert items[spec.split("@")[0]]["family"] == family and page.evaluate("window.tryon.worn") == [spec]
+
+    t0 = time.time()  # the hand tracker starts with the first ring
+    while (stats := wait_stats(page))["hand_count"] < 1 and time.time() - t0 < 10:
+        time.sleep(0.3)
+    assert stats["tracking"] == ["hands"] and stats["face"] is False and stats["hand_count"] == 1
+    hand = stats["hands"][0]
+    assert hand["side"] == "right" and set(hand["ring_size"]) == {"thumb", "index", "middle", "ring", "little"}
+    assert page.is_hidden("#hint")  # no "we can't see your face" while trying a ring with the hand in view
+    time.sleep(1.0)
+    ringed = snapshot(page, server)
+    px = drawn(ringed, bare)
+    ys, xs = np.nonzero(px)
+    assert px.sum() > 80, "no ring drawn"
+    assert np.hypot(np.median(xs) - RING_FINGER_XY[0], np.median(ys) - RING_FINGER_XY[1]) < 25
+    assert np.ptp(xs) < 80 and np.ptp(ys) < 80  # one ring on one finger, not all over the hand
+
+    # The measured ring size of that finger, labelled as an estimate.
+    page.wait_for_function("document.querySelector('#sizes .size-value:not(.missing)')", timeout=5000)
+    assert "estimate" in page.inner_text("#sizes .sizes-title").lower()
+    row = page.inner_text("#sizes .size-row[data-side='right']")
+    m = re.search(r"Right ring finger\s*⌀ (\d+\.\d) ± (\d+\.\d) mm · US (\d+)[¼½¾]? · EU (\d+)", row)
+    assert m, row
+    assert 13.0 < float(m[1]) < 25.0 and 0.0 < float(m[2]) < 5.0 and 2 <= int(m[3]) <= 16 and 40 <= int(m[4]) <= 80
+
+    # A place a ring cannot take: a clear error over the control channel; the ring and the session stay.
+    error = page.evaluate("s => window.tryon.send({cmd: 'set_items', items: [s]}).then(() => 'accepted', String)",
+                          spec.split("@")[0] + "@left_ear")
+    assert "cannot be worn at 'left_ear'" in error and "left_ring" in error and "right_index" in error
+    assert page.evaluate("window.tryon.confirmed") == [spec] and page.evaluate("window.tryon.worn") == [spec]
+    before = page.evaluate("window.tryon.lastStats")
+    time.sleep(1.5)
+    after = wait_stats(page)
+    assert after != before and after["fps"] >= 5 and after["hand_count"] == 1
+    assert drawn(snapshot(page, server), bare).sum() > 80  # still wearing it
+
+    # Another ring stacks on the same finger (two at most); moving it sends it to its own finger.
+    other = next(r["family"] for r in rings if r["family"] != family)
+    page.click(f".card[data-family='{other}']")
+    page.wait_for_function("window.tryon.confirmed.length === 2"
+                           " && window.tryon.confirmed.every(s => s.endsWith('@right_ring'))", timeout=15000)
+    page.click("#variants [data-finger='middle']")
+    page.wait_for_function("window.tryon.confirmed[1].endsWith('@right_middle')", timeout=15000)
+    assert page.evaluate("window.tryon.confirmed")[0] == spec

@@ -22,7 +22,7 @@ from tryon.config import REPO_ROOT, Settings
 from tryon.errors import InputError, TryOnError, UnknownItemError
 from tryon.jewelry.catalog import Catalog
 from tryon.media import decode_image, encode_image
-from tryon.pipeline import Pipeline, PipelineOptions
+from tryon.pipeline import MAX_PER_SITE, PLACES, Pipeline, PipelineOptions
 from tryon.server.session import Session
 from tryon.server.store import MediaStore
 
@@ -36,7 +36,13 @@ SERVER_START_TIMEOUT_S = 30.0
 class Offer(BaseModel):
     sdp: str = Field(max_length=200_000, description="the browser's offer SDP")
     type: Literal["offer"]
-    items: list[str] = Field(default_factory=list, max_length=16, description="item ids to wear at first")
+    items: list[str] = Field(default_factory=list, max_length=16,
+                             description="what to wear at first: item ids, each optionally with a place, "
+                                         "'id@where' (rings: 'ring', 'index', 'left_ring', ...; wrist pieces: "
+                                         "'wrist', 'left_wrist', 'right_wrist')")
+    utc_offset_min: int | None = Field(None, ge=-16 * 60, le=16 * 60,
+                                       description="the shopper's UTC offset in minutes, so watches show their "
+                                                   "time (default: the server's)")
 
 
 class Answer(BaseModel):
@@ -75,15 +81,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = store
     app.state.catalog = catalog
 
-    @app.get("/api/items", summary="The catalog: every item with its family, variants and thumbnail")
-    def items(kind: str | None = None) -> dict[str, Any]:
-        chosen = [i for i in catalog if kind is None or i.kind == kind]
+    @app.get("/api/items", summary="The catalog: every item with its family, variants, places and thumbnail")
+    def items(kind: str | None = None, site: str | None = None) -> dict[str, Any]:
+        """`places`: where an item can be asked for ("id@where"; the first, its site, is the default).
+        `sites`: per site, the anchor points each place covers and how many items one of them holds."""
+        chosen = [i for i in catalog if (kind is None or i.kind == kind) and (site is None or i.site == site)]
         return {
             "items": [{"id": i.id, "name": i.name, "kind": i.kind, "site": i.site, "family": i.family,
                        "family_name": i.family_name, "metal": i.metal, "stone": i.stone, "size_mm": i.size_mm,
-                       "dimensions_mm": i.dimensions_mm, "thumbnail": f"/api/items/{i.id}/thumbnail.png"}
+                       "dimensions_mm": i.dimensions_mm, "places": list(PLACES.get(i.site, {})),
+                       "thumbnail": f"/api/items/{i.id}/thumbnail.png"}
                       for i in chosen],
             "default": [i for i in DEFAULT_ITEMS if i in catalog],
+            "sites": {s: {"places": {w: list(anchors) for w, anchors in places.items()},
+                          "max_per_anchor": MAX_PER_SITE.get(s, 1)} for s, places in PLACES.items()},
         }
 
     @app.get("/api/items/{item_id}/thumbnail.png", summary="The item's thumbnail, rendered by the engine",
@@ -103,9 +114,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if len(sessions) >= settings.max_sessions:
             raise HTTPException(503, f"all {settings.max_sessions} live try-on seats are busy; try again shortly")
         try:
-            for item_id in body.items:
-                catalog.get(item_id)
-            session = Session(catalog, store, body.items, settings.hfov_deg)
+            for spec in body.items:  # places are checked when the session's pipeline takes them
+                catalog.get(spec.partition("@")[0].strip())
+            session = Session(catalog, store, body.items, settings.hfov_deg, body.utc_offset_min)
         except TryOnError as e:
             raise HTTPException(400, str(e)) from None
         sessions[session.id] = session

@@ -28,21 +28,42 @@ import numpy as np
 from aiortc import RTCDataChannel, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from tryon.cli import hand_to_json
 from tryon.errors import InputError, TryOnError
 from tryon.jewelry.catalog import Catalog
 from tryon.media import encode_image
-from tryon.pipeline import Pipeline, PipelineOptions
+from tryon.pipeline import Pipeline, PipelineOptions, Worn
 from tryon.server.clips import MAX_CLIP_S, ClipWriter
 from tryon.server.store import MediaStore, StoredMedia
+from tryon.types import HandSizes
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 STATS_PERIOD_S = 1.0
 IDLE_TIMEOUT_S = 20.0  # no camera frame for this long: the peer vanished without closing (crash, lost network)
+HALF_DAY_S = 12 * 3600
+# Which tracker a worn item's site needs ("face": the face mesh, "hands": MediaPipe hands).
+TRACKER_OF_SITE = {"ears": "face", "finger": "hands", "wrist": "hands"}
+
+
+def place_keys(placements: list[Worn]) -> list[str]:
+    """Each placement's key, as in `Pipeline.worn`: where it was asked for, "/2" for a second item there."""
+    keys: list[str] = []
+    for w in placements:
+        keys.append(w.where if w.where not in keys else f"{w.where}/2")
+    return keys
+
+
+def dial_time_s(utc_offset_min: int | None = None, now: float | None = None) -> float:
+    """Seconds past 12:00 on a wall clock: the shopper's (given their UTC offset in minutes) or the server's."""
+    now = time.time() if now is None else now
+    offset_s = time.localtime(now).tm_gmtoff if utc_offset_min is None else utc_offset_min * 60
+    return (now + offset_s) % HALF_DAY_S
 
 
 class Session:
-    def __init__(self, catalog: Catalog, store: MediaStore, items: list[str], hfov_deg: float) -> None:
+    def __init__(self, catalog: Catalog, store: MediaStore, items: list[str], hfov_deg: float,
+                 utc_offset_min: int | None = None) -> None:
         self.id = uuid.uuid4().hex
         self.catalog = catalog
         self.store = store
@@ -51,9 +72,13 @@ class Session:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"tryon-{self.id[:8]}")
         self._items = list(items)
         self._hfov_deg = hfov_deg
+        self._utc_offset_min = utc_offset_min  # the shopper's time zone, for the watches' dials
         self._pipeline: Pipeline | None = None
         self._latest: av.VideoFrame | None = None
         self._new_frame = asyncio.Event()
+        # Commands that change what is worn run one after the other, in the order they came: set_variant
+        # names a piece by its place, which an earlier set_items still in the worker may be changing.
+        self._wear_lock = asyncio.Lock()
         self._ended = False
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = asyncio.Event()
@@ -64,6 +89,8 @@ class Session:
         self._clip: ClipWriter | None = None
         self._clip_token = ""
         self.face = False
+        self.hands: tuple[HandSizes, ...] = ()  # each hand tracked in the newest frame: its sizes
+        self.tracking: tuple[str, ...] = ()  # what the worn items need: "face", "hands"
         self.frames_in = 0
         self.frames_out = 0
         self._out_times: deque[float] = deque(maxlen=120)
@@ -89,7 +116,11 @@ class Session:
         return self.pc.localDescription.sdp
 
     def _open_pipeline(self) -> None:
-        self._pipeline = Pipeline(self.catalog, self._items, PipelineOptions(mode="video", hfov_deg=self._hfov_deg))
+        # The camera's frames arrive unmirrored (mirrored=False); the page shows them mirrored, so watch dials
+        # are drawn to read right in that mirror.
+        options = PipelineOptions(mode="video", hfov_deg=self._hfov_deg, mirrored=False, mirror_display=True)
+        self._pipeline = Pipeline(self.catalog, self._items, options)
+        self._note_tracking()
 
     async def close(self) -> None:
         """Everything this session holds goes: tasks, recording, peer connection, pipeline, worker thread."""
@@ -157,10 +188,12 @@ class Session:
         ts = max(int(now_ms - self._t0_ms), self._last_ts + 1)  # MediaPipe wants strictly increasing times
         self._last_ts = ts
         assert self._pipeline is not None
+        self._pipeline.dial_time_s = dial_time_s(self._utc_offset_min)  # watches show the real time
         try:
             out = self._pipeline.process(rgb, ts)
             anchors = self._pipeline.last_anchors
             self.face = anchors is not None and anchors.head is not None
+            self.hands = tuple(anchors.hands) if anchors is not None else ()
         except TryOnError as e:  # keep the video running whatever happens to one frame
             log.warning("session %s: frame failed: %s", self.id, e)
             out = rgb
@@ -218,25 +251,56 @@ class Session:
             return {"id": msg_id, "ok": False, "error": f"internal error: {type(e).__name__}"}
 
     @property
+    def placements(self) -> list[Worn]:
+        return list(self._pipeline.placements) if self._pipeline else []
+
+    @property
     def worn(self) -> dict[str, str]:
-        return {site: item.id for site, item in (self._pipeline.worn if self._pipeline else {}).items()}
+        """{place: item id}: "ears", "ring", "left_index", "wrist", ... ("/2": the second item there)."""
+        placements = self.placements
+        return {key: w.item.id for key, w in zip(place_keys(placements), placements, strict=True)}
+
+    def _worn_reply(self) -> dict[str, Any]:
+        """What is worn, by place, and as the specs ("id" or "id@where") that set_items takes back."""
+        return {"worn": self.worn, "items": [w.spec for w in self.placements]}
+
+    def _note_tracking(self) -> None:
+        sites = {w.item.site for w in self.placements}
+        self.tracking = tuple(t for t in ("face", "hands") if any(TRACKER_OF_SITE.get(s) == t for s in sites))
+        if "hands" not in self.tracking:
+            self.hands = ()
 
     async def _cmd_set_items(self, msg: dict[str, Any]) -> dict[str, Any]:
         items = msg.get("items")
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            raise InputError("set_items needs 'items': a list of item ids")
-        return {"worn": await self._set_items(items)}
+            raise InputError("set_items needs 'items': a list of item ids, each optionally with a place "
+                             "('ring-id@left_index')")
+        async with self._wear_lock:
+            return await self._set_items(items)
 
-    async def _set_items(self, items: list[str]) -> dict[str, str]:
+    async def _set_items(self, items: list[str]) -> dict[str, Any]:
         assert self._pipeline is not None
-        await self._run(self._pipeline.set_items, items)
-        return self.worn
+
+        def apply() -> None:
+            assert self._pipeline is not None
+            self._pipeline.set_items(items)
+            self._note_tracking()
+
+        await self._run(apply)
+        return self._worn_reply()
 
     async def _cmd_set_variant(self, msg: dict[str, Any]) -> dict[str, Any]:
-        site = msg.get("site")
-        current = self.worn.get(str(site))
-        if current is None:
-            raise InputError(f"nothing is worn at {site!r}; worn: {', '.join(self.worn) or 'nothing'}")
+        async with self._wear_lock:
+            return await self._set_variant(msg)
+
+    async def _set_variant(self, msg: dict[str, Any]) -> dict[str, Any]:
+        site = str(msg.get("site"))
+        placements = self.placements
+        keys = place_keys(placements)
+        if site not in keys:
+            raise InputError(f"nothing is worn at {msg.get('site')!r}; worn: {', '.join(keys) or 'nothing'}")
+        index = keys.index(site)
+        current = placements[index].item.id
         size = msg.get("size_mm")
         if size is not None and not isinstance(size, (int, float)):
             raise InputError("size_mm must be a number")
@@ -244,8 +308,10 @@ class Session:
         if metal is None and stone is None and size is None:
             raise InputError("set_variant needs metal, stone or size_mm")
         item = self.catalog.variant(current, metal=metal, stone=stone, size_mm=None if size is None else float(size))
-        others = [i for s, i in self.worn.items() if s != site]
-        return {"item": item.id, "worn": await self._set_items([*others, item.id])}
+        # The others stay where they are; the changed piece stays at its own place (and in its turn).
+        changed = Worn(item, placements[index].where, placements[index].sites)
+        specs = [changed.spec if i == index else w.spec for i, w in enumerate(placements)]
+        return {"item": item.id, **await self._set_items(specs)}
 
     async def _cmd_compare(self, msg: dict[str, Any]) -> dict[str, Any]:
         on = msg.get("on")
@@ -302,9 +368,11 @@ class Session:
     def stats(self) -> dict[str, Any]:
         now = time.monotonic()
         fps = sum(1 for t in self._out_times if now - t <= 1.0)
+        hands = self.hands
         return {"event": "stats", "fps": fps,
                 "process_ms": round(statistics.median(self._process_ms), 1) if self._process_ms else None,
-                "face": self.face, "dropped": max(0, self.frames_in - self.frames_out)}
+                "face": self.face, "hand_count": len(hands), "hands": [hand_to_json(h) for h in hands],
+                "tracking": list(self.tracking), "dropped": max(0, self.frames_in - self.frames_out)}
 
     async def _stats_loop(self) -> None:
         last_in, last_change = -1, time.monotonic()
