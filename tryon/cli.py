@@ -140,6 +140,8 @@ def _straight_rgba(premultiplied: np.ndarray) -> np.ndarray:
 
 def anchors_to_json(frame_index: int, anchors: Any) -> dict[str, Any]:
     """One frame's anchors in the documented `tryon anchors --json` format."""
+    from tryon.anchors.fingers import sizes_to_json
+
     return {
         "frame": frame_index,
         "timestamp_ms": anchors.timestamp_ms,
@@ -152,20 +154,7 @@ def anchors_to_json(frame_index: int, anchors: Any) -> dict[str, Any]:
             }
             for a in anchors.anchors
         },
-        "hands": [hand_to_json(h) for h in anchors.hands],
-    }
-
-
-def hand_to_json(hand: Any) -> dict[str, Any]:
-    """One hand's sizes: per finger the ring's inner diameter (mm, with one sigma) and US and EU sizes."""
-    from tryon.anchors.fingers import ring_sizes
-
-    return {
-        "side": hand.side,
-        "ring_size": {f: {"inner_diameter_mm": s.value_mm, "sigma_mm": s.sigma_mm, **ring_sizes(s.value_mm)}
-                      for f, s in hand.fingers.items()},
-        "wrist_circumference_mm": None if hand.wrist_circumference is None else {
-            "value": hand.wrist_circumference.value_mm, "sigma": hand.wrist_circumference.sigma_mm},
+        "hands": [sizes_to_json(h) for h in anchors.hands],
     }
 
 

@@ -101,6 +101,14 @@ class Worn:
         return self.item.id if self.where == self.item.site else f"{self.item.id}@{self.where}"
 
 
+def place_keys(placements: Sequence[Worn]) -> list[str]:
+    """Each placement's key: where it was asked for, with "/2" for a second item at the same place."""
+    keys: list[str] = []
+    for w in placements:
+        keys.append(w.where if w.where not in keys else f"{w.where}/2")
+    return keys
+
+
 class Pipeline:
     """`process(rgb, timestamp_ms) -> rgb` with the worn items drawn; `track` alone gives the anchors.
 
@@ -175,11 +183,7 @@ class Pipeline:
     @property
     def worn(self) -> dict[str, Item]:
         """What is worn, by where it was asked for (a second item at the same place gets "/2")."""
-        out: dict[str, Item] = {}
-        for w in self.placements:
-            key = w.where if w.where not in out else f"{w.where}/2"
-            out[key] = w.item
-        return out
+        return {key: w.item for key, w in zip(place_keys(self.placements), self.placements, strict=True)}
 
     def _needs(self) -> set[str]:
         kinds = {w.item.site for w in self.placements}

@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from tryon.config import Settings
+from tryon.pipeline import place_keys
 from tryon.server.app import create_app
-from tryon.server.session import Session, dial_time_s, place_keys
+from tryon.server.session import Session, dial_time_s
 from tryon.server.store import MediaStore
 
 

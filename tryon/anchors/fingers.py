@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
 
-from tryon.types import AnchorPose, Capsule, HandLandmarks, Intrinsics, Size
+from tryon.types import AnchorPose, Capsule, HandLandmarks, HandSizes, Intrinsics, Size
 
 FINGERS = ("thumb", "index", "middle", "ring", "little")
 # Landmark chains per finger, base to tip; the proximal phalanx is the first bone after the knuckle.
@@ -54,6 +55,18 @@ def width_to_inner_diameter(width_mm: float) -> float:
 def ring_sizes(inner_diameter_mm: float) -> dict[str, float]:
     """US/Canada size (size 0 is 11.63 mm, 0.8128 mm a size) and ISO 8653 / EU size (inner circumference, mm)."""
     return {"us": round((inner_diameter_mm - 11.63) / 0.8128 * 4) / 4, "eu": round(math.pi * inner_diameter_mm, 1)}
+
+
+def sizes_to_json(hand: HandSizes) -> dict[str, Any]:
+    """One hand's sizes as JSON (`tryon anchors --json`, the live stats): per finger the ring's inner diameter
+    (mm, one sigma) with US and EU sizes, and the wrist's circumference."""
+    return {
+        "side": hand.side,
+        "ring_size": {f: {"inner_diameter_mm": s.value_mm, "sigma_mm": s.sigma_mm, **ring_sizes(s.value_mm)}
+                      for f, s in hand.fingers.items()},
+        "wrist_circumference_mm": None if hand.wrist_circumference is None else {
+            "value": hand.wrist_circumference.value_mm, "sigma": hand.wrist_circumference.sigma_mm},
+    }
 
 
 @dataclass(frozen=True)

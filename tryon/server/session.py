@@ -28,11 +28,11 @@ import numpy as np
 from aiortc import RTCDataChannel, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from tryon.cli import hand_to_json
+from tryon.anchors.fingers import sizes_to_json
 from tryon.errors import InputError, TryOnError
 from tryon.jewelry.catalog import Catalog
 from tryon.media import encode_image
-from tryon.pipeline import Pipeline, PipelineOptions, Worn
+from tryon.pipeline import Pipeline, PipelineOptions, Worn, place_keys
 from tryon.server.clips import MAX_CLIP_S, ClipWriter
 from tryon.server.store import MediaStore, StoredMedia
 from tryon.types import HandSizes
@@ -44,14 +44,6 @@ IDLE_TIMEOUT_S = 20.0  # no camera frame for this long: the peer vanished withou
 HALF_DAY_S = 12 * 3600
 # Which tracker a worn item's site needs ("face": the face mesh, "hands": MediaPipe hands).
 TRACKER_OF_SITE = {"ears": "face", "finger": "hands", "wrist": "hands"}
-
-
-def place_keys(placements: list[Worn]) -> list[str]:
-    """Each placement's key, as in `Pipeline.worn`: where it was asked for, "/2" for a second item there."""
-    keys: list[str] = []
-    for w in placements:
-        keys.append(w.where if w.where not in keys else f"{w.where}/2")
-    return keys
 
 
 def dial_time_s(utc_offset_min: int | None = None, now: float | None = None) -> float:
@@ -371,7 +363,7 @@ class Session:
         hands = self.hands
         return {"event": "stats", "fps": fps,
                 "process_ms": round(statistics.median(self._process_ms), 1) if self._process_ms else None,
-                "face": self.face, "hand_count": len(hands), "hands": [hand_to_json(h) for h in hands],
+                "face": self.face, "hand_count": len(hands), "hands": [sizes_to_json(h) for h in hands],
                 "tracking": list(self.tracking), "dropped": max(0, self.frames_in - self.frames_out)}
 
     async def _stats_loop(self) -> None:
