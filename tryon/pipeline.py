@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -185,7 +185,8 @@ class Pipeline:
         """What is worn, by where it was asked for (a second item at the same place gets "/2")."""
         return {key: w.item for key, w in zip(place_keys(self.placements), self.placements, strict=True)}
 
-    def _needs(self) -> set[str]:
+    def trackers(self) -> set[str]:
+        """The trackers this frame's work runs: "face", "hands", "pose" (for wrist pieces)."""
         kinds = {w.item.site for w in self.placements}
         need = set(self.options.track)
         if "ears" in kinds:
@@ -202,7 +203,7 @@ class Pipeline:
         h, w = rgb.shape[:2]
         intr = Intrinsics.from_hfov(w, h, self.options.hfov_deg)
         video = self.options.mode == "video"
-        need = self._needs()
+        need = self.trackers()
         self.timings_ms = {}
         face_part = FrameAnchors(int(timestamp_ms if video else 0), intr)
         if "face" in need:
@@ -385,18 +386,14 @@ class _HandState:
             self._last = None
             return None
         if pose is not None and hand is not None:
-            anchors, caps, sizes = _hand_anchors(hand, pose, gray, intr, elbow_px)
-            smoothed_sizes = HandSizes(sizes.side, {
-                f: self._smooth_size(f, s, t_ms) for f, s in sizes.fingers.items()},
-                None if sizes.wrist_circumference is None else
-                self._smooth_size("wrist", sizes.wrist_circumference, t_ms))
+            anchors, caps, sizes = _hand_anchors(hand, pose, gray, intr, elbow_px,
+                                                 lambda key, size: self._smooth_size(key, size, t_ms))
             smoothed = []
             for a in anchors:
                 m = self._poses.setdefault(a.site, RigidFilter(HAND_ROTATION_FILTER, HAND_FILTER))(
                     a.cam_T_anchor, float(t_ms))
-                fit = {k: v * self._size_ratio(a.site, k, v, t_ms) for k, v in a.fit_m.items()}
-                smoothed.append(AnchorPose(a.site, m, 1.0, intr.project(m[:3, 3][None])[0], fit))
-            self._last = (smoothed, caps, smoothed_sizes)
+                smoothed.append(dataclasses.replace(a, cam_T_anchor=m, xy_px=intr.project(m[:3, 3][None])[0]))
+            self._last = (smoothed, caps, sizes)
         if self._last is None:
             return None
         anchors, caps, sizes = self._last
@@ -407,19 +404,18 @@ class _HandState:
         v = f(np.array([size.value_mm, size.sigma_mm]), float(t_ms))
         return Size(round(float(v[0]), 2), round(float(v[1]), 2))
 
-    def _size_ratio(self, site: str, key: str, value: float, t_ms: int) -> float:
-        f = self._sizes.setdefault(f"{site}.{key}", OneEuroFilter(SIZE_FILTER))
-        return float(f(np.array([value]), float(t_ms))[0]) / max(value, 1e-9)
-
 
 def _hand_anchors(hand: HandLandmarks, pose: fingers.HandPose, gray: np.ndarray, intr: Intrinsics,
-                  elbow_px: np.ndarray | None = None) -> tuple[list[AnchorPose], list[Capsule], HandSizes]:
-    """One frame's ring anchors on every finger, the wrist anchor, their occluders and the sizes."""
-    sizes = {f: fingers.finger_size(gray, hand, pose, f, intr) for f in fingers.FINGERS}
+                  elbow_px: np.ndarray | None = None, smooth: Callable[[str, Size], Size] = lambda key, size: size
+                  ) -> tuple[list[AnchorPose], list[Capsule], HandSizes]:
+    """One frame's ring anchors on every finger, the wrist anchor, their occluders and the sizes; `smooth`
+    (key, measured size) -> size filters each measurement once, before anchors, fits and occluders use it."""
+    sizes = {f: smooth(f, fingers.finger_size(gray, hand, pose, f, intr)) for f in fingers.FINGERS}
     anchors = [fingers.ring_anchor(pose, f, sizes[f], intr) for f in fingers.FINGERS]
     axis = wrist.forearm_axis(pose, elbow_px, hand, intr)
     frame = wrist.wrist_frame(pose, axis)
     width, circumference = wrist.wrist_size(gray, hand, frame, intr, pose.scale_sigma)
+    width, circumference = smooth("wrist_width", width), smooth("wrist_circumference", circumference)
     anchors.append(wrist.wrist_anchor(pose, frame, width, intr))
     caps = fingers.hand_occluders(pose, sizes) + [wrist.forearm_occluder(frame, axis, width)]
     return anchors, caps, HandSizes(pose.side, sizes, circumference)

@@ -42,8 +42,6 @@ T = TypeVar("T")
 STATS_PERIOD_S = 1.0
 IDLE_TIMEOUT_S = 20.0  # no camera frame for this long: the peer vanished without closing (crash, lost network)
 HALF_DAY_S = 12 * 3600
-# Which tracker a worn item's site needs ("face": the face mesh, "hands": MediaPipe hands).
-TRACKER_OF_SITE = {"ears": "face", "finger": "hands", "wrist": "hands"}
 
 
 def dial_time_s(utc_offset_min: int | None = None, now: float | None = None) -> float:
@@ -257,8 +255,8 @@ class Session:
         return {"worn": self.worn, "items": [w.spec for w in self.placements]}
 
     def _note_tracking(self) -> None:
-        sites = {w.item.site for w in self.placements}
-        self.tracking = tuple(t for t in ("face", "hands") if any(TRACKER_OF_SITE.get(s) == t for s in sites))
+        running = self._pipeline.trackers() if self._pipeline else set()
+        self.tracking = tuple(t for t in ("face", "hands") if t in running)
         if "hands" not in self.tracking:
             self.hands = ()
 
