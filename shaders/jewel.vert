@@ -1,7 +1,12 @@
 #version 330
 // Jewelry vertices in the item part's frame -> OpenCV camera frame (metres) -> clip space of the ROI.
 uniform mat4 u_proj;        // OpenCV camera frame -> clip space of the region being drawn
+#ifdef INSTANCED
+in mat4 in_cam_T_part;      // one per instance: a necklace's repeat units along its chain
+#define u_cam_T_part in_cam_T_part
+#else
 uniform mat4 u_cam_T_part;  // part frame -> camera frame
+#endif
 in vec3 in_position;
 in vec3 in_normal;
 out vec3 v_position;        // camera frame, metres

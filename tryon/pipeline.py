@@ -16,24 +16,28 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from tryon.anchors import fingers, wrist
+from tryon.anchors import fingers, neck, wrist
 from tryon.anchors.ears import SITES as EAR_SITES
 from tryon.anchors.ears import EarVisibility, ear_anchors, hair_cover, lobe_frames, lobe_in_head, skin_model
 from tryon.anchors.face_model import FaceModel, load_face_model
+from tryon.anchors.hair import HairCover
 from tryon.anchors.head import solve_head_pose
 from tryon.compositor.alpha import composite
 from tryon.errors import InputError
 from tryon.filters import HeadPoseFilter, HoldAndFade, OneEuroFilter, OneEuroParams, RigidFilter
 from tryon.jewelry.catalog import Catalog, Item
+from tryon.physics import Pendulum
+from tryon.render.drape import drape_for, pendant_rest
 from tryon.render.occluder import head_occluder_mesh
-from tryon.render.renderer import Renderer
+from tryon.render.renderer import Renderer, Roi
 from tryon.render.scene import ItemModel, place
 from tryon.tracking.face import FaceTracker, check_rgb
 from tryon.tracking.hands import HandTracker
-from tryon.tracking.pose import PoseTracker, elbow_for
+from tryon.tracking.pose import PoseTracker, arms, elbow_for
 from tryon.tracking.segmentation import PersonSegmenter
 from tryon.types import (
     AnchorPose,
+    BodyLandmarks,
     Capsule,
     FaceLandmarks,
     FrameAnchors,
@@ -51,7 +55,8 @@ log = logging.getLogger(__name__)
 Mode = Literal["image", "video"]
 HANDS = ("left", "right")
 # Where an item can be worn ("item@where"): the anchor sites each choice covers. A catalog item's own site
-# ("ears", "finger", "wrist") is its default: both ears; the ring finger of whichever hand is seen; both wrists.
+# ("ears", "finger", "wrist", "neck") is its default: both ears; the ring finger of whichever hand is seen; both
+# wrists; the neck.
 PLACES: dict[str, dict[str, tuple[str, ...]]] = {
     "ears": {"ears": EAR_SITES},
     "finger": {
@@ -60,8 +65,10 @@ PLACES: dict[str, dict[str, tuple[str, ...]]] = {
         **{f"{h}_{f}": (f"{h}_{f}",) for h in HANDS for f in fingers.FINGERS},
     },
     "wrist": {"wrist": tuple(f"{h}_wrist" for h in HANDS), **{f"{h}_wrist": (f"{h}_wrist",) for h in HANDS}},
+    "neck": {"neck": (neck.SITE,)},
 }
-MAX_PER_SITE = {"ears": 1, "finger": 2, "wrist": 2}  # two rings stacked on a finger; a watch and a bracelet
+# Two rings stacked on a finger; a watch and a bracelet; two necklaces layered (each drapes by its length).
+MAX_PER_SITE = {"ears": 1, "finger": 2, "wrist": 2, "neck": 2}
 # Anchor positions (camera metres): smooth hard when still (1 Hz), open up with speed (beta per m/s;
 # at a typical 5 cm/s head motion the cutoff is ~20 Hz, so the lag stays near 0.1 frame). Tuned on the
 # synthetic-motion clip of tryon.quality.stability.
@@ -72,6 +79,10 @@ ANCHOR_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=400.0)
 HAND_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=300.0)
 HAND_ROTATION_FILTER = OneEuroParams(min_cutoff_hz=1.5, beta=3.0)
 SIZE_FILTER = OneEuroParams(min_cutoff_hz=0.2, beta=0.0)
+# The torso (necklaces): MediaPipe pose already smooths its landmarks in video; this keeps the chain still
+# when the body is, and follows at walking speeds.
+TORSO_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=300.0)
+TORSO_ROTATION_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=2.0)
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,7 @@ class PipelineOptions:
     mirrored: bool = False  # the frames are mirror images (a selfie camera that flips them)
     mirror_display: bool = False  # the output is shown mirrored: watch dials are drawn to read right there
     pose_every: int = 3  # video, wrist pieces: run the pose (forearm direction) every n-th frame
+    neck_pose_every: int = 1  # video, necklaces: run the pose (shoulders) every n-th frame
 
 
 @dataclass(frozen=True)
@@ -128,6 +140,8 @@ class Pipeline:
         self._hand_tracker: HandTracker | None = None
         self._pose_tracker: PoseTracker | None = None
         self._arms: list[tuple[np.ndarray, np.ndarray]] = []
+        self._neck = _NeckState()
+        self._hair: HairCover | None = None
         self._renderer = Renderer(head_occluder_mesh(self.face_model)) if self.options.render else None
         self._filter = HeadPoseFilter()
         self._hold = HoldAndFade()
@@ -186,14 +200,14 @@ class Pipeline:
         return {key: w.item for key, w in zip(place_keys(self.placements), self.placements, strict=True)}
 
     def trackers(self) -> set[str]:
-        """The trackers this frame's work runs: "face", "hands", "pose" (for wrist pieces)."""
+        """The trackers this frame's work runs: "face", "hands", "pose" (for wrist pieces and necklaces)."""
         kinds = {w.item.site for w in self.placements}
         need = set(self.options.track)
-        if "ears" in kinds:
-            need.add("face")
+        if kinds & {"ears", "neck"}:
+            need.add("face")  # necklaces: the head's depth, the chin in front, the hair's colour
         if kinds & {"finger", "wrist"}:
             need.add("hands")
-        if "wrist" in kinds:
+        if kinds & {"wrist", "neck"}:
             need.add("pose")
         return need
 
@@ -208,20 +222,31 @@ class Pipeline:
         face_part = FrameAnchors(int(timestamp_ms if video else 0), intr)
         if "face" in need:
             face_part = self._track_face(rgb, intr, timestamp_ms)
-        hand_anchors: tuple[AnchorPose, ...] = ()
+        necklace = any(w.item.site == "neck" for w in self.placements)
+        every = self.options.neck_pose_every if necklace else self.options.pose_every
+        body: BodyLandmarks | None = None
+        posed = "pose" in need and (not video or self._frame_index % max(1, every) == 0)
+        if posed:
+            t0 = time.perf_counter()
+            if self._pose_tracker is None:
+                self._pose_tracker = PoseTracker(self.options.mode)
+            body = self._pose_tracker.process(rgb, timestamp_ms)
+            self._arms = arms(body)
+            self.timings_ms["pose"] = (time.perf_counter() - t0) * 1e3
+        anchors: tuple[AnchorPose, ...] = face_part.anchors
         occluders: tuple[Capsule, ...] = ()
         sizes: tuple[HandSizes, ...] = ()
+        if necklace:
+            found = self._neck.update(body, posed, intr, face_part.head, timestamp_ms if video else None)
+            if found is not None:
+                anchors += (found[0],)
+                occluders += found[1]
         if "hands" in need:
-            if "pose" in need and (not video or self._frame_index % max(1, self.options.pose_every) == 0):
-                t0 = time.perf_counter()
-                if self._pose_tracker is None:
-                    self._pose_tracker = PoseTracker(self.options.mode)
-                self._arms = self._pose_tracker.arms(rgb)
-                self.timings_ms["pose"] = (time.perf_counter() - t0) * 1e3
-            hand_anchors, occluders, sizes = self._track_hands(rgb, intr, timestamp_ms if video else None)
+            hand_anchors, hand_occluders, sizes = self._track_hands(rgb, intr, timestamp_ms if video else None)
+            anchors += hand_anchors
+            occluders += hand_occluders
         self._frame_index += 1
-        return dataclasses.replace(face_part, anchors=face_part.anchors + hand_anchors, occluders=occluders,
-                                   hands=sizes)
+        return dataclasses.replace(face_part, anchors=anchors, occluders=occluders, hands=sizes)
 
     def _track_face(self, rgb: np.ndarray, intr: Intrinsics, timestamp_ms: int) -> FrameAnchors:
         video = self.options.mode == "video"
@@ -235,6 +260,8 @@ class Pipeline:
                                  or self._person is None):
             assert self._segmenter is not None
             self._person = self._segmenter.process(rgb)
+        necklace = any(w.item.site == "neck" for w in self.placements)
+        self._hair = HairCover(rgb, self._person, face) if necklace and face is not None and self._person is not None else None
         t2 = time.perf_counter()
         anchors = self._anchors(face, rgb, intr, timestamp_ms if video else None)
         t3 = time.perf_counter()
@@ -337,9 +364,13 @@ class Pipeline:
             for site in w.sites:
                 worn.setdefault(site, []).append(self._models[w.item.id])
         placed = place(worn, anchors.anchors, self.dial_time_s, self.options.mirror_display)
-        layer = self._renderer.render(anchors, placed)
+        layer = self._renderer.render(anchors, placed, self._cover if self._hair is not None else None)
         self.timings_ms["render"] = (time.perf_counter() - t0) * 1e3
         return layer
+
+    def _cover(self, site: str, roi: Roi) -> np.ndarray | None:
+        """Hair in front of a necklace, in its region."""
+        return self._hair(roi.x0, roi.y0, roi.w, roi.h) if site == neck.SITE and self._hair is not None else None
 
     def process(self, rgb: np.ndarray, timestamp_ms: int = 0) -> np.ndarray:
         """The frame with the worn items drawn on it, (H, W, 3) uint8."""
@@ -361,6 +392,48 @@ class Pipeline:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _NeckState:
+    """The torso through time, for necklaces: hold-and-fade when the shoulders leave, snap when they
+    return, One Euro on the torso frame and the body's scale, and the pendant's swing."""
+
+    def __init__(self) -> None:
+        self._hold = HoldAndFade()
+        self._pose = RigidFilter(TORSO_ROTATION_FILTER, TORSO_FILTER)
+        self._scale = OneEuroFilter(SIZE_FILTER)
+        self._pendulum = Pendulum()
+        self._last: tuple[np.ndarray, float, tuple[float, float]] | None = None
+
+    def update(self, body: BodyLandmarks | None, measured: bool, intr: Intrinsics, head: HeadPose | None,
+               t_ms: int | None) -> tuple[AnchorPose, tuple[Capsule, ...]] | None:
+        """measured: the pose ran this frame (else `body` is None and the last torso is carried on)."""
+        frame = neck.torso_frame(body, intr, head) if body is not None else None
+        if t_ms is None:  # a photo
+            return None if frame is None else (neck.neck_anchor(*frame, intr), neck.neck_occluders(*frame))
+        if not measured:
+            shown, opacity = self._last, 1.0
+        else:
+            shown, opacity, reset = self._hold.update(frame, float(t_ms))
+            if reset:
+                self._pose, self._scale = RigidFilter(TORSO_ROTATION_FILTER, TORSO_FILTER), OneEuroFilter(SIZE_FILTER)
+                self._pendulum.reset()
+            if shown is None:
+                self._last = None
+                return None
+            if frame is not None:
+                m = self._pose(frame[0], float(t_ms))
+                scale = float(self._scale(np.array([frame[1]]), float(t_ms))[0])
+                rest = m @ pendant_rest(drape_for(NOMINAL_PENDANT_CHAIN_M, 0.0, scale))
+                self._last = (m, scale, self._pendulum.swing(rest[:3, 3], rest[:3, :3], float(t_ms)))
+        if self._last is None:
+            return None
+        m, scale, swing = self._last
+        anchor = dataclasses.replace(neck.neck_anchor(m, scale, intr, opacity), swing_rad=swing)
+        return anchor, neck.neck_occluders(m, scale)
+
+
+NOMINAL_PENDANT_CHAIN_M = 0.45  # where the pendulum's pivot is taken to be: a princess chain's lowest point
 
 
 class _HandState:

@@ -80,6 +80,31 @@ class FaceLandmarks:
 
 
 @dataclass(frozen=True)
+class BodyLandmarks:
+    """One person's body from MediaPipe pose.
+
+    points_px : (33, 2) float64 pixels. visibility : (33,) float64, 0..1, how sure MediaPipe is that each
+    point is in view and not hidden. world_m : (33, 3) float64, MediaPipe's metric estimate of the same
+    points (origin between the hips, axes like the camera's: x right, y down, z away).
+    """
+
+    points_px: np.ndarray
+    visibility: np.ndarray
+    world_m: np.ndarray
+    image_size: tuple[int, int]  # (width, height)
+    timestamp_ms: int
+
+    def __post_init__(self) -> None:
+        if self.points_px.shape != (33, 2) or self.visibility.shape != (33,) or self.world_m.shape != (33, 3):
+            raise InputError(f"pose landmarks must be (33, 2), (33,) and (33, 3), got {self.points_px.shape}, "
+                             f"{self.visibility.shape} and {self.world_m.shape}")
+
+    def seen(self, *indices: int, at_least: float = 0.5) -> bool:
+        """Whether every one of these points is visible with at least this confidence."""
+        return all(self.visibility[i] >= at_least for i in indices)
+
+
+@dataclass(frozen=True)
 class HandLandmarks:
     """One hand from MediaPipe hands.
 
@@ -146,6 +171,8 @@ class AnchorPose:
     # The body's size where the piece sits, in metres (a finger's inner ring diameter as "diameter"; a
     # wrist's "width" and "thickness"); the renderer fits bands to it. Empty for ears.
     fit_m: dict[str, float] = field(default_factory=dict, hash=False)
+    # Dangling parts' swing (about the rest frame's z, about its x), radians, from tryon.physics.Pendulum.
+    swing_rad: tuple[float, float] = (0.0, 0.0)
 
 
 @dataclass(frozen=True)

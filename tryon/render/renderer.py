@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,19 +113,25 @@ class Renderer:
             raise RenderError(f"cannot start the offscreen renderer (EGL): {e}") from e
         try:
             with self._ctx:
-                self._jewel = self._ctx.program(
-                    vertex_shader=load_shader(shaders_dir / "jewel.vert"),
-                    fragment_shader=load_shader(shaders_dir / "jewel.frag", {"N_LIGHTS": len(LIGHTS)}))
+                frag = load_shader(shaders_dir / "jewel.frag", {"N_LIGHTS": len(LIGHTS)})
+                self._jewel = self._ctx.program(vertex_shader=load_shader(shaders_dir / "jewel.vert"),
+                                                fragment_shader=frag)
+                # The same shading for parts drawn many times over (a necklace's links): poses per instance.
+                self._jewel_many = self._ctx.program(
+                    vertex_shader=load_shader(shaders_dir / "jewel.vert", {"INSTANCED": 1}), fragment_shader=frag)
                 self._depth = self._ctx.program(vertex_shader=load_shader(shaders_dir / "depth.vert"),
                                                 fragment_shader=load_shader(shaders_dir / "depth.frag"))
-                self._jewel["u_light_dir"].write(np.array([d for d, _ in LIGHTS], np.float32).tobytes())
-                self._jewel["u_light_color"].write(np.array([c for _, c in LIGHTS], np.float32).tobytes())
-                self._jewel["u_exposure"].value = EXPOSURE
+                for program in (self._jewel, self._jewel_many):
+                    program["u_light_dir"].write(np.array([d for d, _ in LIGHTS], np.float32).tobytes())
+                    program["u_light_color"].write(np.array([c for _, c in LIGHTS], np.float32).tobytes())
+                    program["u_exposure"].value = EXPOSURE
                 self._occluder = None if occluder is None else self._vao(self._depth, occluder.vertices[occluder.faces])
+                self._instances = self._ctx.buffer(reserve=64 * 256, dynamic=True)  # mat4 poses of instances
         except (OSError, moderngl.Error) as e:
             self._ctx.release()
             raise RenderError(f"cannot build the shaders in {shaders_dir}: {e}") from e
-        self._models: dict[int, tuple[ItemModel, list[moderngl.VertexArray]]] = {}  # one VAO per part
+        # One VAO per part; a necklace's link parts also get one reading poses from the instance buffer.
+        self._models: dict[int, tuple[ItemModel, list[moderngl.VertexArray], list[moderngl.VertexArray | None]]] = {}
         self._capsule_vbo: moderngl.Buffer | None = None
         self._capsule_vao: moderngl.VertexArray | None = None
         self._capsule_count = 0
@@ -149,25 +156,41 @@ class Renderer:
         with self._ctx:
             self._upload(model)
 
-    def _upload(self, model: ItemModel) -> list[moderngl.VertexArray]:
-        """The model's vertex arrays on this context (uploaded on first use; the context must be current).
-        (Contexts do not nest: leaving an inner `with self._ctx` would leave no context current.)"""
+    def _upload(self, model: ItemModel) -> tuple[list[moderngl.VertexArray], list[moderngl.VertexArray | None]]:
+        """The model's vertex arrays on this context, single and instanced (uploaded on first use; the
+        context must be current). (Contexts do not nest: leaving an inner `with self._ctx` would leave no
+        context current.)"""
         entry = self._models.get(id(model))
         if entry is None:  # keyed by id(), so the entry keeps the model alive (its id is never reused)
-            entry = self._models[id(model)] = (model, [self._vao(self._jewel, p.vertices, normals=True)
-                                                      for p in model.parts])
-        return entry[1]
+            single, many = [], []
+            for p in model.parts:
+                vbo = self._ctx.buffer(np.ascontiguousarray(p.vertices, np.float32).tobytes())
+                single.append(self._ctx.vertex_array(self._jewel, [(vbo, "3f 3f", "in_position", "in_normal")]))
+                many.append(self._ctx.vertex_array(
+                    self._jewel_many, [(vbo, "3f 3f", "in_position", "in_normal"),
+                                       (self._instances, "16f/i", "in_cam_T_part")]) if p.role == "link" else None)
+            entry = self._models[id(model)] = (model, single, many)
+        return entry[1], entry[2]
 
-    def _vao(self, program: moderngl.Program, data: np.ndarray, normals: bool = False) -> moderngl.VertexArray:
+    def _vao(self, program: moderngl.Program, data: np.ndarray) -> moderngl.VertexArray:
         vbo = self._ctx.buffer(np.ascontiguousarray(data, np.float32).tobytes())
-        layout = ("3f 3f", "in_position", "in_normal") if normals else ("3f", "in_position")
-        return self._ctx.vertex_array(program, [(vbo, *layout)])
+        return self._ctx.vertex_array(program, [(vbo, "3f", "in_position")])
+
+    def _draw_many(self, vao: moderngl.VertexArray, cam_T_units: np.ndarray) -> None:
+        """Draw one part at every pose in cam_T_units (k, 4, 4) (column-major mat4 per instance)."""
+        data = np.ascontiguousarray(np.swapaxes(cam_T_units, 1, 2), np.float32).tobytes()
+        if len(data) > self._instances.size:
+            self._instances.orphan(len(data))
+        self._instances.write(data)
+        vao.render(moderngl.TRIANGLES, instances=len(cam_T_units))
 
     # -- drawing ---------------------------------------------------------------------------------------------
-    def render(self, anchors: FrameAnchors, placements: list[Placement]) -> RenderLayer:
+    def render(self, anchors: FrameAnchors, placements: list[Placement],
+               cover: Callable[[str, Roi], np.ndarray | None] | None = None) -> RenderLayer:
         """Premultiplied RGBA of the placed items (one region per site), over the union of the regions.
-        The head (when tracked) and the frame's capsule occluders (fingers, palms, forearms) hide what is
-        behind them."""
+        The head (when tracked) and the frame's capsule occluders (fingers, palms, forearms, neck) hide
+        what is behind them. cover(site, roi) -> (roi.h, roi.w) 0..1 or None: what of the frame lies in
+        front of that site's items in that region (hair over a necklace)."""
         intr = anchors.intrinsics
         head_T = None
         if anchors.head is not None:
@@ -179,8 +202,11 @@ class Renderer:
             roi = box_roi(np.vstack([m.corners_cam(parts) for m, parts in placed.items]), intr)
             if roi is None:
                 continue
-            rgba = self.draw(roi, intr, list(placed.items), head_T, capsules)
-            patches.append((roi, rgba * np.float32(placed.visible)))
+            rgba = self.draw(roi, intr, list(placed.items), head_T, capsules) * np.float32(placed.visible)
+            front = cover(placed.site, roi) if cover is not None else None
+            if front is not None:
+                rgba *= 1.0 - front[..., None]
+            patches.append((roi, rgba))
         return _union(patches, (intr.width_px, intr.height_px))
 
     def _capsules(self, capsules: tuple[Capsule, ...]) -> moderngl.VertexArray:
@@ -221,9 +247,15 @@ class Renderer:
                         capsules.render(moderngl.TRIANGLES, vertices=self._capsule_count)
                     fbo.color_mask = (True, True, True, True)
                 self._jewel["u_proj"].write(proj)
+                self._jewel_many["u_proj"].write(proj)
                 for model, cam_T_parts in items:
-                    for part, vao, cam_T_part in zip(model.parts, self._upload(model),
-                                                     cam_T_parts, strict=True):
+                    single, many = self._upload(model)
+                    for part, vao, vao_many, cam_T_part in zip(model.parts, single, many, cam_T_parts, strict=True):
+                        if cam_T_part.ndim == 3:
+                            if vao_many is not None and len(cam_T_part):
+                                _set_material(self._jewel_many, part.material)
+                                self._draw_many(vao_many, cam_T_part)
+                            continue
                         self._jewel["u_cam_T_part"].write(_mat4(cam_T_part))
                         _set_material(self._jewel, part.material)
                         vao.render(moderngl.TRIANGLES)

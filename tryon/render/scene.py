@@ -11,8 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 import trimesh
 
+from tryon.anchors.neck import BODY
 from tryon.errors import AssetError, InputError
 from tryon.jewelry.materials import GemSpec, material_spec
+from tryon.physics import swing_matrix
+from tryon.render.drape import drape_for, pendant_rest
 from tryon.types import AnchorPose
 
 GRAVITY_CAM = np.array([0.0, 1.0, 0.0])  # "down" in an upright camera's frame (OpenCV: y down)
@@ -34,7 +37,8 @@ class Part:
     item_T_part: np.ndarray  # (4, 4)
     hangs: bool  # turns about the piercing to hang along gravity
     role: str = ""  # from the node name: "band" (fitted round the body), "head"/"case" (ride on top),
-    #                "hand_hour"/"hand_minute"/"hand_second" (a watch's hands), "" (rigid)
+    #                "hand_hour"/"hand_minute"/"hand_second" (a watch's hands), "link" (a necklace's repeat
+    #                unit, drawn all along its chain), "pendant" (hangs from the chain), "" (rigid)
 
     @property
     def corners(self) -> np.ndarray:
@@ -43,7 +47,7 @@ class Part:
         return np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
 
 
-ROLES = ("band", "head", "case", "hand_hour", "hand_minute", "hand_second")
+ROLES = ("band", "head", "case", "hand_hour", "hand_minute", "hand_second", "link", "pendant")
 DIAL_TIME_S = 10 * 3600 + 10 * 60 + 30  # 10:10:30, the hands' product-photo position, when no time is given
 
 
@@ -52,7 +56,11 @@ class ItemModel:
     piece's centre).
 
     nominal_mm: the body size the model was built for ("inner_diameter" for rings; "inner_width" and
-    "inner_thickness" for wrist pieces): `cam_T_parts` fits band parts from it to the measured size.
+    "inner_thickness" for wrist pieces): `cam_T_parts` fits band parts from it to the measured size. For a
+    necklace (parts "link*", and "pendant*"): its "length", and the repeat unit's "pitch" and "thickness".
+
+    A necklace's link parts are posed all along its chain: their entry in `cam_T_parts` is a (k, 4, 4)
+    stack, one pose per repeat unit (drawn instanced), where every other part's is one (4, 4) pose.
     """
 
     def __init__(self, item_id: str, scene: trimesh.Scene, nominal_mm: dict[str, float] | None = None) -> None:
@@ -67,15 +75,29 @@ class ItemModel:
         self._corners = [np.hstack([p.corners, np.ones((8, 1))]) for p in self.parts]
         posed = np.vstack([(c @ p.item_T_part.T)[:, :3] for c, p in zip(self._corners, self.parts, strict=True)])
         self._span = posed.max(axis=0) - posed.min(axis=0)
+        self.is_necklace = any(p.role == "link" for p in self.parts)
+        if self.is_necklace:
+            missing = [k for k in ("length", "pitch", "thickness") if not self.nominal_mm.get(k)]
+            if missing:
+                raise AssetError(f"item {item_id}: a necklace needs its {', '.join(missing)} (mm)")
+            # The pendant's weight as a length of this chain (same metal: volumes compare as weights).
+            unit = sum(_volume(p) for p in self.parts if p.role == "link")
+            pendant = sum(_volume(p) for p in self.parts if p.role == "pendant")
+            self.pendant_m = pendant / unit * self.nominal_mm["pitch"] * 1e-3 if unit > 0 else 0.0
 
     def cam_T_parts(self, cam_T_anchor: np.ndarray, fit_m: dict[str, float] | None = None,
-                    dial_time_s: float | None = None, mirror_dial: bool = False) -> list[np.ndarray]:
+                    dial_time_s: float | None = None, mirror_dial: bool = False,
+                    swing_rad: tuple[float, float] = (0.0, 0.0)) -> list[np.ndarray]:
         """Each part's pose in the camera frame when the item's anchor is at `cam_T_anchor`.
 
         fit_m: the body's measured size (AnchorPose.fit_m): bands stretch to it, what sits on them moves out
         with their surface. dial_time_s: seconds past 12:00 that a watch shows (default 10:10:30).
         mirror_dial: the frame will be shown mirrored: the hands turn the other way so the time reads right.
+        A necklace's anchor is the torso frame (tryon.anchors.neck) with fit_m {"scale": the body's}; its
+        pendant turns by swing_rad (tryon.physics.swing_matrix) about where it hangs.
         """
+        if self.is_necklace:
+            return self._necklace_parts(cam_T_anchor, (fit_m or {}).get("scale", 1.0), swing_rad)
         swing = hang_rotation(cam_T_anchor) if any(p.hangs for p in self.parts) else None
         stretch, lift = self._fit(fit_m or {})
         out = []
@@ -91,6 +113,18 @@ class ItemModel:
                     m = m @ _hand_turn(p.role, DIAL_TIME_S if dial_time_s is None else dial_time_s, mirror_dial)
             out.append(cam_T_anchor @ m)
         return out
+
+    def _necklace_parts(self, cam_T_torso: np.ndarray, scale: float, swing_rad: tuple[float, float]
+                        ) -> list[np.ndarray]:
+        n = self.nominal_mm
+        thickness = n["thickness"] * 1e-3
+        curve = drape_for(n["length"] * 1e-3, self.pendant_m, scale)
+        # Units deeper than the neck's axis are behind the neck (its occluder hides them): not drawn.
+        units = cam_T_torso @ curve.frames(n["pitch"] * 1e-3, thickness, behind_z=BODY.half_depth * scale)
+        rest = pendant_rest(curve)
+        rest[:3, 3] += 0.5 * thickness * rest[:3, 2]  # the bail hangs on the chain's centre line
+        cam_T_pendant = cam_T_torso @ rest @ swing_matrix(*swing_rad)
+        return [units @ p.item_T_part if p.role == "link" else cam_T_pendant @ p.item_T_part for p in self.parts]
 
     def _fit(self, fit_m: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """(stretch for band parts, lift for parts on top), both (4, 4), from the measured vs nominal size."""
@@ -110,12 +144,14 @@ class ItemModel:
 
     @property
     def length_m(self) -> float:
-        """The item's extent along its anchor's y (a ring's band width): what it takes up in a stack."""
-        return float(self._span[1])
+        """The item's extent along its anchor's y (a ring's band width): what it takes up in a stack.
+        Necklaces take none: each drapes by its own length, so several layer without stacking."""
+        return 0.0 if self.is_necklace else float(self._span[1])
 
     def corners_cam(self, cam_T_parts: list[np.ndarray]) -> np.ndarray:
-        """(8 * parts, 3) bounding-box corners of every part, posed, in the camera frame."""
-        return np.vstack([(c @ m.T)[:, :3] for c, m in zip(self._corners, cam_T_parts, strict=True)])
+        """(8 * poses, 3) bounding-box corners of every part at each of its poses, in the camera frame."""
+        return np.vstack([(c @ np.swapaxes(m, -1, -2)).reshape(-1, 4)[:, :3]
+                          for c, m in zip(self._corners, cam_T_parts, strict=True)])
 
 
 def _part(scene: trimesh.Scene, node: str) -> Part:
@@ -133,6 +169,12 @@ def _part(scene: trimesh.Scene, node: str) -> Part:
     if not np.isfinite(vertices).all():
         raise ValueError(f"part {node} has non-finite vertices")
     return Part(vertices, material, np.asarray(transform, np.float64), hangs, role)
+
+
+def _volume(part: Part) -> float:
+    """The enclosed volume of a part's triangles (m^3, its own frame; exact for a closed surface)."""
+    v = part.vertices[:, :3].astype(np.float64).reshape(-1, 3, 3)
+    return abs(float(np.einsum("ij,ij->i", v[:, 0], np.cross(v[:, 1], v[:, 2])).sum()) / 6.0)
 
 
 def _material(mesh: trimesh.Trimesh) -> Material:
@@ -207,6 +249,7 @@ def place(worn: dict[str, list[ItemModel]], anchors: tuple[AnchorPose, ...], dia
             shift = np.eye(4)
             shift[1, 3] = offset + 0.5 * length
             offset += length
-            items.append((model, model.cam_T_parts(a.cam_T_anchor @ shift, a.fit_m, dial_time_s, mirror_dial)))
+            items.append((model, model.cam_T_parts(a.cam_T_anchor @ shift, a.fit_m, dial_time_s, mirror_dial,
+                                                   a.swing_rad)))
         out.append(Placement(a.site, tuple(items), a.visible))
     return out

@@ -1,7 +1,8 @@
-"""MediaPipe pose, for what the hands alone cannot tell: where the forearms point (elbow to wrist).
+"""MediaPipe pose: RGB frames -> `BodyLandmarks` (33 points in pixels, with MediaPipe's metric estimate).
 
-Only run for wrist pieces, and not on every frame: forearms move slowly relative to the hand, and the hand
-tracker carries the wrist between pose runs.
+Run only for what the face and hands cannot tell: where the forearms point (elbow to wrist, for wrist
+pieces) and where the shoulders are (for necklaces). One tracker per stream: in video mode MediaPipe tracks
+the body from frame to frame and takes each frame's real timestamp.
 """
 
 from __future__ import annotations
@@ -10,19 +11,23 @@ import mediapipe as mp
 import numpy as np
 
 from tryon.errors import TrackingError
-from tryon.tracking.face import Mode, check_rgb
+from tryon.tracking.face import Mode, check_rgb, feed_timestamp
+from tryon.types import BodyLandmarks
 
+SHOULDERS = (12, 11)  # the person's right, then left
 ELBOWS, WRISTS = (13, 14), (15, 16)
 MIN_VISIBILITY = 0.5
 
 
 class PoseTracker:
-    """`elbows(rgb)` -> [(elbow_px (2,), wrist_px (2,))] for each arm whose elbow and wrist are both seen."""
+    """`process(rgb, timestamp_ms)` -> the body in view (the most prominent one), or None."""
 
     def __init__(self, mode: Mode = "video") -> None:
         # model_complexity 1: the one model the wheel ships (0 and 2 would be downloaded at run time).
+        self._mode = mode
         self._pose = mp.solutions.pose.Pose(static_image_mode=mode == "image", model_complexity=1,
                                             smooth_landmarks=mode == "video", enable_segmentation=False)
+        self._last_ts_us = -1
 
     def __enter__(self) -> PoseTracker:
         return self
@@ -33,22 +38,32 @@ class PoseTracker:
     def close(self) -> None:
         self._pose.close()
 
-    def arms(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    def process(self, rgb: np.ndarray, timestamp_ms: int = 0) -> BodyLandmarks | None:
         rgb = check_rgb(rgb)
         h, w = rgb.shape[:2]
+        if self._mode == "video":
+            self._last_ts_us = feed_timestamp(self._pose, timestamp_ms, self._last_ts_us)
         try:
             result = self._pose.process(rgb)
         except (RuntimeError, ValueError) as e:
             raise TrackingError(f"pose tracking failed: {e}") from e
-        if result.pose_landmarks is None:
-            return []
+        if result.pose_landmarks is None or result.pose_world_landmarks is None:
+            return None
         lms = result.pose_landmarks.landmark
-        out = []
-        for e, wr in zip(ELBOWS, WRISTS, strict=True):
-            if min(lms[e].visibility, lms[wr].visibility) >= MIN_VISIBILITY:
-                out.append((np.array([lms[e].x * w - 0.5, lms[e].y * h - 0.5]),
-                            np.array([lms[wr].x * w - 0.5, lms[wr].y * h - 0.5])))
-        return out
+        world = result.pose_world_landmarks.landmark
+        return BodyLandmarks(
+            np.array([[p.x * w - 0.5, p.y * h - 0.5] for p in lms], np.float64),
+            np.array([p.visibility for p in lms], np.float64),
+            np.array([[p.x, p.y, p.z] for p in world], np.float64),
+            (w, h), int(timestamp_ms))
+
+
+def arms(body: BodyLandmarks | None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(elbow_px (2,), wrist_px (2,)) for each arm whose elbow and wrist are both seen."""
+    if body is None:
+        return []
+    return [(body.points_px[e].copy(), body.points_px[wr].copy())
+            for e, wr in zip(ELBOWS, WRISTS, strict=True) if body.seen(e, wr, at_least=MIN_VISIBILITY)]
 
 
 def elbow_for(arms: list[tuple[np.ndarray, np.ndarray]], wrist_px: np.ndarray, hand_size_px: float) -> np.ndarray | None:

@@ -1,0 +1,68 @@
+"""Hair in front of a necklace: which pixels of a region are the person's hair, so a chain passes behind it.
+
+Long hair falls over the shoulders in front of the collarbones, where a chain lies. A pixel is hair when
+the person mask says "person", its colour is far from the cheeks' skin (tryon.anchors.ears.skin_model) and
+near the hair's own colour, sampled above the forehead where hair is almost always found. No hair there
+(short or no hair, a hat): no hair model, nothing is hidden.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from tryon.anchors.ears import skin_model
+from tryon.types import FaceLandmarks
+
+FOREHEAD_TOP = 10  # face mesh landmark at the hairline's middle
+MIN_SAMPLES = 40
+HAIR_SD_FLOOR = np.array([8.0, 4.0, 4.0], np.float32)  # Lab: hair's brightness varies most (sheen, shade)
+HAIR_Z = 2.5  # within this many spreads of the hair's colour
+SKIN_Z = 3.0  # at least this far from the skin's colour (as the ears' hair test)
+
+
+class HairCover:
+    """`HairCover(rgb, person, face)(x0, y0, w, h)` -> (h, w) float32 0..1, how much hair covers each pixel."""
+
+    def __init__(self, rgb: np.ndarray, person: np.ndarray, face: FaceLandmarks) -> None:
+        self._rgb, self._person = rgb, person
+        self._skin = skin_model(rgb, face)
+        self.hair = self._hair_model(face)
+
+    def _not_skin(self, lab: np.ndarray) -> np.ndarray:
+        mean, sd = self._skin
+        z = np.abs(lab - mean) / sd
+        return (z[..., 0] > SKIN_Z) | (np.hypot(z[..., 1], z[..., 2]) > SKIN_Z)
+
+    def _hair_model(self, face: FaceLandmarks) -> tuple[np.ndarray, np.ndarray] | None:
+        """Mean and spread (Lab) of the person's non-skin pixels in a band above the forehead."""
+        h, w = self._person.shape
+        top = face.points_px[FOREHEAD_TOP, :2]
+        fw = face.face_width_px
+        x0, x1 = int(max(0, top[0] - 0.3 * fw)), int(min(w, top[0] + 0.3 * fw))
+        y0, y1 = int(max(0, top[1] - 0.35 * fw)), int(min(h, top[1] - 0.05 * fw))
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            return None
+        lab = cv2.cvtColor(self._rgb[y0:y1, x0:x1], cv2.COLOR_RGB2LAB).astype(np.float32)
+        hair = (self._person[y0:y1, x0:x1] > 0.5) & self._not_skin(lab)
+        if int(hair.sum()) < max(MIN_SAMPLES, 0.15 * hair.size):
+            return None
+        samples = lab[hair]
+        return samples.mean(axis=0), np.maximum(samples.std(axis=0), HAIR_SD_FLOOR)
+
+    def __call__(self, x0: int, y0: int, w: int, h: int) -> np.ndarray | None:
+        """Hair cover of the frame region at (x0, y0), w by h pixels; None when no hair model."""
+        if self.hair is None:
+            return None
+        rgb = self._rgb[y0 : y0 + h, x0 : x0 + w]
+        lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+        mean, sd = self.hair
+        z = np.abs(lab - mean) / sd
+        near_hair = np.sqrt(np.sum(np.square(z), axis=-1)) < HAIR_Z * np.sqrt(3.0)
+        hair = ((self._person[y0 : y0 + h, x0 : x0 + w] > 0.5) & near_hair & self._not_skin(lab)).astype(np.uint8)
+        # Hair comes in strands and locks, not single pixels: drop specks, then soften the edges.
+        hair = cv2.morphologyEx(hair, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        out = np.zeros((h, w), np.float32)
+        rh, rw = hair.shape
+        out[:rh, :rw] = cv2.GaussianBlur(hair.astype(np.float32), (3, 3), 0)
+        return out

@@ -1,0 +1,144 @@
+"""The neck anchor: where a necklace sits, from MediaPipe pose (shoulders) and the head's metric depth.
+
+Torso frame (the anchor's frame; the drape in tryon.render.drape is built in it), metres:
+    origin  the sternal notch: the front of the neck's base, between the collarbones;
+    +x      along the shoulder line, from the person's right shoulder to their left (image right for a
+            person facing an unmirrored camera);
+    +y      down the torso, square to x and to the camera's x-z plane's up (the torso is taken upright:
+            its roll follows the shoulders, its pitch is the camera's);
+    +z      into the body (away from the camera for a person facing it).
+It follows the torso, not the head: turning or nodding the head does not move it.
+
+The body round the neck's base is a nominal adult's (NeckBody), scaled by the shoulders' measured width.
+Depth comes from the face when it is seen (the iris fixes the head's distance; the shoulders are about as
+far away), else from MediaPipe's metric body estimate of the shoulders' width.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from tryon.types import AnchorPose, BodyLandmarks, Capsule, HeadPose, Intrinsics
+
+SITE = "neck"
+SHOULDERS = (12, 11)  # pose landmarks: the person's right and left shoulder joints
+NOMINAL_SHOULDER_WIDTH_M = 0.30  # between MediaPipe's shoulder points: 0.29-0.31 m on photos with face depth
+SCALE_RANGE = (0.8, 1.25)
+# Where the notch sits relative to the shoulder points' midpoint, torso frame, per metre of shoulder width
+# (calibrated by eye on the upper-body photos: above the shoulder points by 0.15 of their span), and how
+# far in front of the shoulder joints the front of the neck's base is.
+NOTCH_UP = 0.15
+NOTCH_FORWARD_M = 0.04
+SHOULDERS_BEHIND_HEAD_M = 0.02  # shoulder joints vs the head frame's origin (in front of the ears), depth
+MIN_VISIBILITY = 0.5
+
+
+@dataclass(frozen=True)
+class NeckBody:
+    """The body round the neck's base in the torso frame, metres (a nominal adult at scale 1).
+
+    The neck's cross-section where a chain lies on it is an ellipse `half_width` by `half_depth`, centred
+    `half_depth` behind the notch; the chain leaves it `side_angle_deg` in front of its sides and lies on
+    the chest, which slopes forward `chest_slope_deg` below the notch and curves back toward the neck.
+    The chain's back rises `back_rise` over the trapezius to the base of the neck behind (C7).
+    """
+
+    half_width: float = 0.058
+    half_depth: float = 0.050
+    side_angle_deg: float = 25.0
+    side_height: float = -0.012  # the chain's height where it leaves the neck (above the notch: negative)
+    back_rise: float = 0.025
+    chest_slope_deg: float = 22.0
+    neck_tilt_deg: float = 15.0  # the neck leans forward as it rises
+
+    def scaled(self, s: float) -> NeckBody:
+        return NeckBody(self.half_width * s, self.half_depth * s, self.side_angle_deg, self.side_height * s,
+                        self.back_rise * s, self.chest_slope_deg, self.neck_tilt_deg)
+
+    @property
+    def side_point(self) -> np.ndarray:
+        """(3,) where the chain leaves the neck on the +x side."""
+        t = math.radians(self.side_angle_deg)
+        return np.array([self.half_width * math.cos(t), self.side_height,
+                         self.half_depth - self.half_depth * math.sin(t)])
+
+    def chest_z(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Depth of the skin under a chain hanging in front, at (x, y): the front of the neck's ellipse at
+        its base, or the chest, whichever is nearer the camera. The chest slopes forward below the notch
+        and curves back toward the neck's sides through the side points."""
+        x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+        sx, _, sz = self.side_point
+        chest = -math.tan(math.radians(self.chest_slope_deg)) * np.maximum(y, 0.0) + sz / (sx * sx) * np.square(x)
+        across = np.clip(x / self.half_width, -1.0, 1.0)
+        neck = self.half_depth * (1.0 - np.sqrt(1.0 - np.square(across)))
+        return np.minimum(chest, np.where(np.abs(x) < self.half_width, neck, np.inf))
+
+    def chest_normal(self, x: np.ndarray, y: np.ndarray, eps: float = 1e-4) -> np.ndarray:
+        """(n, 3) unit outward (toward the camera) normals of the skin surface z = chest_z(x, y)."""
+        x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+        dzdx = (self.chest_z(x + eps, y) - self.chest_z(x - eps, y)) / (2.0 * eps)
+        dzdy = (self.chest_z(x, y + eps) - self.chest_z(x, y - eps)) / (2.0 * eps)
+        n = np.stack([dzdx, dzdy, -np.ones_like(dzdx)], axis=-1)
+        return n / np.linalg.norm(n, axis=-1, keepdims=True)
+
+
+BODY = NeckBody()
+
+
+def torso_frame(body: BodyLandmarks, intr: Intrinsics, head: HeadPose | None = None) -> tuple[np.ndarray, float] | None:
+    """(cam_T_torso (4, 4), scale) from the shoulders, or None when they are not both seen.
+
+    Depth: the head's, when the face is tracked, else from MediaPipe's metric shoulder width. The shoulder
+    line's turn toward or away from the camera (the torso's yaw) comes from MediaPipe's metric depths.
+    """
+    if not body.seen(*SHOULDERS, at_least=MIN_VISIBILITY):
+        return None
+    right_px, left_px = body.points_px[SHOULDERS[0]], body.points_px[SHOULDERS[1]]
+    world = body.world_m[SHOULDERS[1]] - body.world_m[SHOULDERS[0]]
+    span_px = float(np.linalg.norm(left_px - right_px))
+    world_xy = float(np.linalg.norm(world[:2]))
+    if span_px < 4.0 or world_xy < 1e-3:
+        return None
+    if head is not None:
+        depth = float(head.cam_T_head[2, 3]) + SHOULDERS_BEHIND_HEAD_M
+    else:
+        depth = intr.fx * world_xy / span_px
+    mid_px = 0.5 * (left_px + right_px)
+    mid = np.array([(mid_px[0] - intr.cx) / intr.fx, (mid_px[1] - intr.cy) / intr.fy, 1.0]) * depth
+    metres_per_px = depth / intr.fx
+    across = np.array([*(left_px - right_px) * metres_per_px, world[2] * span_px * metres_per_px / world_xy])
+    width = float(np.linalg.norm(across))
+    x = across / width
+    z = np.cross(x, [0.0, 1.0, 0.0])
+    z /= np.linalg.norm(z)
+    y = np.cross(z, x)
+    m = np.eye(4)
+    m[:3, :3] = np.stack([x, y, z], axis=1)
+    m[:3, 3] = mid + m[:3, :3] @ np.array([0.0, -NOTCH_UP * width, -NOTCH_FORWARD_M * width / NOMINAL_SHOULDER_WIDTH_M])
+    scale = float(np.clip(width / NOMINAL_SHOULDER_WIDTH_M, *SCALE_RANGE))
+    return m, scale
+
+
+def neck_anchor(cam_T_torso: np.ndarray, scale: float, intr: Intrinsics, visible: float = 1.0) -> AnchorPose:
+    """The "neck" anchor at the notch; fit_m carries the body's scale (the nominal NeckBody times it)."""
+    return AnchorPose(SITE, cam_T_torso, visible, intr.project(cam_T_torso[:3, 3][None])[0], {"scale": scale})
+
+
+def neck_occluders(cam_T_torso: np.ndarray, scale: float) -> tuple[Capsule, Capsule]:
+    """Depth-only capsules for the neck, from inside the torso up to the jaw, leaning forward: the back
+    of a chain passes behind them, its front (on the neck's front and the chest) stays in front. Two
+    capsules side by side make the neck's cross-section wider than deep, a little inside NeckBody's."""
+    b = BODY.scaled(scale)
+    tilt = math.radians(b.neck_tilt_deg)
+    radius = 0.95 * b.half_depth
+    offset = b.half_width - b.half_depth
+    up = 0.13 * scale * np.array([0.0, -math.cos(tilt), -math.sin(tilt)])
+    r, t = cam_T_torso[:3, :3], cam_T_torso[:3, 3]
+    out = []
+    for side in (-1.0, 1.0):
+        base = np.array([side * offset, 0.01 * scale, b.half_depth])  # a little below the notch
+        out.append(Capsule(r @ base + t, r @ (base + up) + t, radius, radius * 0.95))
+    return out[0], out[1]
