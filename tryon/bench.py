@@ -1,8 +1,9 @@
 """`tryon bench`: per-stage and whole-pipeline timings on a real video at 640x480.
 
-The tracker-only time (face mesh for earrings, MediaPipe hands for rings and wrist pieces) is measured in the
-same run, on the same frames, with a tracker of its own, so the ratio "whole pipeline / tracker alone" does not
-depend on how fast this machine is today. `run_suite` runs the earrings and the ring case one after the other.
+The tracker-only time (face mesh for earrings, MediaPipe hands for rings and wrist pieces, MediaPipe pose for
+necklaces) is measured in the same run, on the same frames, with a tracker of its own, so the ratio "whole
+pipeline / tracker alone" does not depend on how fast this machine is today. `run_suite` runs the earrings,
+the ring and the pendant necklace case one after the other.
 """
 
 from __future__ import annotations
@@ -21,12 +22,17 @@ from tryon.jewelry.catalog import Catalog
 from tryon.pipeline import Pipeline, PipelineOptions
 from tryon.tracking.face import FaceTracker
 from tryon.tracking.hands import HandTracker
+from tryon.tracking.pose import PoseTracker
 
 MEDIA_VIDEO = REPO_ROOT.parent / "shared" / "media" / "video"
 DEFAULT_VIDEO = MEDIA_VIDEO / "woman_hoop_earrings_head_motion.mp4"
 DEFAULT_ITEM = "hoop-round-25mm-yellow-gold"
 HAND_VIDEO = MEDIA_VIDEO / "hand_fingerspelling.mp4"
 HAND_ITEM = "ring-solitaire-diamond-6.5mm-platinum"
+NECK_VIDEO = MEDIA_VIDEO / "woman_upper_body_slight_motion.mp4"
+NECK_ITEM = "pendant-solitaire-diamond-6.5mm-white-gold"
+TRACKERS = {"ears": ("face mesh", FaceTracker), "finger": ("hands", HandTracker), "wrist": ("hands", HandTracker),
+            "neck": ("pose", PoseTracker)}
 SIZE = (640, 480)
 
 
@@ -92,7 +98,7 @@ def run_bench(video: Path | None = DEFAULT_VIDEO, frames: int = 300, item: str =
               warmup: int = 15) -> BenchResult:
     clip, source = load_frames(video, frames + warmup)
     catalog = Catalog.load()
-    hand_piece = catalog.get(item.partition("@")[0]).site in ("finger", "wrist")
+    tracker_name, tracker_type = TRACKERS[catalog.get(item.partition("@")[0]).site]
     per_stage: dict[str, list[float]] = {}
     with Pipeline(catalog, [item], PipelineOptions(mode="video")) as pipe:
         for i, rgb in enumerate(clip):
@@ -104,7 +110,7 @@ def run_bench(video: Path | None = DEFAULT_VIDEO, frames: int = 300, item: str =
                     per_stage.setdefault(k, []).append(v)
                 per_stage.setdefault("total", []).append(total)
     alone = []
-    with HandTracker("video") if hand_piece else FaceTracker("video") as tracker:
+    with tracker_type("video") as tracker:
         for i, rgb in enumerate(clip):
             t0 = time.perf_counter()
             tracker.process(rgb, i * 33)
@@ -115,15 +121,16 @@ def run_bench(video: Path | None = DEFAULT_VIDEO, frames: int = 300, item: str =
     return BenchResult(
         source=source, frames=len(clip) - warmup, item=item, stages_ms=stages,
         pipeline_fps=round(1000.0 / stages["total"]["mean"], 2),
-        tracker="hands" if hand_piece else "face mesh",
+        tracker=tracker_name,
         tracker_only_ms=round(alone_med, 3),
         ratio_to_tracker=round(stages["total"]["median"] / alone_med, 2),
     )
 
 
 def run_suite(frames: int = 300) -> list[BenchResult]:
-    """The earrings case and the ring case, each on its shared video."""
-    return [run_bench(DEFAULT_VIDEO, frames, DEFAULT_ITEM), run_bench(HAND_VIDEO, frames, HAND_ITEM)]
+    """The earrings, the ring and the pendant necklace case, each on its shared video."""
+    return [run_bench(DEFAULT_VIDEO, frames, DEFAULT_ITEM), run_bench(HAND_VIDEO, frames, HAND_ITEM),
+            run_bench(NECK_VIDEO, frames, NECK_ITEM)]
 
 
 def format_result(r: BenchResult) -> str:

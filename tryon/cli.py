@@ -224,12 +224,10 @@ def _catalog(args: argparse.Namespace) -> int:
             for i in catalog.items:
                 print(f"{i.id:<40} {i.site:<6} {i.name}")
         return 0
-    from tryon.render.scene import ItemModel
-
     problems = []
     for item in catalog.items:
         try:
-            ItemModel(item.id, catalog.load_scene(item))
+            catalog.model(item)
         except TryOnError as e:
             problems.append(f"{item.id}: {e}")
     if args.json:

@@ -91,7 +91,7 @@ class PipelineOptions:
     hfov_deg: float = 60.0
     segment_every: int = 2  # video: run the person mask every n-th frame (hair moves slowly)
     render: bool = True  # False: tracking and anchors only
-    track: frozenset[str] = frozenset()  # trackers to run even with nothing worn: "face", "hands"
+    track: frozenset[str] = frozenset()  # what to track even with nothing worn: "face", "hands", "neck"
     mirrored: bool = False  # the frames are mirror images (a selfie camera that flips them)
     mirror_display: bool = False  # the output is shown mirrored: watch dials are drawn to read right there
     pose_every: int = 3  # video, wrist pieces: run the pose (forearm direction) every n-th frame
@@ -187,9 +187,7 @@ class Pipeline:
             chosen.append(Worn(item, where, sites))
         for w in chosen:
             if w.item.id not in self._models:
-                nominal = {k: v for k, v in w.item.dimensions_mm.items()
-                           if k in ("inner_diameter", "inner_width", "inner_thickness")}
-                self._models[w.item.id] = ItemModel(w.item.id, self.catalog.load_scene(w.item), nominal)
+                self._models[w.item.id] = self.catalog.model(w.item)
                 if self._renderer is not None:
                     self._renderer.upload(self._models[w.item.id])
         self.placements = chosen
@@ -202,7 +200,9 @@ class Pipeline:
     def trackers(self) -> set[str]:
         """The trackers this frame's work runs: "face", "hands", "pose" (for wrist pieces and necklaces)."""
         kinds = {w.item.site for w in self.placements}
-        need = set(self.options.track)
+        need = set(self.options.track) - {"neck"}
+        if "neck" in self.options.track:
+            kinds.add("neck")
         if kinds & {"ears", "neck"}:
             need.add("face")  # necklaces: the head's depth, the chin in front, the hair's colour
         if kinds & {"finger", "wrist"}:
@@ -210,6 +210,9 @@ class Pipeline:
         if kinds & {"wrist", "neck"}:
             need.add("pose")
         return need
+
+    def _tracks_neck(self) -> bool:
+        return "neck" in self.options.track or any(w.item.site == "neck" for w in self.placements)
 
     # -- stages ----------------------------------------------------------------------------------------
     def track(self, rgb: np.ndarray, timestamp_ms: int = 0) -> FrameAnchors:
@@ -222,7 +225,7 @@ class Pipeline:
         face_part = FrameAnchors(int(timestamp_ms if video else 0), intr)
         if "face" in need:
             face_part = self._track_face(rgb, intr, timestamp_ms)
-        necklace = any(w.item.site == "neck" for w in self.placements)
+        necklace = self._tracks_neck()
         every = self.options.neck_pose_every if necklace else self.options.pose_every
         body: BodyLandmarks | None = None
         posed = "pose" in need and (not video or self._frame_index % max(1, every) == 0)
@@ -260,7 +263,7 @@ class Pipeline:
                                  or self._person is None):
             assert self._segmenter is not None
             self._person = self._segmenter.process(rgb)
-        necklace = any(w.item.site == "neck" for w in self.placements)
+        necklace = self._tracks_neck()
         self._hair = HairCover(rgb, self._person, face) if necklace and face is not None and self._person is not None else None
         t2 = time.perf_counter()
         anchors = self._anchors(face, rgb, intr, timestamp_ms if video else None)
@@ -395,44 +398,71 @@ class Pipeline:
 
 
 class _NeckState:
-    """The torso through time, for necklaces: hold-and-fade when the shoulders leave, snap when they
-    return, One Euro on the torso frame and the body's scale, and the pendant's swing."""
+    """The torso through time, for necklaces.
+
+    MediaPipe's shoulder points are noisy (5 to 10 px spread on a photo moved by known amounts), the face
+    mesh is precise (about 0.5 px). So with a face in view the notch is carried by the point where the head
+    turns on the neck (NECK_PIVOT_HEAD_M: turning or nodding the head hardly moves it, moving the body
+    does), plus the notch's offset from that point, in camera metres, through a filter (the neck's length
+    and posture change slowly; the offset's own turn with the camera's roll is followed within a second). The torso's rotation and the body's scale come from the shoulders
+    through One Euro filters. Without a face: the shoulders alone. Hold-and-fade when the shoulders leave;
+    the pendant's swing on top.
+    """
 
     def __init__(self) -> None:
         self._hold = HoldAndFade()
-        self._pose = RigidFilter(TORSO_ROTATION_FILTER, TORSO_FILTER)
-        self._scale = OneEuroFilter(SIZE_FILTER)
         self._pendulum = Pendulum()
-        self._last: tuple[np.ndarray, float, tuple[float, float]] | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._pose = RigidFilter(TORSO_ROTATION_FILTER, TORSO_FILTER)
+        self._scale_filter = OneEuroFilter(SIZE_FILTER)
+        self._offset_filter = OneEuroFilter(NECK_OFFSET_FILTER)
+        self._pendulum.reset()
+        self._torso: np.ndarray | None = None  # filtered cam_T_torso from the shoulders
+        self._scale = 1.0
+        self._offset: np.ndarray | None = None  # notch - neck pivot, camera metres, filtered
+        self._opacity = 0.0
 
     def update(self, body: BodyLandmarks | None, measured: bool, intr: Intrinsics, head: HeadPose | None,
                t_ms: int | None) -> tuple[AnchorPose, tuple[Capsule, ...]] | None:
-        """measured: the pose ran this frame (else `body` is None and the last torso is carried on)."""
+        """measured: the pose ran this frame (else `body` is None and the last torso is carried on, by the
+        head's neck pivot when the face is seen). head: this frame's smoothed head pose, if any."""
         frame = neck.torso_frame(body, intr, head) if body is not None else None
         if t_ms is None:  # a photo
             return None if frame is None else (neck.neck_anchor(*frame, intr), neck.neck_occluders(*frame))
-        if not measured:
-            shown, opacity = self._last, 1.0
-        else:
-            shown, opacity, reset = self._hold.update(frame, float(t_ms))
+        t = float(t_ms)
+        if measured:
+            shown, self._opacity, reset = self._hold.update(frame, t)
             if reset:
-                self._pose, self._scale = RigidFilter(TORSO_ROTATION_FILTER, TORSO_FILTER), OneEuroFilter(SIZE_FILTER)
-                self._pendulum.reset()
+                self._reset()
             if shown is None:
-                self._last = None
+                self._torso = None
                 return None
             if frame is not None:
-                m = self._pose(frame[0], float(t_ms))
-                scale = float(self._scale(np.array([frame[1]]), float(t_ms))[0])
-                rest = m @ pendant_rest(drape_for(NOMINAL_PENDANT_CHAIN_M, 0.0, scale))
-                self._last = (m, scale, self._pendulum.swing(rest[:3, 3], rest[:3, :3], float(t_ms)))
-        if self._last is None:
+                self._torso = self._pose(frame[0], t)
+                self._scale = float(self._scale_filter(np.array([frame[1]]), t)[0])
+                if head is not None:
+                    self._offset = self._offset_filter(frame[0][:3, 3] - _neck_pivot(head), t)
+        if self._torso is None:
             return None
-        m, scale, swing = self._last
-        anchor = dataclasses.replace(neck.neck_anchor(m, scale, intr, opacity), swing_rad=swing)
-        return anchor, neck.neck_occluders(m, scale)
+        m = self._torso.copy()
+        if head is not None and self._offset is not None:
+            m[:3, 3] = _neck_pivot(head) + self._offset
+        rest = m @ pendant_rest(drape_for(NOMINAL_PENDANT_CHAIN_M, 0.0, self._scale))
+        swing = self._pendulum.swing(rest[:3, 3], rest[:3, :3], t)
+        anchor = dataclasses.replace(neck.neck_anchor(m, self._scale, intr, self._opacity), swing_rad=swing)
+        return anchor, neck.neck_occluders(m, self._scale)
 
 
+def _neck_pivot(head: HeadPose) -> np.ndarray:
+    return head.to_camera(NECK_PIVOT_HEAD_M[None])[0]
+
+
+# Where the head turns on the neck, in the head frame (metres before the person's scale): below and behind
+# the face's sides in front of the ears, over the top of the spine.
+NECK_PIVOT_HEAD_M = np.array([0.0, -0.035, -0.03])
+NECK_OFFSET_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=0.0)
 NOMINAL_PENDANT_CHAIN_M = 0.45  # where the pendulum's pivot is taken to be: a princess chain's lowest point
 
 

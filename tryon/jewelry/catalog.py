@@ -16,6 +16,12 @@ earrings: "width" along z, "height" along y, "depth" along x (post included); ri
 "width" along x (across the finger or wrist), "length" along y (along the finger or forearm), "height"
 along z (toward the back of the hand). Rings also carry "inner_diameter" and "band_width"; wrist pieces
 "inner_width" and "inner_thickness", the wrist ellipse they are built for (the renderer scales by these).
+
+Necklaces (kind "necklace": a chain, a pearl strand or a choker; kind "pendant": a chain with a pendant; site
+"neck", ``necklaces/``) hold one repeat unit of the chain and the pendant (:mod:`tryon.jewelry.necklaces`);
+the renderer drapes the chain by its "length" (mm, end to end) and repeats the unit every "pitch".
+``dimensions_mm``: "length", "pitch", "chain_width", "thickness" (the chain's), and for pendants
+"pendant_width" and "pendant_height" (bail included). No bounding box: the chain's shape is the body's.
 """
 
 from __future__ import annotations
@@ -27,12 +33,15 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import trimesh
 
 from tryon.errors import AssetError, InputError, UnknownItemError
-from tryon.jewelry import earrings, rings, wrist
+
+if TYPE_CHECKING:
+    from tryon.render.scene import ItemModel
+from tryon.jewelry import earrings, necklaces, rings, wrist
 
 __all__ = ["CATALOG_VERSION", "DEFAULT_ASSETS_DIR", "Catalog", "Item", "build_catalog", "catalog_specs"]
 
@@ -202,6 +211,14 @@ class Catalog:
         item = self.get(item) if isinstance(item, str) else item
         return self.assets_dir / item.file
 
+    def model(self, item: Item | str) -> ItemModel:
+        """The item as draw-ready geometry, with the sizes the renderer fits it by (MODEL_SIZES)."""
+        from tryon.render.scene import ItemModel
+
+        item = self.get(item) if isinstance(item, str) else item
+        nominal = {k: item.dimensions_mm[k] for k in MODEL_SIZES.get(item.kind, ()) if k in item.dimensions_mm}
+        return ItemModel(item.id, self.load_scene(item), nominal)
+
     def load_scene(self, item: Item | str) -> trimesh.Scene:
         """Load an item's GLB as a scene in metres (earring frame); raises :class:`AssetError` if it is
         missing, unreadable, or holds no geometry."""
@@ -238,7 +255,11 @@ FAMILY_NAMES = {"stud": "Stud", "hoop-round": "Round hoop", "hoop-knife": "Knife
                 "ring-band": "Wedding band", "ring-solitaire": "Solitaire ring", "ring-halo": "Halo ring",
                 "ring-eternity": "Eternity band", "ring-signet": "Signet ring",
                 "bracelet-bangle": "Bangle", "bracelet-tennis": "Tennis bracelet",
-                "bracelet-chain": "Cable chain bracelet", "watch-round": "Round watch"}
+                "bracelet-chain": "Cable chain bracelet", "watch-round": "Round watch",
+                "necklace-cable": "Cable chain", "necklace-box": "Box chain", "necklace-rope": "Rope chain",
+                "necklace-strand": "Pearl strand", "necklace-choker": "Herringbone choker",
+                "pendant-solitaire": "Solitaire pendant", "pendant-heart": "Heart pendant",
+                "pendant-coin": "Coin pendant", "pendant-initial": "Initial pendant"}
 # Sites and asset folders of the hand kinds (earrings: "ears", earrings/).
 _HAND_SITES = {"ring": ("finger", "rings"), "bracelet": ("wrist", "wrist"), "watch": ("wrist", "wrist")}
 _SIZE_KEYS = ("stone_diameter", "diameter", "stone_length")
@@ -321,7 +342,7 @@ def catalog_specs() -> list[tuple[Item, Builder]]:
             {**size, "top_stone_diameter": 3.0},
             partial(earrings.drop, stone_mm=mm, cut=cut, metal=metal, stone=stone),
         )
-    return specs + _hand_specs()
+    return specs + _hand_specs() + _neck_specs()
 
 
 def _mm(value: float) -> str:
@@ -381,7 +402,63 @@ def _hand_specs() -> list[tuple[Item, Builder]]:
     return specs
 
 
+NECK_KINDS = ("necklace", "pendant")
+MODEL_SIZES = {"ring": ("inner_diameter",), "bracelet": ("inner_width", "inner_thickness"),
+               "watch": ("inner_width", "inner_thickness"), "necklace": ("length", "pitch", "thickness"),
+               "pendant": ("length", "pitch", "thickness")}
+
+
+def _neck_specs() -> list[tuple[Item, Builder]]:
+    """Chains, a pearl strand, a choker and pendant necklaces: each family one design at one length."""
+    specs: list[tuple[Item, Builder]] = []
+
+    def add(kind: str, family: str, size: float, metal: str, stone: str | None, name: str, length_mm: float,
+            dims: dict[str, float], build: Builder) -> None:
+        item_id = "-".join(w for w in (family, stone, _mm(size), _hyphen(metal)) if w)
+        item = Item(item_id, name, kind, "neck", f"necklaces/{item_id}.glb", metal, stone,
+                    {"length": length_mm, **dims}, family, size)
+        specs.append((item, build))
+
+    princess, matinee = necklaces.NECKLACE_LENGTH_MM, 550.0
+    for metal in ("yellow_gold", "white_gold"):
+        add("necklace", "necklace-cable", 2.5, metal, None, f"Cable chain, 2.5 mm links, 45 cm, {_title(metal)}",
+            princess, {"link_length": 2.5}, partial(necklaces.cable_chain, link_mm=2.5, metal=metal))
+    add("necklace", "necklace-box", 1.5, "silver", None, "Box chain, 1.5 mm, 50 cm, silver", 500.0,
+        {"link_length": 1.5}, partial(necklaces.box_chain, link_mm=1.5, metal="silver"))
+    add("necklace", "necklace-rope", 2.5, "yellow_gold", None, "Rope chain, 2.5 mm, 55 cm, yellow gold", matinee,
+        {"chain_diameter": 2.5}, partial(necklaces.rope_chain, diameter_mm=2.5, metal="yellow_gold"))
+    add("necklace", "necklace-strand", 7.0, "silver", "pearl", "Akoya pearl strand, 7 mm, 45 cm", princess,
+        {"pearl_diameter": 7.0}, partial(necklaces.pearl_strand, pearl_mm=7.0, pearl="pearl"))
+    add("necklace", "necklace-choker", 4.0, "yellow_gold", None, "Herringbone choker, 4 mm, 36 cm, yellow gold",
+        necklaces.CHOKER_LENGTH_MM, {"chain_width_nominal": 4.0},
+        partial(necklaces.choker, width_mm=4.0, metal="yellow_gold"))
+
+    def pendant(chain: Builder, hang: Builder) -> Builder:
+        return lambda: necklaces.necklace(chain(), hang())
+
+    for metal in ("white_gold", "yellow_gold"):
+        add("pendant", "pendant-solitaire", 6.5, metal, "diamond",
+            f"Diamond solitaire pendant, 6.5 mm, on a 45 cm cable chain, {_title(metal)}", princess,
+            {"stone_diameter": 6.5}, pendant(partial(necklaces.cable_chain, link_mm=2.0, wire_mm=0.4, metal=metal),
+                                             partial(necklaces.solitaire_pendant, stone_mm=6.5, metal=metal)))
+    add("pendant", "pendant-heart", 12.0, "rose_gold", None, "Puffed heart pendant, 12 mm, on a 45 cm cable chain, "
+        "rose gold", princess, {"heart_width": 12.0},
+        pendant(partial(necklaces.cable_chain, link_mm=2.0, wire_mm=0.4, metal="rose_gold"),
+                partial(necklaces.heart_pendant, width_mm=12.0, metal="rose_gold")))
+    add("pendant", "pendant-coin", 18.0, "yellow_gold", None, "Coin pendant, 18 mm, on a 50 cm box chain, "
+        "yellow gold", 500.0, {"coin_diameter": 18.0},
+        pendant(partial(necklaces.box_chain, link_mm=1.5, metal="yellow_gold"),
+                partial(necklaces.coin_pendant, diameter_mm=18.0, metal="yellow_gold")))
+    add("pendant", "pendant-initial", 12.0, "yellow_gold", None, "Initial pendant \"A\", 12 mm, on a 45 cm cable "
+        "chain, yellow gold", princess, {"letter_height": 12.0},
+        pendant(partial(necklaces.cable_chain, link_mm=2.0, wire_mm=0.4, metal="yellow_gold"),
+                partial(necklaces.initial_pendant, letter="A", height_mm=12.0, metal="yellow_gold")))
+    return specs
+
+
 def _with_bounds(item: Item, scene: trimesh.Scene) -> Item:
+    if item.kind in NECK_KINDS:
+        return _neck_sizes(item, scene)
     lo, hi = scene.bounds
     size = (hi - lo) / earrings.MM
     if item.kind == "earring":  # earring frame: z across the ear, y up, x out of the ear
@@ -390,6 +467,19 @@ def _with_bounds(item: Item, scene: trimesh.Scene) -> Item:
         box = {"width": size[0], "length": size[1], "height": size[2]}
     dims = {**item.dimensions_mm, **box}
     # Rounded to 1 um so catalog.json stays readable and stable across platforms' float noise.
+    return Item(**{**item.__dict__, "dimensions_mm": {k: round(float(v), 3) for k, v in dims.items()}})
+
+
+def _neck_sizes(item: Item, scene: trimesh.Scene) -> Item:
+    """A necklace's sizes: the chain unit's (from the scene) and the pendant's bounding box (bail included)."""
+    unit = necklaces.unit_size(scene)
+    dims = {**item.dimensions_mm, "pitch": unit.pitch_mm, "chain_width": unit.width_mm,
+            "thickness": unit.thickness_mm}
+    hung = [n for n in scene.graph.nodes_geometry if str(n).startswith(necklaces.PENDANT_PREFIX)]
+    if hung:
+        lo, hi = trimesh.Scene([scene.geometry[scene.graph[n][1]].copy().apply_transform(scene.graph[n][0])
+                                for n in hung]).bounds
+        dims["pendant_width"], dims["pendant_height"] = (hi - lo)[:2] / earrings.MM
     return Item(**{**item.__dict__, "dimensions_mm": {k: round(float(v), 3) for k, v in dims.items()}})
 
 
@@ -426,7 +516,7 @@ def write_thumbnails(catalog: Catalog) -> None:
         for item in catalog:
             target = catalog.thumbnail_of(item)
             target.parent.mkdir(parents=True, exist_ok=True)
-            model = ItemModel(item.id, catalog.load_scene(item))
+            model = catalog.model(item)
             rgba = render_thumbnail(renderer, model, THUMBNAIL_PX, item.kind)
             Image.fromarray(rgba, "RGBA").save(target, optimize=True)
 

@@ -152,6 +152,15 @@ DIELECTRICS: dict[str, DielectricSpec] = {
         DielectricSpec("white_lacquer", (0.807, 0.807, 0.776), 0.15, "white enamel dial, sRGB (232, 232, 228)"),
         # Strontium aluminate (Super-LumiNova) in a binder: off-white with a green cast by daylight.
         DielectricSpec("luminous_paint", (0.791, 0.839, 0.672), 0.50, "lume in daylight, sRGB (230, 236, 214)"),
+        # Pearls: nacre is a non-metal whose lustre is a sharp, fairly strong reflection on a smooth skin,
+        # hence roughness 0.2 (not a gem: no facets, no transmission). Colours follow GIA's pearl bodycolour
+        # names (white with rose overtone for Akoya, cream, black for Tahitian); sRGB values are
+        # representative, not measured.
+        DielectricSpec("pearl", (0.855, 0.823, 0.761), 0.20, "white Akoya, GIA bodycolour white, sRGB (238, 234, 226)"),
+        DielectricSpec("cream_pearl", (0.855, 0.761, 0.578), 0.20, "GIA bodycolour cream, sRGB (238, 226, 200)"),
+        DielectricSpec("black_pearl", (0.048, 0.054, 0.054), 0.20, "Tahitian, GIA bodycolour black, sRGB (62, 66, 66)"),
+        # The knotted thread of a pearl strand: white silk cord, a soft sheen.
+        DielectricSpec("silk", (0.839, 0.807, 0.730), 0.60, "white silk cord, sRGB (236, 232, 222)"),
     )
 }
 

@@ -14,11 +14,13 @@ import trimesh
 from tryon.anchors.neck import BODY
 from tryon.errors import AssetError, InputError
 from tryon.jewelry.materials import GemSpec, material_spec
+from tryon.jewelry.necklaces import BACK_MM
 from tryon.physics import swing_matrix
 from tryon.render.drape import drape_for, pendant_rest
 from tryon.types import AnchorPose
 
-GRAVITY_CAM = np.array([0.0, 1.0, 0.0])  # "down" in an upright camera's frame (OpenCV: y down)
+GRAVITY_CAM = np.array([0.0, 1.0, 0.0])
+PENDANT_BACK_M = BACK_MM * 1e-3  # pendants' backs lie this far behind their pivot (tryon.jewelry.necklaces)  # "down" in an upright camera's frame (OpenCV: y down)
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ class ItemModel:
         # Units deeper than the neck's axis are behind the neck (its occluder hides them): not drawn.
         units = cam_T_torso @ curve.frames(n["pitch"] * 1e-3, thickness, behind_z=BODY.half_depth * scale)
         rest = pendant_rest(curve)
-        rest[:3, 3] += 0.5 * thickness * rest[:3, 2]  # the bail hangs on the chain's centre line
+        rest[:3, 3] += PENDANT_BACK_M * rest[:3, 2]  # the pendant's back on the skin
         cam_T_pendant = cam_T_torso @ rest @ swing_matrix(*swing_rad)
         return [units @ p.item_T_part if p.role == "link" else cam_T_pendant @ p.item_T_part for p in self.parts]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import trimesh
 
 from tryon.render.renderer import Renderer, Roi
 from tryon.render.scene import ItemModel
@@ -47,16 +48,41 @@ VIEWS = {
 }
 
 
+def _posed_vertices(model: ItemModel, cam_T_parts: list[np.ndarray]) -> np.ndarray:
+    """(n, 3) every part's vertices at each of its poses (a necklace's links at every unit)."""
+    out = []
+    for p, m in zip(model.parts, cam_T_parts, strict=True):
+        for pose in m.reshape(-1, 4, 4):
+            out.append(p.vertices[:, :3] @ pose[:3, :3].T + pose[:3, 3])
+    return np.vstack(out)
+
+
 def thumbnail_pose(model: ItemModel, size_px: int, kind: str = "earring") -> tuple[Intrinsics, np.ndarray]:
     """Intrinsics and cam_T_item that fit the whole item (hanging parts hanging) into a square, seen from
-    the three-quarter view of its ``kind`` (earring, ring, bracelet or watch; other kinds as earrings)."""
+    the three-quarter view of its ``kind`` (earring, ring, bracelet or watch; other kinds as earrings).
+    Necklaces and pendants: draped on a nominal neck (tryon.render.drape) seen from the front, a little
+    from above; pendants framed on the pendant and the chain's lower part."""
     intr = Intrinsics.from_hfov(size_px, size_px, THUMB_HFOV_DEG)
     cam_T_item = np.eye(4)
+    if kind in ("necklace", "pendant"):
+        cam_T_item[:3, :3] = trimesh.transformations.rotation_matrix(math.radians(-20.0), [1, 0, 0])[:3, :3]
+        points = _posed_vertices(model, model.cam_T_parts(cam_T_item))
+        if kind == "pendant":  # the pendant and what of the chain hangs within twice its height above it
+            hung = [p.vertices[:, :3] @ m[:3, :3].T + m[:3, 3]
+                    for p, m in zip(model.parts, model.cam_T_parts(cam_T_item), strict=True) if p.role == "pendant"]
+            low = np.vstack(hung)
+            top = low[:, 1].min() - (low[:, 1].max() - low[:, 1].min())
+            points = points[points[:, 1] >= top]
+        centre = 0.5 * (points.min(axis=0) + points.max(axis=0))
+        rel = points - centre
+        reach = math.tan(math.radians(THUMB_HFOV_DEG) / 2.0) / THUMB_MARGIN
+        distance = float(np.max(np.abs(rel[:, :2]).max(axis=1) / reach - rel[:, 2]))
+        cam_T_item[:3, 3] = np.array([0.0, 0.0, distance]) - centre
+        return intr, cam_T_item
     if kind in VIEWS:
         # Framed on the vertices, not on a sphere round the parts' boxes: a bracelet's box is mostly air.
         cam_T_item[:3, :3] = VIEWS[kind]
-        points = np.vstack([p.vertices[:, :3] @ m[:3, :3].T + m[:3, 3]
-                            for p, m in zip(model.parts, model.cam_T_parts(cam_T_item), strict=True)])
+        points = _posed_vertices(model, model.cam_T_parts(cam_T_item))
         centre = 0.5 * (points.min(axis=0) + points.max(axis=0))
         rel = points - centre
         reach = math.tan(math.radians(THUMB_HFOV_DEG) / 2.0) / THUMB_MARGIN

@@ -26,7 +26,7 @@ class PoseTracker:
         # model_complexity 1: the one model the wheel ships (0 and 2 would be downloaded at run time).
         self._mode = mode
         self._pose = mp.solutions.pose.Pose(static_image_mode=mode == "image", model_complexity=1,
-                                            smooth_landmarks=mode == "video", enable_segmentation=False)
+                                            smooth_landmarks=False, enable_segmentation=False)
         self._last_ts_us = -1
 
     def __enter__(self) -> PoseTracker:

@@ -1,0 +1,85 @@
+"""Necklaces drawn on a hand-made torso anchor: golden images, the neck hides the chain's back, the
+pendant hangs at the chain's lowest point at true size, hair in front hides the chain."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_renderer import _check_golden
+
+from tryon.anchors import neck
+from tryon.render.drape import drape_for
+from tryon.render.renderer import Renderer
+from tryon.render.scene import Placement, place
+from tryon.types import FrameAnchors, Intrinsics
+
+INTR = Intrinsics.from_hfov(320, 240, 60.0)
+
+
+def _torso(z_m: float = 0.45, y_m: float = -0.03) -> FrameAnchors:
+    m = np.eye(4)  # a torso facing the camera: +x image right, +y down, +z away
+    m[:3, 3] = (0.0, y_m, z_m)
+    a = neck.neck_anchor(m, 1.0, INTR)
+    return FrameAnchors(0, INTR, 0.0, None, (a,), neck.neck_occluders(m, 1.0))
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    with Renderer() as r:
+        yield r
+
+
+@pytest.mark.parametrize("item_id", ["pendant-solitaire-diamond-6.5mm-white-gold", "necklace-strand-pearl-7mm-silver",
+                                     "necklace-choker-4mm-yellow-gold", "necklace-rope-2.5mm-yellow-gold"])
+def test_golden_images(renderer, catalog, item_id):
+    anchors = _torso()
+    layer = renderer.render(anchors, place({"neck": [catalog.model(item_id)]}, anchors.anchors))
+    _check_golden(f"neck-{item_id}", layer.full_frame())
+
+
+def test_the_neck_hides_the_back_of_the_chain(renderer, catalog):
+    """Drawn whole (every unit round the loop) behind the neck's occluder, the chain looks as it does with
+    its back left out; without the occluder the back shows through."""
+    model = catalog.model("necklace-cable-2.5mm-yellow-gold")
+    anchors = _torso(y_m=-0.06)
+    a = anchors.anchors[0]
+    n = model.nominal_mm
+    units = a.cam_T_anchor @ drape_for(n["length"] * 1e-3, 0.0, 1.0).frames(n["pitch"] * 1e-3, n["thickness"] * 1e-3)
+    whole = Placement("neck", ((model, [units @ p.item_T_part for p in model.parts]),), 1.0)
+    front = place({"neck": [model]}, anchors.anchors)
+    occluded = renderer.render(anchors, [whole]).full_frame()[..., 3]
+    culled = renderer.render(anchors, front).full_frame()[..., 3]
+    bare = renderer.render(FrameAnchors(0, INTR, 0.0, None, anchors.anchors), [whole]).full_frame()[..., 3]
+    assert culled.sum() > 50
+    assert np.abs(occluded - culled).sum() < 0.03 * culled.sum()
+    assert bare.sum() > 1.3 * culled.sum()  # the back is there to hide
+
+
+def test_the_pendant_hangs_below_the_notch_at_true_size(renderer, catalog):
+    item = catalog.get("pendant-coin-18mm-yellow-gold")
+    model = catalog.model(item)
+    anchors = _torso(z_m=0.35)
+    placed = place({"neck": [model]}, anchors.anchors)
+    coin = [m for p, m in zip(model.parts, placed[0].items[0][1], strict=True) if p.role == "pendant"]
+    layer = renderer.render(anchors, placed).full_frame()[..., 3]
+    notch = anchors.anchors[0].xy_px
+    bottom = drape_for(item.dimensions_mm["length"] * 1e-3, model.pendant_m, 1.0).bottom
+    pivot = INTR.project((anchors.anchors[0].cam_T_anchor[:3, :3] @ bottom + anchors.anchors[0].cam_T_anchor[:3, 3])[None])[0]
+    assert pivot[1] > notch[1] + 10  # well below the notch
+    ys, xs = np.nonzero(layer > 0.5)
+    low = ys > pivot[1] + 2  # the pendant below its bail
+    height_px = ys[low].max() - pivot[1]
+    expected = INTR.fy * (item.dimensions_mm["pendant_height"] - 2.35) * 1e-3 / coin[0][2, 3]
+    assert height_px == pytest.approx(expected, abs=2.5)
+    assert abs(xs[low].mean() - notch[0]) < 1.0  # centred under the notch
+
+
+def test_hair_in_front_hides_the_necklace_only(renderer, catalog):
+    anchors = _torso()
+    placed = place({"neck": [catalog.model("necklace-rope-2.5mm-yellow-gold")]}, anchors.anchors)
+    shown = renderer.render(anchors, placed)
+    assert not shown.is_empty
+    covered = renderer.render(anchors, placed, lambda site, roi: np.ones((roi.h, roi.w), np.float32))
+    assert covered.is_empty
+    half = renderer.render(anchors, placed, lambda site, roi: np.full((roi.h, roi.w), 0.5, np.float32))
+    assert half.rgba[..., 3].sum() == pytest.approx(0.5 * shown.rgba[..., 3].sum(), rel=1e-4)
