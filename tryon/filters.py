@@ -44,6 +44,11 @@ class OneEuroFilter:
     def reset(self) -> None:
         self._x = self._dx = self._t_ms = None
 
+    @property
+    def value(self) -> np.ndarray | None:
+        """The last output (None before the first input)."""
+        return self._x
+
     def __call__(self, x: np.ndarray, t_ms: float) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         if self._x is None or self._t_ms is None or self._dx is None or t_ms <= self._t_ms:

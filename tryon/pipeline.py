@@ -141,6 +141,7 @@ class Pipeline:
         self._pose_tracker: PoseTracker | None = None
         self._arms: list[tuple[np.ndarray, np.ndarray]] = []
         self._neck = _NeckState()
+        self._last_face: FaceLandmarks | None = None
         self._hair: HairCover | None = None
         self._renderer = Renderer(head_occluder_mesh(self.face_model)) if self.options.render else None
         self._filter = HeadPoseFilter()
@@ -240,7 +241,8 @@ class Pipeline:
         occluders: tuple[Capsule, ...] = ()
         sizes: tuple[HandSizes, ...] = ()
         if necklace:
-            found = self._neck.update(body, posed, intr, face_part.head, timestamp_ms if video else None)
+            found = self._neck.update(body, posed, intr, face_part.head, timestamp_ms if video else None,
+                                      self._last_face)
             if found is not None:
                 anchors += (found[0],)
                 occluders += found[1]
@@ -257,7 +259,7 @@ class Pipeline:
             self._tracker, self._segmenter = FaceTracker(self.options.mode), PersonSegmenter()
         t0 = time.perf_counter()
         faces = self._tracker.process(rgb, timestamp_ms)
-        face = faces[0] if faces else None
+        face = self._last_face = faces[0] if faces else None
         t1 = time.perf_counter()
         if face is not None and (not video or self._frame_index % max(1, self.options.segment_every) == 0
                                  or self._person is None):
@@ -418,6 +420,7 @@ class _NeckState:
         self._pose = RigidFilter(TORSO_ROTATION_FILTER, TORSO_FILTER)
         self._scale_filter = OneEuroFilter(SIZE_FILTER)
         self._offset_filter = OneEuroFilter(NECK_OFFSET_FILTER)
+        self._notch_filter = OneEuroFilter(NOTCH_HEIGHT_FILTER)
         self._pendulum.reset()
         self._torso: np.ndarray | None = None  # filtered cam_T_torso from the shoulders
         self._scale = 1.0
@@ -425,13 +428,23 @@ class _NeckState:
         self._opacity = 0.0
 
     def update(self, body: BodyLandmarks | None, measured: bool, intr: Intrinsics, head: HeadPose | None,
-               t_ms: int | None) -> tuple[AnchorPose, tuple[Capsule, ...]] | None:
+               t_ms: int | None, face: FaceLandmarks | None = None) -> tuple[AnchorPose, tuple[Capsule, ...]] | None:
         """measured: the pose ran this frame (else `body` is None and the last torso is carried on, by the
-        head's neck pivot when the face is seen). head: this frame's smoothed head pose, if any."""
-        frame = neck.torso_frame(body, intr, head) if body is not None else None
-        if t_ms is None:  # a photo
+        head's neck pivot when the face is seen). head: this frame's smoothed head pose, if any; face: its
+        landmarks. The notch's height is the mean of the shoulders' prior and the chin's cue; in video the
+        chin's cue goes through a slow filter, so nodding does not move the necklace."""
+        t = None if t_ms is None else float(t_ms)
+        notch_up = neck.NOTCH_UP
+        cue = neck.notch_up_from_chin(body, face.points_px[152, :2], face.face_width_px) \
+            if body is not None and face is not None else None
+        if cue is not None:
+            blend = np.array([0.5 * (neck.NOTCH_UP + cue)])
+            notch_up = float((blend if t is None else self._notch_filter(blend, t))[0])
+        elif self._notch_filter.value is not None:
+            notch_up = float(self._notch_filter.value[0])
+        frame = neck.torso_frame(body, intr, head, notch_up) if body is not None else None
+        if t is None:  # a photo
             return None if frame is None else (neck.neck_anchor(*frame, intr), neck.neck_occluders(*frame))
-        t = float(t_ms)
         if measured:
             shown, self._opacity, reset = self._hold.update(frame, t)
             if reset:
@@ -463,6 +476,7 @@ def _neck_pivot(head: HeadPose) -> np.ndarray:
 # the face's sides in front of the ears, over the top of the spine.
 NECK_PIVOT_HEAD_M = np.array([0.0, -0.035, -0.03])
 NECK_OFFSET_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=0.0)
+NOTCH_HEIGHT_FILTER = OneEuroParams(min_cutoff_hz=0.03, beta=0.0)  # a body constant: learnt over seconds
 NOMINAL_PENDANT_CHAIN_M = 0.45  # where the pendulum's pivot is taken to be: a princess chain's lowest point
 
 

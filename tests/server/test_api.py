@@ -4,7 +4,9 @@ session's commands without WebRTC."""
 import asyncio
 import io
 import json
+from fractions import Fraction
 
+import av
 import numpy as np
 import pytest
 from conftest import load_rgb
@@ -41,7 +43,7 @@ def _png(rgb: np.ndarray) -> bytes:
 def test_items_list_families_variants_and_engine_thumbnails(client):
     body = client.get("/api/items").json()
     items = {i["id"]: i for i in body["items"]}
-    assert len(items) == 45 and body["default"][0] in items
+    assert len(items) == len(list(client.app.state.catalog)) >= 56 and body["default"][0] in items
     hoops = [i for i in items.values() if i["family"] == "hoop-round"]
     assert {i["metal"] for i in hoops} >= {"yellow_gold", "rose_gold", "white_gold", "silver"}
     assert {i["size_mm"] for i in hoops} == {15.0, 25.0, 40.0}
@@ -69,6 +71,20 @@ def test_items_say_where_hand_pieces_go(client):
     assert sites["finger"]["places"]["ring"] == ["left_ring", "right_ring"]
     assert sites["finger"]["places"]["left_index"] == ["left_index"]
     assert sites["finger"]["max_per_anchor"] == 2 and sites["ears"]["max_per_anchor"] == 1
+
+
+def test_neck_lists_every_necklace_and_pendant_with_its_place(client, catalog):
+    body = client.get("/api/items?site=neck").json()
+    neck = {i["id"]: i for i in body["items"]}
+    assert set(neck) == {i.id for i in catalog if i.site == "neck"} and len(neck) >= 11
+    assert {i["kind"] for i in neck.values()} == {"necklace", "pendant"}
+    assert all(i["site"] == "neck" and i["places"] == ["neck"] for i in neck.values())
+    # What the page reads for each: the chain's length, a pendant's size, thumbnails that are there.
+    assert all(350 <= i["dimensions_mm"]["length"] <= 900 for i in neck.values())
+    assert all(i["dimensions_mm"]["pendant_height"] > 5 for i in neck.values() if i["kind"] == "pendant")
+    assert all(client.get(i["thumbnail"]).status_code == 200 for i in neck.values())
+    assert {i["id"] for i in client.get("/api/items?kind=pendant").json()["items"]} < set(neck)
+    assert body["sites"]["neck"] == {"places": {"neck": ["neck"]}, "max_per_anchor": 2}
 
 
 def test_photo_tryon_wears_a_ring_where_asked_and_refuses_a_bad_place(client):
@@ -188,6 +204,65 @@ def test_session_wears_pieces_at_their_places_and_a_variant_keeps_its_place(cata
                                           cmd(cmd="set_variant", site="right_little", metal=sibling.metal))
             assert r1["ok"] and r2["ok"] and r2["items"] == [f"{changed}@right_little"]
             assert session.stats()["tracking"] == ["hands"]
+        finally:
+            await session.close()
+
+    asyncio.run(scenario())
+
+
+def test_session_wears_two_necklaces_layered_and_tracks_the_neck(catalog, tmp_path):
+    """Necklaces through the page's commands, on a real session and pipeline: one, two layered, a bad choice
+    refused without change; a frame of the astronaut (head and shoulders) finds her neck."""
+    neck = [i for i in catalog if i.site == "neck"]
+    pendant = next(i for i in neck if i.kind == "pendant")
+    chain = next(i for i in neck if i.kind == "necklace" and catalog.variant(i.id, metal="white_gold").id != i.id)
+    white = catalog.variant(chain.id, metal="white_gold")
+    choker = next(i for i in neck if "choker" in i.family)
+
+    async def scenario() -> None:
+        from skimage import data
+
+        session = Session(catalog, MediaStore(tmp_path, 60), [], 60.0)
+        await session._run(session._open_pipeline)
+        n = iter(range(100))
+
+        async def cmd(**msg):
+            return await session.handle(json.dumps({"id": next(n), **msg}))
+
+        try:
+            assert session.stats()["tracking"] == [] and session.stats()["neck"] is False
+            r = await cmd(cmd="set_items", items=[pendant.id])
+            assert r["ok"] and r["items"] == [pendant.id] and r["worn"] == {"neck": pendant.id}
+            assert session.stats()["tracking"] == ["face", "neck"]
+            r = await cmd(cmd="set_items", items=["hoop-round-25mm-yellow-gold", pendant.id, f"{chain.id}@neck"])
+            assert r["ok"] and r["items"] == ["hoop-round-25mm-yellow-gold", pendant.id, chain.id]
+            assert r["worn"] == {"ears": "hoop-round-25mm-yellow-gold", "neck": pendant.id, "neck/2": chain.id}
+            assert [w.item.id for w in session._pipeline.placements] == r["items"]
+            # The second necklace changes metal and stays second.
+            r = await cmd(cmd="set_variant", site="neck/2", metal="white_gold")
+            assert r["ok"] and r["item"] == white.id and r["worn"]["neck/2"] == white.id
+            layered = r["items"]
+            # Three at the neck, a place a necklace cannot take, a necklace at the ears: refused, nothing changes.
+            bad = [await cmd(cmd="set_items", items=[pendant.id, chain.id, choker.id]),
+                   await cmd(cmd="set_items", items=[f"{pendant.id}@left_wrist"]),
+                   await cmd(cmd="set_items", items=[f"{chain.id}@ears"]),
+                   await cmd(cmd="set_items", items=["necklace-of-nope"])]
+            assert not any(b["ok"] for b in bad)
+            assert "too many items at neck" in bad[0]["error"] and choker.id in bad[0]["error"]
+            assert "cannot be worn at 'left_wrist'" in bad[1]["error"] and "neck" in bad[1]["error"]
+            assert "cannot be worn at 'ears'" in bad[2]["error"]
+            assert "Unknown item 'necklace-of-nope'" in bad[3]["error"]
+            assert [w.spec for w in session.placements] == layered and session.stats()["tracking"] == ["face", "neck"]
+
+            frame = av.VideoFrame.from_ndarray(data.astronaut(), format="rgb24")
+            frame.pts, frame.time_base = 0, Fraction(1, 90000)  # as a WebRTC camera frame
+            out = await session._run(session._process, frame)
+            stats = session.stats()
+            assert stats["neck"] is True and stats["face"] is True and out.width == 512
+            # Taken off: the neck is no longer tracked.
+            r = await cmd(cmd="set_items", items=["hoop-round-25mm-yellow-gold"])
+            assert r["worn"] == {"ears": "hoop-round-25mm-yellow-gold"}
+            assert session.stats()["tracking"] == ["face"] and session.stats()["neck"] is False
         finally:
             await session.close()
 

@@ -27,10 +27,14 @@ SITE = "neck"
 SHOULDERS = (12, 11)  # pose landmarks: the person's right and left shoulder joints
 NOMINAL_SHOULDER_WIDTH_M = 0.30  # between MediaPipe's shoulder points: 0.29-0.31 m on photos with face depth
 SCALE_RANGE = (0.8, 1.25)
-# Where the notch sits relative to the shoulder points' midpoint, torso frame, per metre of shoulder width
-# (calibrated by eye on the upper-body photos: above the shoulder points by 0.15 of their span), and how
-# far in front of the shoulder joints the front of the neck's base is.
+# Where the notch sits relative to the shoulder points' midpoint, torso frame: above them by NOTCH_UP of
+# their span (a prior, from the red-haired woman's photo), and how far in front of the shoulder joints
+# the front of the neck's base is. Where MediaPipe puts the shoulder points varies with posture and the
+# camera's height (0.03 to 0.15 of the span on the photos here); the chin is a second cue: the notch is
+# CHIN_TO_NOTCH face widths below it (0.33 and 0.36 on the two photos where the notch can be seen).
 NOTCH_UP = 0.15
+CHIN_TO_NOTCH = 0.35
+NOTCH_UP_RANGE = (0.0, 0.3)
 NOTCH_FORWARD_M = 0.04
 SHOULDERS_BEHIND_HEAD_M = 0.02  # shoulder joints vs the head frame's origin (in front of the ears), depth
 MIN_VISIBILITY = 0.5
@@ -88,8 +92,25 @@ class NeckBody:
 BODY = NeckBody()
 
 
-def torso_frame(body: BodyLandmarks, intr: Intrinsics, head: HeadPose | None = None) -> tuple[np.ndarray, float] | None:
-    """(cam_T_torso (4, 4), scale) from the shoulders, or None when they are not both seen.
+def notch_up_from_chin(body: BodyLandmarks, chin_px: np.ndarray, face_width_px: float) -> float | None:
+    """The notch's height above the shoulder points (a fraction of their span) that the chin implies:
+    CHIN_TO_NOTCH face widths below the chin, square to the shoulder line. None without both shoulders."""
+    if not body.seen(*SHOULDERS, at_least=MIN_VISIBILITY):
+        return None
+    right, left = body.points_px[SHOULDERS[0]], body.points_px[SHOULDERS[1]]
+    across = left - right
+    span = float(np.linalg.norm(across))
+    if span < 4.0:
+        return None
+    down = np.array([-across[1], across[0]]) / span
+    notch = np.asarray(chin_px, np.float64) + CHIN_TO_NOTCH * face_width_px * down
+    return float(np.clip((0.5 * (left + right) - notch) @ down / span, *NOTCH_UP_RANGE))
+
+
+def torso_frame(body: BodyLandmarks, intr: Intrinsics, head: HeadPose | None = None,
+                notch_up: float = NOTCH_UP) -> tuple[np.ndarray, float] | None:
+    """(cam_T_torso (4, 4), scale) from the shoulders, or None when they are not both seen. notch_up: the
+    notch's height above the shoulder points as a fraction of their span (see notch_up_from_chin).
 
     Depth: the head's, when the face is tracked, else from MediaPipe's metric shoulder width. The shoulder
     line's turn toward or away from the camera (the torso's yaw) comes from MediaPipe's metric depths.
@@ -117,7 +138,7 @@ def torso_frame(body: BodyLandmarks, intr: Intrinsics, head: HeadPose | None = N
     y = np.cross(z, x)
     m = np.eye(4)
     m[:3, :3] = np.stack([x, y, z], axis=1)
-    m[:3, 3] = mid + m[:3, :3] @ np.array([0.0, -NOTCH_UP * width, -NOTCH_FORWARD_M * width / NOMINAL_SHOULDER_WIDTH_M])
+    m[:3, 3] = mid + m[:3, :3] @ np.array([0.0, -notch_up * width, -NOTCH_FORWARD_M * width / NOMINAL_SHOULDER_WIDTH_M])
     scale = float(np.clip(width / NOMINAL_SHOULDER_WIDTH_M, *SCALE_RANGE))
     return m, scale
 

@@ -39,7 +39,8 @@ class Offer(BaseModel):
     items: list[str] = Field(default_factory=list, max_length=16,
                              description="what to wear at first: item ids, each optionally with a place, "
                                          "'id@where' (rings: 'ring', 'index', 'left_ring', ...; wrist pieces: "
-                                         "'wrist', 'left_wrist', 'right_wrist')")
+                                         "'wrist', 'left_wrist', 'right_wrist'; necklaces and pendants: 'neck', "
+                                         "two of them layered)")
     utc_offset_min: int | None = Field(None, ge=-16 * 60, le=16 * 60,
                                        description="the shopper's UTC offset in minutes, so watches show their "
                                                    "time (default: the server's)")

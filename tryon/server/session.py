@@ -29,6 +29,7 @@ from aiortc import RTCDataChannel, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from tryon.anchors.fingers import sizes_to_json
+from tryon.anchors.neck import SITE as NECK
 from tryon.errors import InputError, TryOnError
 from tryon.jewelry.catalog import Catalog
 from tryon.media import encode_image
@@ -79,8 +80,9 @@ class Session:
         self._clip: ClipWriter | None = None
         self._clip_token = ""
         self.face = False
+        self.neck = False  # the neck (the torso, from the shoulders) found in the newest frame
         self.hands: tuple[HandSizes, ...] = ()  # each hand tracked in the newest frame: its sizes
-        self.tracking: tuple[str, ...] = ()  # what the worn items need: "face", "hands"
+        self.tracking: tuple[str, ...] = ()  # what the worn items need: "face", "hands", "neck"
         self.frames_in = 0
         self.frames_out = 0
         self._out_times: deque[float] = deque(maxlen=120)
@@ -183,6 +185,7 @@ class Session:
             out = self._pipeline.process(rgb, ts)
             anchors = self._pipeline.last_anchors
             self.face = anchors is not None and anchors.head is not None
+            self.neck = anchors is not None and anchors.get(NECK) is not None
             self.hands = tuple(anchors.hands) if anchors is not None else ()
         except TryOnError as e:  # keep the video running whatever happens to one frame
             log.warning("session %s: frame failed: %s", self.id, e)
@@ -246,7 +249,7 @@ class Session:
 
     @property
     def worn(self) -> dict[str, str]:
-        """{place: item id}: "ears", "ring", "left_index", "wrist", ... ("/2": the second item there)."""
+        """{place: item id}: "ears", "ring", "left_index", "wrist", "neck", ... ("/2": the second item there)."""
         placements = self.placements
         return {key: w.item.id for key, w in zip(place_keys(placements), placements, strict=True)}
 
@@ -256,9 +259,15 @@ class Session:
 
     def _note_tracking(self) -> None:
         running = self._pipeline.trackers() if self._pipeline else set()
-        self.tracking = tuple(t for t in ("face", "hands") if t in running)
+        # The neck: necklaces run the pose (the shoulders) and place the torso; the face also runs for them
+        # (the head's depth), so "face" is listed, and the page asks for the neck, not the face, to wear them.
+        if any(NECK in w.sites for w in self.placements):
+            running.add("neck")
+        self.tracking = tuple(t for t in ("face", "hands", "neck") if t in running)
         if "hands" not in self.tracking:
             self.hands = ()
+        if "neck" not in self.tracking:
+            self.neck = False
 
     async def _cmd_set_items(self, msg: dict[str, Any]) -> dict[str, Any]:
         items = msg.get("items")
@@ -361,7 +370,8 @@ class Session:
         hands = self.hands
         return {"event": "stats", "fps": fps,
                 "process_ms": round(statistics.median(self._process_ms), 1) if self._process_ms else None,
-                "face": self.face, "hand_count": len(hands), "hands": [sizes_to_json(h) for h in hands],
+                "face": self.face, "neck": self.neck,
+                "hand_count": len(hands), "hands": [sizes_to_json(h) for h in hands],
                 "tracking": list(self.tracking), "dropped": max(0, self.frames_in - self.frames_out)}
 
     async def _stats_loop(self) -> None:
