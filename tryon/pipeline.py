@@ -95,7 +95,7 @@ class PipelineOptions:
     mirrored: bool = False  # the frames are mirror images (a selfie camera that flips them)
     mirror_display: bool = False  # the output is shown mirrored: watch dials are drawn to read right there
     pose_every: int = 3  # video, wrist pieces: run the pose (forearm direction) every n-th frame
-    neck_pose_every: int = 1  # video, necklaces: run the pose (shoulders) every n-th frame
+    neck_pose_every: int = 3  # video, necklaces: run the pose (shoulders) every n-th frame (the head carries it)
 
 
 @dataclass(frozen=True)

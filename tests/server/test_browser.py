@@ -233,8 +233,73 @@ def test_no_face_or_hand_shows_the_hint_and_the_video_keeps_running(playwright, 
         page.evaluate("id => window.tryon.send({cmd: 'set_items', items: [id]})", ring_ids(server)[0])
         page.wait_for_function("document.querySelector('#hint').textContent.includes('hand')", timeout=5000)
         assert not page.is_hidden("#hint") and wait_stats(page)["tracking"] == ["hands"]
+        # A necklace: the hint asks for the shoulders (the face tracker runs for it too, but is not enough).
+        page.evaluate("id => window.tryon.send({cmd: 'set_items', items: [id]})", neck_ids(server)[0])
+        page.wait_for_function("document.querySelector('#hint').textContent.includes('shoulders')", timeout=5000)
+        stats = wait_stats(page)
+        assert stats["tracking"] == ["face", "neck"] and stats["neck"] is False and not page.is_hidden("#hint")
     finally:
         b.close()
+
+
+def neck_ids(base: str) -> list[str]:
+    neck = [i["id"] for i in catalog_items(base) if i["site"] == "neck"]
+    if not neck:
+        pytest.skip("the catalog has no necklaces yet (items with site 'neck')")
+    return neck
+
+
+def test_necklaces_are_picked_in_their_tab_layered_swapped_and_taken_off(browser, server, pages):
+    items = {i["id"]: i for i in catalog_items(server)}
+    families = {i["family"]: i["family_name"] for i in items.values() if i["site"] == "neck"}
+    if len(families) < 3:
+        pytest.skip("the catalog has fewer than three necklace families")
+    pendant, choker, pearls = "pendant-solitaire", "necklace-choker", "necklace-strand"
+    page = open_page(browser, server, pages, query="?nomirror=1&items=")  # the astronaut: head and shoulders
+    wait_stats(page)
+    time.sleep(0.5)
+    bare = snapshot(page, server)
+
+    tab = ".section-tab[data-section='neck']"
+    assert page.inner_text(tab).strip() == "Necklaces" and page.is_hidden(f".card[data-family='{pendant}']")
+    page.click(tab)
+    page.wait_for_function("[...document.querySelectorAll('.card:not([hidden]) img')]"
+                           ".every(i => i.complete && i.naturalWidth > 0)", timeout=10000)
+    shown = page.eval_on_selector_all(".card:not([hidden])", "cs => cs.map(c => [c.dataset.family, c.innerText])")
+    assert {f: n.strip() for f, n in shown} == families  # chains, the pearl strand, the choker and the pendants
+
+    def wears(*expected: str) -> None:
+        """Waits until the server confirmed these families, in this order, each at the neck (no "@where")."""
+        page.wait_for_function("""fams => {
+            const family = new Map(window.tryon.items.map(i => [i.id, i.family]));
+            const specs = window.tryon.confirmed;
+            return specs.length === fams.length && specs.every((s, i) => family.get(s) === fams[i]);
+        }""", arg=list(expected), timeout=15000)
+        assert page.evaluate("window.tryon.worn") == page.evaluate("window.tryon.confirmed")
+
+    page.click(f".card[data-family='{pendant}']")
+    wears(pendant)
+    facts = page.inner_text("#variants .item-facts")
+    assert re.fullmatch(r"45\scm long, sits on the collarbone · pendant 6\.5\s×\s11\smm", facts), facts
+    assert "Pendant" in page.inner_text("#variants [aria-label='Pendant']")
+    page.click(f".card[data-family='{choker}']")  # layered with the pendant
+    wears(pendant, choker)
+    assert page.inner_text(f"{tab} .section-count") == "2" and "Two necklaces" in page.inner_text("#variants")
+
+    t0 = time.time()  # the pose (shoulders) starts with the first necklace
+    while not (stats := wait_stats(page))["neck"] and time.time() - t0 < 10:
+        time.sleep(0.3)
+    assert stats["tracking"] == ["face", "neck"] and stats["neck"] is True and page.is_hidden("#hint")
+    time.sleep(1.0)
+    px = drawn(snapshot(page, server), bare)
+    ys, xs = np.nonzero(px)
+    # Under her chin: her sternal notch in the letterboxed frame is near (80 + 210 * 480 / 512, 205 * 480 / 512).
+    assert px.sum() > 100 and abs(np.median(xs) - 277) < 45 and 180 < np.median(ys) < 280
+
+    page.click(f".card[data-family='{pearls}']")  # a third: it takes the place of the selected one (the choker)
+    wears(pendant, pearls)
+    page.click(f".card[data-family='{pearls}']")  # tapped again: taken off
+    wears(pendant)
 
 
 def ring_ids(base: str) -> list[str]:

@@ -56,11 +56,10 @@ class NeckBody:
     side_height: float = -0.012  # the chain's height where it leaves the neck (above the notch: negative)
     back_rise: float = 0.025
     chest_slope_deg: float = 22.0
-    neck_tilt_deg: float = 15.0  # the neck leans forward as it rises
 
     def scaled(self, s: float) -> NeckBody:
         return NeckBody(self.half_width * s, self.half_depth * s, self.side_angle_deg, self.side_height * s,
-                        self.back_rise * s, self.chest_slope_deg, self.neck_tilt_deg)
+                        self.back_rise * s, self.chest_slope_deg)
 
     @property
     def side_point(self) -> np.ndarray:
@@ -90,6 +89,9 @@ class NeckBody:
 
 
 BODY = NeckBody()
+# The neck's occluder leans forward a little as it rises (the neck does, more, above where chains lie): a
+# choker on the front of the neck's base must stay in front of it.
+OCCLUDER_TILT_DEG = 5.0
 
 
 def notch_up_from_chin(body: BodyLandmarks, chin_px: np.ndarray, face_width_px: float) -> float | None:
@@ -153,8 +155,8 @@ def neck_occluders(cam_T_torso: np.ndarray, scale: float) -> tuple[Capsule, Caps
     of a chain passes behind them, its front (on the neck's front and the chest) stays in front. Two
     capsules side by side make the neck's cross-section wider than deep, a little inside NeckBody's."""
     b = BODY.scaled(scale)
-    tilt = math.radians(b.neck_tilt_deg)
-    radius = 0.95 * b.half_depth
+    tilt = math.radians(OCCLUDER_TILT_DEG)
+    radius = 0.9 * b.half_depth
     offset = b.half_width - b.half_depth
     up = 0.13 * scale * np.array([0.0, -math.cos(tilt), -math.sin(tilt)])
     r, t = cam_T_torso[:3, :3], cam_T_torso[:3, 3]

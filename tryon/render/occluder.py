@@ -29,10 +29,11 @@ def head_occluder_mesh(model: FaceModel) -> trimesh.Trimesh:
     centre = np.array([0.0, 0.5 * (top_y + chin_y) + 0.01, pts[10, 2] - radii[2] - 0.005])
     skull.apply_transform(np.diag([*radii, 1.0]))
     skull.apply_translation(centre)
-    # Neck: a vertical cylinder under the back half of the skull, from the jaw down to 8 cm below the chin
-    # (a hoop's reach). Lower down the neck turns with the torso, not the head: tryon.anchors.neck has it.
+    # Neck: a vertical cylinder under the back half of the skull, from the jaw down to 4.5 cm below the chin
+    # (past a 40 mm hoop's reach). Lower down the neck turns with the torso, not the head, and a necklace
+    # lies there: tryon.anchors.neck has that part.
     neck_r = 0.055
-    neck = trimesh.creation.cylinder(radius=neck_r, height=0.12, sections=24)
+    neck = trimesh.creation.cylinder(radius=neck_r, height=0.085, sections=24)
     neck.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [1, 0, 0]))
-    neck.apply_translation([0.0, chin_y - 0.02, -0.035])
+    neck.apply_translation([0.0, chin_y - 0.0025, -0.035])
     return trimesh.util.concatenate([face, skull, neck])

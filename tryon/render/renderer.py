@@ -164,11 +164,14 @@ class Renderer:
         if entry is None:  # keyed by id(), so the entry keeps the model alive (its id is never reused)
             single, many = [], []
             for p in model.parts:
-                vbo = self._ctx.buffer(np.ascontiguousarray(p.vertices, np.float32).tobytes())
-                single.append(self._ctx.vertex_array(self._jewel, [(vbo, "3f 3f", "in_position", "in_normal")]))
+                # Indexed: a vertex shared by several triangles (same position and normal) is shaded once.
+                unique, index = np.unique(np.ascontiguousarray(p.vertices, np.float32), axis=0, return_inverse=True)
+                vbo = self._ctx.buffer(unique.tobytes())
+                ibo = self._ctx.buffer(index.astype(np.int32).ravel().tobytes())
+                single.append(self._ctx.vertex_array(self._jewel, [(vbo, "3f 3f", "in_position", "in_normal")], ibo))
                 many.append(self._ctx.vertex_array(
                     self._jewel_many, [(vbo, "3f 3f", "in_position", "in_normal"),
-                                       (self._instances, "16f/i", "in_cam_T_part")]) if p.role == "link" else None)
+                                       (self._instances, "16f/i", "in_cam_T_part")], ibo) if p.role == "link" else None)
             entry = self._models[id(model)] = (model, single, many)
         return entry[1], entry[2]
 
