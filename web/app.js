@@ -60,14 +60,17 @@ const SWATCHES = {
   sapphire: 'radial-gradient(circle at 35% 35%, #6d9bff, #15307d)',
   emerald: 'radial-gradient(circle at 35% 35%, #61e29a, #0d6b38)',
   amethyst: 'radial-gradient(circle at 35% 35%, #c79bff, #5d2a91)',
+  pearl: 'radial-gradient(circle at 35% 35%, #ffffff, #e6dccb 60%, #b9ad9a)',
 };
 
 // Where pieces go. The server's /api/items says which places each site has and how many pieces one anchor
-// (an ear, a finger, a wrist) holds; this is the same, for a server that does not say.
+// (an ear, a finger, a wrist, the neck) holds; this is the same, for a server that does not say.
 const FALLBACK_SITES = { ears: { places: { ears: ['left_ear', 'right_ear'] }, max_per_anchor: 1 } };
 const HANDS = ['left', 'right'];
 // The catalog's sections, by site, in this order (a site not listed gets its own section after these).
-const SECTIONS = { ears: 'Earrings', finger: 'Rings', wrist: 'Wrist' };
+const SECTIONS = { ears: 'Earrings', neck: 'Necklaces', finger: 'Rings', wrist: 'Wrist' };
+// What the worn pieces need in view, by site (the server's stats say which of these it tracks and sees).
+const NEEDS = { ears: 'face', finger: 'hands', wrist: 'hands', neck: 'neck' };
 const FINGERS = ['thumb', 'index', 'middle', 'ring', 'little'];
 
 /** An error whose message is already written for the shopper. */
@@ -268,7 +271,7 @@ function placementsFromSpecs(specs) {
 
 const isWornFamily = (family) => state.worn.some((p) => itemOf(p)?.family === family.id);
 
-/** Section tabs over the catalog (Earrings, Rings, Bracelets & watches) when it has more than one. */
+/** Section tabs over the catalog (Earrings, Necklaces, Rings, Wrist) when it has more than one. */
 function renderSections() {
   const sites = unique([...state.families.values()].map((f) => f.site))
     .sort((a, b) => (Object.keys(SECTIONS).indexOf(a) + 1 || 99) - (Object.keys(SECTIONS).indexOf(b) + 1 || 99));
@@ -340,10 +343,11 @@ function applyWorn(worn) {
 }
 
 /**
- * Takes the family off if it is worn. Else wears its default member: earrings replace the pair worn; a ring
- * or wrist piece goes where the selected one of its kind is (stacked: two rings on a finger, a watch and a
- * bracelet on a wrist) or, when that place is full, takes the selected one's place; the first one of its kind
- * goes to its default place (the ring finger, the wrist, of each hand in view).
+ * Takes the family off if it is worn. Else wears its default member: earrings replace the pair worn; a ring,
+ * wrist piece or necklace goes where the selected one of its kind is (stacked: two rings on a finger, a watch
+ * and a bracelet on a wrist, two necklaces layered) or, when that place is full, takes the selected one's
+ * place; the first one of its kind goes to its default place (the ring finger, the wrist, of each hand in
+ * view; the neck).
  */
 function toggleFamily(family) {
   if (isWornFamily(family)) {
@@ -460,26 +464,67 @@ function renderVariants() {
   const sizes = unique(members.map((m) => m.size_mm).filter(Number.isFinite)).sort((a, b) => a - b);
   const parts = [];
   if (state.worn.length > 1) parts.push(siteTabs(placement));
-  const title = item.site === 'ears' ? item.name : `${item.name} · ${placeLabel(item.site, placement.where)}`;
+  const title = item.site === 'ears' || item.site === 'neck' ? item.name : `${item.name} · ${placeLabel(item.site, placement.where)}`;
   parts.push(textElement('p', 'item-name', title));
+  const facts = factsOf(item);
+  if (facts) parts.push(textElement('p', 'item-facts', facts));
   if (item.site === 'finger' || item.site === 'wrist') parts.push(...placePicker(placement));
-  parts.push(chipGroup(key, { label: 'Metal', attr: 'metal', arg: 'metal', values: unique(members.map((m) => m.metal)), current: item.metal, format: formatName }));
+  if (!isPearlStrand(item)) {
+    parts.push(chipGroup(key, { label: 'Metal', attr: 'metal', arg: 'metal', values: unique(members.map((m) => m.metal)), current: item.metal, format: formatName }));
+  }
   if (stones.length) {
     parts.push(chipGroup(key, { label: 'Stone', attr: 'stone', arg: 'stone', values: stones, current: item.stone, format: formatName }));
   }
   if (sizes.length) {
-    parts.push(chipGroup(key, { label: 'Size', attr: 'size', arg: 'size_mm', values: sizes, current: item.size_mm, format: formatSize }));
+    parts.push(chipGroup(key, { label: sizeLabel(item), attr: 'size', arg: 'size_mm', values: sizes, current: item.size_mm, format: formatSize }));
   }
   if (item.site === 'finger') {
     const room = fits(state.worn, { id: item.id, where: placement.where });
     parts.push(textElement('p', 'variants-note', room
       ? `Tap another ring to stack it on the ${placeLabel('finger', placement.where)}.`
       : 'Two rings on this finger: tap another ring to swap this one.'));
+  } else if (item.site === 'neck') {
+    const room = fits(state.worn, { id: item.id, where: placement.where });
+    parts.push(textElement('p', 'variants-note', room
+      ? 'Tap another necklace to layer it with this one.'
+      : 'Two necklaces layered: tap another necklace to swap this one.'));
   }
   el.variants.replaceChildren(...parts);
   // Re-rendering replaces the buttons; keep keyboard focus on the equivalent one.
   if (focusSelector) el.variants.querySelector(focusSelector)?.focus();
   renderSizes();
+}
+
+/** A strand of pearls: pearls knotted on silk, no metal to show (the catalog still names one). */
+const isPearlStrand = (item) => item.site === 'neck' && item.kind === 'necklace' && item.stone === 'pearl';
+
+/** What a piece's size is a size of: a pendant's, a pearl's, a chain's width; a ring's or earring's size. */
+function sizeLabel(item) {
+  if (item.site !== 'neck') return 'Size';
+  if (item.kind === 'pendant') return 'Pendant';
+  return item.stone === 'pearl' ? 'Pearls' : 'Chain';
+}
+
+// Where a necklace of this length (cm) falls on an average neck (the trade's names: choker, princess, ...).
+const NECKLACE_LENGTHS = [
+  [42, 'sits at the base of the neck'],
+  [49, 'sits on the collarbone'],
+  [61, 'falls below the collarbone'],
+  [Infinity, 'falls to the chest'],
+];
+
+/** A line of facts the chips do not show: a necklace's length and where it falls, a pendant's size. */
+function factsOf(item) {
+  const dims = item.dimensions_mm ?? {};
+  if (item.site !== 'neck' || !Number.isFinite(dims.length)) return '';
+  const cm = dims.length / 10;
+  const mm = (value) => formatMm(value).replace(/\.0$/, '');
+  const nb = (text) => text.replaceAll(' ', '\u00a0'); // a measure is not broken over two lines
+  const facts = [`${nb(`${formatNumber(cm)} cm`)} long, ${NECKLACE_LENGTHS.find(([max]) => cm < max)[1]}`];
+  if (Number.isFinite(dims.pendant_width) && Number.isFinite(dims.pendant_height)) {
+    facts.push(`pendant ${nb(`${mm(dims.pendant_width)} × ${mm(dims.pendant_height)} mm`)}`);
+  }
+  return facts.join(' · ');
 }
 
 /** A selector that finds the re-rendered twin of a focused chip or tab, or null. */
@@ -507,7 +552,7 @@ function siteTabs(current) {
   const keys = placeKeys(state.worn);
   state.worn.forEach((placement, i) => {
     const item = itemOf(placement);
-    const where = item.site === 'ears' ? 'Ears' : placeLabel(item.site, placement.where, true);
+    const where = item.site === 'ears' || item.site === 'neck' ? formatName(item.site) : placeLabel(item.site, placement.where, true);
     const tab = textElement('button', 'site-tab', `${where} · ${state.families.get(item.family).name}`);
     tab.type = 'button';
     tab.dataset.site = keys[i];
@@ -957,23 +1002,34 @@ function showStats(stats) {
 
 /**
  * A hint when nothing the worn pieces need is in view: the face for earrings, a hand for rings, bracelets and
- * watches. With both kinds worn, seeing either is enough (one looks at the earrings with the hands down).
+ * watches, the neck and shoulders for necklaces. With several kinds worn, seeing any is enough (one looks at
+ * the earrings with the hands down). The face also runs for necklaces (the head's depth) but is not what they
+ * need: a necklace needs the shoulders.
  */
 function showHint(stats) {
   const tracking = stats.tracking ?? ['face']; // a server that does not say tracks the face
-  const faceLost = tracking.includes('face') && stats.face === false;
-  const handsLost = tracking.includes('hands') && !(stats.hand_count > 0);
-  const lost = tracking.length > 0 && tracking.every((t) => (t === 'face' ? faceLost : t === 'hands' ? handsLost : false));
+  const seen = { face: stats.face !== false, hands: stats.hand_count > 0, neck: stats.neck !== false };
+  const wanted = unique(state.worn.map((p) => NEEDS[siteOf(p)]).filter((need) => tracking.includes(need)));
+  const needs = wanted.length ? wanted : tracking.filter((t) => t in seen);
+  const missing = needs.filter((need) => !seen[need]);
+  const lost = needs.length > 0 && missing.length === needs.length;
   if (lost) {
-    const both = tracking.includes('face') && tracking.includes('hands');
-    el.hint.textContent = both
-      ? "Move into view – we can't see your face or your hands"
-      : handsLost
-        ? "Hold up your hand – we can't see it"
-        : "Move into view – we can't see your face";
-    el.hint.dataset.missing = both ? 'face hands' : handsLost ? 'hands' : 'face';
+    el.hint.textContent = hintText(missing);
+    el.hint.dataset.missing = missing.join(' ');
   }
   el.hint.hidden = !lost;
+}
+
+function hintText(missing) {
+  if (missing.length === 1) {
+    return {
+      face: "Move into view – we can't see your face",
+      hands: "Hold up your hand – we can't see it",
+      neck: "Step back a little – we can't see your neck and shoulders",
+    }[missing[0]];
+  }
+  const names = missing.map((need) => ({ face: 'your face', hands: 'your hands', neck: 'your shoulders' })[need]);
+  return `Move into view – we can't see ${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
 }
 
 function showMetrics() {
