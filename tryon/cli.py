@@ -168,7 +168,7 @@ def _anchors(args: argparse.Namespace) -> int:
     hfov = args.hfov or settings.hfov_deg
     catalog = Catalog.load(settings.assets_dir / "catalog.json")
     opts = PipelineOptions(mode="image" if kind == "image" else "video", hfov_deg=hfov, render=False,
-                           track=frozenset({"face", "hands"}))
+                           track=frozenset({"face", "hands", "neck"}))
     frames = [(media.read_image(args.input), 0)] if kind == "image" else media.read_video(args.input)
     with Pipeline(catalog, (), opts) as pipe:
         for i, (rgb, ts) in enumerate(frames):

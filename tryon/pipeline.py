@@ -266,7 +266,9 @@ class Pipeline:
             assert self._segmenter is not None
             self._person = self._segmenter.process(rgb)
         necklace = self._tracks_neck()
-        self._hair = HairCover(rgb, self._person, face) if necklace and face is not None and self._person is not None else None
+        self._hair = None
+        if necklace and face is not None and self._person is not None:
+            self._hair = HairCover(rgb, self._person, face)
         t2 = time.perf_counter()
         anchors = self._anchors(face, rgb, intr, timestamp_ms if video else None)
         t3 = time.perf_counter()
@@ -406,9 +408,9 @@ class _NeckState:
     mesh is precise (about 0.5 px). So with a face in view the notch is carried by the point where the head
     turns on the neck (NECK_PIVOT_HEAD_M: turning or nodding the head hardly moves it, moving the body
     does), plus the notch's offset from that point, in camera metres, through a filter (the neck's length
-    and posture change slowly; the offset's own turn with the camera's roll is followed within a second). The torso's rotation and the body's scale come from the shoulders
-    through One Euro filters. Without a face: the shoulders alone. Hold-and-fade when the shoulders leave;
-    the pendant's swing on top.
+    and posture change slowly; the offset's own turn with the camera's roll is followed within a second).
+    The torso's rotation and the body's scale come from the shoulders through One Euro filters. Without a
+    face: the shoulders alone. Hold-and-fade when the shoulders leave; the pendant's swing on top.
     """
 
     def __init__(self) -> None:

@@ -49,6 +49,8 @@ KINDS = {
     "ring": ("finger", "rings", ("band", "head")),
     "bracelet": ("wrist", "wrist", ("band",)),
     "watch": ("wrist", "wrist", ("band", "case", "hand_")),
+    "necklace": ("neck", "necklaces", ("link",)),
+    "pendant": ("neck", "necklaces", ("link", "pendant")),
 }
 
 
@@ -79,7 +81,7 @@ def small_catalog(tmp_path: Path, repo_catalog: Catalog) -> tuple[Path, Catalog]
 
 def test_default_catalog_is_the_repo_assets(repo_catalog: Catalog) -> None:
     assert repo_catalog.assets_dir == Path(catalog_module.__file__).resolve().parents[2] / "assets"
-    assert 40 <= len(repo_catalog) <= 50
+    assert 50 <= len(repo_catalog) <= 60
     assert {i.kind for i in repo_catalog} == set(KINDS)
     ids = [i.id for i in repo_catalog.items]
     assert len(set(ids)) == len(ids)
@@ -99,18 +101,24 @@ def test_every_entry_is_valid_and_loads(repo_catalog: Catalog) -> None:
         total_bytes += path.stat().st_size
         materials.metal(item.metal)
         if item.stone is not None:
-            materials.gem(item.stone)
+            materials.material_spec(item.stone)  # a gem, or a pearl
         scene = repo_catalog.load_scene(item)
         assert isinstance(scene, trimesh.Scene) and scene.geometry
         names = {g.visual.material.name for g in scene.geometry.values()}
         jewels = {item.metal} | ({item.stone} if item.stone else set())
         if item.kind == "watch":  # dials, straps and hand paint besides
             assert jewels <= names and names - jewels <= set(materials.DIELECTRICS), item.id
+        elif item.stone in materials.DIELECTRICS:  # a pearl strand: pearls on silk (its clasp is not modelled)
+            assert item.stone in names and names <= set(materials.DIELECTRICS), item.id
         else:
             assert names == jewels, item.id
         assert all(str(n).startswith(prefixes) for n in scene.graph.nodes_geometry), item.id
         size_mm = (scene.bounds[1] - scene.bounds[0]) * 1000.0
         dims = item.dimensions_mm
+        if item.site == "neck":  # the chain's length and its repeat unit, which the renderer drapes by
+            assert 350 <= dims["length"] <= 600 and 0.5 <= dims["pitch"] <= 10 and dims["thickness"] > 0, item.id
+            assert ("pendant_height" in dims) == (item.kind == "pendant"), item.id
+            continue
         box = ["depth", "height", "width"] if item.kind == "earring" else ["width", "length", "height"]
         np.testing.assert_allclose([dims[k] for k in box], size_mm, atol=2e-3)
         if item.kind == "ring":  # the names the renderer fits rings and wrist pieces by
@@ -142,7 +150,7 @@ def test_dimensions_are_real_sizes(repo_catalog: Catalog) -> None:
 
 
 def test_families_and_variants_of_hand_items(repo_catalog: Catalog) -> None:
-    families = {i.family for i in repo_catalog if i.kind != "earring"}
+    families = {i.family for i in repo_catalog if i.site in ("finger", "wrist")}
     assert families == {"ring-band", "ring-solitaire", "ring-halo", "ring-eternity", "ring-signet",
                         "bracelet-bangle", "bracelet-tennis", "bracelet-chain", "watch-round"}
     assert all(f in catalog_module.FAMILY_NAMES for f in families)

@@ -65,7 +65,8 @@ def test_the_pendant_hangs_below_the_notch_at_true_size(renderer, catalog):
     layer = renderer.render(anchors, placed).full_frame()[..., 3]
     notch = anchors.anchors[0].xy_px
     bottom = drape_for(item.dimensions_mm["length"] * 1e-3, model.pendant_m, 1.0).bottom
-    pivot = INTR.project((anchors.anchors[0].cam_T_anchor[:3, :3] @ bottom + anchors.anchors[0].cam_T_anchor[:3, 3])[None])[0]
+    torso = anchors.anchors[0].cam_T_anchor
+    pivot = INTR.project((torso[:3, :3] @ bottom + torso[:3, 3])[None])[0]
     assert pivot[1] > notch[1] + 10  # well below the notch
     ys, xs = np.nonzero(layer > 0.5)
     low = ys > pivot[1] + 2  # the pendant below its bail

@@ -509,7 +509,6 @@ def write_thumbnails(catalog: Catalog) -> None:
     from PIL import Image
 
     from tryon.render.renderer import Renderer
-    from tryon.render.scene import ItemModel
     from tryon.render.thumbnail import render_thumbnail
 
     with Renderer() as renderer:

@@ -19,8 +19,8 @@ from tryon.physics import swing_matrix
 from tryon.render.drape import drape_for, pendant_rest
 from tryon.types import AnchorPose
 
-GRAVITY_CAM = np.array([0.0, 1.0, 0.0])
-PENDANT_BACK_M = BACK_MM * 1e-3  # pendants' backs lie this far behind their pivot (tryon.jewelry.necklaces)  # "down" in an upright camera's frame (OpenCV: y down)
+GRAVITY_CAM = np.array([0.0, 1.0, 0.0])  # "down" in an upright camera's frame (OpenCV: y down)
+PENDANT_BACK_M = BACK_MM * 1e-3  # pendants' backs lie this far behind their pivot (tryon.jewelry.necklaces)
 
 
 @dataclass(frozen=True)
