@@ -113,8 +113,9 @@ def test_the_neck_is_stable_on_a_moving_clip_and_the_pendant_swings(catalog, ast
         res = stability.run(astronaut, track, n=150)
     neck, raw = res["neck"], res["raw_shoulders"]
     assert neck.frames == 150
-    # Measured 3.8 px (MediaPipe's shoulder points alone: 5.0 px and a frame of lag).
-    assert neck.spread_px < 0.85 * raw.spread_px, res
+    # Measured 1.2 px with the chest's texture followed by optical flow (3.7 px without it; MediaPipe's
+    # shoulder points alone: 5.0 px and a frame of lag).
+    assert neck.spread_px < min(2.0, 0.5 * raw.spread_px), res
     assert neck.lag_frames <= 1.0, res
     s = np.abs(np.array(swings))
     assert s.max() > 0.005 and s.max() < 0.6  # the motion swings the pendant, within its limits

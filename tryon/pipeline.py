@@ -33,6 +33,7 @@ from tryon.render.renderer import Renderer, Roi
 from tryon.render.scene import ItemModel, place
 from tryon.tracking.face import FaceTracker, check_rgb
 from tryon.tracking.hands import HandTracker
+from tryon.tracking.flow import RegionFlow
 from tryon.tracking.pose import PoseTracker, arms, elbow_for
 from tryon.tracking.segmentation import PersonSegmenter
 from tryon.types import (
@@ -82,7 +83,7 @@ SIZE_FILTER = OneEuroParams(min_cutoff_hz=0.2, beta=0.0)
 # The torso (necklaces): MediaPipe pose already smooths its landmarks in video; this keeps the chain still
 # when the body is, and follows at walking speeds.
 TORSO_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=300.0)
-TORSO_ROTATION_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=2.0)
+TORSO_ROTATION_FILTER = OneEuroParams(min_cutoff_hz=0.3, beta=0.5)
 
 
 @dataclass(frozen=True)
@@ -241,8 +242,9 @@ class Pipeline:
         occluders: tuple[Capsule, ...] = ()
         sizes: tuple[HandSizes, ...] = ()
         if necklace:
+            gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if video else None
             found = self._neck.update(body, posed, intr, face_part.head, timestamp_ms if video else None,
-                                      self._last_face)
+                                      self._last_face, gray)
             if found is not None:
                 anchors += (found[0],)
                 occluders += found[1]
@@ -410,7 +412,14 @@ class _NeckState:
     does), plus the notch's offset from that point, in camera metres, through a filter (the neck's length
     and posture change slowly; the offset's own turn with the camera's roll is followed within a second).
     The torso's rotation and the body's scale come from the shoulders through One Euro filters. Without a
-    face: the shoulders alone. Hold-and-fade when the shoulders leave; the pendant's swing on top.
+    face: the shoulders alone.
+
+    Where the chest below the neck has texture (clothes, a neckline, jewellery already worn), sparse optical
+    flow follows it from frame to frame (tryon.tracking.flow): the notch's pixel and the shoulder line's roll
+    move with the picture there, to a fraction of a pixel, and the pose pulls them back a little on each
+    run (FLOW_CORRECTION) so they cannot drift; the depth stays the head's. Bare skin or a plain shirt
+    gives no flow, and the scheme above carries on alone. Hold-and-fade when the shoulders leave; the
+    pendant's swing on top.
     """
 
     def __init__(self) -> None:
@@ -428,13 +437,18 @@ class _NeckState:
         self._scale = 1.0
         self._offset: np.ndarray | None = None  # notch - neck pivot, camera metres, filtered
         self._opacity = 0.0
+        self._flow = RegionFlow()
+        self._flow_px: np.ndarray | None = None  # the notch's pixel, carried by the flow
+        self._flow_roll = 0.0  # the shoulder line's angle in the image, carried by the flow
 
     def update(self, body: BodyLandmarks | None, measured: bool, intr: Intrinsics, head: HeadPose | None,
-               t_ms: int | None, face: FaceLandmarks | None = None) -> tuple[AnchorPose, tuple[Capsule, ...]] | None:
+               t_ms: int | None, face: FaceLandmarks | None = None, gray: np.ndarray | None = None
+               ) -> tuple[AnchorPose, tuple[Capsule, ...]] | None:
         """measured: the pose ran this frame (else `body` is None and the last torso is carried on, by the
         head's neck pivot when the face is seen). head: this frame's smoothed head pose, if any; face: its
         landmarks. The notch's height is the mean of the shoulders' prior and the chin's cue; in video the
-        chin's cue goes through a slow filter, so nodding does not move the necklace."""
+        chin's cue goes through a slow filter, so nodding does not move the necklace. gray: the frame in
+        grey levels (float32 or uint8), for the flow."""
         t = None if t_ms is None else float(t_ms)
         notch_up = neck.NOTCH_UP
         cue = neck.notch_up_from_chin(body, face.points_px[152, :2], face.face_width_px) \
@@ -464,10 +478,44 @@ class _NeckState:
         m = self._torso.copy()
         if head is not None and self._offset is not None:
             m[:3, 3] = _neck_pivot(head) + self._offset
+        if gray is not None:
+            m = self._follow_flow(m, frame[0] if measured and frame is not None else None, gray, intr)
         rest = m @ pendant_rest(drape_for(NOMINAL_PENDANT_CHAIN_M, 0.0, self._scale))
         swing = self._pendulum.swing(rest[:3, 3], rest[:3, :3], t)
         anchor = dataclasses.replace(neck.neck_anchor(m, self._scale, intr, self._opacity), swing_rad=swing)
         return anchor, neck.neck_occluders(m, self._scale)
+
+
+    def _follow_flow(self, m: np.ndarray, measured: np.ndarray | None, gray: np.ndarray, intr: Intrinsics
+                     ) -> np.ndarray:
+        """m with its notch pixel and image roll taken from the flow where the chest's texture allows."""
+        px = intr.project(m[:3, 3][None])[0]
+        roll = _image_roll(m, intr)
+        span = self._scale * neck.NOMINAL_SHOULDER_WIDTH_M * intr.fx / max(m[2, 3], 1e-3)
+        box = (int(px[0] - 0.3 * span), int(px[1] + 0.03 * span), int(px[0] + 0.3 * span), int(px[1] + 0.4 * span))
+        moved = self._flow.step(gray if gray.dtype == np.uint8 else np.clip(gray, 0, 255).astype(np.uint8), box)
+        if moved is None or self._flow_px is None:
+            self._flow_px, self._flow_roll = px, roll  # no texture to follow: the face and shoulders' answer
+            return m
+        self._flow_px = moved[:, :2] @ self._flow_px + moved[:, 2]
+        self._flow_roll += float(np.arctan2(moved[1, 0], moved[0, 0]))
+        if measured is not None:  # the pose's answer pulls the flow's back a little each run
+            self._flow_px += FLOW_CORRECTION * (intr.project(measured[:3, 3][None])[0] - self._flow_px)
+            turn = _image_roll(measured, intr) - self._flow_roll
+            self._flow_roll += FLOW_CORRECTION * float(np.arctan2(np.sin(turn), np.cos(turn)))
+        out = m.copy()
+        ray = np.array([(self._flow_px[0] - intr.cx) / intr.fx, (self._flow_px[1] - intr.cy) / intr.fy, 1.0])
+        out[:3, 3] = ray * m[2, 3]
+        turn = self._flow_roll - roll
+        c, s = np.cos(turn), np.sin(turn)
+        out[:3, :3] = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]) @ m[:3, :3]
+        return out
+
+
+def _image_roll(m: np.ndarray, intr: Intrinsics) -> float:
+    """The angle of the frame's x axis (the shoulder line) in the image, radians."""
+    a, b = intr.project(np.stack([m[:3, 3], m[:3, 3] + 0.1 * m[:3, 0]]))
+    return float(np.arctan2(b[1] - a[1], b[0] - a[0]))
 
 
 def _neck_pivot(head: HeadPose) -> np.ndarray:
@@ -478,6 +526,7 @@ def _neck_pivot(head: HeadPose) -> np.ndarray:
 # the face's sides in front of the ears, over the top of the spine.
 NECK_PIVOT_HEAD_M = np.array([0.0, -0.035, -0.03])
 NECK_OFFSET_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=0.0)
+FLOW_CORRECTION = 0.02  # how far each pose run pulls the flow-carried notch toward the pose's own
 NOTCH_HEIGHT_FILTER = OneEuroParams(min_cutoff_hz=0.03, beta=0.0)  # a body constant: learnt over seconds
 NOMINAL_PENDANT_CHAIN_M = 0.45  # where the pendulum's pivot is taken to be: a princess chain's lowest point
 
