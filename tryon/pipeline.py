@@ -32,8 +32,8 @@ from tryon.render.occluder import head_occluder_mesh
 from tryon.render.renderer import Renderer, Roi
 from tryon.render.scene import ItemModel, place
 from tryon.tracking.face import FaceTracker, check_rgb
-from tryon.tracking.hands import HandTracker
 from tryon.tracking.flow import RegionFlow
+from tryon.tracking.hands import HandTracker
 from tryon.tracking.pose import PoseTracker, arms, elbow_for
 from tryon.tracking.segmentation import PersonSegmenter
 from tryon.types import (
