@@ -99,3 +99,35 @@ def test_render_video_keeps_rate_and_audio(tmp_path):
     # Jewelry was drawn: frames differ from the input near the ears only.
     diff = np.abs(frames_out[5].astype(int) - first_in.astype(int)).sum(axis=2)
     assert diff.max() > 60
+
+
+def test_turntable_video_and_stills(tmp_path):
+    out = tmp_path / "spin.mp4"
+    r = run("turntable", "pendant-heart-12mm-rose-gold", "-o", out, "--seconds", "2", "--size", "128", "--fps", "12")
+    assert r.returncode == 0, r.stderr
+    cap = cv2.VideoCapture(str(out))
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(f)
+    assert len(frames) == 24 and frames[0].shape == (128, 128, 3)
+    assert frames[0][:4, :4].min() > 245  # a white studio background
+    r = run("turntable", "ring-band-4mm-yellow-gold", "--stills", tmp_path / "stills", "--size", "96")
+    assert r.returncode == 0, r.stderr
+    written = sorted(p.name for p in (tmp_path / "stills").glob("*.png"))
+    assert "ring-band-4mm-platinum-front.png" in written and "ring-band-4mm-yellow-gold-top.png" in written
+
+
+@pytest.mark.parametrize("args, message", [
+    (["no-such-item", "-o", "x.mp4"], "Unknown item"),
+    (["ring-band-4mm-yellow-gold", "-o", "x.gif"], "written as"),
+    (["ring-band-4mm-yellow-gold", "-o", "x.mp4", "--seconds", "9"], "2"),
+    (["ring-band-4mm-yellow-gold"], "either -o"),
+])
+def test_turntable_bad_requests_get_one_clear_line(tmp_path, args, message):
+    r = run("turntable", *args, cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.startswith("tryon: error:") and message in r.stderr
+    assert not list(tmp_path.iterdir())  # nothing half-written

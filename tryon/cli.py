@@ -58,6 +58,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: the whole network)")
     s.add_argument("--port", type=int, default=8000)
 
+    t = sub.add_parser("turntable", help="product visuals: a 360-degree turn on white, or stills of every metal")
+    t.add_argument("item", help="catalog item id")
+    t.add_argument("-o", "--output", type=Path, help="the video to write (.mp4, .mov or .webm)")
+    t.add_argument("--stills", type=Path, metavar="DIR", help="instead: PNG stills from several angles, every metal")
+    t.add_argument("--seconds", type=float, default=4.0, help="length of one turn, 2 to 6 s (default 4)")
+    t.add_argument("--size", type=int, default=720, help="frame size in pixels, square (default 720; stills 1024)")
+    t.add_argument("--fps", type=int, default=30)
+
     c = sub.add_parser("catalog", help="list, build or validate the jewelry catalog")
     c.add_argument("action", choices=["list", "build", "validate"])
     c.add_argument("--json", action="store_true")
@@ -248,7 +256,30 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"render": _render, "anchors": _anchors, "bench": _bench, "catalog": _catalog, "serve": _serve}
+def _turntable(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from tryon.jewelry.catalog import Catalog
+    from tryon.render.turntable import write_stills, write_turntable
+
+    if (args.output is None) == (args.stills is None):
+        raise InputError("give either -o VIDEO (a turntable) or --stills DIR")
+    catalog = Catalog.load(_settings().assets_dir / "catalog.json")
+    if args.stills is not None:
+        size = args.size if args.size != 720 else 1024
+        written = write_stills(catalog, args.item, args.stills, size_px=size)
+        for variant, views in written.items():
+            print(f"{variant}: {', '.join(str(p) for p in views.values())}")
+        return 0
+    with tqdm(total=round(args.seconds * args.fps), unit="frame", disable=not sys.stderr.isatty()) as bar:
+        write_turntable(catalog, args.item, args.output, args.seconds, args.size, args.fps,
+                        progress=lambda done, total: bar.update(done - bar.n))
+    print(f"wrote {args.output}")
+    return 0
+
+
+_COMMANDS = {"render": _render, "anchors": _anchors, "bench": _bench, "catalog": _catalog, "serve": _serve,
+             "turntable": _turntable}
 
 if __name__ == "__main__":
     raise SystemExit(main())
