@@ -196,11 +196,11 @@ def test_bad_catalog_files(tmp_path: Path) -> None:
     with pytest.raises(AssetError, match="Cannot read"):
         Catalog.load(path)
     path.write_text(json.dumps({"version": 1, "items": [{"id": "x"}]}))
-    with pytest.raises(AssetError, match="'x' lacks"):
+    with pytest.raises(AssetError, match="item 'x'.*'name' is a required property"):
         Catalog.load(path)
-    entry = Item("a", "A", "earring", "ears", "../a.glb", "silver", None).to_json()
+    entry = Item("a", "A", "earring", "ears", "../a.glb", "silver", None, {"width": 5.0}).to_json()
     path.write_text(json.dumps({"version": 1, "items": [entry]}))
-    with pytest.raises(AssetError, match="inside the assets folder"):
+    with pytest.raises(AssetError, match="items/0/file .*does not match"):
         Catalog.load(path)
     entry["file"] = "a.glb"
     path.write_text(json.dumps({"version": 1, "items": [entry, entry]}))
@@ -214,7 +214,8 @@ def test_items_are_frozen(repo_catalog: Catalog) -> None:
         item.id = "other"  # type: ignore[misc]
     assert Item.from_json(item.to_json()) == item
     assert hash(item) == hash(Item.from_json(item.to_json()))
-    assert json.loads(json.dumps(dataclasses.asdict(item))) == item.to_json()
+    assert json.loads(json.dumps(dataclasses.asdict(item))) == {k: v for k, v in item.to_json().items()
+                                                                if k != "thumbnail"}
 
 
 def test_build_is_deterministic(built: Path, tmp_path: Path) -> None:
@@ -243,3 +244,27 @@ def test_repo_assets_match_the_generators(built: Path, repo_catalog: Catalog) ->
             np.testing.assert_allclose(ga.vertices, gb.vertices, atol=1e-9, err_msg=item.id)
             np.testing.assert_allclose(ga.vertex_normals, gb.vertex_normals, atol=1e-6, err_msg=item.id)
             assert ga.visual.material.name == gb.visual.material.name, item.id
+
+
+def test_the_repo_catalog_meets_its_schema_and_bad_entries_are_named(tmp_path: Path) -> None:
+    data = json.loads((catalog_module.DEFAULT_ASSETS_DIR / "catalog.json").read_text())
+    catalog_module.check_schema(data)  # the shipped catalog is valid
+    assert all(i["thumbnail"] == f"thumbnails/{i['id']}.png" for i in data["items"])
+    bad = [
+        ("file", "../../etc/passwd.glb", "does not match"),
+        ("file", "/abs/ring.glb", "does not match"),
+        ("kind", "tiara", "is not one of"),
+        ("site", "finger", "'ears' was expected"),  # an earring worn on a finger
+        ("dimensions_mm", {"width": -3.0}, "less than or equal to the minimum"),
+        ("extra", 1, "Additional properties"),
+    ]
+    for key, value, message in bad:
+        broken = json.loads(json.dumps(data))
+        broken["items"][0][key] = value
+        with pytest.raises(AssetError, match=message) as err:
+            catalog_module.check_schema(broken, "catalog.json")
+        assert "stud-diamond-5mm-yellow-gold" in str(err.value)
+        path = tmp_path / "catalog.json"
+        path.write_text(json.dumps(broken))
+        with pytest.raises(AssetError):
+            Catalog.load(path)

@@ -27,6 +27,7 @@ the renderer drapes the chain by its "length" (mm, end to end) and repeats the u
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
@@ -52,6 +53,7 @@ THUMBNAILS_DIR = "thumbnails"
 THUMBNAIL_PX = 192
 DEFAULT_ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
 CATALOG_FILE = "catalog.json"
+SCHEMA_FILE = DEFAULT_ASSETS_DIR / "catalog.schema.json"  # the JSON Schema every catalog.json must meet
 _FIELDS = ("id", "name", "kind", "site", "file", "metal", "stone", "dimensions_mm")
 
 
@@ -119,11 +121,33 @@ class Item:
         out["dimensions_mm"] = dict(self.dimensions_mm)
         out["family"] = self.family
         out["size_mm"] = self.size_mm
+        out["thumbnail"] = f"{THUMBNAILS_DIR}/{self.id}.png"
         return out
 
     @property
     def family_name(self) -> str:
         return FAMILY_NAMES.get(self.family, self.name)
+
+
+@functools.cache
+def _schema_validator() -> Any:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+
+
+def check_schema(data: Any, where: str = "catalog") -> None:
+    """Raise AssetError naming the first place where `data` breaks catalog.schema.json (and the item's id)."""
+    errors = sorted(_schema_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        e = errors[0]
+        at = "/".join(str(p) for p in e.absolute_path) or "the top level"
+        item = ""
+        if len(e.absolute_path) >= 2 and e.absolute_path[0] == "items":
+            entry = data["items"][e.absolute_path[1]]
+            item = f" (item {entry.get('id')!r})" if isinstance(entry, dict) else ""
+        more = f"; and {len(errors) - 1} more problem(s)" if len(errors) > 1 else ""
+        raise AssetError(f"{where}: {at}{item}: {e.message}{more}")
 
 
 class Catalog:
@@ -157,6 +181,7 @@ class Catalog:
             raise AssetError(
                 f"Catalog {path} has version {data.get('version')!r}; expected {CATALOG_VERSION}."
             )
+        check_schema(data, str(path))
         return cls(tuple(Item.from_json(e) for e in data["items"]), path.parent)
 
     @property
