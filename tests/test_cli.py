@@ -131,3 +131,16 @@ def test_turntable_bad_requests_get_one_clear_line(tmp_path, args, message):
     assert r.returncode == 2
     assert r.stderr.startswith("tryon: error:") and message in r.stderr
     assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_catalog_facts_and_prices():
+    r = run("catalog", "facts", "--item", "ring-band-4mm-yellow-gold", "--json")
+    assert r.returncode == 0, r.stderr
+    (band,) = json.loads(r.stdout)
+    assert 4.0 < band["metal_weight_g"] < 7.0 and band["ok"]
+    r = run("catalog", "facts", "--item", "stud-diamond-5mm-yellow-gold")  # its basket rail is thinner than 0.8 mm
+    assert r.returncode == 1 and "THINNER than 0.8 mm" in r.stdout and "diamond" in r.stdout
+    r = run("catalog", "facts", "--item", "no-such-ring")
+    assert r.returncode == 2 and "Unknown item" in r.stderr
+    listed = run("catalog", "list")
+    assert "$" in listed.stdout.splitlines()[0]

@@ -66,8 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--size", type=int, default=720, help="frame size in pixels, square (default 720; stills 1024)")
     t.add_argument("--fps", type=int, default=30)
 
-    c = sub.add_parser("catalog", help="list, build or validate the jewelry catalog")
-    c.add_argument("action", choices=["list", "build", "validate"])
+    c = sub.add_parser("catalog", help="list, build or validate the jewelry catalog, or its manufacturing facts")
+    c.add_argument("action", choices=["list", "build", "validate", "facts"])
+    c.add_argument("--item", action="append", metavar="ID", help="facts: these items only (repeatable)")
+    c.add_argument("--min-wall", type=float, default=0.8, metavar="MM", help="facts: the thinnest metal allowed")
     c.add_argument("--json", action="store_true")
     return p
 
@@ -230,8 +232,11 @@ def _catalog(args: argparse.Namespace) -> int:
             print(json.dumps([i.to_json() for i in catalog.items], indent=2))
         else:
             for i in catalog.items:
-                print(f"{i.id:<40} {i.site:<6} {i.name}")
+                price = f"${i.price:,.0f}" if i.price is not None else ""
+                print(f"{i.id:<44} {i.site:<6} {price:>8}  {i.name}")
         return 0
+    if args.action == "facts":
+        return _facts(catalog, args)
     problems = []
     for item in catalog.items:
         try:
@@ -254,6 +259,23 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"tryon: serving the live try-on at http://{args.host}:{args.port} (API docs at /docs)", flush=True)
     uvicorn.run(create_app(_settings()), host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def _facts(catalog: Any, args: argparse.Namespace) -> int:
+    """Metal weight, stones and the thinnest metal of each item; exit 1 when a piece is thinner than allowed."""
+    from tryon.jewelry.facts import item_facts
+
+    chosen = [catalog.get(i) for i in args.item] if args.item else list(catalog.items)
+    facts = [item_facts(catalog, item, min_wall_mm=args.min_wall) for item in chosen]
+    if args.json:
+        print(json.dumps([f.to_json() for f in facts], indent=2))
+    else:
+        for f in facts:
+            stones = ", ".join(f"{s.count} x {s.name} {s.diameter_mm:g} mm ({s.carat_total:.2f} ct)" for s in f.stones)
+            verdict = "ok" if f.ok else f"THINNER than {f.min_wall_mm:g} mm"
+            print(f"{f.item_id:<44} {f.metal_weight_g:7.2f} g {f.metal:<15} thinnest {f.thinnest_metal_mm:.2f} mm "
+                  f"({verdict}){'  ' + stones if stones else ''}")
+    return 0 if all(f.ok for f in facts) else 1
 
 
 def _turntable(args: argparse.Namespace) -> int:

@@ -286,3 +286,25 @@ def test_place_keys_number_a_second_piece_at_the_same_place(catalog):
     ring = next(i for i in catalog if i.site == "finger")
     placements = [Worn(ring, "ring", ()), Worn(ring, "left_ring", ()), Worn(ring, "ring", ())]
     assert place_keys(placements) == ["ring", "left_ring", "ring/2"]
+
+
+def test_one_item_with_its_price_facts_and_model(client):
+    body = client.get("/api/items/ring-band-4mm-yellow-gold").json()
+    assert body["id"] == "ring-band-4mm-yellow-gold" and body["kind"] == "ring"
+    assert body["price"]["currency"] == "USD" and body["price"]["amount"] > 100
+    facts = body["facts"]
+    assert 4.0 < facts["metal_weight_g"] < 7.0 and facts["ok"] is True and facts["stones"] == []
+    solitaire = client.get("/api/items/ring-solitaire-diamond-6.5mm-platinum").json()["facts"]
+    assert solitaire["stones"][0]["name"] == "diamond" and 0.9 < solitaire["stones"][0]["carat_total"] < 1.1
+    glb = client.get(body["model"])
+    assert glb.status_code == 200 and glb.headers["content-type"] == "model/gltf-binary"
+    import trimesh
+
+    scene = trimesh.load(io.BytesIO(glb.content), file_type="glb", force="scene")
+    assert scene.geometry and 0.015 < float(scene.extents.max()) < 0.03  # metres: a ring about 20 mm across
+    assert client.get(body["thumbnail"]).headers["content-type"] == "image/png"
+    for url in ("/api/items/no-such-ring", "/api/items/no-such-ring/model.glb"):
+        r = client.get(url)
+        assert r.status_code == 404 and "Unknown item" in r.json()["detail"]
+    listed = client.get("/api/items?kind=ring").json()["items"]
+    assert all(i["price"]["amount"] > 0 for i in listed)

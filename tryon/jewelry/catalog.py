@@ -26,6 +26,7 @@ the renderer drapes the chain by its "length" (mm, end to end) and repeats the u
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import json
@@ -53,6 +54,7 @@ THUMBNAILS_DIR = "thumbnails"
 THUMBNAIL_PX = 192
 DEFAULT_ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
 CATALOG_FILE = "catalog.json"
+PRICE_CURRENCY = "USD"
 SCHEMA_FILE = DEFAULT_ASSETS_DIR / "catalog.schema.json"  # the JSON Schema every catalog.json must meet
 _FIELDS = ("id", "name", "kind", "site", "file", "metal", "stone", "dimensions_mm")
 
@@ -74,6 +76,7 @@ class Item:
     dimensions_mm: Mapping[str, float] = field(default_factory=dict, hash=False)
     family: str = ""  # items of one family differ only in metal, stone or size_mm (the variants)
     size_mm: float | None = None  # the size that tells a family's members apart (stone or hoop diameter)
+    price: float | None = None  # list price in PRICE_CURRENCY (tryon.jewelry.pricing: a pair, for earrings)
 
     def __post_init__(self) -> None:
         # A private plain-dict copy: callers' dicts cannot change the item afterwards, and a plain dict
@@ -108,11 +111,13 @@ class Item:
         size = entry.get("size_mm")
         if not isinstance(family, str) or not family or not (size is None or isinstance(size, (int, float))):
             raise AssetError(f"Catalog entry {label!r}: 'family' must be a string and 'size_mm' a number.")
+        price = entry.get("price")
         return cls(
             **{k: entry[k] for k in _FIELDS if k != "dimensions_mm"},
             dimensions_mm={str(k): float(v) for k, v in dims.items()},
             family=family,
             size_mm=None if size is None else float(size),
+            price=float(price["amount"]) if isinstance(price, Mapping) and "amount" in price else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -122,6 +127,8 @@ class Item:
         out["family"] = self.family
         out["size_mm"] = self.size_mm
         out["thumbnail"] = f"{THUMBNAILS_DIR}/{self.id}.png"
+        if self.price is not None:
+            out["price"] = {"amount": self.price, "currency": PRICE_CURRENCY}
         return out
 
     @property
@@ -513,6 +520,9 @@ def build_catalog(assets_dir: Path = DEFAULT_ASSETS_DIR) -> list[Item]:
 
     Deterministic: the same code writes byte-identical files.
     """
+    from tryon.jewelry.facts import item_facts
+    from tryon.jewelry.pricing import list_price
+
     assets_dir = Path(assets_dir)
     items = []
     for item, build in catalog_specs():
@@ -522,7 +532,8 @@ def build_catalog(assets_dir: Path = DEFAULT_ASSETS_DIR) -> list[Item]:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(scene.export(file_type="glb"))
         logger.info("wrote %s", target)
-        items.append(item)
+        price = list_price(item_facts(Catalog((item,), assets_dir), item), item.kind)
+        items.append(dataclasses.replace(item, price=price))
     write_thumbnails(Catalog(tuple(items), assets_dir))
     doc = {"version": CATALOG_VERSION, "items": [i.to_json() for i in items]}
     (assets_dir / CATALOG_FILE).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")

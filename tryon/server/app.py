@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import socket
 import threading
@@ -91,12 +92,41 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "items": [{"id": i.id, "name": i.name, "kind": i.kind, "site": i.site, "family": i.family,
                        "family_name": i.family_name, "metal": i.metal, "stone": i.stone, "size_mm": i.size_mm,
                        "dimensions_mm": i.dimensions_mm, "places": list(PLACES.get(i.site, {})),
-                       "thumbnail": f"/api/items/{i.id}/thumbnail.png"}
+                       "price": i.to_json().get("price"), "thumbnail": f"/api/items/{i.id}/thumbnail.png"}
                       for i in chosen],
             "default": [i for i in DEFAULT_ITEMS if i in catalog],
             "sites": {s: {"places": {w: list(anchors) for w, anchors in places.items()},
                           "max_per_anchor": MAX_PER_SITE.get(s, 1)} for s, places in PLACES.items()},
         }
+
+    @app.get("/api/items/{item_id}", summary="One item: its entry, price, manufacturing facts, thumbnail and model")
+    def item(item_id: str) -> dict[str, Any]:
+        """The catalog entry plus `facts` (metal volume and weight in grams for its alloy, stones with their
+        carat weight, the thinnest metal against the minimum wall), and links to the thumbnail and the GLB."""
+        try:
+            found = catalog.get(item_id)
+        except UnknownItemError as e:
+            raise HTTPException(404, str(e)) from None
+        return {**found.to_json(), "family_name": found.family_name, "places": list(PLACES.get(found.site, {})),
+                "facts": _facts(found.id), "thumbnail": f"/api/items/{found.id}/thumbnail.png",
+                "model": f"/api/items/{found.id}/model.glb"}
+
+    @functools.lru_cache(maxsize=256)
+    def _facts(item_id: str) -> dict[str, Any]:
+        from tryon.jewelry.facts import item_facts
+
+        return item_facts(catalog, item_id).to_json()
+
+    @app.get("/api/items/{item_id}/model.glb", summary="The item's 3D model (glTF binary, metres)",
+             response_class=FileResponse)
+    def model(item_id: str) -> FileResponse:
+        try:
+            path = catalog.path_of(item_id)
+        except UnknownItemError as e:
+            raise HTTPException(404, str(e)) from None
+        if not path.is_file():
+            raise HTTPException(404, f"no model file for {item_id}; run `tryon catalog build`")
+        return FileResponse(path, media_type="model/gltf-binary", filename=f"{item_id}.glb")
 
     @app.get("/api/items/{item_id}/thumbnail.png", summary="The item's thumbnail, rendered by the engine",
              response_class=FileResponse)
