@@ -144,3 +144,23 @@ def test_catalog_facts_and_prices():
     assert r.returncode == 2 and "Unknown item" in r.stderr
     listed = run("catalog", "list")
     assert "$" in listed.stdout.splitlines()[0]
+
+
+def test_design_then_try_on(tmp_path, photo):
+    import os
+
+    env = {**os.environ, "TRYON_DATA_DIR": str(tmp_path / "data")}
+    made = subprocess.run([*TRYON, "design", "pendant", "--style", "coin", "--count", "2", "--seed", "5", "--json"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert made.returncode == 0, made.stderr
+    designs = json.loads(made.stdout)
+    assert len(designs) == 2 and all(d["price"]["amount"] > 0 for d in designs)
+    thumb = tmp_path / "data" / "catalog" / designs[0]["thumbnail"]
+    assert thumb.is_file()
+    listed = subprocess.run([*TRYON, "catalog", "list"], capture_output=True, text=True, env=env, timeout=300)
+    assert designs[0]["id"] in listed.stdout and "stud-diamond-5mm-yellow-gold" in listed.stdout
+    out = tmp_path / "out.png"
+    r = subprocess.run([*TRYON, "render", photo, "-o", out, "--item", designs[0]["id"]],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert np.abs(cv2.imread(str(out)).astype(int) - cv2.imread(str(photo)).astype(int)).sum() > 0  # drawn

@@ -66,6 +66,19 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--size", type=int, default=720, help="frame size in pixels, square (default 720; stills 1024)")
     t.add_argument("--fps", type=int, default=30)
 
+    d = sub.add_parser("design", help="make N distinct design variations of a piece, ready to try on")
+    d.add_argument("type", choices=["ring", "earring", "pendant"])
+    d.add_argument("--count", type=int, default=6, help="how many designs (default 6)")
+    d.add_argument("--seed", type=int, default=0, help="the same seed and parameters give the same designs")
+    for name, what in (("style", "ring: band, solitaire, halo; earring: stud, hoop, drop; pendant: solitaire, heart, "
+                                 "coin, initial"), ("metal", "yellow-gold, white-gold, rose-gold, platinum, silver"),
+                       ("stone", "diamond, ruby, sapphire, emerald"), ("chain", "pendant: cable, box, rope"),
+                       ("letter", "pendant: the initial, A-Z")):
+        d.add_argument(f"--{name}", help=what)
+    for name in ("band-width-mm", "stone-mm", "diameter-mm", "wire-mm", "length-mm", "size-mm"):
+        d.add_argument(f"--{name}", type=float, metavar="MM")
+    d.add_argument("--json", action="store_true")
+
     c = sub.add_parser("catalog", help="list, build or validate the jewelry catalog, or its manufacturing facts")
     c.add_argument("action", choices=["list", "build", "validate", "facts"])
     c.add_argument("--item", action="append", metavar="ID", help="facts: these items only (repeatable)")
@@ -99,7 +112,6 @@ def _settings() -> Any:
 
 def _render(args: argparse.Namespace) -> int:
     from tryon import media
-    from tryon.jewelry.catalog import Catalog
     from tryon.pipeline import Pipeline, PipelineOptions
 
     settings = _settings()
@@ -114,7 +126,7 @@ def _render(args: argparse.Namespace) -> int:
         raise InputError("--save-layer takes a .png and works on photos")
     if not args.input.is_file():
         raise InputError(f"no such file: {args.input}")
-    catalog = Catalog.load(settings.assets_dir / "catalog.json")
+    catalog = settings.catalog()
     for spec in args.item:
         catalog.get(spec.partition("@")[0])  # unknown ids fail before any work
     hfov = args.hfov or settings.hfov_deg
@@ -170,13 +182,12 @@ def anchors_to_json(frame_index: int, anchors: Any) -> dict[str, Any]:
 
 def _anchors(args: argparse.Namespace) -> int:
     from tryon import media
-    from tryon.jewelry.catalog import Catalog
     from tryon.pipeline import Pipeline, PipelineOptions
 
     settings = _settings()
     kind = media.kind_of(args.input)
     hfov = args.hfov or settings.hfov_deg
-    catalog = Catalog.load(settings.assets_dir / "catalog.json")
+    catalog = settings.catalog()
     opts = PipelineOptions(mode="image" if kind == "image" else "video", hfov_deg=hfov, render=False,
                            track=frozenset({"face", "hands", "neck"}))
     frames = [(media.read_image(args.input), 0)] if kind == "image" else media.read_video(args.input)
@@ -219,14 +230,14 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _catalog(args: argparse.Namespace) -> int:
-    from tryon.jewelry.catalog import Catalog, build_catalog
+    from tryon.jewelry.catalog import build_catalog
 
     settings = _settings()
     if args.action == "build":
         items = build_catalog(settings.assets_dir)
         print(json.dumps([i.id for i in items]) if args.json else f"built {len(items)} items in {settings.assets_dir}")
         return 0
-    catalog = Catalog.load(settings.assets_dir / "catalog.json")
+    catalog = settings.catalog()
     if args.action == "list":
         if args.json:
             print(json.dumps([i.to_json() for i in catalog.items], indent=2))
@@ -278,15 +289,38 @@ def _facts(catalog: Any, args: argparse.Namespace) -> int:
     return 0 if all(f.ok for f in facts) else 1
 
 
+def _design(args: argparse.Namespace) -> int:
+    from tryon.jewelry.catalog import Catalog, write_items
+    from tryon.jewelry.design import parameters, variations
+
+    settings = _settings()
+    space = parameters(args.type)
+    fixed = {k: v for k, v in vars(args).items() if k in space and v is not None}
+    specs = variations(args.type, fixed, args.count, args.seed)
+    folder = settings.user_catalog_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    existing = Catalog.load(folder / "catalog.json").items if (folder / "catalog.json").is_file() else ()
+    built_in = {i.id for i in Catalog.load(settings.assets_dir / "catalog.json")}
+    new_ids = {item.id for item, _ in specs}
+    keep = [i for i in existing if i.id not in new_ids and i.id not in built_in]
+    written = write_items(specs, folder, keep=keep)
+    if args.json:
+        print(json.dumps([i.to_json() for i in written], indent=2))
+    else:
+        for i in written:
+            print(f"{i.id}  ${i.price:,.0f}  {i.name}")
+        print(f"{len(written)} designs in {folder}; try one on: tryon render PHOTO -o OUT --item {written[0].id}")
+    return 0
+
+
 def _turntable(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from tryon.jewelry.catalog import Catalog
     from tryon.render.turntable import write_stills, write_turntable
 
     if (args.output is None) == (args.stills is None):
         raise InputError("give either -o VIDEO (a turntable) or --stills DIR")
-    catalog = Catalog.load(_settings().assets_dir / "catalog.json")
+    catalog = _settings().catalog()
     if args.stills is not None:
         size = args.size if args.size != 720 else 1024
         written = write_stills(catalog, args.item, args.stills, size_px=size)
@@ -301,7 +335,7 @@ def _turntable(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"render": _render, "anchors": _anchors, "bench": _bench, "catalog": _catalog, "serve": _serve,
-             "turntable": _turntable}
+             "turntable": _turntable, "design": _design}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -25,3 +25,14 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(25.0, gt=0)
     link_ttl_s: int = Field(24 * 3600, gt=0, description="how long share links live")
     use_compositor: bool = True
+
+    @property
+    def user_catalog_dir(self) -> Path:
+        """Pieces designed (`tryon design`) or imported here: a catalog.json with its models and thumbnails."""
+        return self.data_dir / "catalog"
+
+    def catalog(self):  # noqa: ANN201 - the import stays lazy (the catalog pulls in trimesh)
+        """The built-in catalog plus the user's pieces."""
+        from tryon.jewelry.catalog import Catalog
+
+        return Catalog.load_with_user(self.assets_dir, self.user_catalog_dir)

@@ -31,7 +31,7 @@ import difflib
 import functools
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -160,7 +160,8 @@ def check_schema(data: Any, where: str = "catalog") -> None:
 class Catalog:
     """The items of one catalog.json and the folder their GLB files live in."""
 
-    def __init__(self, items: tuple[Item, ...], assets_dir: Path) -> None:
+    def __init__(self, items: tuple[Item, ...], assets_dir: Path, item_dirs: Mapping[str, Path] | None = None) -> None:
+        """item_dirs: the folder of items whose files live elsewhere than assets_dir (a user catalog's)."""
         ids = [i.id for i in items]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
@@ -168,6 +169,22 @@ class Catalog:
         self._items = tuple(items)
         self._by_id = {i.id: i for i in items}
         self.assets_dir = Path(assets_dir)
+        self._dirs = {k: Path(v) for k, v in (item_dirs or {}).items()}
+
+    @classmethod
+    def load_with_user(cls, assets_dir: Path, user_dir: Path) -> Catalog:
+        """The built-in catalog plus the pieces designed or imported into `user_dir` (its own catalog.json,
+        models and thumbnails; absent: none)."""
+        built_in = cls.load(Path(assets_dir) / CATALOG_FILE)
+        if not (Path(user_dir) / CATALOG_FILE).is_file():
+            return built_in
+        user = cls.load(Path(user_dir) / CATALOG_FILE)
+        return cls(built_in.items + user.items, built_in.assets_dir, {i.id: user.assets_dir for i in user.items})
+
+    def folder_of(self, item: Item | str) -> Path:
+        """The folder an item's files are relative to."""
+        item_id = item.id if isinstance(item, Item) else self.get(item).id
+        return self._dirs.get(item_id, self.assets_dir)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Catalog:
@@ -236,12 +253,12 @@ class Catalog:
     def thumbnail_of(self, item: Item | str) -> Path:
         """Where the item's thumbnail PNG is (made by `tryon catalog build`)."""
         item_id = item.id if isinstance(item, Item) else self.get(item).id
-        return self.assets_dir / THUMBNAILS_DIR / f"{item_id}.png"
+        return self.folder_of(item_id) / THUMBNAILS_DIR / f"{item_id}.png"
 
     def path_of(self, item: Item | str) -> Path:
         """Absolute path of an item's GLB file."""
         item = self.get(item) if isinstance(item, str) else item
-        return self.assets_dir / item.file
+        return self.folder_of(item) / item.file
 
     def model(self, item: Item | str) -> ItemModel:
         """The item as draw-ready geometry, with the sizes the renderer fits it by (MODEL_SIZES)."""
@@ -520,23 +537,32 @@ def build_catalog(assets_dir: Path = DEFAULT_ASSETS_DIR) -> list[Item]:
 
     Deterministic: the same code writes byte-identical files.
     """
+
+    return write_items(catalog_specs(), Path(assets_dir), keep=())
+
+
+def write_items(specs: Iterable[tuple[Item, Builder]], folder: Path, keep: Iterable[Item] = ()) -> list[Item]:
+    """Build each item's model, measure it (bounds, price), write its GLB and thumbnail under `folder`, and
+    write folder/catalog.json with `keep` (items already there) followed by these. Returns the new items."""
     from tryon.jewelry.facts import item_facts
     from tryon.jewelry.pricing import list_price
 
-    assets_dir = Path(assets_dir)
     items = []
-    for item, build in catalog_specs():
+    for item, build in specs:
         scene = build()
         item = _with_bounds(item, scene)
-        target = assets_dir / item.file
+        target = folder / item.file
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(scene.export(file_type="glb"))
         logger.info("wrote %s", target)
-        price = list_price(item_facts(Catalog((item,), assets_dir), item), item.kind)
+        price = list_price(item_facts(Catalog((item,), folder), item), item.kind)
         items.append(dataclasses.replace(item, price=price))
-    write_thumbnails(Catalog(tuple(items), assets_dir))
-    doc = {"version": CATALOG_VERSION, "items": [i.to_json() for i in items]}
-    (assets_dir / CATALOG_FILE).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    write_thumbnails(Catalog(tuple(items), folder))
+    doc = {"version": CATALOG_VERSION, "items": [i.to_json() for i in (*keep, *items)]}
+    check_schema(doc, str(folder / CATALOG_FILE))
+    tmp = folder / f".{CATALOG_FILE}.tmp"
+    tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(folder / CATALOG_FILE)
     return items
 
 

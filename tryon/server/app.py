@@ -21,7 +21,6 @@ from pydantic import BaseModel, Field
 
 from tryon.config import REPO_ROOT, Settings
 from tryon.errors import InputError, TryOnError, UnknownItemError
-from tryon.jewelry.catalog import Catalog
 from tryon.media import decode_image, encode_image
 from tryon.pipeline import MAX_PER_SITE, PLACES, Pipeline, PipelineOptions
 from tryon.server.session import Session
@@ -55,7 +54,7 @@ class Answer(BaseModel):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    catalog = Catalog.load(settings.assets_dir / "catalog.json")
+    catalog = settings.catalog()
     store = MediaStore(settings.data_dir, settings.link_ttl_s)
     sessions: dict[str, Session] = {}
     photo_pool = ThreadPoolExecutor(1, thread_name_prefix="tryon-photo")  # owns the photo pipeline
