@@ -13,7 +13,7 @@ def test_distinct_valid_designs(kind):
     designs = variations(kind, {}, 5, seed=3)
     ids = [item.id for item, _ in designs]
     assert len(set(ids)) == 5 and all(i.startswith(f"design-{kind}-") for i in ids)
-    for item, build in designs[:2]:
+    for _, build in designs[:2]:
         scene = build()
         assert scene.geometry  # the builder accepted the drawn parameters
     assert [i.id for i, _ in variations(kind, {}, 5, seed=3)] == ids  # same seed, same designs
