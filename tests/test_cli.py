@@ -164,3 +164,28 @@ def test_design_then_try_on(tmp_path, photo):
                        capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr
     assert np.abs(cv2.imread(str(out)).astype(int) - cv2.imread(str(photo)).astype(int)).sum() > 0  # drawn
+
+
+def test_catalog_import_from_the_command_line(tmp_path):
+    import os
+
+    import trimesh
+
+    from tryon.jewelry.catalog import DEFAULT_ASSETS_DIR
+
+    env = {**os.environ, "TRYON_DATA_DIR": str(tmp_path / "data")}
+    band = trimesh.load(DEFAULT_ASSETS_DIR / "rings" / "ring-band-4mm-yellow-gold.glb", force="scene").to_geometry()
+    band.apply_scale(1000.0)
+    stl = tmp_path / "band.stl"
+    band.export(stl)
+    r = subprocess.run([*TRYON, "catalog", "import", stl, "--type", "ring", "--name", "Shop band", "--metal", "platinum",
+                        "--json"], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    item = json.loads(r.stdout)
+    assert item["metal"] == "platinum" and abs(item["dimensions_mm"]["inner_diameter"] - 17.35) < 0.05
+    listed = subprocess.run([*TRYON, "catalog", "list"], capture_output=True, text=True, env=env, timeout=300)
+    assert item["id"] in listed.stdout
+    (tmp_path / "bad.glb").write_bytes(b"glTF\x02\x00\x00\x00garbage")
+    r = subprocess.run([*TRYON, "catalog", "import", tmp_path / "bad.glb", "--type", "ring", "--name", "x"],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 2 and "not a readable GLB" in r.stderr

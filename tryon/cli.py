@@ -80,7 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--json", action="store_true")
 
     c = sub.add_parser("catalog", help="list, build or validate the jewelry catalog, or its manufacturing facts")
-    c.add_argument("action", choices=["list", "build", "validate", "facts"])
+    c.add_argument("action", choices=["list", "build", "validate", "facts", "import"])
+    c.add_argument("file", nargs="?", type=Path, help="import: a model (.glb, .gltf with embedded buffers, .obj, .stl)")
+    c.add_argument("--type", choices=["ring", "earring", "pendant"], help="import: what the model is")
+    c.add_argument("--name", help="import: the piece's name")
+    c.add_argument("--metal", help="import: give every part this metal (default: keep the file's materials)")
+    c.add_argument("--stone", help="import: give parts named like stones (stone, gem, diamond...) this gem")
+    c.add_argument("--units", choices=["auto", "mm", "m"], default="auto", help="import: the file's units")
+    c.add_argument("--z-up", action="store_true", help="import: the file is +z up (many OBJ and STL files)")
+    c.add_argument("--anchor", metavar="X,Y,Z", help="import: the attachment point, in the file's coordinates")
     c.add_argument("--item", action="append", metavar="ID", help="facts: these items only (repeatable)")
     c.add_argument("--min-wall", type=float, default=0.8, metavar="MM", help="facts: the thinnest metal allowed")
     c.add_argument("--json", action="store_true")
@@ -248,6 +256,8 @@ def _catalog(args: argparse.Namespace) -> int:
         return 0
     if args.action == "facts":
         return _facts(catalog, args)
+    if args.action == "import":
+        return _import(settings, args)
     problems = []
     for item in catalog.items:
         try:
@@ -289,8 +299,31 @@ def _facts(catalog: Any, args: argparse.Namespace) -> int:
     return 0 if all(f.ok for f in facts) else 1
 
 
+def _import(settings: Any, args: argparse.Namespace) -> int:
+    from tryon.jewelry.catalog import Catalog, add_user_items
+    from tryon.jewelry.importer import import_model
+
+    if args.file is None or args.type is None or args.name is None:
+        raise InputError("tryon catalog import FILE --type ring|earring|pendant --name NAME")
+    anchor = None
+    if args.anchor:
+        try:
+            x, y, z = (float(v) for v in args.anchor.split(","))
+        except ValueError:
+            raise InputError(f"--anchor is X,Y,Z (three numbers), not {args.anchor!r}") from None
+        anchor = (x, y, z)
+    item, scene = import_model(args.file, args.type, args.name, metal=args.metal, stone=args.stone,
+                               units=args.units, z_up=args.z_up, anchor=anchor,
+                               max_bytes=int(settings.max_upload_mb * 1e6))
+    (added,) = add_user_items([(item, lambda: scene)], settings.user_catalog_dir,
+                              Catalog.load(settings.assets_dir / "catalog.json"))
+    print(json.dumps(added.to_json(), indent=2) if args.json else
+          f"imported {added.id} (${added.price:,.0f}) into {settings.user_catalog_dir}")
+    return 0
+
+
 def _design(args: argparse.Namespace) -> int:
-    from tryon.jewelry.catalog import Catalog, write_items
+    from tryon.jewelry.catalog import Catalog, add_user_items
     from tryon.jewelry.design import parameters, variations
 
     settings = _settings()
@@ -298,12 +331,7 @@ def _design(args: argparse.Namespace) -> int:
     fixed = {k: v for k, v in vars(args).items() if k in space and v is not None}
     specs = variations(args.type, fixed, args.count, args.seed)
     folder = settings.user_catalog_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    existing = Catalog.load(folder / "catalog.json").items if (folder / "catalog.json").is_file() else ()
-    built_in = {i.id for i in Catalog.load(settings.assets_dir / "catalog.json")}
-    new_ids = {item.id for item, _ in specs}
-    keep = [i for i in existing if i.id not in new_ids and i.id not in built_in]
-    written = write_items(specs, folder, keep=keep)
+    written = add_user_items(specs, folder, Catalog.load(settings.assets_dir / "catalog.json"))
     if args.json:
         print(json.dumps([i.to_json() for i in written], indent=2))
     else:

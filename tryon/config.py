@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(25.0, gt=0)
     link_ttl_s: int = Field(24 * 3600, gt=0, description="how long share links live")
     use_compositor: bool = True
+    admin_token: str | None = Field(None, min_length=16, description="allows POST /api/items (imports); unset: off")
 
     @property
     def user_catalog_dir(self) -> Path:

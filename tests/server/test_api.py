@@ -308,3 +308,37 @@ def test_one_item_with_its_price_facts_and_model(client):
         assert r.status_code == 404 and "Unknown item" in r.json()["detail"]
     listed = client.get("/api/items?kind=ring").json()["items"]
     assert all(i["price"]["amount"] > 0 for i in listed)
+
+
+def test_importing_an_item_needs_the_admin_token_and_makes_it_wearable(tmp_path, client):
+    from tryon.jewelry.catalog import DEFAULT_ASSETS_DIR
+
+    glb = (DEFAULT_ASSETS_DIR / "earrings" / "hoop-round-25mm-silver.glb").read_bytes()
+    form = {"type": "earring", "name": "Customer hoop", "metal": "rose-gold"}
+    files = {"model": ("hoop.glb", glb, "model/gltf-binary")}
+    # The shared client has no token: imports are off.
+    assert client.post("/api/items", data=form, files=files).status_code == 403
+    settings = Settings(data_dir=tmp_path / "data", admin_token="s3cret-token-0123456789")
+    with TestClient(create_app(settings)) as admin:
+        assert admin.post("/api/items", data=form, files=files).status_code == 401
+        wrong = {"Authorization": "Bearer not-the-token-0123456789"}
+        assert admin.post("/api/items", data=form, files=files, headers=wrong).status_code == 401
+        ok = {"Authorization": "Bearer s3cret-token-0123456789"}
+        r = admin.post("/api/items", data=form, files=files, headers=ok)
+        assert r.status_code == 201, r.text
+        item = r.json()
+        assert item["id"].startswith("import-customer-hoop-") and item["metal"] == "rose_gold"
+        assert item["price"]["amount"] > 0
+        listed = [i["id"] for i in admin.get("/api/items?site=ears").json()["items"]]
+        assert item["id"] in listed
+        assert admin.get(item["thumbnail"]).status_code == 200 and admin.get(item["model"]).status_code == 200
+        assert admin.get(f"/api/items/{item['id']}").json()["facts"]["metal_weight_g"] > 0
+        # Wearable at once: a photo try-on with it.
+        png = _png(np.asarray(Image.fromarray(load_rgb("faces/obama_official_portrait_frontal.jpg"))))
+        tried = admin.post("/api/tryon", data={"items": item["id"], "format": "png"},
+                           files={"image": ("p.png", png, "image/png")})
+        assert tried.status_code == 200, tried.text
+        bad = admin.post("/api/items", data=form, files={"model": ("cut.glb", glb[:500], "model/gltf-binary")},
+                         headers=ok)
+        assert bad.status_code == 400 and "not a readable" in bad.json()["detail"]
+        assert len(admin.get("/api/items?site=ears").json()["items"]) == len(listed)  # nothing half-added

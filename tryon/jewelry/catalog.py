@@ -566,6 +566,18 @@ def write_items(specs: Iterable[tuple[Item, Builder]], folder: Path, keep: Itera
     return items
 
 
+def add_user_items(specs: list[tuple[Item, Builder]], folder: Path, built_in: Catalog) -> list[Item]:
+    """Write these items into the user catalog in `folder` (made if missing), keeping what is there; an id
+    already built in is refused, one already in the user catalog is replaced."""
+    taken = sorted(i.id for i, _ in specs if i.id in built_in)
+    if taken:
+        raise InputError(f"{', '.join(taken)} is a built-in item's id")
+    folder.mkdir(parents=True, exist_ok=True)
+    existing = Catalog.load(folder / CATALOG_FILE).items if (folder / CATALOG_FILE).is_file() else ()
+    new = {i.id for i, _ in specs}
+    return write_items(specs, folder, keep=[i for i in existing if i.id not in new])
+
+
 def write_thumbnails(catalog: Catalog) -> None:
     """Render every item's thumbnail with the engine itself (transparent PNG, THUMBNAIL_PX square)."""
     from PIL import Image

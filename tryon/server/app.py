@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hmac
 import logging
 import socket
 import threading
@@ -21,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from tryon.config import REPO_ROOT, Settings
 from tryon.errors import InputError, TryOnError, UnknownItemError
+from tryon.jewelry.catalog import Item
 from tryon.media import decode_image, encode_image
 from tryon.pipeline import MAX_PER_SITE, PLACES, Pipeline, PipelineOptions
 from tryon.server.session import Session
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def items(kind: str | None = None, site: str | None = None) -> dict[str, Any]:
         """`places`: where an item can be asked for ("id@where"; the first, its site, is the default).
         `sites`: per site, the anchor points each place covers and how many items one of them holds."""
+        catalog = app.state.catalog
         chosen = [i for i in catalog if (kind is None or i.kind == kind) and (site is None or i.site == site)]
         return {
             "items": [{"id": i.id, "name": i.name, "kind": i.kind, "site": i.site, "family": i.family,
@@ -103,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """The catalog entry plus `facts` (metal volume and weight in grams for its alloy, stones with their
         carat weight, the thinnest metal against the minimum wall), and links to the thumbnail and the GLB."""
         try:
-            found = catalog.get(item_id)
+            found = app.state.catalog.get(item_id)
         except UnknownItemError as e:
             raise HTTPException(404, str(e)) from None
         return {**found.to_json(), "family_name": found.family_name, "places": list(PLACES.get(found.site, {})),
@@ -114,13 +117,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def _facts(item_id: str) -> dict[str, Any]:
         from tryon.jewelry.facts import item_facts
 
-        return item_facts(catalog, item_id).to_json()
+        return item_facts(app.state.catalog, item_id).to_json()
 
     @app.get("/api/items/{item_id}/model.glb", summary="The item's 3D model (glTF binary, metres)",
              response_class=FileResponse)
     def model(item_id: str) -> FileResponse:
         try:
-            path = catalog.path_of(item_id)
+            path = app.state.catalog.path_of(item_id)
         except UnknownItemError as e:
             raise HTTPException(404, str(e)) from None
         if not path.is_file():
@@ -131,7 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
              response_class=FileResponse)
     def thumbnail(item_id: str) -> FileResponse:
         try:
-            path = catalog.thumbnail_of(item_id)
+            path = app.state.catalog.thumbnail_of(item_id)
         except UnknownItemError as e:
             raise HTTPException(404, str(e)) from None
         if not path.is_file():
@@ -145,8 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise HTTPException(503, f"all {settings.max_sessions} live try-on seats are busy; try again shortly")
         try:
             for spec in body.items:  # places are checked when the session's pipeline takes them
-                catalog.get(spec.partition("@")[0].strip())
-            session = Session(catalog, store, body.items, settings.hfov_deg, body.utc_offset_min)
+                app.state.catalog.get(spec.partition("@")[0].strip())
+            session = Session(app.state.catalog, store, body.items, settings.hfov_deg, body.utc_offset_min)
         except TryOnError as e:
             raise HTTPException(400, str(e)) from None
         sessions[session.id] = session
@@ -161,6 +164,46 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise HTTPException(400, f"malformed offer: {type(e).__name__}: {e}") from None
         log.info("session %s started (%d live)", session.id, len(sessions))
         return Answer(sdp=sdp, session=session.id)
+
+    @app.post("/api/items", summary="Import a model (glb, gltf, obj, stl) as a new item; admin token required",
+              status_code=201, responses={401: {"description": "wrong token"}, 403: {"description": "imports off"},
+                                          400: {"description": "a bad model"}, 413: {"description": "too big"}})
+    async def import_item(request: Request, model: Annotated[UploadFile, File(description="glb, gltf, obj or stl")],
+                          type: Annotated[Literal["ring", "earring", "pendant"], Form()],
+                          name: Annotated[str, Form(max_length=120)],
+                          metal: Annotated[str | None, Form()] = None, stone: Annotated[str | None, Form()] = None,
+                          units: Annotated[Literal["auto", "mm", "m"], Form()] = "auto",
+                          z_up: Annotated[bool, Form()] = False) -> dict[str, Any]:
+        """Send the token as `Authorization: Bearer TOKEN` (TRYON_ADMIN_TOKEN). The piece goes into the user
+        catalog with its thumbnail, bounds and price, and is at once in /api/items and wearable."""
+        if not settings.admin_token:
+            raise HTTPException(403, "imports are off on this server: set TRYON_ADMIN_TOKEN to allow them")
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), settings.admin_token.encode()):
+            raise HTTPException(401, "a valid admin token is needed to add items")
+        limit = int(settings.max_upload_mb * 1024 * 1024)
+        data = await model.read(limit + 1)
+        if len(data) > limit:
+            raise HTTPException(413, f"upload larger than {settings.max_upload_mb:g} MB")
+
+        def run() -> Item:
+            from tryon.jewelry.catalog import Catalog, add_user_items
+            from tryon.jewelry.importer import import_model
+
+            item, scene = import_model(Path(model.filename or "upload.glb"), type, name, metal=metal, stone=stone,
+                                       units=units, z_up=z_up, data=data, max_bytes=limit)
+            (added,) = add_user_items([(item, lambda: scene)], settings.user_catalog_dir,
+                                      Catalog.load(settings.assets_dir / "catalog.json"))
+            return added
+
+        try:
+            added = await asyncio.get_running_loop().run_in_executor(photo_pool, run)
+        except InputError as e:
+            raise HTTPException(400, str(e)) from None
+        app.state.catalog = settings.catalog()
+        _facts.cache_clear()
+        return {**added.to_json(), "thumbnail": f"/api/items/{added.id}/thumbnail.png",
+                "model": f"/api/items/{added.id}/model.glb"}
 
     @app.post("/api/tryon", summary="Photo in, photo with the jewelry out",
               response_class=Response, responses={200: {"content": {"image/png": {}, "image/jpeg": {}}}})
@@ -178,8 +221,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         def run() -> bytes:
             rgb = decode_image(data)
-            if "p" not in photo:
-                photo["p"] = Pipeline(catalog, [], PipelineOptions(mode="image", hfov_deg=settings.hfov_deg))
+            if "p" not in photo or photo["p"].catalog is not app.state.catalog:
+                photo["p"] = Pipeline(app.state.catalog, [], PipelineOptions(mode="image", hfov_deg=settings.hfov_deg))
             photo["p"].set_items(ids)
             return encode_image(photo["p"].process(rgb), f".{format}")
 
