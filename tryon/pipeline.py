@@ -32,7 +32,7 @@ from tryon.render.occluder import head_occluder_mesh
 from tryon.render.renderer import Renderer, Roi
 from tryon.render.scene import ItemModel, place
 from tryon.tracking.face import FaceTracker, check_rgb
-from tryon.tracking.flow import RegionFlow
+from tryon.tracking.flow import FlowCarrier
 from tryon.tracking.hands import HandTracker
 from tryon.tracking.pose import PoseTracker, arms, elbow_for
 from tryon.tracking.segmentation import PersonSegmenter
@@ -437,9 +437,7 @@ class _NeckState:
         self._scale = 1.0
         self._offset: np.ndarray | None = None  # notch - neck pivot, camera metres, filtered
         self._opacity = 0.0
-        self._flow = RegionFlow()
-        self._flow_px: np.ndarray | None = None  # the notch's pixel, carried by the flow
-        self._flow_roll = 0.0  # the shoulder line's angle in the image, carried by the flow
+        self._flow = FlowCarrier(FLOW_CORRECTION)  # the notch's pixel and the shoulder line's image angle
 
     def update(self, body: BodyLandmarks | None, measured: bool, intr: Intrinsics, head: HeadPose | None,
                t_ms: int | None, face: FaceLandmarks | None = None, gray: np.ndarray | None = None
@@ -493,23 +491,24 @@ class _NeckState:
         roll = _image_roll(m, intr)
         span = self._scale * neck.NOMINAL_SHOULDER_WIDTH_M * intr.fx / max(m[2, 3], 1e-3)
         box = (int(px[0] - 0.3 * span), int(px[1] + 0.03 * span), int(px[0] + 0.3 * span), int(px[1] + 0.4 * span))
-        moved = self._flow.step(gray if gray.dtype == np.uint8 else np.clip(gray, 0, 255).astype(np.uint8), box)
-        if moved is None or self._flow_px is None:
-            self._flow_px, self._flow_roll = px, roll  # no texture to follow: the face and shoulders' answer
+        if measured is None:  # between pose runs: the flow alone
+            carried = self._flow.step(gray, box, None)
+        else:  # each pose run pulls the flow's answer a little toward the pose's
+            carried = self._flow.step(gray, box, intr.project(measured[:3, 3][None])[0], _image_roll(measured, intr))
+        if not carried or self._flow.px is None:
+            self._flow.px, self._flow.angle = px, roll  # no texture to follow: the face and shoulders' answer
             return m
-        self._flow_px = moved[:, :2] @ self._flow_px + moved[:, 2]
-        self._flow_roll += float(np.arctan2(moved[1, 0], moved[0, 0]))
-        if measured is not None:  # the pose's answer pulls the flow's back a little each run
-            self._flow_px += FLOW_CORRECTION * (intr.project(measured[:3, 3][None])[0] - self._flow_px)
-            turn = _image_roll(measured, intr) - self._flow_roll
-            self._flow_roll += FLOW_CORRECTION * float(np.arctan2(np.sin(turn), np.cos(turn)))
         out = m.copy()
-        ray = np.array([(self._flow_px[0] - intr.cx) / intr.fx, (self._flow_px[1] - intr.cy) / intr.fy, 1.0])
-        out[:3, 3] = ray * m[2, 3]
-        turn = self._flow_roll - roll
+        out[:3, 3] = _on_ray(self._flow.px, m[2, 3], intr)
+        turn = self._flow.angle - roll
         c, s = np.cos(turn), np.sin(turn)
         out[:3, :3] = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]) @ m[:3, :3]
         return out
+
+
+def _on_ray(px: np.ndarray, depth: float, intr: Intrinsics) -> np.ndarray:
+    """The camera-frame point at this depth on the pixel's ray."""
+    return np.array([(px[0] - intr.cx) / intr.fx, (px[1] - intr.cy) / intr.fy, 1.0]) * depth
 
 
 def _image_roll(m: np.ndarray, intr: Intrinsics) -> float:

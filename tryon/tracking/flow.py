@@ -64,3 +64,38 @@ def _corners(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | N
     mask[y0:y1, x0:x1] = 255
     found = cv2.goodFeaturesToTrack(gray, MAX_CORNERS, 0.01, 5, mask=mask, blockSize=5)
     return None if found is None else found.astype(np.float32)
+
+
+class FlowCarrier:
+    """A point (and a direction's angle) carried from frame to frame by the flow of a region around it, and
+    pulled toward each new measurement by `correction` (a complementary filter: the flow gives the fast,
+    precise motion, the measurement keeps it from drifting). No flow (a first frame, no texture): the
+    measurement as it is."""
+
+    def __init__(self, correction: float) -> None:
+        self.correction = correction
+        self._flow = RegionFlow()
+        self.px: np.ndarray | None = None
+        self.angle = 0.0
+
+    def reset(self) -> None:
+        self._flow.reset()
+        self.px = None
+
+    def step(self, gray: np.ndarray, box: tuple[int, int, int, int], measured_px: np.ndarray | None,
+             measured_angle: float | None = None) -> bool:
+        """Advance to this frame; True when `px` (and `angle`) now come from the flow."""
+        moved = self._flow.step(gray, box)
+        if moved is None or self.px is None:
+            if measured_px is not None:
+                self.px = np.asarray(measured_px, np.float64).copy()
+                self.angle = self.angle if measured_angle is None else measured_angle
+            return False
+        self.px = moved[:, :2] @ self.px + moved[:, 2]
+        self.angle += float(np.arctan2(moved[1, 0], moved[0, 0]))
+        if measured_px is not None:
+            self.px += self.correction * (np.asarray(measured_px, np.float64) - self.px)
+        if measured_angle is not None:
+            turn = measured_angle - self.angle
+            self.angle += self.correction * float(np.arctan2(np.sin(turn), np.cos(turn)))
+        return True
