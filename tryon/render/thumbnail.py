@@ -57,6 +57,16 @@ def _posed_vertices(model: ItemModel, cam_T_parts: list[np.ndarray]) -> np.ndarr
     return np.vstack(out)
 
 
+def _fit(points: np.ndarray) -> np.ndarray:
+    """(3,) the shift that puts these camera-oriented points in front of the camera, filling 1/THUMB_MARGIN
+    of the picture's wider way."""
+    centre = 0.5 * (points.min(axis=0) + points.max(axis=0))
+    rel = points - centre
+    reach = math.tan(math.radians(THUMB_HFOV_DEG) / 2.0) / THUMB_MARGIN
+    distance = float(np.max(np.abs(rel[:, :2]).max(axis=1) / reach - rel[:, 2]))
+    return np.array([0.0, 0.0, distance]) - centre
+
+
 def thumbnail_pose(model: ItemModel, size_px: int, kind: str = "earring") -> tuple[Intrinsics, np.ndarray]:
     """Intrinsics and cam_T_item that fit the whole item (hanging parts hanging) into a square, seen from
     the three-quarter view of its ``kind`` (earring, ring, bracelet or watch; other kinds as earrings).
@@ -73,21 +83,12 @@ def thumbnail_pose(model: ItemModel, size_px: int, kind: str = "earring") -> tup
             low = np.vstack(hung)
             top = low[:, 1].min() - (low[:, 1].max() - low[:, 1].min())
             points = points[points[:, 1] >= top]
-        centre = 0.5 * (points.min(axis=0) + points.max(axis=0))
-        rel = points - centre
-        reach = math.tan(math.radians(THUMB_HFOV_DEG) / 2.0) / THUMB_MARGIN
-        distance = float(np.max(np.abs(rel[:, :2]).max(axis=1) / reach - rel[:, 2]))
-        cam_T_item[:3, 3] = np.array([0.0, 0.0, distance]) - centre
+        cam_T_item[:3, 3] = _fit(points)
         return intr, cam_T_item
     if kind in VIEWS:
         # Framed on the vertices, not on a sphere round the parts' boxes: a bracelet's box is mostly air.
         cam_T_item[:3, :3] = VIEWS[kind]
-        points = _posed_vertices(model, model.cam_T_parts(cam_T_item))
-        centre = 0.5 * (points.min(axis=0) + points.max(axis=0))
-        rel = points - centre
-        reach = math.tan(math.radians(THUMB_HFOV_DEG) / 2.0) / THUMB_MARGIN
-        distance = float(np.max(np.abs(rel[:, :2]).max(axis=1) / reach - rel[:, 2]))
-        cam_T_item[:3, 3] = np.array([0.0, 0.0, distance]) - centre
+        cam_T_item[:3, 3] = _fit(_posed_vertices(model, model.cam_T_parts(cam_T_item)))
         return intr, cam_T_item
     # Earrings: the item's +x toward the camera, +y up, then turned about the vertical.
     facing = np.array([[0.0, 0.0, -1.0], [0.0, -1.0, 0.0], [-1.0, 0.0, 0.0]]).T
