@@ -86,38 +86,16 @@ class Item:
             object.__setattr__(self, "family", self.id)
 
     @classmethod
-    def from_json(cls, entry: Any) -> Item:
-        """Validate one JSON entry; raises :class:`AssetError` naming the entry and what is wrong."""
-        if not isinstance(entry, Mapping):
-            raise AssetError(f"Catalog entry {entry!r} is not an object.")
-        label = entry.get("id", "<no id>")
-        missing = [k for k in _FIELDS if k not in entry]
-        if missing:
-            raise AssetError(f"Catalog entry {label!r} lacks {', '.join(missing)}.")
-        for key in ("id", "name", "kind", "site", "file", "metal"):
-            if not isinstance(entry[key], str) or not entry[key]:
-                raise AssetError(f"Catalog entry {label!r}: {key!r} must be a non-empty string.")
-        if entry["stone"] is not None and not isinstance(entry["stone"], str):
-            raise AssetError(f"Catalog entry {label!r}: 'stone' must be a string or null.")
-        rel = Path(entry["file"])
-        if rel.is_absolute() or ".." in rel.parts:
-            raise AssetError(
-                f"Catalog entry {label!r}: file {entry['file']!r} must stay inside the assets folder."
-            )
-        dims = entry["dimensions_mm"]
-        if not isinstance(dims, Mapping) or not all(isinstance(v, (int, float)) for v in dims.values()):
-            raise AssetError(f"Catalog entry {label!r}: 'dimensions_mm' must map names to numbers.")
-        family = entry.get("family") or entry["id"]
-        size = entry.get("size_mm")
-        if not isinstance(family, str) or not family or not (size is None or isinstance(size, (int, float))):
-            raise AssetError(f"Catalog entry {label!r}: 'family' must be a string and 'size_mm' a number.")
+    def from_json(cls, entry: Mapping[str, Any]) -> Item:
+        """The item of one catalog.json entry, which already meets catalog.schema.json (`check_schema`:
+        `Catalog.load` checks the whole file first, naming any bad entry)."""
         price = entry.get("price")
         return cls(
             **{k: entry[k] for k in _FIELDS if k != "dimensions_mm"},
-            dimensions_mm={str(k): float(v) for k, v in dims.items()},
-            family=family,
-            size_mm=None if size is None else float(size),
-            price=float(price["amount"]) if isinstance(price, Mapping) and "amount" in price else None,
+            dimensions_mm={str(k): float(v) for k, v in entry["dimensions_mm"].items()},
+            family=entry.get("family") or entry["id"],
+            size_mm=None if entry.get("size_mm") is None else float(entry["size_mm"]),
+            price=None if price is None else float(price["amount"]),
         )
 
     def to_json(self) -> dict[str, Any]:
