@@ -43,9 +43,7 @@ def test_the_neck_hides_the_back_of_the_chain(renderer, catalog):
     model = catalog.model("necklace-cable-2.5mm-yellow-gold")
     anchors = _torso(y_m=-0.06)
     a = anchors.anchors[0]
-    n = model.nominal_mm
-    units = a.cam_T_anchor @ drape_for(n["length"] * 1e-3, 0.0, 1.0).frames(n["pitch"] * 1e-3, n["thickness"] * 1e-3)
-    whole = Placement("neck", ((model, [units @ p.item_T_part for p in model.parts]),), 1.0)
+    whole = Placement("neck", ((model, model.necklace_parts(a.cam_T_anchor, whole_loop=True)),), 1.0)
     front = place({"neck": [model]}, anchors.anchors)
     occluded = renderer.render(anchors, [whole]).full_frame()[..., 3]
     culled = renderer.render(anchors, front).full_frame()[..., 3]

@@ -99,7 +99,7 @@ class ItemModel:
         pendant turns by swing_rad (tryon.physics.swing_matrix) about where it hangs.
         """
         if self.is_necklace:
-            return self._necklace_parts(cam_T_anchor, (fit_m or {}).get("scale", 1.0), swing_rad)
+            return self.necklace_parts(cam_T_anchor, (fit_m or {}).get("scale", 1.0), swing_rad)
         swing = hang_rotation(cam_T_anchor) if any(p.hangs for p in self.parts) else None
         stretch, lift = self._fit(fit_m or {})
         out = []
@@ -116,13 +116,15 @@ class ItemModel:
             out.append(cam_T_anchor @ m)
         return out
 
-    def _necklace_parts(self, cam_T_torso: np.ndarray, scale: float, swing_rad: tuple[float, float]
-                        ) -> list[np.ndarray]:
+    def necklace_parts(self, cam_T_torso: np.ndarray, scale: float = 1.0, swing_rad: tuple[float, float] = (0.0, 0.0),
+                       whole_loop: bool = False) -> list[np.ndarray]:
+        """A necklace's part poses when the torso frame is at cam_T_torso. Units deeper than the neck's axis
+        are behind the neck (its occluder hides them) and left out, unless whole_loop (a turntable)."""
         n = self.nominal_mm
         thickness = n["thickness"] * 1e-3
         curve = drape_for(n["length"] * 1e-3, self.pendant_m, scale)
-        # Units deeper than the neck's axis are behind the neck (its occluder hides them): not drawn.
-        units = cam_T_torso @ curve.frames(n["pitch"] * 1e-3, thickness, behind_z=BODY.half_depth * scale)
+        behind = None if whole_loop else BODY.half_depth * scale
+        units = cam_T_torso @ curve.frames(n["pitch"] * 1e-3, thickness, behind_z=behind)
         rest = pendant_rest(curve)
         rest[:3, 3] += PENDANT_BACK_M * rest[:3, 2]  # the pendant's back on the skin
         cam_T_pendant = cam_T_torso @ rest @ swing_matrix(*swing_rad)

@@ -49,9 +49,8 @@ from scipy.spatial import ConvexHull, QhullError
 from tryon import media
 from tryon.errors import InputError
 from tryon.jewelry.catalog import NECK_KINDS, Catalog, Item
-from tryon.render.drape import drape_for, pendant_rest
 from tryon.render.renderer import Z_NEAR_M, Renderer, Roi
-from tryon.render.scene import PENDANT_BACK_M, ItemModel
+from tryon.render.scene import ItemModel
 from tryon.render.thumbnail import THUMB_HFOV_DEG
 from tryon.types import Intrinsics
 
@@ -159,18 +158,6 @@ def _hoop_like(model: ItemModel) -> bool:
     return bool(width > 0 and abs(hi[0] + lo[0]) < 0.2 * width and hi[2] - lo[2] < 0.5 * width)
 
 
-def _neck_parts(model: ItemModel, stage_T_torso: np.ndarray) -> list[np.ndarray]:
-    """A necklace's parts on the stage with its whole loop (ItemModel.cam_T_parts leaves out the links
-    behind the neck, which a try-on never shows; a turntable does)."""
-    n = model.nominal_mm
-    curve = drape_for(n["length"] * 1e-3, model.pendant_m, 1.0)
-    units = stage_T_torso @ curve.frames(n["pitch"] * 1e-3, n["thickness"] * 1e-3)
-    rest = pendant_rest(curve)
-    rest[:3, 3] += PENDANT_BACK_M * rest[:3, 2]
-    pendant = stage_T_torso @ rest
-    return [units @ p.item_T_part if p.role == "link" else pendant @ p.item_T_part for p in model.parts]
-
-
 def _triangles(model: ItemModel, parts: list[np.ndarray], keep: Callable[[str], bool] = lambda role: True
                ) -> np.ndarray:
     """(t, 3, 3) every triangle of the kept parts at each of their poses."""
@@ -196,7 +183,7 @@ def _stage(model: ItemModel, kind: str, shadow: bool = True) -> _Stage:
     pendant = model.is_necklace and kind == "pendant" and any(p.role == "pendant" for p in model.parts)
     # Pendants: the front of the drape only (the rest is far out of the picture); hanging parts hang along
     # the stage's +y, which cam_T_parts takes for gravity.
-    parts = _neck_parts(model, rot) if model.is_necklace and not pendant else model.cam_T_parts(rot)
+    parts = model.necklace_parts(rot, whole_loop=True) if model.is_necklace and not pendant else model.cam_T_parts(rot)
     tris = _triangles(model, parts)
     points = tris.reshape(-1, 3)
     if pendant:  # the pendant and what of the chain hangs within its height above it
