@@ -10,7 +10,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -119,27 +119,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         return item_facts(app.state.catalog, item_id).to_json()
 
-    @app.get("/api/items/{item_id}/model.glb", summary="The item's 3D model (glTF binary, metres)",
-             response_class=FileResponse)
-    def model(item_id: str) -> FileResponse:
+    def item_file(item_id: str, what: str, locate: Callable[[str], Path], **response: Any) -> FileResponse:
+        """An item's file (its model or thumbnail), or 404 for an unknown item or a catalog not yet built."""
         try:
-            path = app.state.catalog.path_of(item_id)
+            path = locate(item_id)
         except UnknownItemError as e:
             raise HTTPException(404, str(e)) from None
         if not path.is_file():
-            raise HTTPException(404, f"no model file for {item_id}; run `tryon catalog build`")
-        return FileResponse(path, media_type="model/gltf-binary", filename=f"{item_id}.glb")
+            raise HTTPException(404, f"no {what} for {item_id}; run `tryon catalog build`")
+        return FileResponse(path, **response)
+
+    @app.get("/api/items/{item_id}/model.glb", summary="The item's 3D model (glTF binary, metres)",
+             response_class=FileResponse)
+    def model(item_id: str) -> FileResponse:
+        return item_file(item_id, "model file", app.state.catalog.path_of, media_type="model/gltf-binary",
+                         filename=f"{item_id}.glb")
 
     @app.get("/api/items/{item_id}/thumbnail.png", summary="The item's thumbnail, rendered by the engine",
              response_class=FileResponse)
     def thumbnail(item_id: str) -> FileResponse:
-        try:
-            path = app.state.catalog.thumbnail_of(item_id)
-        except UnknownItemError as e:
-            raise HTTPException(404, str(e)) from None
-        if not path.is_file():
-            raise HTTPException(404, f"no thumbnail for {item_id}; run `tryon catalog build`")
-        return FileResponse(path, media_type="image/png")
+        return item_file(item_id, "thumbnail", app.state.catalog.thumbnail_of, media_type="image/png")
 
     @app.post("/api/offer", response_model=Answer, summary="Start a live session from a WebRTC offer",
               responses={400: {"description": "malformed offer or unknown item"}, 503: {"description": "full"}})
