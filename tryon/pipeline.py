@@ -241,15 +241,17 @@ class Pipeline:
         anchors: tuple[AnchorPose, ...] = face_part.anchors
         occluders: tuple[Capsule, ...] = ()
         sizes: tuple[HandSizes, ...] = ()
+        # Grey levels, once: the chest's flow (necklaces, video) and the finger and wrist widths (hands).
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if (necklace and video) or "hands" in need else None
         if necklace:
-            gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if video else None
             found = self._neck.update(body, posed, intr, face_part.head, timestamp_ms if video else None,
-                                      self._last_face, gray)
+                                      self._last_face, gray if video else None)
             if found is not None:
                 anchors += (found[0],)
                 occluders += found[1]
         if "hands" in need:
-            hand_anchors, hand_occluders, sizes = self._track_hands(rgb, intr, timestamp_ms if video else None)
+            assert gray is not None
+            hand_anchors, hand_occluders, sizes = self._track_hands(rgb, gray, intr, timestamp_ms if video else None)
             anchors += hand_anchors
             occluders += hand_occluders
         self._frame_index += 1
@@ -277,14 +279,14 @@ class Pipeline:
         self.timings_ms.update(face_mesh=(t1 - t0) * 1e3, segmentation=(t2 - t1) * 1e3, anchors=(t3 - t2) * 1e3)
         return anchors
 
-    def _track_hands(self, rgb: np.ndarray, intr: Intrinsics, t_ms: int | None
+    def _track_hands(self, rgb: np.ndarray, gray_u8: np.ndarray, intr: Intrinsics, t_ms: int | None
                      ) -> tuple[tuple[AnchorPose, ...], tuple[Capsule, ...], tuple[HandSizes, ...]]:
         if self._hand_tracker is None:
             self._hand_tracker = HandTracker(self.options.mode, mirrored=self.options.mirrored)
         t0 = time.perf_counter()
         found = self._hand_tracker.process(rgb, t_ms or 0)
         t1 = time.perf_counter()
-        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)  # (numpy's mean over channels: 5 ms)
+        gray = gray_u8.astype(np.float32)  # (cvtColor, not numpy's mean over channels: that cost 5 ms)
         by_side: dict[str, HandLandmarks] = {}
         for hand in found:  # largest first: with two left hands in view, the bigger one
             by_side.setdefault(hand.side, hand)
