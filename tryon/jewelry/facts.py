@@ -59,6 +59,7 @@ from numpy.typing import NDArray
 from tryon.errors import InputError
 from tryon.jewelry import materials
 from tryon.jewelry.catalog import NECK_KINDS, Catalog, Item
+from tryon.jewelry.necklaces import PEARLS
 
 __all__ = [
     "CARAT_G",
@@ -144,7 +145,6 @@ STONE_SG: dict[str, float] = {
     "cream_pearl": 2.70,
     "black_pearl": 2.70,
 }
-_PEARLS = ("pearl", "cream_pearl", "black_pearl")
 
 # The jeweller's weight estimates of a round brilliant, d = girdle diameter, h = total depth (mm): diamond
 # ct = d^2 h 0.0061 (the usual jeweller's formula, as GIA teaches it); coloured stones ct = d^2 h 0.0018 SG
@@ -318,7 +318,7 @@ def _material_name(mesh: trimesh.Trimesh) -> str:
 def _classify(material: str) -> str:
     if material in materials.METALS:
         return "metal"
-    if material in materials.GEMS or material in _PEARLS:
+    if material in materials.GEMS or material in PEARLS:
         return "stone"
     return "other"
 
@@ -708,7 +708,7 @@ def _measure_stone(part: _Part) -> tuple[float, float | None, float, str]:
     length = float(math.sqrt(d2[i, j]))
     across = np.cross(axis, (flat[j] - flat[i]) / max(length, 1e-12))
     width = float(np.ptp(flat @ across))
-    if part.material in _PEARLS:
+    if part.material in PEARLS:
         return length, None, depth, "pearl"
     cut = {110: "round brilliant", 46: "single cut"}.get(len(part.faces), "faceted")
     if width < 0.97 * length:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tryon.jewelry.facts import ItemFacts
+from tryon.jewelry.necklaces import PEARLS
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,6 @@ class PriceTable:
 
 
 PRICES = PriceTable()
-PEARLS = ("pearl", "cream_pearl", "black_pearl")
 
 
 def list_price(facts: ItemFacts, kind: str, table: PriceTable = PRICES) -> float:
