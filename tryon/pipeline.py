@@ -28,9 +28,10 @@ from tryon.filters import HeadPoseFilter, HoldAndFade, OneEuroFilter, OneEuroPar
 from tryon.jewelry.catalog import Catalog, Item
 from tryon.physics import Pendulum
 from tryon.render.drape import drape_for, pendant_rest
+from tryon.render.environment import FrameLight
 from tryon.render.occluder import head_occluder_mesh
 from tryon.render.renderer import Renderer, Roi
-from tryon.render.scene import ItemModel, place
+from tryon.render.scene import ItemModel, hang_rotation, place
 from tryon.tracking.face import FaceTracker, check_rgb
 from tryon.tracking.flow import FlowCarrier
 from tryon.tracking.hands import HandTracker
@@ -76,6 +77,10 @@ MAX_PER_SITE = {"ears": 1, "finger": 2, "wrist": 2, "neck": 2}
 ANCHOR_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=400.0)
 
 
+# Drop earrings: a damped pendulum at each lobe (tryon.physics), long enough for the hook's own turn.
+DROP_MIN_LENGTH_M = 0.02
+DROP_DAMPING = 0.35
+
 # Hands: the hand's pose (rotation and position of each anchor) smoothed like the head's; sizes slowly.
 HAND_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=300.0)
 HAND_ROTATION_FILTER = OneEuroParams(min_cutoff_hz=1.5, beta=3.0)
@@ -97,6 +102,8 @@ class PipelineOptions:
     mirror_display: bool = False  # the output is shown mirrored: watch dials are drawn to read right there
     pose_every: int = 3  # video, wrist pieces: run the pose (forearm direction) every n-th frame
     neck_pose_every: int = 3  # video, necklaces: run the pose (shoulders) every n-th frame (the head carries it)
+    shading: str = "photoreal"  # or "plain" (tryon.render.renderer.SHADINGS)
+    light_every: int = 4  # video: take the room's light from the frame every n-th frame
 
 
 @dataclass(frozen=True)
@@ -144,11 +151,15 @@ class Pipeline:
         self._neck = _NeckState()
         self._last_face: FaceLandmarks | None = None
         self._hair: HairCover | None = None
-        self._renderer = Renderer(head_occluder_mesh(self.face_model)) if self.options.render else None
+        self._renderer = (Renderer(head_occluder_mesh(self.face_model), shading=self.options.shading)
+                          if self.options.render else None)
+        self._light = FrameLight()
+        self._light_index = 0
         self._filter = HeadPoseFilter()
         self._hold = HoldAndFade()
         self._visibility = EarVisibility()
         self._anchor_filters = {site: OneEuroFilter(ANCHOR_FILTER) for site in EAR_SITES}
+        self._drops: dict[str, Pendulum] = {}  # per ear: a drop earring's swing (set_items makes them)
         self._hand_state: dict[str, _HandState] = {h: _HandState() for h in HANDS}
         self._last_anchors: tuple[AnchorPose, ...] = ()
         self.last_layer: RenderLayer | None = None
@@ -193,6 +204,15 @@ class Pipeline:
                 if self._renderer is not None:
                     self._renderer.upload(self._models[w.item.id])
         self.placements = chosen
+        hang = max((self._models[w.item.id].hang_length_m for w in chosen if w.item.site == "ears"), default=0.0)
+        if hang <= 0.0:
+            self._drops = {}
+        elif not self._drops or next(iter(self._drops.values())).length_m != max(hang, DROP_MIN_LENGTH_M):
+            # A drop beside the jaw swings both ways. Its hook turns in the piercing too, which makes the
+            # swinging length longer than the drop (DROP_MIN_LENGTH_M) and rubs (more damping than a pendant's).
+            length = max(hang, DROP_MIN_LENGTH_M)
+            self._drops = {s: Pendulum(length_m=length, damping=DROP_DAMPING, max_angle=0.4, out_only=False)
+                           for s in EAR_SITES}
 
     @property
     def worn(self) -> dict[str, Item]:
@@ -329,6 +349,8 @@ class Pipeline:
             self._filter.reset()
             for f in self._anchor_filters.values():
                 f.reset()
+            for drop in self._drops.values():
+                drop.reset()
         if shown is None:
             self._last_raw = None
             return FrameAnchors(ts, intr)
@@ -354,7 +376,12 @@ class Pipeline:
         m = raw.cam_T_anchor.copy()
         m[:3, 3] = self._anchor_filters[raw.site](m[:3, 3], t_ms)
         m[:3, :3] = pose.cam_T_head[:3, :3] @ lobe_frames(self.face_model)[raw.site][:3, :3]
-        return AnchorPose(raw.site, m, raw.visible, intr.project(m[:3, 3][None])[0])
+        swing = (0.0, 0.0)
+        drop = self._drops.get(raw.site)
+        if drop is not None:  # driven by the filtered lobe's motion, in the frame where the drop hangs at rest
+            rest = m @ hang_rotation(m)
+            swing = drop.swing(m[:3, 3], rest[:3, :3], t_ms)
+        return AnchorPose(raw.site, m, raw.visible, intr.project(m[:3, 3][None])[0], swing_rad=swing)
 
     def _ear_visibility(
         self, face: FaceLandmarks, anchors: tuple[AnchorPose, ...], rgb: np.ndarray, t_ms: float | None
@@ -366,10 +393,18 @@ class Pipeline:
             vis[a.site] = self._visibility(face, a.site, hair, t_ms)
         return vis
 
-    def render(self, anchors: FrameAnchors) -> RenderLayer:
+    def render(self, anchors: FrameAnchors, rgb: np.ndarray | None = None) -> RenderLayer:
+        """The worn items drawn for these anchors; rgb (the frame) lights them (the room's light is taken
+        from it every `light_every` frames in video, from every photo)."""
         if self._renderer is None:
             raise InputError("this pipeline was made without a renderer")
         t0 = time.perf_counter()
+        if rgb is not None and self.placements and self._renderer.shading == "photoreal":
+            video = self.options.mode == "video"
+            if not video or self._light_index % max(1, self.options.light_every) == 0:
+                self._renderer.set_environment(self._light(rgb, video))
+            self._light_index += 1
+            self.timings_ms["light"] = (time.perf_counter() - t0) * 1e3
         worn: dict[str, list[ItemModel]] = {}
         for w in self.placements:
             for site in w.sites:
@@ -386,7 +421,7 @@ class Pipeline:
     def process(self, rgb: np.ndarray, timestamp_ms: int = 0) -> np.ndarray:
         """The frame with the worn items drawn on it, (H, W, 3) uint8."""
         anchors = self.track(rgb, timestamp_ms)
-        layer = self.render(anchors)
+        layer = self.render(anchors, rgb)
         t0 = time.perf_counter()
         out = composite(rgb, layer)
         self.timings_ms["composite"] = (time.perf_counter() - t0) * 1e3

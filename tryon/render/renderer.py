@@ -25,7 +25,8 @@ import moderngl
 import numpy as np
 import trimesh
 
-from tryon.errors import RenderError
+from tryon.errors import InputError, RenderError
+from tryon.render.environment import Environment, studio_environment
 from tryon.render.scene import ItemModel, Material, Placement
 from tryon.types import Capsule, FrameAnchors, Intrinsics, RenderLayer
 
@@ -42,7 +43,8 @@ LIGHTS = (
     ((-0.2, 0.6, -1.0), (1.8, 1.8, 1.8)),
     ((0.3, -1.0, 0.3), (0.5, 0.48, 0.45)),
 )
-EXPOSURE = 0.85
+SHADINGS = ("photoreal", "plain")  # plain: a stock PBR viewer's look, for comparisons (shaders/jewel.frag)
+PLAIN_EXPOSURE = 0.85
 
 
 def load_shader(path: Path, defines: dict[str, object] | None = None) -> str:
@@ -104,16 +106,26 @@ def _mat4(m: np.ndarray) -> bytes:
 
 
 class Renderer:
-    """Owns one EGL context: create it and call it from one thread only."""
+    """Owns one EGL context: create it and call it from one thread only.
 
-    def __init__(self, occluder: trimesh.Trimesh | None = None, shaders_dir: Path = SHADERS_DIR) -> None:
+    shading: "photoreal" (light from the environment, `set_environment`; the studio until one is given) or
+    "plain" (point lights only, no gem optics: what a stock PBR viewer shows)."""
+
+    def __init__(self, occluder: trimesh.Trimesh | None = None, shaders_dir: Path = SHADERS_DIR,
+                 shading: str = "photoreal") -> None:
+        if shading not in SHADINGS:
+            raise InputError(f"unknown shading {shading!r}; one of {', '.join(SHADINGS)}")
+        self.shading = shading
         try:
             self._ctx = moderngl.create_standalone_context(backend="egl")
         except Exception as e:  # EGL/driver failures come as many types
             raise RenderError(f"cannot start the offscreen renderer (EGL): {e}") from e
         try:
             with self._ctx:
-                frag = load_shader(shaders_dir / "jewel.frag", {"N_LIGHTS": len(LIGHTS)})
+                defines: dict[str, object] = {"N_LIGHTS": len(LIGHTS)}
+                if shading == "plain":
+                    defines["PLAIN"] = 1
+                frag = load_shader(shaders_dir / "jewel.frag", defines)
                 self._jewel = self._ctx.program(vertex_shader=load_shader(shaders_dir / "jewel.vert"),
                                                 fragment_shader=frag)
                 # The same shading for parts drawn many times over (a necklace's links): poses per instance.
@@ -124,7 +136,7 @@ class Renderer:
                 for program in (self._jewel, self._jewel_many):
                     program["u_light_dir"].write(np.array([d for d, _ in LIGHTS], np.float32).tobytes())
                     program["u_light_color"].write(np.array([c for _, c in LIGHTS], np.float32).tobytes())
-                    program["u_exposure"].value = EXPOSURE
+                    program["u_exposure"].value = PLAIN_EXPOSURE
                 self._occluder = None if occluder is None else self._vao(self._depth, occluder.vertices[occluder.faces])
                 self._instances = self._ctx.buffer(reserve=64 * 256, dynamic=True)  # mat4 poses of instances
         except (OSError, moderngl.Error) as e:
@@ -136,6 +148,33 @@ class Renderer:
         self._capsule_vao: moderngl.VertexArray | None = None
         self._capsule_count = 0
         self._targets: dict[tuple[int, int], moderngl.Framebuffer] = {}
+        self._env_texture: moderngl.Texture | None = None
+        self.environment: Environment | None = None
+        if shading == "photoreal":
+            self.set_environment(studio_environment())
+
+    # -- light ---------------------------------------------------------------------------------------------
+    def set_environment(self, env: Environment) -> None:
+        """Light the jewelry with this environment from now on (no effect on plain shading)."""
+        if self.shading != "photoreal":
+            return
+        with self._ctx:
+            if self._env_texture is None:
+                h, w = env.mips[0].shape[:2]
+                tex = self._env_texture = self._ctx.texture((w, h), 3, dtype="f4")
+                tex.build_mipmaps(0, len(env.mips) - 1)
+                tex.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
+                tex.repeat_x, tex.repeat_y = True, False
+            for level, m in enumerate(env.mips):
+                self._env_texture.write(np.ascontiguousarray(m, np.float32).tobytes(), level=level)
+            self._env_texture.use(location=0)
+            for program in (self._jewel, self._jewel_many):
+                program["u_env"].value = 0
+                program["u_env_lods"].value = float(len(env.mips) - 1)
+                program["u_sh"].write(np.ascontiguousarray(env.sh, np.float32).tobytes())
+                program["u_light_tint"].value = tuple(float(c) for c in env.light)
+                program["u_exposure"].value = env.exposure
+        self.environment = env
 
     # -- lifetime ------------------------------------------------------------------------------------------
     def close(self) -> None:
@@ -283,7 +322,9 @@ def _set_material(program: moderngl.Program, m: Material) -> None:
     program["u_metallic"].value = m.metallic
     program["u_roughness"].value = m.roughness
     program["u_ior"].value = m.ior
-    program["u_dispersion"].value = m.dispersion
+    if "u_dispersion" in program:  # the plain shading has no gem optics and no pearls
+        program["u_dispersion"].value = m.dispersion
+        program["u_pearl"].value = float(m.pearl)
 
 
 def _union(patches: list[tuple[Roi, np.ndarray]], frame_size: tuple[int, int]) -> RenderLayer:

@@ -30,6 +30,7 @@ class Material:
     roughness: float
     ior: float = 0.0  # > 0 marks a faceted gem
     dispersion: float = 0.0
+    pearl: bool = False  # nacre: soft body light, lustre and orient (shaders/jewel.frag)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,9 @@ class ItemModel:
         posed = np.vstack([(c @ p.item_T_part.T)[:, :3] for c, p in zip(self._corners, self.parts, strict=True)])
         self._span = posed.max(axis=0) - posed.min(axis=0)
         self.is_necklace = any(p.role == "link" for p in self.parts)
+        # A drop's pendulum length: from the piercing to the middle of what hangs (0: nothing hangs).
+        hanging = [(p.vertices[:, :3] @ p.item_T_part[:3, :3].T + p.item_T_part[:3, 3]) for p in self.parts if p.hangs]
+        self.hang_length_m = float(np.linalg.norm(np.vstack(hanging).mean(axis=0))) if hanging else 0.0
         if self.is_necklace:
             missing = [k for k in ("length", "pitch", "thickness") if not self.nominal_mm.get(k)]
             if missing:
@@ -96,11 +100,12 @@ class ItemModel:
         with their surface. dial_time_s: seconds past 12:00 that a watch shows (default 10:10:30).
         mirror_dial: the frame will be shown mirrored: the hands turn the other way so the time reads right.
         A necklace's anchor is the torso frame (tryon.anchors.neck) with fit_m {"scale": the body's}; its
-        pendant turns by swing_rad (tryon.physics.swing_matrix) about where it hangs.
+        pendant turns by swing_rad (tryon.physics.swing_matrix) about where it hangs. A drop earring's
+        hanging parts hang along gravity, then turn by swing_rad about the piercing.
         """
         if self.is_necklace:
             return self.necklace_parts(cam_T_anchor, (fit_m or {}).get("scale", 1.0), swing_rad)
-        swing = hang_rotation(cam_T_anchor) if any(p.hangs for p in self.parts) else None
+        swing = hang_rotation(cam_T_anchor) @ swing_matrix(*swing_rad) if self.hang_length_m > 0 else None
         stretch, lift = self._fit(fit_m or {})
         out = []
         for p in self.parts:
@@ -192,7 +197,7 @@ def _material(mesh: trimesh.Trimesh) -> Material:
     if isinstance(spec, GemSpec):
         return Material(spec.base_color, 0.0, spec.roughness, spec.ior, spec.dispersion)
     if spec is not None:
-        return Material(spec.base_color, spec.metallic, spec.roughness)
+        return Material(spec.base_color, spec.metallic, spec.roughness, pearl=spec.name.endswith("pearl"))
     color = np.asarray(getattr(visual_material, "baseColorFactor", None) or (200, 200, 200, 255), np.float64)
     color = color[:3] / 255.0 if color.max() > 1.0 else color[:3]
     metallic = getattr(visual_material, "metallicFactor", None)
