@@ -31,12 +31,17 @@ class Pendulum:
     """
 
     def __init__(self, length_m: float = 0.03, damping: float = 0.2, max_angle: float = 0.6,
-                 out_only: bool = True) -> None:
+                 out_only: bool = True, drive_cutoff_hz: float | None = None, friction_m_s2: float = 0.0) -> None:
         self.omega = math.sqrt(GRAVITY_M_S2 / length_m)
         self.length_m = length_m
         self.damping = damping
         self.max_angle = max_angle
         self.out_only = out_only
+        # Tracking noise differentiated twice is a large, fast acceleration: drive_cutoff_hz low-passes the
+        # pivot's velocity and acceleration (frame-rate independent), friction_m_s2 ignores accelerations
+        # below it (a hook's static friction: a head's tremor does not set a drop jiggling).
+        self.drive_cutoff_hz = drive_cutoff_hz
+        self.friction_m_s2 = friction_m_s2
         self.reset()
 
     def reset(self) -> None:
@@ -44,6 +49,7 @@ class Pendulum:
         self._rate = np.zeros(2)
         self._pivot: np.ndarray | None = None
         self._velocity: np.ndarray | None = None
+        self._accel: np.ndarray | None = None
         self._t_s: float | None = None
 
     def swing(self, pivot_cam: np.ndarray, cam_R_rest: np.ndarray, t_ms: float) -> tuple[float, float]:
@@ -59,8 +65,16 @@ class Pendulum:
             return 0.0, 0.0
         dt = t_s - self._t_s
         velocity = (pivot - self._pivot) / dt
+        keep = 0.0 if self.drive_cutoff_hz is None else math.exp(-2.0 * math.pi * self.drive_cutoff_hz * dt)
+        if self._velocity is not None:
+            velocity = keep * self._velocity + (1.0 - keep) * velocity
         accel = np.zeros(3) if self._velocity is None else (velocity - self._velocity) / dt
-        self._pivot, self._velocity, self._t_s = pivot, velocity, t_s
+        if self._accel is not None:
+            accel = keep * self._accel + (1.0 - keep) * accel
+        self._pivot, self._velocity, self._accel, self._t_s = pivot, velocity, accel, t_s
+        size = float(np.linalg.norm(accel))
+        if self.friction_m_s2 > 0.0:
+            accel = accel * (max(0.0, size - self.friction_m_s2) / size if size > 0.0 else 0.0)
         # The pivot's acceleration and gravity in the rest frame: x sideways, y up the pendant, z out.
         a = cam_R_rest.T @ accel
         g = cam_R_rest.T @ np.array([0.0, GRAVITY_M_S2, 0.0])  # camera y is down

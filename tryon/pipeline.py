@@ -80,6 +80,9 @@ ANCHOR_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=400.0)
 # Drop earrings: a damped pendulum at each lobe (tryon.physics), long enough for the hook's own turn.
 DROP_MIN_LENGTH_M = 0.02
 DROP_DAMPING = 0.35
+DROP_DRIVE_HZ = 4.0  # the lobe's acceleration, low-passed (tracking noise differentiated twice is loud)
+DROP_FRICTION_M_S2 = 0.25  # smaller accelerations (a tremor, tracking noise) do not move the drop
+DROP_DEPTH_TAU_MS = 500.0
 
 # Hands: the hand's pose (rotation and position of each anchor) smoothed like the head's; sizes slowly.
 HAND_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=300.0)
@@ -160,6 +163,7 @@ class Pipeline:
         self._visibility = EarVisibility()
         self._anchor_filters = {site: OneEuroFilter(ANCHOR_FILTER) for site in EAR_SITES}
         self._drops: dict[str, Pendulum] = {}  # per ear: a drop earring's swing (set_items makes them)
+        self._drop_depth: dict[str, tuple[float, float]] = {}  # per ear: smoothed depth (m), at t_ms
         self._hand_state: dict[str, _HandState] = {h: _HandState() for h in HANDS}
         self._last_anchors: tuple[AnchorPose, ...] = ()
         self.last_layer: RenderLayer | None = None
@@ -211,7 +215,8 @@ class Pipeline:
             # A drop beside the jaw swings both ways. Its hook turns in the piercing too, which makes the
             # swinging length longer than the drop (DROP_MIN_LENGTH_M) and rubs (more damping than a pendant's).
             length = max(hang, DROP_MIN_LENGTH_M)
-            self._drops = {s: Pendulum(length_m=length, damping=DROP_DAMPING, max_angle=0.4, out_only=False)
+            self._drops = {s: Pendulum(length_m=length, damping=DROP_DAMPING, max_angle=0.4, out_only=False,
+                                       drive_cutoff_hz=DROP_DRIVE_HZ, friction_m_s2=DROP_FRICTION_M_S2)
                            for s in EAR_SITES}
 
     @property
@@ -379,8 +384,15 @@ class Pipeline:
         swing = (0.0, 0.0)
         drop = self._drops.get(raw.site)
         if drop is not None:  # driven by the filtered lobe's motion, in the frame where the drop hangs at rest
+            # The lobe's depth (from the iris's size) jitters by millimetres on a still head, its pixel by a
+            # fraction of one: the pendulum sees the pixel's ray at a slowly smoothed depth.
+            depth = float(m[2, 3])
+            last = self._drop_depth.get(raw.site)
+            if last is not None and 0.0 < t_ms - last[1] < 250.0:
+                depth = last[0] + (1.0 - np.exp(-(t_ms - last[1]) / DROP_DEPTH_TAU_MS)) * (depth - last[0])
+            self._drop_depth[raw.site] = (depth, t_ms)
             rest = m @ hang_rotation(m)
-            swing = drop.swing(m[:3, 3], rest[:3, :3], t_ms)
+            swing = drop.swing(m[:3, 3] * (depth / m[2, 3]), rest[:3, :3], t_ms)
         return AnchorPose(raw.site, m, raw.visible, intr.project(m[:3, 3][None])[0], swing_rad=swing)
 
     def _ear_visibility(
