@@ -83,3 +83,27 @@ def test_hair_in_front_hides_the_necklace_only(renderer, catalog):
     assert covered.is_empty
     half = renderer.render(anchors, placed, lambda site, roi: np.full((roi.h, roi.w), 0.5, np.float32))
     assert half.rgba[..., 3].sum() == pytest.approx(0.5 * shown.rgba[..., 3].sum(), rel=1e-4)
+
+
+@pytest.mark.parametrize("item_id", ["necklace-cable-2.5mm-yellow-gold", "necklace-rope-2.5mm-yellow-gold",
+                                     "necklace-box-1.5mm-silver"])
+def test_small_links_drawn_simplified_look_the_same(renderer, catalog, item_id, monkeypatch):
+    """At arm's length a link is a few pixels: its simplified mesh (far fewer triangles) draws the chain
+    with the same coverage and nearly the same colours as the full one."""
+    from tryon.render import renderer as module
+
+    model = catalog.model(item_id)
+    link = next(p for p in model.parts if p.role == "link")
+    assert len(module.simplified(link.vertices)) < 0.75 * len(link.vertices)
+    anchors = _torso(z_m=0.6)
+    placed = place({"neck": [model]}, anchors.anchors)
+    monkeypatch.setattr(module, "LOD_BELOW_PX", 0.0)
+    full = renderer.render(anchors, placed).full_frame()
+    monkeypatch.setattr(module, "LOD_BELOW_PX", 1e9)
+    lod = renderer.render(anchors, placed).full_frame()
+    assert full[..., 3].sum() > 50
+    assert lod[..., 3].sum() == pytest.approx(full[..., 3].sum(), rel=0.12)
+    covered = full[..., 3] > 0.5
+    # Pixel by pixel the glints of a polished link fall a little differently; the chain's colour is the same.
+    assert np.abs(lod[..., :3] - full[..., :3])[covered].mean() < 0.15
+    np.testing.assert_allclose(lod[..., :3][covered].mean(axis=0), full[..., :3][covered].mean(axis=0), atol=0.04)

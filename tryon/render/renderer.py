@@ -27,12 +27,18 @@ import trimesh
 
 from tryon.errors import InputError, RenderError
 from tryon.render.environment import Environment, studio_environment
-from tryon.render.scene import ItemModel, Material, Placement
+from tryon.render.scene import ItemModel, Material, Part, Placement
 from tryon.types import Capsule, FrameAnchors, Intrinsics, RenderLayer
 
 ROI_STEP_PX = 16  # ROI sizes are rounded up to this, so framebuffers are reused from frame to frame
 ROI_PAD_PX = 4
 SUPERSAMPLE = 2  # each ROI is drawn at 2x2 its size and box-filtered: 4 samples per pixel
+# A necklace's repeat units (links, beads) smaller than this on screen are drawn from a simplified mesh
+# (`simplified`): a 2.5 mm link is 2 to 3 pixels at arm's length, where its 170 triangles cost llvmpipe
+# milliseconds across a chain and show nothing a dozen would not.
+LOD_BELOW_PX = 6.0
+LOD_CELLS = 4  # the simplified mesh keeps one vertex per cell of a grid over the unit, at least 4 x 4 x 4
+LOD_AREA = 0.92  # and at least this share of its surface
 Z_NEAR_M, Z_FAR_M = 0.02, 5.0
 SHADERS_DIR = Path(__file__).resolve().parents[2] / "shaders"
 
@@ -101,6 +107,9 @@ def roi_projection(intr: Intrinsics, roi: Roi) -> np.ndarray:
     return p
 
 
+_Instanced = tuple[moderngl.VertexArray, ...]  # a repeat unit's instanced VAOs: (full mesh, simplified)
+
+
 def _mat4(m: np.ndarray) -> bytes:
     return np.asarray(m, np.float32).T.tobytes()  # GLSL matrices are column-major
 
@@ -142,8 +151,9 @@ class Renderer:
         except (OSError, moderngl.Error) as e:
             self._ctx.release()
             raise RenderError(f"cannot build the shaders in {shaders_dir}: {e}") from e
-        # One VAO per part; a necklace's link parts also get one reading poses from the instance buffer.
-        self._models: dict[int, tuple[ItemModel, list[moderngl.VertexArray], list[moderngl.VertexArray | None]]] = {}
+        # One VAO per part; a necklace's link parts also get two reading poses from the instance buffer (full
+        # and simplified).
+        self._models: dict[int, tuple[ItemModel, list[moderngl.VertexArray], list[_Instanced | None]]] = {}
         self._capsule_vbo: moderngl.Buffer | None = None
         self._capsule_vao: moderngl.VertexArray | None = None
         self._capsule_count = 0
@@ -195,7 +205,8 @@ class Renderer:
         with self._ctx:
             self._upload(model)
 
-    def _upload(self, model: ItemModel) -> tuple[list[moderngl.VertexArray], list[moderngl.VertexArray | None]]:
+    def _upload(self, model: ItemModel
+                ) -> tuple[list[moderngl.VertexArray], list[_Instanced | None]]:
         """The model's vertex arrays on this context, single and instanced (uploaded on first use; the
         context must be current). (Contexts do not nest: leaving an inner `with self._ctx` would leave no
         context current.)"""
@@ -203,16 +214,24 @@ class Renderer:
         if entry is None:  # keyed by id(), so the entry keeps the model alive (its id is never reused)
             single, many = [], []
             for p in model.parts:
-                # Indexed: a vertex shared by several triangles (same position and normal) is shaded once.
-                unique, index = np.unique(np.ascontiguousarray(p.vertices, np.float32), axis=0, return_inverse=True)
-                vbo = self._ctx.buffer(unique.tobytes())
-                ibo = self._ctx.buffer(index.astype(np.int32).ravel().tobytes())
+                vbo, ibo = self._indexed(p.vertices)
                 single.append(self._ctx.vertex_array(self._jewel, [(vbo, "3f 3f", "in_position", "in_normal")], ibo))
-                many.append(self._ctx.vertex_array(
-                    self._jewel_many, [(vbo, "3f 3f", "in_position", "in_normal"),
-                                       (self._instances, "16f/i", "in_cam_T_part")], ibo) if p.role == "link" else None)
+                if p.role != "link":
+                    many.append(None)
+                    continue
+                lod_vbo, lod_ibo = self._indexed(simplified(p.vertices))
+                many.append(tuple(self._ctx.vertex_array(
+                    self._jewel_many, [(b, "3f 3f", "in_position", "in_normal"),
+                                       (self._instances, "16f/i", "in_cam_T_part")], i)
+                    for b, i in ((vbo, ibo), (lod_vbo, lod_ibo))))
             entry = self._models[id(model)] = (model, single, many)
         return entry[1], entry[2]
+
+    def _indexed(self, vertices: np.ndarray) -> tuple[moderngl.Buffer, moderngl.Buffer]:
+        """Vertex and index buffers: a vertex shared by several triangles (same position and normal) is
+        stored and shaded once."""
+        unique, index = np.unique(np.ascontiguousarray(vertices, np.float32), axis=0, return_inverse=True)
+        return self._ctx.buffer(unique.tobytes()), self._ctx.buffer(index.astype(np.int32).ravel().tobytes())
 
     def _vao(self, program: moderngl.Program, data: np.ndarray) -> moderngl.VertexArray:
         vbo = self._ctx.buffer(np.ascontiguousarray(data, np.float32).tobytes())
@@ -296,7 +315,8 @@ class Renderer:
                         if cam_T_part.ndim == 3:
                             if vao_many is not None and len(cam_T_part):
                                 _set_material(self._jewel_many, part.material)
-                                self._draw_many(vao_many, cam_T_part)
+                                small = _size_px(part, cam_T_part, intr) < LOD_BELOW_PX
+                                self._draw_many(vao_many[1 if small else 0], cam_T_part)
                             continue
                         self._jewel["u_cam_T_part"].write(_mat4(cam_T_part))
                         _set_material(self._jewel, part.material)
@@ -325,6 +345,65 @@ def _set_material(program: moderngl.Program, m: Material) -> None:
     if "u_dispersion" in program:  # the plain shading has no gem optics and no pearls
         program["u_dispersion"].value = m.dispersion
         program["u_pearl"].value = float(m.pearl)
+
+
+def _size_px(part: Part, cam_T_units: np.ndarray, intr: Intrinsics) -> float:
+    """About how many pixels a repeat unit spans: its largest extent at the units' nearest depth."""
+    extent = float(np.ptp(part.vertices[:, :3], axis=0).max())
+    depth = max(float(cam_T_units[:, 2, 3].min()), Z_NEAR_M)
+    return extent * intr.fx / depth
+
+
+def _area(soup: np.ndarray) -> float:
+    t = soup[:, :3].reshape(-1, 3, 3).astype(np.float64)
+    return 0.5 * float(np.linalg.norm(np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0]), axis=1).sum())
+
+
+def simplified(vertices: np.ndarray) -> np.ndarray:
+    """A small part's simplified mesh (`clustered`): the coarsest grid from LOD_CELLS up that keeps LOD_AREA of
+    its surface (a thin wire needs a finer grid than a bead); the part itself when none saves much."""
+    area = _area(vertices)
+    for cells in range(LOD_CELLS, 2 * LOD_CELLS + 1):
+        coarse = clustered(vertices, cells)
+        if len(coarse) > 0.75 * len(vertices):
+            break
+        if _area(coarse) >= LOD_AREA * area:
+            return coarse
+    return np.asarray(vertices, np.float32)
+
+
+def clustered(vertices: np.ndarray, cells: int) -> np.ndarray:
+    """(m, 6) a coarse version of a small part's (n, 6) triangle soup (position, normal; 3 rows per
+    triangle): vertices clustered on a cells^3 grid over its box, each cluster at its mean position moved
+    out to its outermost vertex, triangles that collapse dropped (vertex clustering, Rossignac and Borrel
+    1993), flat shaded."""
+    pos = vertices[:, :3].astype(np.float64)
+    lo = pos.min(axis=0)
+    cell = max(float(np.ptp(pos, axis=0).max()) / cells, 1e-9)
+    keys = np.minimum(np.floor((pos - lo) / cell).astype(np.int64), cells - 1)
+    _, cluster = np.unique(keys, axis=0, return_inverse=True)
+    cluster = cluster.ravel()
+    count = np.bincount(cluster).astype(np.float64)[:, None]
+    centre = np.stack([np.bincount(cluster, pos[:, k]) for k in range(3)], axis=1) / count
+    normal = np.stack([np.bincount(cluster, vertices[:, 3 + k]) for k in range(3)], axis=1)
+    normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)
+    # A cluster's mean lies inside a curved surface: put it back out on the outermost of its vertices (else
+    # a thin wire's links come out thinner than they are).
+    out = np.full(len(count), -np.inf)
+    np.maximum.at(out, cluster, np.einsum("ij,ij->i", pos - centre[cluster], normal[cluster]))
+    centre += normal * np.maximum(out, 0.0)[:, None]
+    tris = cluster.reshape(-1, 3)
+    keep = (tris[:, 0] != tris[:, 1]) & (tris[:, 1] != tris[:, 2]) & (tris[:, 0] != tris[:, 2])
+    tris = tris[keep]
+    _, first = np.unique(np.sort(tris, axis=1), axis=0, return_index=True)  # one of each doubled triangle
+    tris = tris[np.sort(first)]
+    # Flat shaded: each new triangle's own normal, turned to agree with its corners' (averaging a thin
+    # wire's normals within a cluster cancels them out).
+    corners = centre[tris]
+    face = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+    face /= np.maximum(np.linalg.norm(face, axis=1, keepdims=True), 1e-18)
+    face *= np.where(np.einsum("ij,ij->i", face, normal[tris].sum(axis=1)) < 0.0, -1.0, 1.0)[:, None]
+    return np.hstack([corners.reshape(-1, 3), np.repeat(face, 3, axis=0)]).astype(np.float32)
 
 
 def _union(patches: list[tuple[Roi, np.ndarray]], frame_size: tuple[int, int]) -> RenderLayer:
