@@ -204,9 +204,9 @@ vec3 shade_gem(vec3 n, vec3 v) {
     float level = max(dot(u_sh[0], W) * 0.282095 / PI, 1e-3);  // the room's mean radiance
     float white = dot(irradiance(v), W) / PI;
     float lum = dot(body, W);
-    float pattern = clamp(lum / level, 0.2, 3.0);
+    float pattern = clamp(lum / level, 0.5, 3.0);
     vec3 hue = mix(vec3(1.0), body / max(lum, 1e-4), 0.35);
-    body = white * 0.9 * pattern * pattern * hue;
+    body = white * 0.8 * pattern * pattern * hue;
     vec3 sparkle_light = 16.0 * u_light_tint * white * fire;
     vec3 glint = direct_specular(n, v, vec3(f0), 0.02);
     return (1.0 - fr) * (body + sparkle_light) * u_base_color * 1.1 + reflected + glint;
