@@ -11,7 +11,7 @@ STAMP := $(VENV)/.setup-done
 DEB_PACKAGES := libegl1 libgl1-mesa-dri libgles2 libglib2.0-0 ffmpeg chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup serve test lint bench deb clean
+.PHONY: setup serve kiosk test lint bench deb clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,10 @@ $(STAMP): pyproject.toml
 
 serve: setup
 	$(VENV)/bin/tryon serve
+
+# The in-store mirror: serves on the network (for the phones' QR links) and opens Chromium full-screen on it.
+kiosk: setup
+	$(VENV)/bin/tryon kiosk $(KIOSK_FLAGS)
 
 test: setup
 	$(VENV)/bin/ruff check tryon tests

@@ -1,7 +1,14 @@
 // Live jewelry try-on.
 // The camera goes to the server over WebRTC; the server draws the jewelry on every frame and sends the video
 // back, which is shown mirrored. A data channel named "control" carries JSON commands (wear, variants,
-// before/after, snapshot, record, ping) and the server's events (stats, clip).
+// before/after, snapshot, record, ping) and the server's events (stats, clip). The connection itself is in live.js,
+// which the kiosk mirror (kiosk.js) shares.
+
+import {
+  Recorder, ShownError, channelOpen, closeSession, connectLive, createSession, keepCamera, playRemote,
+  readyToGoLive, sendCommand,
+} from './live.js';
+import { fetchCatalog, formatName } from './catalog.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -34,17 +41,9 @@ const el = {
 const params = new URLSearchParams(location.search);
 const MIRROR = params.get('nomirror') !== '1';
 
-const CAMERA_CONSTRAINTS = {
-  video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } },
-  audio: false,
-};
-const ICE_GATHERING_TIMEOUT_MS = 3000;
-const COMMAND_TIMEOUT_MS = 30000;
 const PING_INTERVAL_MS = 2000;
 const COMPARE_THROTTLE_MS = 50; // about 20 compare commands a second while dragging
 const DISCONNECT_GRACE_MS = 5000; // ICE may recover from "disconnected" by itself
-const CLIP_WAIT_S = 30; // how long after max_s we wait for the server's clip event
-const DEFAULT_MAX_RECORD_S = 30;
 const TOAST_MS = 4000;
 
 // Colours for the metal and stone chips' swatches; unknown names get no swatch.
@@ -73,9 +72,6 @@ const SECTIONS = { ears: 'Earrings', neck: 'Necklaces', finger: 'Rings', wrist: 
 const NEEDS = { ears: 'face', finger: 'hands', wrist: 'hands', neck: 'neck' };
 const FINGERS = ['thumb', 'index', 'middle', 'ring', 'little'];
 
-/** An error whose message is already written for the shopper. */
-class ShownError extends Error {}
-
 const state = {
   catalogLoaded: false,
   items: [], // as served by /api/items
@@ -91,14 +87,13 @@ const state = {
   session: createSession(),
 };
 
-const recording = { phase: 'idle', startedAt: 0, maxS: DEFAULT_MAX_RECORD_S, timer: null };
+const recording = new Recorder((command) => send(command), {
+  onChange: updateRecordButton,
+  onClip: addClip,
+  onError: (message) => toast(message),
+});
 
 // ---------------------------------------------------------------- small helpers
-
-function formatName(name) {
-  const words = String(name).replace(/[_-]+/g, ' ');
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
 
 const formatSize = (mm) => `${mm} mm`;
 const pad2 = (n) => String(n).padStart(2, '0');
@@ -138,11 +133,6 @@ function throttle(fn, ms) {
   };
 }
 
-function playVideo(video) {
-  // Autoplay of muted video is allowed everywhere; a rejection here only means "not yet".
-  video.play().catch(() => {});
-}
-
 // ---------------------------------------------------------------- status, errors, toast
 
 function setStatus(text, kind = text) {
@@ -170,39 +160,17 @@ function toast(message) {
 
 async function ensureCatalog() {
   if (state.catalogLoaded) return;
-  let data;
-  try {
-    const res = await fetch('/api/items');
-    if (!res.ok) throw new Error(await errorDetail(res));
-    data = await res.json();
-  } catch (err) {
-    throw new ShownError(`Could not load the jewelry catalog (${err.message}). Please try again.`);
-  }
-  state.items = data.items;
-  state.itemsById = new Map(data.items.map((item) => [item.id, item]));
-  state.sites = data.sites ?? FALLBACK_SITES;
-  state.families = groupFamilies(data.items, data.default ?? []);
+  const catalog = await fetchCatalog();
+  state.items = catalog.items;
+  state.itemsById = catalog.itemsById;
+  state.sites = catalog.sites ?? FALLBACK_SITES;
+  state.families = catalog.families;
   state.catalogLoaded = true;
-  const worn = initialWorn(data.default ?? []);
+  const worn = initialWorn(catalog.defaults);
   state.selected = worn[0] ? specOf(worn[0]) : null;
   state.section = siteOf(worn[0]) ?? null; // the catalog opens on the section of what is worn
   renderCatalog();
   applyWorn(worn);
-}
-
-/** One entry per family, in catalog order; its default member is the server's default if it lists one. */
-function groupFamilies(items, defaultIds) {
-  const families = new Map();
-  for (const item of items) {
-    if (!families.has(item.family)) {
-      families.set(item.family, { id: item.family, name: item.family_name, site: item.site, members: [] });
-    }
-    families.get(item.family).members.push(item);
-  }
-  for (const family of families.values()) {
-    family.defaultItem = family.members.find((m) => defaultIds.includes(m.id)) ?? family.members[0];
-  }
-  return families;
 }
 
 // A worn piece is a placement {id, where}: `where` is one of its site's places ("ears"; "finger", "ring",
@@ -672,44 +640,8 @@ function renderSizes() {
 
 // ---------------------------------------------------------------- control channel
 
-function channelOpen(session) {
-  return session.channel?.readyState === 'open';
-}
-
-/** Sends a command; resolves with the reply, rejects with the server's message when ok is false. */
-function send(command) {
-  const session = state.session;
-  if (!channelOpen(session)) return Promise.reject(new Error('Not connected yet – please wait a moment.'));
-  const id = session.nextId++;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      session.pending.delete(id);
-      reject(new Error(`The server did not answer (${command.cmd}).`));
-    }, COMMAND_TIMEOUT_MS);
-    session.pending.set(id, { command, resolve, reject, timer });
-    session.channel.send(JSON.stringify({ ...command, id }));
-  });
-}
-
-function onChannelMessage(session, event) {
-  let message;
-  try {
-    message = JSON.parse(event.data);
-  } catch {
-    return; // not ours to interpret
-  }
-  if (message.event) {
-    handleServerEvent(message);
-    return;
-  }
-  const entry = session.pending.get(message.id);
-  if (!entry) return;
-  session.pending.delete(message.id);
-  clearTimeout(entry.timer);
-  trackWorn(entry.command, message);
-  if (message.ok) entry.resolve(message);
-  else entry.reject(new Error(message.error || 'The server could not do that.'));
-}
+/** Sends a command on the live connection; resolves with the reply, rejects with the server's message. */
+const send = (command) => sendCommand(state.session, command);
 
 /** Keeps the worn pieces in step with what the server confirmed or refused, whoever sent the command. */
 function trackWorn(command, reply) {
@@ -734,35 +666,10 @@ function trackWorn(command, reply) {
 
 function handleServerEvent(message) {
   if (message.event === 'stats') showStats(message);
-  else if (message.event === 'clip') clipReady(message);
+  else if (message.event === 'clip') recording.finished(message);
 }
 
 // ---------------------------------------------------------------- connection
-
-function createSession() {
-  let resolveReady;
-  let rejectReady;
-  const ready = new Promise((resolve, reject) => {
-    resolveReady = resolve;
-    rejectReady = reject;
-  });
-  ready.catch(() => {}); // failures are shown on the page; whoever awaits `ready` still sees them
-  return {
-    pc: null,
-    channel: null,
-    ready,
-    resolveReady,
-    rejectReady,
-    nextId: 1,
-    pending: new Map(), // command id -> {command, resolve, reject, timer}
-    offeredKey: '', // the worn set sent with the offer
-    videoPlaying: false,
-    live: false,
-    closed: false,
-    rtt: null,
-    intervals: [],
-  };
-}
 
 /** Camera, catalog, then the WebRTC connection. Also the action of the error overlay's button. */
 async function start() {
@@ -779,127 +686,36 @@ async function start() {
 }
 
 async function ensureCamera() {
-  if (state.camera?.getVideoTracks().some((track) => track.readyState === 'live')) return;
-  if (!navigator.mediaDevices?.getUserMedia) {
-    throw new ShownError(window.isSecureContext
-      ? "This browser can't use the camera. Please open the page in a current Chrome, Firefox or Safari."
-      : 'The camera only works on a secure page. Please open this page over https:// (or on localhost).');
-  }
-  let stream;
-  try {
-    stream = await navigator.mediaDevices.getUserMedia(CAMERA_CONSTRAINTS);
-  } catch (err) {
-    throw new ShownError(cameraErrorMessage(err));
-  }
-  state.camera = stream;
-  for (const track of stream.getVideoTracks()) {
-    track.addEventListener('ended', () => fail(state.session,
-      'The camera stopped. Check that it is connected and not used by another app, then try again.'));
-  }
-  el.preview.srcObject = stream;
-  playVideo(el.preview);
-}
-
-function cameraErrorMessage(err) {
-  switch (err.name) {
-    case 'NotAllowedError':
-    case 'SecurityError':
-      return 'Camera access is blocked. Allow the camera for this site (the camera icon in the address bar, '
-        + "or your browser's site settings), then try again.";
-    case 'NotFoundError':
-    case 'OverconstrainedError':
-      return 'No camera was found. Connect a camera, then try again.';
-    case 'NotReadableError':
-    case 'AbortError':
-      return 'The camera is in use or not working. Close other apps that use it, then try again.';
-    default:
-      return `The camera could not start (${err.message || err.name}).`;
-  }
+  state.camera = await keepCamera(state.camera, el.preview, () => fail(state.session,
+    'The camera stopped. Check that it is connected and not used by another app, then try again.'));
 }
 
 async function connect(session) {
   setStatus('connecting');
-  const pc = new RTCPeerConnection();
-  session.pc = pc;
-  for (const track of state.camera.getVideoTracks()) pc.addTrack(track, state.camera);
-
-  // The channel must exist before the offer so that the offer negotiates it.
-  const channel = pc.createDataChannel('control');
-  session.channel = channel;
-  channel.addEventListener('open', () => onChannelOpen(session));
-  channel.addEventListener('message', (event) => onChannelMessage(session, event));
-  channel.addEventListener('close', () => fail(session, 'The connection to the try-on server closed.', 'Reconnect'));
-  pc.addEventListener('track', (event) => showRemoteVideo(session, event));
-  watchConnectionState(session);
-
-  await pc.setLocalDescription(await pc.createOffer());
-  await waitForIceGathering(pc);
-  if (session.closed) return;
   const items = state.worn.map(specOf);
   session.offeredKey = wornKey(items);
-  const answer = await postOffer(pc.localDescription.sdp, items);
-  if (session.closed) return;
-  await pc.setRemoteDescription({ type: answer.type, sdp: answer.sdp });
-  state.confirmed = placementsFromSpecs(items);
-}
-
-/** Resolves when ICE gathering is complete (the offer then carries every candidate), or after a timeout. */
-function waitForIceGathering(pc) {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      pc.removeEventListener('icegatheringstatechange', onChange);
-      resolve();
-    };
-    const onChange = () => {
-      if (pc.iceGatheringState === 'complete') done();
-    };
-    const timer = setTimeout(done, ICE_GATHERING_TIMEOUT_MS);
-    pc.addEventListener('icegatheringstatechange', onChange);
+  const connected = await connectLive(session, state.camera, { items }, {
+    onOpen: () => onChannelOpen(session),
+    onVideo: (stream) => showRemoteVideo(session, stream),
+    onEvent: handleServerEvent,
+    onReply: trackWorn,
+    onLost: (how) => fail(session, `The connection to the try-on server ${how === 'closed' ? 'closed' : 'was lost'}.`, 'Reconnect'),
+    onConnection: (connection) => {
+      if (connection === 'disconnected') setStatus('reconnecting', 'connecting');
+      else if (connection === 'connected' && session.live) setStatus('live');
+    },
+    graceMs: DISCONNECT_GRACE_MS,
   });
+  if (connected) state.confirmed = placementsFromSpecs(items);
 }
 
-async function postOffer(sdp, items) {
-  let res;
-  try {
-    res = await fetch('/api/offer', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      // The time zone lets watches show the shopper's own time.
-      body: JSON.stringify({ sdp, type: 'offer', items, utc_offset_min: -new Date().getTimezoneOffset() }),
-    });
-  } catch {
-    throw new ShownError('Could not reach the try-on server. Check your connection, then try again.');
-  }
-  if (res.status === 503) throw new ShownError('All try-on seats are busy, please try again in a moment');
-  if (!res.ok) throw new ShownError(await errorDetail(res));
-  return res.json();
-}
-
-/** The `detail` of an error response, or a plain description of the status. */
-async function errorDetail(res) {
-  try {
-    const body = await res.json();
-    if (typeof body.detail === 'string') return body.detail;
-  } catch {
-    // not JSON: fall through
-  }
-  return `the server answered ${res.status} ${res.statusText}`.trim();
-}
-
-function showRemoteVideo(session, event) {
-  if (session.closed || event.track.kind !== 'video') return;
-  el.video.srcObject = event.streams[0] ?? new MediaStream([event.track]);
-  el.video.addEventListener('playing', () => {
-    if (session.closed) return;
-    session.videoPlaying = true;
+function showRemoteVideo(session, stream) {
+  playRemote(session, el.video, stream, () => {
     el.stage.dataset.source = 'remote';
     watchDisplayedFrames();
     updateDivider();
     maybeLive(session);
-  }, { once: true });
-  playVideo(el.video);
+  });
 }
 
 function onChannelOpen(session) {
@@ -910,35 +726,13 @@ function onChannelOpen(session) {
 }
 
 function maybeLive(session) {
-  if (session.live || session.closed || !session.videoPlaying || !channelOpen(session)) return;
+  if (!readyToGoLive(session)) return;
   session.live = true;
   setStatus('live');
   el.snapshot.disabled = false;
   updateRecordButton();
   startPing(session);
   session.resolveReady();
-}
-
-function watchConnectionState(session) {
-  const { pc } = session;
-  let graceTimer = null;
-  const onChange = () => {
-    const connection = pc.connectionState ?? pc.iceConnectionState; // older Firefox has only the latter
-    clearTimeout(graceTimer);
-    if (connection === 'failed' || connection === 'closed') {
-      fail(session, 'The connection to the try-on server was lost.', 'Reconnect');
-    } else if (connection === 'disconnected') {
-      setStatus('reconnecting', 'connecting');
-      graceTimer = setTimeout(
-        () => fail(session, 'The connection to the try-on server was lost.', 'Reconnect'),
-        DISCONNECT_GRACE_MS,
-      );
-    } else if (connection === 'connected' && session.live) {
-      setStatus('live');
-    }
-  };
-  pc.addEventListener('connectionstatechange', onChange);
-  pc.addEventListener('iceconnectionstatechange', onChange);
 }
 
 /** Ends the session for good: its `ready` rejects, the page shows the message and a button to start over. */
@@ -951,21 +745,12 @@ function fail(session, message, actionLabel = 'Try again') {
 }
 
 function teardown(session) {
-  session.closed = true;
-  session.live = false;
-  session.intervals.forEach(clearInterval);
-  for (const entry of session.pending.values()) {
-    clearTimeout(entry.timer);
-    entry.reject(new Error('The connection closed.'));
-  }
-  session.pending.clear();
-  session.channel?.close();
-  session.pc?.close();
+  closeSession(session);
   el.stage.dataset.source = 'local';
   el.video.srcObject = null;
   el.snapshot.disabled = true;
   el.hint.hidden = true;
-  resetRecording();
+  recording.reset();
   showMetrics();
   renderSizes();
   updateDivider();
@@ -1175,73 +960,18 @@ function downloadFile(url, name) {
   link.remove();
 }
 
-function toggleRecording() {
-  if (recording.phase === 'idle') startRecording();
-  else if (recording.phase === 'recording') stopRecording();
-}
-
-async function startRecording() {
-  recording.phase = 'starting';
-  updateRecordButton();
-  try {
-    const reply = await send({ cmd: 'record', action: 'start' });
-    recording.maxS = reply.max_s ?? DEFAULT_MAX_RECORD_S;
-    recording.startedAt = performance.now();
-    recording.phase = 'recording';
-    recording.timer = setInterval(updateTimer, 250);
-    updateTimer();
-  } catch (err) {
-    recording.phase = 'idle';
-    toast(err.message);
-  }
-  updateRecordButton();
-}
-
-async function stopRecording() {
-  recording.phase = 'stopping';
-  updateRecordButton();
-  try {
-    clipReady(await send({ cmd: 'record', action: 'stop' }));
-  } catch (err) {
-    // The server may have stopped by itself at max_s, and its clip event already finished the recording.
-    if (recording.phase === 'stopping') {
-      resetRecording();
-      toast(err.message);
-    }
-  }
-}
-
-/** A finished clip, from the stop reply or the server's own "clip" event after max_s. */
-function clipReady(clip) {
-  resetRecording();
+function addClip(clip) {
   addDownload({ kind: 'clip', url: clip.url, name: `tryon-${fileStamp()}.mp4`, expiresAt: clip.expires_at, durationS: clip.duration_s });
 }
 
-function updateTimer() {
-  const elapsed = (performance.now() - recording.startedAt) / 1000;
-  if (recording.phase === 'recording') {
-    el.timer.textContent = `${formatDuration(Math.min(elapsed, recording.maxS))} / ${formatDuration(recording.maxS)}`;
-    if (elapsed >= recording.maxS) {
-      recording.phase = 'stopping'; // the server stops at max_s by itself and sends the clip event
-      updateRecordButton();
-    }
-  } else if (elapsed >= recording.maxS + CLIP_WAIT_S) {
-    resetRecording();
-    toast('The clip did not arrive. Please record again.');
-  }
-}
-
-function resetRecording() {
-  clearInterval(recording.timer);
-  recording.phase = 'idle';
-  updateRecordButton();
-}
-
 function updateRecordButton() {
-  const active = recording.phase === 'recording' || recording.phase === 'stopping';
+  const { active, phase } = recording;
+  if (phase === 'recording') {
+    el.timer.textContent = `${formatDuration(Math.min(recording.elapsedS, recording.maxS))} / ${formatDuration(recording.maxS)}`;
+  }
   el.record.setAttribute('aria-pressed', String(active));
   el.record.setAttribute('aria-label', active ? 'Stop recording' : 'Start recording');
-  el.record.disabled = !state.session.live || recording.phase === 'starting' || recording.phase === 'stopping';
+  el.record.disabled = !state.session.live || phase === 'starting' || phase === 'stopping';
   el.timer.hidden = !active;
 }
 
@@ -1331,7 +1061,7 @@ function init() {
   el.stage.dataset.source = 'local';
   el.errorAction.addEventListener('click', start);
   el.snapshot.addEventListener('click', takeSnapshot);
-  el.record.addEventListener('click', toggleRecording);
+  el.record.addEventListener('click', () => recording.toggle());
   el.compareToggle.addEventListener('change', onCompareChanged);
   el.compare.addEventListener('input', () => {
     el.compareToggle.checked = true; // moving the slider means "compare"

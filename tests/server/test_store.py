@@ -1,5 +1,8 @@
 """Share links: unguessable, expiring, and nothing kept but the file and its link."""
 
+import pytest
+
+from tryon.errors import InputError
 from tryon.server.store import MediaStore
 
 
@@ -42,4 +45,32 @@ def test_only_the_media_and_its_link_are_stored(tmp_path):
     assert files == sorted([media.path.name, "links.sqlite3"])
     columns = [r[1] for r in store._db.execute("PRAGMA table_info(media)")]
     assert columns == ["token", "file", "content_type", "expires_at"]
+    store.close()
+
+
+def test_each_link_may_have_its_own_lifetime_and_the_next_expiry_is_known(tmp_path):
+    clock = Clock()
+    store = MediaStore(tmp_path, ttl_s=24 * 3600, clock=clock)
+    assert store.next_expiry() is None
+    day = store.put(b"day", ".png")
+    kiosk = store.put(b"kiosk", ".mp4", ttl_s=15 * 60)
+    assert kiosk.expires_at == clock.now + 15 * 60 and day.expires_at == clock.now + 24 * 3600
+    assert store.next_expiry() == kiosk.expires_at
+    clock.now += 15 * 60
+    assert store.purge() == 1 and not kiosk.path.exists() and day.path.exists()
+    assert store.get(kiosk.url.rsplit("/", 1)[1]) is None and store.next_expiry() == day.expires_at
+    with pytest.raises(InputError, match="positive"):
+        store.put(b"x", ".png", ttl_s=0)
+    store.close()
+
+
+def test_revoking_deletes_at_once_but_spares_links_claimed_by_a_phone(tmp_path):
+    store = MediaStore(tmp_path, ttl_s=60)
+    a, b, c = (store.put(bytes([i]), ".png") for i in range(3))
+    store.claim(b.token)
+    assert store.revoke([a.token, b.token, "unknown"], keep_claimed=True) == 1
+    assert not a.path.exists() and store.get(a.url.rsplit("/", 1)[1]) is None
+    assert b.path.exists() and store.get(b.url.rsplit("/", 1)[1]) is not None  # taken along: until it expires
+    assert store.revoke([b.token, c.token]) == 2  # without keep_claimed: everything named goes
+    assert sorted(p.name for p in (tmp_path / "media").iterdir()) == ["links.sqlite3"]
     store.close()

@@ -1,4 +1,5 @@
-"""HTTP: the catalog, WebRTC offers, photo try-on, share links, and the page in web/. OpenAPI at /docs."""
+"""HTTP: the catalog, WebRTC offers, photo try-on, share links, the kiosk mirror, and the pages in web/.
+OpenAPI at /docs."""
 
 from __future__ import annotations
 
@@ -25,14 +26,16 @@ from tryon.errors import InputError, TryOnError, UnknownItemError
 from tryon.jewelry.catalog import Item
 from tryon.media import decode_image, encode_image
 from tryon.pipeline import MAX_PER_SITE, PLACES, Pipeline, PipelineOptions
+from tryon.server.kiosk import KioskSettings, kiosk_router, lan_guard
 from tryon.server.session import Session
 from tryon.server.store import MediaStore
 
 log = logging.getLogger(__name__)
 WEB_DIR = REPO_ROOT / "web"
 DEFAULT_ITEMS = ["hoop-round-25mm-yellow-gold"]
-PURGE_PERIOD_S = 300.0
+PURGE_PERIOD_S = 300.0  # at most; sooner when a link expires sooner
 SERVER_START_TIMEOUT_S = 30.0
+WILDCARD_HOSTS = ("0.0.0.0", "", "::")
 
 
 class Offer(BaseModel):
@@ -46,6 +49,9 @@ class Offer(BaseModel):
     utc_offset_min: int | None = Field(None, ge=-16 * 60, le=16 * 60,
                                        description="the shopper's UTC offset in minutes, so watches show their "
                                                    "time (default: the server's)")
+    kiosk: bool = Field(False, description="an in-store kiosk mirror: its snapshot and clip links live the kiosk's "
+                                           "link TTL, the face tracker always runs (is anyone there?), and links "
+                                           "no phone opened are deleted when the session ends")
 
 
 class Answer(BaseModel):
@@ -54,8 +60,9 @@ class Answer(BaseModel):
     session: str
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, kiosk: KioskSettings | None = None) -> FastAPI:
     settings = settings or Settings()
+    kiosk = kiosk or KioskSettings()
     catalog = settings.catalog()
     store = MediaStore(settings.data_dir, settings.link_ttl_s)
     sessions: dict[str, Session] = {}
@@ -65,9 +72,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async def purge_loop() -> None:
+            # Wake when the next link expires, so its file goes then; never sleep longer than the shortest
+            # lifetime a link can get, so one made meanwhile is not missed.
+            period_s = min(PURGE_PERIOD_S, settings.link_ttl_s, kiosk.link_ttl_s)
             while True:
                 store.purge()
-                await asyncio.sleep(PURGE_PERIOD_S)
+                next_s = store.next_expiry()
+                wait_s = period_s if next_s is None else min(period_s, next_s - time.time())
+                await asyncio.sleep(max(0.05, wait_s))
 
         purger = asyncio.create_task(purge_loop())
         yield
@@ -83,6 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = sessions
     app.state.store = store
     app.state.catalog = catalog
+    app.state.kiosk = kiosk
+    if kiosk.lan_handoff_only:
+        app.middleware("http")(lan_guard)
 
     @app.get("/api/items", summary="The catalog: every item with its family, variants, places and thumbnail")
     def items(kind: str | None = None, site: str | None = None) -> dict[str, Any]:
@@ -148,11 +163,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             for spec in body.items:  # places are checked when the session's pipeline takes them
                 app.state.catalog.get(spec.partition("@")[0].strip())
-            session = Session(app.state.catalog, store, body.items, settings.hfov_deg, body.utc_offset_min)
+            session = Session(app.state.catalog, store, body.items, settings.hfov_deg, body.utc_offset_min,
+                              media_ttl_s=kiosk.link_ttl_s if body.kiosk else None,
+                              track=frozenset({"face"}) if body.kiosk else frozenset())
         except TryOnError as e:
             raise HTTPException(400, str(e)) from None
         sessions[session.id] = session
-        session.on_close = lambda s: sessions.pop(s.id, None)
+
+        def closed(s: Session) -> None:
+            sessions.pop(s.id, None)
+            if body.kiosk:  # the screen was the only way to those no phone opened
+                s.revoke_media()
+
+        session.on_close = closed
         try:
             sdp = await session.start(body.sdp)
         except TryOnError as e:
@@ -246,30 +269,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, Any]:
         return {"ok": True, "sessions": len(sessions), "max_sessions": settings.max_sessions}
 
+    app.include_router(kiosk_router(kiosk, store, WEB_DIR))
     if Path(WEB_DIR).is_dir():
         app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
     return app
 
 
-@contextlib.contextmanager
-def serve_in_background(settings: Settings) -> Iterator[str]:
-    """The app served by uvicorn in a background thread on a free local port (for the live bench and the
-    browser tests); yields its base URL and stops the server on exit."""
-    import uvicorn
-
+def free_port() -> int:
+    """A TCP port nobody listens on now (on the loopback interface)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve_in_background(settings: Settings, kiosk: KioskSettings | None = None, host: str = "127.0.0.1",
+                        port: int | None = None) -> Iterator[str]:
+    """The app served by uvicorn in a background thread (for the kiosk, the live bench and the browser tests),
+    on `host` and `port` (default: a free local port); yields its base URL on this machine
+    (http://127.0.0.1:PORT) and stops the server on exit."""
+    import uvicorn
+
+    port = free_port() if port is None else port
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, kiosk), host=host, port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="tryon-server", daemon=True)
     thread.start()
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
-                raise TryOnError("the try-on server did not start")
+                raise TryOnError(f"the try-on server did not start on {host}:{port} (is the port taken?)")
             time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
+        # A wildcard address listens on loopback too; a single address is reached only at that address.
+        yield f"http://{'127.0.0.1' if host in WILDCARD_HOSTS else host}:{port}"
     finally:
         server.should_exit = True
         thread.join(30)

@@ -53,8 +53,12 @@ def dial_time_s(utc_offset_min: int | None = None, now: float | None = None) -> 
 
 
 class Session:
+    """`media_ttl_s`: how long this session's snapshot and clip links live (None: the store's default).
+    `track`: trackers that run whatever is worn (a kiosk runs the face tracker to know someone is there)."""
+
     def __init__(self, catalog: Catalog, store: MediaStore, items: list[str], hfov_deg: float,
-                 utc_offset_min: int | None = None) -> None:
+                 utc_offset_min: int | None = None, media_ttl_s: float | None = None,
+                 track: frozenset[str] = frozenset()) -> None:
         self.id = uuid.uuid4().hex
         self.catalog = catalog
         self.store = store
@@ -62,6 +66,10 @@ class Session:
         self.channel: RTCDataChannel | None = None
         self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"tryon-{self.id[:8]}")
         self._items = list(items)
+        self._initial_items = list(items)  # what `reset` goes back to
+        self._media_ttl_s = media_ttl_s
+        self._track = track
+        self._media: list[str] = []  # tokens of the snapshots and clips taken here, for `reset`
         self._hfov_deg = hfov_deg
         self._utc_offset_min = utc_offset_min  # the shopper's time zone, for the watches' dials
         self._pipeline: Pipeline | None = None
@@ -110,7 +118,8 @@ class Session:
     def _open_pipeline(self) -> None:
         # The camera's frames arrive unmirrored (mirrored=False); the page shows them mirrored, so watch dials
         # are drawn to read right in that mirror.
-        options = PipelineOptions(mode="video", hfov_deg=self._hfov_deg, mirrored=False, mirror_display=True)
+        options = PipelineOptions(mode="video", hfov_deg=self._hfov_deg, mirrored=False, mirror_display=True,
+                                  track=self._track)
         self._pipeline = Pipeline(self.catalog, self._items, options)
         self._note_tracking()
 
@@ -131,10 +140,7 @@ class Session:
         log.info("session %s closed", self.id)
 
     def _close_worker_state(self) -> None:
-        if self._clip is not None:
-            self._clip.finish()
-            self._clip.path.unlink(missing_ok=True)  # never committed: nobody asked for it
-            self._clip = None
+        self._discard_clip()
         if self._pipeline is not None:
             self._pipeline.close()
             self._pipeline = None
@@ -328,7 +334,7 @@ class Session:
         if out is None:
             raise InputError("no frame yet: wait for the video to start")
         png = await self._run(encode_image, np.ascontiguousarray(out[:, ::-1] if mirror else out), ".png")
-        return _link(self.store.put(png, ".png"))
+        return self._keep(self.store.put(png, ".png", self._media_ttl_s))
 
     async def _cmd_record(self, msg: dict[str, Any]) -> dict[str, Any]:
         action = msg.get("action")
@@ -337,6 +343,13 @@ class Session:
         if action == "stop":
             return await self._run(self._finish_clip_in_worker, False)
         raise InputError("record needs 'action': 'start' or 'stop'")
+
+    def _discard_clip(self) -> None:
+        """Stop a recording and delete it (never committed: nobody will ask for it)."""
+        if self._clip is not None:
+            self._clip.finish()
+            self._clip.path.unlink(missing_ok=True)
+            self._clip = None
 
     def _start_clip(self) -> dict[str, Any]:
         if self._clip is not None:
@@ -355,10 +368,30 @@ class Session:
             raise InputError("the clip is empty: no frame came while recording")
         final = clip.path.with_suffix("")  # drop ".part"
         clip.path.replace(final)
-        reply = {**_link(self.store.commit(self._clip_token, final)), "duration_s": round(duration, 2)}
+        reply = {**self._keep(self.store.commit(self._clip_token, final, self._media_ttl_s)),
+                 "duration_s": round(duration, 2)}
         if auto:
             self._loop.call_soon_threadsafe(self._send, {"event": "clip", **reply})
         return reply
+
+    def _keep(self, media: StoredMedia) -> dict[str, Any]:
+        self._media.append(media.token)
+        return _link(media)
+
+    async def _cmd_reset(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """The next customer: a recording is dropped, before/after goes off, the pieces go back to those the
+        session started with, and the links to what was taken here are revoked, but for those already opened
+        on a phone (the customer took them along; they still expire)."""
+        async with self._wear_lock:
+            await self._run(self._discard_clip)
+            self.compare = None
+            revoked = self.revoke_media()
+            return {"revoked": revoked, **await self._set_items(self._initial_items)}
+
+    def revoke_media(self) -> int:
+        """Deletes the snapshots and clips taken in this session that no phone has opened; returns how many."""
+        tokens, self._media = self._media, []
+        return self.store.revoke(tokens, keep_claimed=True)
 
     async def _cmd_ping(self, msg: dict[str, Any]) -> dict[str, Any]:
         return {"t": msg.get("t")}
@@ -398,6 +431,7 @@ COMMANDS = {
     "snapshot": Session._cmd_snapshot,
     "record": Session._cmd_record,
     "ping": Session._cmd_ping,
+    "reset": Session._cmd_reset,
 }
 
 

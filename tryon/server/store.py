@@ -2,7 +2,11 @@
 
 What is stored: the media file itself and, in SQLite, its random token, file name, content type and expiry
 time. Nothing else about the user (no address, no session id, no device). Expired files are deleted by
-`purge()`, which the server runs periodically and on every lookup.
+`purge()`, which the server runs periodically and on every lookup; `revoke()` deletes chosen ones at once (a
+kiosk's reset). Each file may have its own lifetime (a kiosk's links live minutes, a shopper's a day).
+
+Kept in memory only, never on disk: which links were claimed, i.e. opened on a phone through a kiosk's hand-off
+page; a kiosk's reset keeps those until they expire (the customer took them along) and revokes the rest.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +46,7 @@ class MediaStore:
         self.ttl_s = float(ttl_s)
         self._clock = clock
         self._lock = threading.Lock()
+        self._claimed: set[str] = set()
         self._db = sqlite3.connect(str(self.root / "links.sqlite3"), check_same_thread=False, isolation_level=None)
         self._db.execute("CREATE TABLE IF NOT EXISTS media (token TEXT PRIMARY KEY, file TEXT NOT NULL, "
                          "content_type TEXT NOT NULL, expires_at REAL NOT NULL)")
@@ -53,19 +58,22 @@ class MediaStore:
         token = secrets.token_urlsafe(TOKEN_BYTES)
         return token, self.root / f"{token}{suffix}"
 
-    def commit(self, token: str, path: Path) -> StoredMedia:
-        """Make a fully written file reachable under its token until the TTL runs out."""
-        item = StoredMedia(token, path, CONTENT_TYPES[path.suffix], self._clock() + self.ttl_s)
+    def commit(self, token: str, path: Path, ttl_s: float | None = None) -> StoredMedia:
+        """Make a fully written file reachable under its token for `ttl_s` seconds (default: the store's TTL)."""
+        ttl_s = self.ttl_s if ttl_s is None else float(ttl_s)
+        if ttl_s <= 0:
+            raise InputError(f"a link's lifetime must be positive, not {ttl_s:g} s")
+        item = StoredMedia(token, path, CONTENT_TYPES[path.suffix], self._clock() + ttl_s)
         with self._lock:
             self._db.execute("INSERT INTO media VALUES (?, ?, ?, ?)", (token, path.name, item.content_type, item.expires_at))
         return item
 
-    def put(self, data: bytes, suffix: str) -> StoredMedia:
+    def put(self, data: bytes, suffix: str, ttl_s: float | None = None) -> StoredMedia:
         token, path = self.new_path(suffix)
         tmp = path.with_suffix(path.suffix + ".part")
         tmp.write_bytes(data)
         tmp.replace(path)
-        return self.commit(token, path)
+        return self.commit(token, path, ttl_s)
 
     def get(self, name: str) -> StoredMedia | None:
         """The live media for a link's last path part ("TOKEN.png"), or None (unknown or expired)."""
@@ -78,6 +86,33 @@ class MediaStore:
             return None
         return StoredMedia(token, self.root / row[0], row[1], row[2])
 
+    def claim(self, token: str) -> None:
+        """Note that a link was taken along (opened on a phone): `revoke(..., keep_claimed=True)` spares it."""
+        with self._lock:
+            self._claimed.add(token)
+
+    def revoke(self, tokens: Iterable[str], keep_claimed: bool = False) -> int:
+        """Delete these media and their links now (unknown or expired tokens are skipped); returns how many
+        went. With `keep_claimed`, links opened on a phone stay until they expire."""
+        gone = 0
+        with self._lock:
+            for token in tokens:
+                if keep_claimed and token in self._claimed:
+                    continue
+                row = self._db.execute("SELECT file FROM media WHERE token = ?", (token,)).fetchone()
+                if row is not None:
+                    (self.root / row[0]).unlink(missing_ok=True)
+                    self._db.execute("DELETE FROM media WHERE token = ?", (token,))
+                    gone += 1
+                self._claimed.discard(token)
+        return gone
+
+    def next_expiry(self) -> float | None:
+        """When the next link expires (unix seconds), or None with no links."""
+        with self._lock:
+            row = self._db.execute("SELECT MIN(expires_at) FROM media").fetchone()
+        return None if row[0] is None else float(row[0])
+
     def purge(self) -> int:
         """Delete expired media and their links; returns how many went."""
         now = self._clock()
@@ -86,6 +121,7 @@ class MediaStore:
             for token, file in rows:
                 (self.root / file).unlink(missing_ok=True)
                 self._db.execute("DELETE FROM media WHERE token = ?", (token,))
+                self._claimed.discard(token)
         for stale in self.root.glob("*.part"):  # interrupted writes
             if now - stale.stat().st_mtime > 3600:
                 stale.unlink(missing_ok=True)

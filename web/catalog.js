@@ -1,0 +1,45 @@
+// The catalog as the try-on page (app.js) and the kiosk mirror (kiosk.js) load it: GET /api/items, grouped into
+// families (one card per family; its members are the metal, stone and size variants).
+
+import { ShownError, errorDetail } from './live.js';
+
+/** {items, itemsById, families, sites, defaults} from the server; a ShownError when it cannot be loaded. */
+export async function fetchCatalog() {
+  let data;
+  try {
+    const res = await fetch('/api/items');
+    if (!res.ok) throw new Error(await errorDetail(res));
+    data = await res.json();
+  } catch (err) {
+    throw new ShownError(`Could not load the jewelry catalog (${err.message}). Please try again.`);
+  }
+  const defaults = data.default ?? [];
+  return {
+    items: data.items,
+    itemsById: new Map(data.items.map((item) => [item.id, item])),
+    families: groupFamilies(data.items, defaults),
+    sites: data.sites,
+    defaults,
+  };
+}
+
+/** One entry per family, in catalog order; its default member is the server's default if it lists one. */
+function groupFamilies(items, defaultIds) {
+  const families = new Map();
+  for (const item of items) {
+    if (!families.has(item.family)) {
+      families.set(item.family, { id: item.family, name: item.family_name, site: item.site, members: [] });
+    }
+    families.get(item.family).members.push(item);
+  }
+  for (const family of families.values()) {
+    family.defaultItem = family.members.find((m) => defaultIds.includes(m.id)) ?? family.members[0];
+  }
+  return families;
+}
+
+/** "yellow_gold" -> "Yellow gold". */
+export function formatName(name) {
+  const words = String(name).replace(/[_-]+/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
