@@ -3,11 +3,11 @@
 import dataclasses
 import subprocess
 import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from test_renderer import _check_golden
 
 from tests.conftest import load_rgb
 from tryon.errors import InputError
@@ -16,9 +16,6 @@ from tryon.render.renderer import Renderer, Roi
 from tryon.render.scene import ItemModel
 from tryon.render.thumbnail import render_thumbnail, thumbnail_pose
 
-GOLDEN = Path(__file__).parent / "golden"
-FAILURES = Path(__file__).parent / "failures"
-RMS_TOLERANCE = 3.0
 SIZE = 128
 
 # One catalog piece per material, seen as its thumbnail.
@@ -58,21 +55,6 @@ def _thumb(renderer, catalog, item_id, kind, size=SIZE):
     return render_thumbnail(renderer, _model(catalog, item_id), size, kind)
 
 
-def _check_golden(name: str, rgba: np.ndarray) -> None:
-    path = GOLDEN / f"{name}.png"
-    if not path.exists():
-        cv2.imwrite(str(path), cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
-        pytest.fail(f"wrote new golden {path}; look at it and run again")
-    golden = cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_UNCHANGED), cv2.COLOR_BGRA2RGBA)
-    rms = float(np.sqrt(np.mean((rgba.astype(np.float32) - golden) ** 2)))
-    if rms > RMS_TOLERANCE:
-        FAILURES.mkdir(exist_ok=True)
-        diff = np.clip(np.abs(rgba.astype(np.int16) - golden) * 4, 0, 255).astype(np.uint8)
-        cv2.imwrite(str(FAILURES / f"{name}.diff.png"), cv2.cvtColor(diff, cv2.COLOR_RGBA2BGRA))
-        cv2.imwrite(str(FAILURES / f"{name}.png"), cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
-    assert rms <= RMS_TOLERANCE, f"{name}: RMS {rms:.2f} > {RMS_TOLERANCE}; see {FAILURES}"
-
-
 @pytest.mark.parametrize("material", list(MATERIALS))
 def test_golden_per_material(renderer, catalog, material):
     """Each metal and stone under the studio light (thumbnails, turntables) and under a real room's light
@@ -81,14 +63,14 @@ def test_golden_per_material(renderer, catalog, material):
     renderer.set_environment(studio_environment())
     studio = _thumb(renderer, catalog, item_id, kind)
     assert studio[..., 3].max() == 255 and (studio[..., 3] > 0).mean() > 0.02  # the piece is there, framed
-    _check_golden(f"material-{material}", studio)
+    _check_golden(f"material-{material}", studio / 255.0)
 
 
 @pytest.mark.parametrize("material", ["yellow_gold", "diamond", "pearl"])
 def test_golden_per_material_in_a_room(renderer, catalog, astronaut, material):
     item_id, kind = MATERIALS[material]
     renderer.set_environment(FrameLight()(astronaut))
-    _check_golden(f"material-{material}-astronaut", _thumb(renderer, catalog, item_id, kind))
+    _check_golden(f"material-{material}-astronaut", _thumb(renderer, catalog, item_id, kind) / 255.0)
     renderer.set_environment(studio_environment())
 
 
