@@ -30,6 +30,7 @@ from tryon.render.environment import Environment, studio_environment
 from tryon.render.scene import ItemModel, Material, Part, Placement
 from tryon.types import Capsule, FrameAnchors, Intrinsics, RenderLayer
 
+CAPSULE_SIDES = 12
 ROI_STEP_PX = 16  # ROI sizes are rounded up to this, so framebuffers are reused from frame to frame
 ROI_PAD_PX = 4
 SUPERSAMPLE = 2  # each ROI is drawn at 2x2 its size and box-filtered: 4 samples per pixel
@@ -156,7 +157,6 @@ class Renderer:
         self._models: dict[int, tuple[ItemModel, list[moderngl.VertexArray], list[_Instanced | None]]] = {}
         self._capsule_vbo: moderngl.Buffer | None = None
         self._capsule_vao: moderngl.VertexArray | None = None
-        self._capsule_count = 0
         self._targets: dict[tuple[int, int], moderngl.Framebuffer] = {}
         self._env_texture: moderngl.Texture | None = None
         self.environment: Environment | None = None
@@ -257,20 +257,27 @@ class Renderer:
         if anchors.head is not None:
             s = anchors.head.scale
             head_T = anchors.head.cam_T_head @ np.diag([s, s, s, 1.0])
-        capsules = self._capsules(anchors.occluders) if anchors.occluders and placements else None
+        boxes = None
+        if anchors.occluders and placements:
+            self._upload_capsules(anchors.occluders)
+            boxes = capsule_boxes(anchors.occluders, intr)
         patches: list[tuple[Roi, np.ndarray]] = []
         for placed in placements:
             roi = box_roi(np.vstack([m.corners_cam(parts) for m, parts in placed.items]), intr)
             if roi is None:
                 continue
-            rgba = self.draw(roi, intr, list(placed.items), head_T, capsules) * np.float32(placed.visible)
+            near = None
+            if boxes is not None:  # only the capsules in this region (the other hand's fingers are elsewhere)
+                near = np.flatnonzero((boxes[:, 0] < roi.x0 + roi.w) & (boxes[:, 2] > roi.x0)
+                                      & (boxes[:, 1] < roi.y0 + roi.h) & (boxes[:, 3] > roi.y0))
+            rgba = self.draw(roi, intr, list(placed.items), head_T, near) * np.float32(placed.visible)
             front = cover(placed.site, roi) if cover is not None else None
             if front is not None:
                 rgba *= 1.0 - front[..., None]
             patches.append((roi, rgba))
         return _union(patches, (intr.width_px, intr.height_px))
 
-    def _capsules(self, capsules: tuple[Capsule, ...]) -> moderngl.VertexArray:
+    def _upload_capsules(self, capsules: tuple[Capsule, ...]) -> None:
         """This frame's capsules as one depth-only mesh in camera coordinates (rebuilt every frame)."""
         tris = capsule_triangles(capsules)
         with self._ctx:
@@ -282,14 +289,14 @@ class Renderer:
                 self._capsule_vbo = self._ctx.buffer(reserve=max(len(data), 1 << 16), dynamic=True)
                 self._capsule_vao = self._ctx.vertex_array(self._depth, [(self._capsule_vbo, "3f", "in_position")])
             self._capsule_vbo.write(data)
-        self._capsule_count = len(tris)
-        return self._capsule_vao
 
     def draw(self, roi: Roi, intr: Intrinsics, items: list[tuple[ItemModel, list[np.ndarray]]],
-             cam_T_occluder: np.ndarray | None = None, capsules: moderngl.VertexArray | None = None) -> np.ndarray:
+             cam_T_occluder: np.ndarray | None = None, capsules: np.ndarray | None = None) -> np.ndarray:
         """(h, w, 4) float32 premultiplied RGBA, 0..1, of the items in one region; each item comes with its
         parts' camera poses (ItemModel.cam_T_parts). cam_T_occluder: where the head occluder is (None: no
-        head); capsules: this frame's capsule occluders (from `_capsules`)."""
+        head); capsules: which of this frame's capsule occluders (`_upload_capsules`) to draw, by index."""
+        if capsules is not None and not len(capsules):
+            capsules = None
         try:
             with self._ctx:
                 fbo = self._target(roi.w * SUPERSAMPLE, roi.h * SUPERSAMPLE)
@@ -303,9 +310,11 @@ class Renderer:
                     if cam_T_occluder is not None and self._occluder is not None:
                         self._depth["u_cam_T_part"].write(_mat4(cam_T_occluder))
                         self._occluder.render(moderngl.TRIANGLES)
-                    if capsules is not None:
+                    if capsules is not None and self._capsule_vao is not None:
                         self._depth["u_cam_T_part"].write(_mat4(np.eye(4)))
-                        capsules.render(moderngl.TRIANGLES, vertices=self._capsule_count)
+                        k = capsule_vertex_count()
+                        for first, count in _runs(capsules):
+                            self._capsule_vao.render(moderngl.TRIANGLES, vertices=count * k, first=first * k)
                     fbo.color_mask = (True, True, True, True)
                 self._jewel["u_proj"].write(proj)
                 self._jewel_many["u_proj"].write(proj)
@@ -345,6 +354,16 @@ def _set_material(program: moderngl.Program, m: Material) -> None:
     if "u_dispersion" in program:  # the plain shading has no gem optics and no pearls
         program["u_dispersion"].value = m.dispersion
         program["u_pearl"].value = float(m.pearl)
+
+
+def _runs(indices: np.ndarray) -> list[tuple[int, int]]:
+    """Sorted indices as (first, count) runs of consecutive ones: [2, 3, 4, 7] -> [(2, 3), (7, 1)]."""
+    if not len(indices):
+        return []
+    breaks = np.flatnonzero(np.diff(indices) != 1) + 1
+    starts = np.concatenate([[0], breaks])
+    ends = np.concatenate([breaks, [len(indices)]])
+    return [(int(indices[a]), int(b - a)) for a, b in zip(starts, ends, strict=True)]
 
 
 def _size_px(part: Part, cam_T_units: np.ndarray, intr: Intrinsics) -> float:
@@ -423,31 +442,51 @@ def _union(patches: list[tuple[Roi, np.ndarray]], frame_size: tuple[int, int]) -
     return RenderLayer(out, (x0, y0), frame_size)
 
 
-def capsule_triangles(capsules: tuple[Capsule, ...] | list[Capsule], sides: int = 12) -> np.ndarray:
+def capsule_triangles(capsules: tuple[Capsule, ...] | list[Capsule], sides: int = CAPSULE_SIDES) -> np.ndarray:
     """(n, 3) float32 triangle vertices (3 per triangle) of every capsule: a cone frustum between two
-    spheres, each part closed; camera metres."""
-    sphere = _unit_sphere()
-    out = []
+    spheres, each part closed; camera metres. Built for all capsules at once (dozens per frame with two
+    hands in view); capsule i's vertices are rows [i * k, (i + 1) * k) with k = capsule_vertex_count()."""
+    if not capsules:
+        return np.zeros((0, 3), np.float32)
+    a = np.array([c.a_m for c in capsules], np.float64)
+    b = np.array([c.b_m for c in capsules], np.float64)
+    ra = np.array([c.radius_a_m for c in capsules])[:, None, None]
+    rb = np.array([c.radius_b_m for c in capsules])[:, None, None]
+    sphere = _unit_sphere()[None]
+    axis = b - a
+    length = np.linalg.norm(axis, axis=1, keepdims=True)
+    axis = np.where(length >= 1e-6, axis / np.maximum(length, 1e-12), [[0.0, 0.0, 1.0]])  # a ball: any axis
+    helper = np.where(np.abs(axis[:, :1]) < 0.9, [[1.0, 0.0, 0.0]], [[0.0, 1.0, 0.0]])
+    u = np.cross(axis, helper)
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    v = np.cross(axis, u)
     ang = np.linspace(0.0, 2.0 * np.pi, sides, endpoint=False)
-    ring = np.stack([np.cos(ang), np.sin(ang)], axis=1)
+    dirs = np.cos(ang)[None, :, None] * u[:, None] + np.sin(ang)[None, :, None] * v[:, None]  # (k, sides, 3)
+    ring_a = a[:, None] + ra * dirs
+    ring_b = b[:, None] + rb * dirs
     nxt = np.roll(np.arange(sides), -1)
-    for c in capsules:
-        a, b = np.asarray(c.a_m, np.float64), np.asarray(c.b_m, np.float64)
-        axis = b - a
-        length = float(np.linalg.norm(axis))
-        out.append(sphere * c.radius_a_m + a)
-        out.append(sphere * c.radius_b_m + b)
-        if length < 1e-6:
-            continue
-        axis /= length
-        u = np.cross(axis, [1.0, 0.0, 0.0] if abs(axis[0]) < 0.9 else [0.0, 1.0, 0.0])
-        u /= np.linalg.norm(u)
-        v = np.cross(axis, u)
-        dirs = ring[:, :1] * u + ring[:, 1:] * v
-        ra, rb = a + c.radius_a_m * dirs, b + c.radius_b_m * dirs
-        quads = np.stack([ra, rb, rb[nxt], ra, rb[nxt], ra[nxt]], axis=1)
-        out.append(quads.reshape(-1, 3))
-    return np.vstack(out).astype(np.float32) if out else np.zeros((0, 3), np.float32)
+    quads = np.stack([ring_a, ring_b, ring_b[:, nxt], ring_a, ring_b[:, nxt], ring_a[:, nxt]], axis=2)
+    parts = [sphere * ra + a[:, None], sphere * rb + b[:, None], quads.reshape(len(capsules), -1, 3)]
+    return np.concatenate(parts, axis=1).reshape(-1, 3).astype(np.float32)
+
+
+def capsule_vertex_count(sides: int = CAPSULE_SIDES) -> int:
+    return 2 * len(_unit_sphere()) + 6 * sides
+
+
+def capsule_boxes(capsules: tuple[Capsule, ...] | list[Capsule], intr: Intrinsics) -> np.ndarray:
+    """(k, 4) each capsule's screen box (x0, y0, x1, y1) in pixels; a capsule reaching behind the near
+    plane gets the whole screen."""
+    ends = np.array([[c.a_m, c.b_m] for c in capsules], np.float64)  # (k, 2, 3)
+    radii = np.array([[c.radius_a_m, c.radius_b_m] for c in capsules], np.float64)
+    z = ends[..., 2]
+    near = (z - radii).min(axis=1) <= Z_NEAR_M
+    z = np.maximum(z - radii, Z_NEAR_M)  # the near side: the largest the sphere can look
+    xy = np.stack([intr.fx * ends[..., 0] / z + intr.cx, intr.fy * ends[..., 1] / z + intr.cy], axis=-1)
+    r = radii * max(intr.fx, intr.fy) / z
+    box = np.concatenate([(xy - r[..., None]).min(axis=1), (xy + r[..., None]).max(axis=1)], axis=1)
+    box[near] = (-np.inf, -np.inf, np.inf, np.inf)
+    return box
 
 
 _SPHERE: list[np.ndarray] = []
