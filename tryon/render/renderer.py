@@ -148,6 +148,8 @@ class Renderer:
                     program["u_light_color"].write(np.array([c for _, c in LIGHTS], np.float32).tobytes())
                     program["u_exposure"].value = PLAIN_EXPOSURE
                 self._occluder = None if occluder is None else self._vao(self._depth, occluder.vertices[occluder.faces])
+                self._occluder_corners = (None if occluder is None else
+                                          np.hstack([trimesh.bounds.corners(occluder.bounds), np.ones((8, 1))]))
                 self._instances = self._ctx.buffer(reserve=64 * 256, dynamic=True)  # mat4 poses of instances
         except (OSError, moderngl.Error) as e:
             self._ctx.release()
@@ -270,12 +272,25 @@ class Renderer:
             if boxes is not None:  # only the capsules in this region (the other hand's fingers are elsewhere)
                 near = np.flatnonzero((boxes[:, 0] < roi.x0 + roi.w) & (boxes[:, 2] > roi.x0)
                                       & (boxes[:, 1] < roi.y0 + roi.h) & (boxes[:, 3] > roi.y0))
-            rgba = self.draw(roi, intr, list(placed.items), head_T, near) * np.float32(placed.visible)
+            head = head_T if head_T is not None and self._reaches(head_T, roi, intr) else None
+            rgba = self.draw(roi, intr, list(placed.items), head, near) * np.float32(placed.visible)
             front = cover(placed.site, roi) if cover is not None else None
             if front is not None:
                 rgba *= 1.0 - front[..., None]
             patches.append((roi, rgba))
         return _union(patches, (intr.width_px, intr.height_px))
+
+    def _reaches(self, cam_T_occluder: np.ndarray, roi: Roi, intr: Intrinsics) -> bool:
+        """Whether the head occluder's box, posed, can cover any of the region (a ring held away from the
+        face: no need to draw the head's 2,000 triangles there)."""
+        if self._occluder_corners is None:
+            return False
+        corners = (self._occluder_corners @ cam_T_occluder.T)[:, :3]
+        if corners[:, 2].min() <= Z_NEAR_M:
+            return True
+        xy = intr.project(corners)
+        return bool(xy[:, 0].min() < roi.x0 + roi.w and xy[:, 0].max() > roi.x0
+                    and xy[:, 1].min() < roi.y0 + roi.h and xy[:, 1].max() > roi.y0)
 
     def _upload_capsules(self, capsules: tuple[Capsule, ...]) -> None:
         """This frame's capsules as one depth-only mesh in camera coordinates (rebuilt every frame)."""
