@@ -47,6 +47,7 @@ class BenchResult:
     tracker: str = "face mesh"
     tracker_only_ms: float = 0.0
     ratio_to_tracker: float = 0.0
+    compositor: str = "plain"  # what the "composite" stage ran: "neural" (the camera's look) or "plain"
 
 
 def load_frames(video: Path | None, n: int) -> tuple[list[np.ndarray], str]:
@@ -112,6 +113,7 @@ def run_bench(video: Path | None = DEFAULT_VIDEO, frames: int = 300, item: str |
                 for k, v in pipe.timings_ms.items():
                     per_stage.setdefault(k, []).append(v)
                 per_stage.setdefault("total", []).append(total)
+        compositor = "neural" if pipe.compositor is not None and pipe.compositor.active else "plain"
     alone = []
     with tracker_type("video") as tracker:
         for i, rgb in enumerate(clip):
@@ -127,6 +129,7 @@ def run_bench(video: Path | None = DEFAULT_VIDEO, frames: int = 300, item: str |
         tracker=tracker_name,
         tracker_only_ms=round(alone_med, 3),
         ratio_to_tracker=round(stages["total"]["median"] / alone_med, 2),
+        compositor=compositor,
     )
 
 
@@ -138,7 +141,7 @@ def run_suite(frames: int = 300) -> list[BenchResult]:
 
 
 def format_result(r: BenchResult) -> str:
-    lines = [f"source: {r.source} ({r.frames} frames at 640x480), item: {r.item}",
+    lines = [f"source: {r.source} ({r.frames} frames at 640x480), item: {r.item}, compositor: {r.compositor}",
              f"{'stage':<14}{'median ms':>10}{'p90 ms':>10}{'mean ms':>10}"]
     for k, v in r.stages_ms.items():
         lines.append(f"{k:<14}{v['median']:>10.2f}{v['p90']:>10.2f}{v['mean']:>10.2f}")

@@ -38,6 +38,15 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--save-layer", type=Path, metavar="LAYER.png", help="photos: also save the jewelry alone as RGBA")
     r.add_argument("--no-compositor", action="store_true", help="plain alpha compositing")
     r.add_argument("--hfov", type=float, default=None, metavar="DEG", help="camera's horizontal field of view")
+    r.add_argument("--shading", choices=("photoreal", "plain"), default="photoreal",
+                   help="photoreal (default: the room's light from the frame, gem optics) or plain PBR (comparisons)")
+
+    g = sub.add_parser("gallery", help="a comparison sheet: each item on a photo, plain PBR beside photo-real")
+    g.add_argument("input", type=Path, help="photo (jpg, png, webp)")
+    g.add_argument("-o", "--output", type=Path, required=True, help="the sheet to write (jpg or png)")
+    g.add_argument("--item", action="append", required=True, metavar="ID[@WHERE]", help="catalog item id (repeatable)")
+    g.add_argument("--hfov", type=float, default=None, metavar="DEG")
+    g.add_argument("--columns", type=int, default=2, help="item pairs per row (2)")
 
     a = sub.add_parser("anchors", help="print the tracked anchor poses of a photo or video")
     a.add_argument("input", type=Path)
@@ -57,6 +66,23 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="serve the live try-on page and API (http://127.0.0.1:8000)")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: the whole network)")
     s.add_argument("--port", type=int, default=8000)
+
+    k = sub.add_parser("kiosk", help="the in-store mirror: serve, and open Chromium full-screen on the kiosk page")
+    k.add_argument("--host", default="0.0.0.0",
+                   help="address to listen on (default 0.0.0.0: phones on the store's network open the QR links)")
+    k.add_argument("--port", type=int, default=8000)
+    orientation = k.add_mutually_exclusive_group()
+    orientation.add_argument("--portrait", dest="layout", action="store_const", const="portrait",
+                             help="lay the page out for a portrait screen (default: follow the screen's shape)")
+    orientation.add_argument("--landscape", dest="layout", action="store_const", const="landscape",
+                             help="lay the page out for a landscape screen")
+    k.add_argument("--attract-after", type=float, metavar="S", help="no face for S seconds: the attract loop (8)")
+    k.add_argument("--reset-after", type=float, metavar="S",
+                   help="no face and no touch for S seconds: reset for the next customer (60)")
+    k.add_argument("--link-ttl", type=int, metavar="S", help="how long phone links live, seconds (900)")
+    k.add_argument("--public-url", metavar="URL",
+                   help="this server as phones reach it (default: http://LAN-ADDRESS:PORT)")
+    k.add_argument("--no-browser", action="store_true", help="serve only; print the Chromium command instead")
 
     t = sub.add_parser("turntable", help="product visuals: a 360-degree turn on white, or stills of every metal")
     t.add_argument("item", help="catalog item id")
@@ -92,6 +118,18 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--item", action="append", metavar="ID", help="facts: these items only (repeatable)")
     c.add_argument("--min-wall", type=float, default=0.8, metavar="MM", help="facts: the thinnest metal allowed")
     c.add_argument("--json", action="store_true")
+
+    nc = sub.add_parser("compositor", help="the neural compositor: remake its weights, or measure them")
+    nc_sub = nc.add_subparsers(dest="action", required=True)
+    nt = nc_sub.add_parser("train", help="render the data, train (seeded, on this CPU), write the weights")
+    nt.add_argument("--minutes", type=float, default=30.0, help="budget for the whole run (default 30)")
+    nt.add_argument("--seed", type=int, default=0)
+    nt.add_argument("--steps", type=int, default=None, help="training steps (default: the shipped weights')")
+    nt.add_argument("-o", "--output", type=Path, default=None, help="the weights (default assets/models/compositor.pt)")
+    ne = nc_sub.add_parser("eval", help="error in the jewelry region on held-out photos: plain, classical, network")
+    ne.add_argument("--weights", type=Path, default=None, help="default assets/models/compositor.pt")
+    ne.add_argument("--seed", type=int, default=0, help="the held-out examples' seed (as in training)")
+    ne.add_argument("--json", action="store_true")
     return p
 
 
@@ -138,9 +176,11 @@ def _render(args: argparse.Namespace) -> int:
     for spec in args.item:
         catalog.get(spec.partition("@")[0])  # unknown ids fail before any work
     hfov = args.hfov or settings.hfov_deg
+    use_compositor = settings.use_compositor and not args.no_compositor
     if kind == "image":
         rgb = media.read_image(args.input)
-        with Pipeline(catalog, args.item, PipelineOptions(mode="image", hfov_deg=hfov)) as pipe:
+        opts = PipelineOptions(mode="image", hfov_deg=hfov, shading=args.shading, use_compositor=use_compositor)
+        with Pipeline(catalog, args.item, opts) as pipe:
             out = pipe.process(rgb)
             layer = pipe.last_layer
         media.write_image(args.output, out)
@@ -150,13 +190,32 @@ def _render(args: argparse.Namespace) -> int:
         return 0
     from tqdm import tqdm
 
-    with Pipeline(catalog, args.item, PipelineOptions(mode="video", hfov_deg=hfov)) as pipe:
+    opts = PipelineOptions(mode="video", hfov_deg=hfov, shading=args.shading, use_compositor=use_compositor)
+    with Pipeline(catalog, args.item, opts) as pipe:
         info = media.probe_video(args.input)
         with tqdm(total=info.frame_count or None, unit="frame", desc=args.input.name, leave=False) as bar:
             def progress(done: int, total: int) -> None:
                 bar.update(done - bar.n)
 
             media.transcode_video(args.input, args.output, pipe.process, progress)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _gallery(args: argparse.Namespace) -> int:
+    from tryon import media
+    from tryon.gallery import gallery
+
+    settings = _settings()
+    if media.kind_of(args.input) != "image" or media.kind_of(args.output) != "image":
+        raise InputError("tryon gallery reads a photo and writes a photo")
+    if not args.input.is_file():
+        raise InputError(f"no such file: {args.input}")
+    catalog = settings.catalog()
+    for spec in args.item:
+        catalog.get(spec.partition("@")[0])
+    sheet = gallery(media.read_image(args.input), catalog, args.item, args.hfov or settings.hfov_deg, args.columns)
+    media.write_image(args.output, sheet)
     print(f"wrote {args.output}")
     return 0
 
@@ -271,6 +330,40 @@ def _catalog(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _compositor(args: argparse.Namespace) -> int:
+    """`tryon compositor train|eval`: the neural compositor's weights, remade or measured."""
+    from tryon.compositor import evaluate, train
+    from tryon.compositor.neural import DEFAULT_WEIGHTS, Compositor
+
+    settings = _settings()
+    cache = train.cache_dir_for(settings.data_dir)
+    if args.action == "train":
+        if args.minutes <= 0:
+            raise InputError("--minutes must be positive")
+        config = train.TrainConfig(seed=args.seed, minutes=args.minutes,
+                                   steps=args.steps if args.steps is not None else train.DEFAULT_STEPS)
+        report = train.train(config, args.output or DEFAULT_WEIGHTS, cache, say=lambda m: print(m, flush=True))
+        print(f"wrote {report.weights} ({report.weights_bytes / 1e6:.2f} MB): {report.steps} steps, "
+              f"{report.total_s / 60:.1f} min in all (data {report.data_s / 60:.1f}, training {report.train_s / 60:.1f})"
+              + ("; stopped early at the time budget" if report.stopped_early else ""))
+        return 0
+    weights = args.weights or DEFAULT_WEIGHTS
+    if not Path(weights).is_file():
+        raise InputError(f"no weights at {weights} (make them with `tryon compositor train`)")
+    compositor = Compositor(weights)
+    if not compositor.active:
+        raise TryOnError(f"cannot use the weights at {weights} (see the warning above)")
+    ex, photos = train.build_test_data(train.TrainConfig(seed=args.seed), cache,
+                                       say=(lambda m: None) if args.json else (lambda m: print(m, flush=True)))
+    scores = evaluate.evaluate(ex, compositor)
+    if args.json:
+        print(json.dumps({"weights": str(weights), "examples": len(ex), "photos": [p.name for p in photos],
+                          "scores": [s.to_json() for s in scores]}, indent=2))
+    else:
+        print(evaluate.format_scores(scores, len(ex), len(photos)))
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -280,6 +373,23 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"tryon: serving the live try-on at http://{args.host}:{args.port} (API docs at /docs)", flush=True)
     uvicorn.run(create_app(_settings()), host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def _kiosk(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from tryon.kiosk import KioskOptions, run_kiosk
+    from tryon.server.kiosk import KioskSettings
+
+    given = {"attract_after_s": args.attract_after, "reset_after_s": args.reset_after, "link_ttl_s": args.link_ttl,
+             "public_url": args.public_url}
+    try:
+        kiosk = KioskSettings(**{k: v for k, v in given.items() if v is not None})
+    except ValidationError as e:
+        raise InputError("; ".join(err["msg"] for err in e.errors())) from None
+    logging.getLogger("tryon").setLevel(logging.INFO)
+    options = KioskOptions(host=args.host, port=args.port, layout=args.layout or "auto", browser=not args.no_browser)
+    return run_kiosk(options, _settings(), kiosk, say=lambda line: print(line, flush=True))
 
 
 def _facts(catalog: Any, args: argparse.Namespace) -> int:
@@ -363,7 +473,8 @@ def _turntable(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"render": _render, "anchors": _anchors, "bench": _bench, "catalog": _catalog, "serve": _serve,
-             "turntable": _turntable, "design": _design}
+             "compositor": _compositor, "turntable": _turntable, "design": _design, "kiosk": _kiosk,
+             "gallery": _gallery}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -2,7 +2,8 @@
 
 `tryon gallery PHOTO -o SHEET.jpg --item ID ...` makes one row per item: the item as a stock PBR viewer
 would light it (point lights, gems as coloured plastic), and as this renderer does (the room's light taken
-from the photo, gem optics, pearl nacre). Both crops are the same region of the same photo.
+from the photo, gem optics, pearl nacre). Both crops are the same region of the same photo, both plainly
+alpha-composited, so only the shading differs.
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ def gallery(rgb: np.ndarray, catalog: Catalog, items: Sequence[str], hfov_deg: f
     for spec in items:
         shots = {}
         for shading in ("plain", "photoreal"):
-            options = PipelineOptions(mode="image", hfov_deg=hfov_deg, shading=shading)
+            # Shading alone is compared: both sides plainly composited (no neural compositor).
+            options = PipelineOptions(mode="image", hfov_deg=hfov_deg, shading=shading, use_compositor=False)
             with Pipeline(catalog, [spec], options) as pipe:
                 shots[shading] = (pipe.process(rgb), pipe.last_layer)
         box = jewelry_box(shots["photoreal"][1])

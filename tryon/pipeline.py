@@ -23,6 +23,7 @@ from tryon.anchors.face_model import FaceModel, load_face_model
 from tryon.anchors.hair import HairCover
 from tryon.anchors.head import solve_head_pose
 from tryon.compositor.alpha import composite
+from tryon.compositor.neural import Compositor
 from tryon.errors import InputError
 from tryon.filters import HeadPoseFilter, HoldAndFade, OneEuroFilter, OneEuroParams, RigidFilter
 from tryon.jewelry.catalog import Catalog, Item
@@ -107,6 +108,7 @@ class PipelineOptions:
     neck_pose_every: int = 3  # video, necklaces: run the pose (shoulders) every n-th frame (the head carries it)
     shading: str = "photoreal"  # or "plain" (tryon.render.renderer.SHADINGS)
     light_every: int = 4  # video: take the room's light from the frame every n-th frame
+    use_compositor: bool = True  # the neural compositor (tryon.compositor.neural); False: plain alpha compositing
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,10 @@ class Pipeline:
         self._last_anchors: tuple[AnchorPose, ...] = ()
         self.last_layer: RenderLayer | None = None
         self.last_anchors: FrameAnchors | None = None
+        # The camera's look on the render (in video read every light_every frames, like the light); None:
+        # plain alpha compositing. Missing weights: it composites plainly by itself, with one warning.
+        self.compositor = (Compositor(look_every=self.options.light_every if self.options.mode == "video" else 1)
+                           if self.options.use_compositor and self.options.render else None)
         self._last_raw: HeadPose | None = None
         self._last_vis: dict[str, float] = {}
         self._person: np.ndarray | None = None
@@ -435,7 +441,7 @@ class Pipeline:
         anchors = self.track(rgb, timestamp_ms)
         layer = self.render(anchors, rgb)
         t0 = time.perf_counter()
-        out = composite(rgb, layer)
+        out = self.compositor(rgb, layer) if self.compositor is not None else composite(rgb, layer)
         self.timings_ms["composite"] = (time.perf_counter() - t0) * 1e3
         self.last_layer, self.last_anchors = layer, anchors
         return out

@@ -165,7 +165,8 @@ def create_app(settings: Settings | None = None, kiosk: KioskSettings | None = N
                 app.state.catalog.get(spec.partition("@")[0].strip())
             session = Session(app.state.catalog, store, body.items, settings.hfov_deg, body.utc_offset_min,
                               media_ttl_s=kiosk.link_ttl_s if body.kiosk else None,
-                              track=frozenset({"face"}) if body.kiosk else frozenset())
+                              track=frozenset({"face"}) if body.kiosk else frozenset(),
+                              use_compositor=settings.use_compositor)
         except TryOnError as e:
             raise HTTPException(400, str(e)) from None
         sessions[session.id] = session
@@ -244,7 +245,8 @@ def create_app(settings: Settings | None = None, kiosk: KioskSettings | None = N
         def run() -> bytes:
             rgb = decode_image(data)
             if "p" not in photo or photo["p"].catalog is not app.state.catalog:
-                photo["p"] = Pipeline(app.state.catalog, [], PipelineOptions(mode="image", hfov_deg=settings.hfov_deg))
+                options = PipelineOptions(mode="image", hfov_deg=settings.hfov_deg, use_compositor=settings.use_compositor)
+                photo["p"] = Pipeline(app.state.catalog, [], options)
             photo["p"].set_items(ids)
             return encode_image(photo["p"].process(rgb), f".{format}")
 

@@ -58,8 +58,9 @@ class Session:
 
     def __init__(self, catalog: Catalog, store: MediaStore, items: list[str], hfov_deg: float,
                  utc_offset_min: int | None = None, media_ttl_s: float | None = None,
-                 track: frozenset[str] = frozenset()) -> None:
+                 track: frozenset[str] = frozenset(), use_compositor: bool = True) -> None:
         self.id = uuid.uuid4().hex
+        self._use_compositor = use_compositor
         self.catalog = catalog
         self.store = store
         self.pc = RTCPeerConnection()
@@ -119,7 +120,7 @@ class Session:
         # The camera's frames arrive unmirrored (mirrored=False); the page shows them mirrored, so watch dials
         # are drawn to read right in that mirror.
         options = PipelineOptions(mode="video", hfov_deg=self._hfov_deg, mirrored=False, mirror_display=True,
-                                  track=self._track)
+                                  track=self._track, use_compositor=self._use_compositor)
         self._pipeline = Pipeline(self.catalog, self._items, options)
         self._note_tracking()
 
