@@ -2,6 +2,7 @@
 // Jewelry shading, everything in the OpenCV camera frame: x right, y down, z forward (into the scene).
 // Defines injected by the loader after #version:
 //   N_LIGHTS  the direct lights (studio key, fill, rim, bounce)
+//   MATERIAL  which kind this program draws: 0 metals (and plain dielectrics), 1 faceted gems, 2 pearls
 //   PLAIN     (optional) plain glTF metallic-roughness shading under the direct lights only, with no
 //             environment, no gem optics and a plain sRGB curve: what a stock PBR viewer shows. Only for
 //             comparisons (the README gallery, `tryon gallery`).
@@ -24,7 +25,6 @@ uniform float u_metallic;
 uniform float u_roughness;
 uniform float u_ior;         // gems only (0 otherwise)
 uniform float u_dispersion;  // gems only: n(red) - n(blue)
-uniform float u_pearl;       // 1 for pearls
 uniform float u_exposure;
 uniform vec3 u_light_dir[N_LIGHTS];     // direction the light travels, camera frame
 uniform vec3 u_light_color[N_LIGHTS];   // linear radiance scale
@@ -115,7 +115,7 @@ void main() {
     vec3 n = normalize(v_normal);
     vec3 v = normalize(-v_position);
     if (dot(n, v) < 0.0) n = -n;
-    float metallic = u_ior > 0.0 ? 0.0 : u_metallic;
+    float metallic = MATERIAL == 1 ? 0.0 : u_metallic;
     vec3 f0 = mix(vec3(0.04), u_base_color, metallic);
     vec3 diffuse = (1.0 - metallic) * u_base_color * (direct_diffuse(n) + 0.15);
     vec3 color = diffuse + direct_specular(n, v, f0, max(u_roughness, 0.15)) + 0.15 * f0;
@@ -230,7 +230,13 @@ void main() {
     vec3 n = normalize(v_normal);
     vec3 v = normalize(-v_position);
     if (dot(n, v) < 0.0) n = -n;  // thin or open parts seen from behind
-    vec3 color = u_ior > 0.0 ? shade_gem(n, v) : (u_pearl > 0.5 ? shade_pearl(n, v) : shade_metal(n, v));
+#if MATERIAL == 1
+    vec3 color = shade_gem(n, v);
+#elif MATERIAL == 2
+    vec3 color = shade_pearl(n, v);
+#else
+    vec3 color = shade_metal(n, v);
+#endif
     f_color = vec4(to_srgb(pbr_neutral(color * u_exposure)), 1.0);  // MSAA resolve turns coverage into alpha
 }
 #endif

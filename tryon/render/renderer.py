@@ -132,21 +132,23 @@ class Renderer:
             raise RenderError(f"cannot start the offscreen renderer (EGL): {e}") from e
         try:
             with self._ctx:
-                defines: dict[str, object] = {"N_LIGHTS": len(LIGHTS)}
-                if shading == "plain":
-                    defines["PLAIN"] = 1
-                frag = load_shader(shaders_dir / "jewel.frag", defines)
-                self._jewel = self._ctx.program(vertex_shader=load_shader(shaders_dir / "jewel.vert"),
-                                                fragment_shader=frag)
-                # The same shading for parts drawn many times over (a necklace's links): poses per instance.
-                self._jewel_many = self._ctx.program(
-                    vertex_shader=load_shader(shaders_dir / "jewel.vert", {"INSTANCED": 1}), fragment_shader=frag)
+                # One program per material kind (and instanced or not): llvmpipe runs a shader holding all
+                # three kinds' code at about twice the cost of one holding only the kind drawn.
+                self._programs: dict[tuple[str, bool], moderngl.Program] = {}
+                for kind, number in MATERIAL_KINDS.items():
+                    defines: dict[str, object] = {"N_LIGHTS": len(LIGHTS), "MATERIAL": number}
+                    if shading == "plain":
+                        defines["PLAIN"] = 1
+                    frag = load_shader(shaders_dir / "jewel.frag", defines)
+                    for many in (False, True):  # instanced: a necklace's links, a pose per instance
+                        vert = load_shader(shaders_dir / "jewel.vert", {"INSTANCED": 1} if many else {})
+                        program = self._programs[(kind, many)] = self._ctx.program(vertex_shader=vert,
+                                                                                   fragment_shader=frag)
+                        program["u_light_dir"].write(np.array([d for d, _ in LIGHTS], np.float32).tobytes())
+                        program["u_light_color"].write(np.array([c for _, c in LIGHTS], np.float32).tobytes())
+                        program["u_exposure"].value = PLAIN_EXPOSURE
                 self._depth = self._ctx.program(vertex_shader=load_shader(shaders_dir / "depth.vert"),
                                                 fragment_shader=load_shader(shaders_dir / "depth.frag"))
-                for program in (self._jewel, self._jewel_many):
-                    program["u_light_dir"].write(np.array([d for d, _ in LIGHTS], np.float32).tobytes())
-                    program["u_light_color"].write(np.array([c for _, c in LIGHTS], np.float32).tobytes())
-                    program["u_exposure"].value = PLAIN_EXPOSURE
                 self._occluder = None if occluder is None else self._vao(self._depth, occluder.vertices[occluder.faces])
                 self._occluder_corners = (None if occluder is None else
                                           np.hstack([trimesh.bounds.corners(occluder.bounds), np.ones((8, 1))]))
@@ -180,7 +182,7 @@ class Renderer:
             for level, m in enumerate(env.mips):
                 self._env_texture.write(np.ascontiguousarray(m, np.float32).tobytes(), level=level)
             self._env_texture.use(location=0)
-            for program in (self._jewel, self._jewel_many):
+            for program in self._programs.values():
                 program["u_env"].value = 0
                 program["u_env_lods"].value = float(len(env.mips) - 1)
                 program["u_sh"].write(np.ascontiguousarray(env.sh, np.float32).tobytes())
@@ -217,13 +219,15 @@ class Renderer:
             single, many = [], []
             for p in model.parts:
                 vbo, ibo = self._indexed(p.vertices)
-                single.append(self._ctx.vertex_array(self._jewel, [(vbo, "3f 3f", "in_position", "in_normal")], ibo))
+                kind = material_kind(p.material)
+                single.append(self._ctx.vertex_array(self._programs[(kind, False)],
+                                                     [(vbo, "3f 3f", "in_position", "in_normal")], ibo))
                 if p.role != "link":
                     many.append(None)
                     continue
                 lod_vbo, lod_ibo = self._indexed(simplified(p.vertices))
                 many.append(tuple(self._ctx.vertex_array(
-                    self._jewel_many, [(b, "3f 3f", "in_position", "in_normal"),
+                    self._programs[(kind, True)], [(b, "3f 3f", "in_position", "in_normal"),
                                        (self._instances, "16f/i", "in_cam_T_part")], i)
                     for b, i in ((vbo, ibo), (lod_vbo, lod_ibo))))
             entry = self._models[id(model)] = (model, single, many)
@@ -331,19 +335,21 @@ class Renderer:
                         for first, count in _runs(capsules):
                             self._capsule_vao.render(moderngl.TRIANGLES, vertices=count * k, first=first * k)
                     fbo.color_mask = (True, True, True, True)
-                self._jewel["u_proj"].write(proj)
-                self._jewel_many["u_proj"].write(proj)
+                for program in self._programs.values():
+                    program["u_proj"].write(proj)
                 for model, cam_T_parts in items:
                     single, many = self._upload(model)
                     for part, vao, vao_many, cam_T_part in zip(model.parts, single, many, cam_T_parts, strict=True):
+                        kind = material_kind(part.material)
                         if cam_T_part.ndim == 3:
                             if vao_many is not None and len(cam_T_part):
-                                _set_material(self._jewel_many, part.material)
+                                _set_material(self._programs[(kind, True)], part.material)
                                 small = _size_px(part, cam_T_part, intr) < LOD_BELOW_PX
                                 self._draw_many(vao_many[1 if small else 0], cam_T_part)
                             continue
-                        self._jewel["u_cam_T_part"].write(_mat4(cam_T_part))
-                        _set_material(self._jewel, part.material)
+                        program = self._programs[(kind, False)]
+                        program["u_cam_T_part"].write(_mat4(cam_T_part))
+                        _set_material(program, part.material)
                         vao.render(moderngl.TRIANGLES)
                 data = fbo.read(components=4, alignment=1)
         except moderngl.Error as e:
@@ -361,14 +367,21 @@ class Renderer:
         return target
 
 
+MATERIAL_KINDS = {"metal": 0, "gem": 1, "pearl": 2}  # shaders/jewel.frag's MATERIAL define
+
+
+def material_kind(m: Material) -> str:
+    """Which shader variant draws this material: "gem" (faceted, ior > 0), "pearl", or "metal" (metals
+    and plain dielectrics: GGX with F0 from metallic)."""
+    return "gem" if m.ior > 0 else "pearl" if m.pearl else "metal"
+
+
 def _set_material(program: moderngl.Program, m: Material) -> None:
-    program["u_base_color"].value = m.base_color
-    program["u_metallic"].value = m.metallic
-    program["u_roughness"].value = m.roughness
-    program["u_ior"].value = m.ior
-    if "u_dispersion" in program:  # the plain shading has no gem optics and no pearls
-        program["u_dispersion"].value = m.dispersion
-        program["u_pearl"].value = float(m.pearl)
+    """The material's uniforms that this variant uses (each variant keeps only its own)."""
+    for name, value in (("u_base_color", m.base_color), ("u_metallic", m.metallic), ("u_roughness", m.roughness),
+                        ("u_ior", m.ior), ("u_dispersion", m.dispersion)):
+        if name in program:
+            program[name].value = value
 
 
 def _runs(indices: np.ndarray) -> list[tuple[int, int]]:
