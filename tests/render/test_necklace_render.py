@@ -85,9 +85,10 @@ def test_hair_in_front_hides_the_necklace_only(renderer, catalog):
     assert half.rgba[..., 3].sum() == pytest.approx(0.5 * shown.rgba[..., 3].sum(), rel=1e-4)
 
 
+@pytest.mark.parametrize("far", [False, True])
 @pytest.mark.parametrize("item_id", ["necklace-cable-2.5mm-yellow-gold", "necklace-rope-2.5mm-yellow-gold",
                                      "necklace-box-1.5mm-silver"])
-def test_small_links_drawn_simplified_look_the_same(renderer, catalog, item_id, monkeypatch):
+def test_small_links_drawn_simplified_look_the_same(renderer, catalog, item_id, far, monkeypatch):
     """At arm's length a link is a few pixels: its simplified mesh (far fewer triangles) draws the chain
     with the same coverage and nearly the same colours as the full one."""
     from tryon.render import renderer as module
@@ -98,8 +99,11 @@ def test_small_links_drawn_simplified_look_the_same(renderer, catalog, item_id, 
     anchors = _torso(z_m=0.6)
     placed = place({"neck": [model]}, anchors.anchors)
     monkeypatch.setattr(module, "LOD_BELOW_PX", 0.0)
+    monkeypatch.setattr(module, "FAR_BELOW_PX", 0.0)
     full = renderer.render(anchors, placed).full_frame()
     monkeypatch.setattr(module, "LOD_BELOW_PX", 1e9)
+    if far:  # the box that stands in for a unit of a couple of pixels
+        monkeypatch.setattr(module, "FAR_BELOW_PX", 1e9)
     lod = renderer.render(anchors, placed).full_frame()
     assert full[..., 3].sum() > 50
     assert lod[..., 3].sum() == pytest.approx(full[..., 3].sum(), rel=0.12)

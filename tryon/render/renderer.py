@@ -40,6 +40,9 @@ SUPERSAMPLE = 2  # each ROI is drawn at 2x2 its size and box-filtered: 4 samples
 LOD_BELOW_PX = 6.0
 LOD_CELLS = 4  # the simplified mesh keeps one vertex per cell of a grid over the unit, at least 4 x 4 x 4
 LOD_AREA = 0.92  # and at least this share of its surface
+# Below this a unit is a couple of pixels: a box with the unit's principal axes and surface area (12
+# triangles; Cauchy: a convex body's mean shadow is a quarter of its surface, so the chain covers as much).
+FAR_BELOW_PX = 3.5
 Z_NEAR_M, Z_FAR_M = 0.02, 5.0
 SHADERS_DIR = Path(__file__).resolve().parents[2] / "shaders"
 
@@ -225,11 +228,13 @@ class Renderer:
                 if p.role != "link":
                     many.append(None)
                     continue
-                lod_vbo, lod_ibo = self._indexed(simplified(p.vertices))
+                coarse = self._indexed(simplified(p.vertices))
+                box = box_proxy(p.vertices)
+                levels = [(vbo, ibo), coarse, coarse if box is None else self._indexed(box)]
                 many.append(tuple(self._ctx.vertex_array(
                     self._programs[(kind, True)], [(b, "3f 3f", "in_position", "in_normal"),
-                                       (self._instances, "16f/i", "in_cam_T_part")], i)
-                    for b, i in ((vbo, ibo), (lod_vbo, lod_ibo))))
+                                                   (self._instances, "16f/i", "in_cam_T_part")], i)
+                    for b, i in levels))
             entry = self._models[id(model)] = (model, single, many)
         return entry[1], entry[2]
 
@@ -344,8 +349,9 @@ class Renderer:
                         if cam_T_part.ndim == 3:
                             if vao_many is not None and len(cam_T_part):
                                 _set_material(self._programs[(kind, True)], part.material)
-                                small = _size_px(part, cam_T_part, intr) < LOD_BELOW_PX
-                                self._draw_many(vao_many[1 if small else 0], cam_T_part)
+                                size = _size_px(part, cam_T_part, intr)
+                                level = 2 if size < FAR_BELOW_PX else 1 if size < LOD_BELOW_PX else 0
+                                self._draw_many(vao_many[level], cam_T_part)
                             continue
                         program = self._programs[(kind, False)]
                         program["u_cam_T_part"].write(_mat4(cam_T_part))
@@ -417,6 +423,38 @@ def simplified(vertices: np.ndarray) -> np.ndarray:
         if _area(coarse) >= LOD_AREA * area:
             return coarse
     return np.asarray(vertices, np.float32)
+
+
+_BOX_CORNERS = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], np.float64)
+_BOX_FACES = np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
+                       [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]])
+
+
+def box_proxy(vertices: np.ndarray) -> np.ndarray | None:
+    """(36, 6) a box standing in for a tiny part: on its principal axes, centred on its vertices, its
+    extents in their proportions scaled to the part's surface area; flat normals. None for a part with
+    more surface than its convex hull (Cauchy's mean-shadow formula, which the sizing relies on, holds
+    for convex bodies; an open link's wire is close enough, a rope's nested wires are not)."""
+    pos = vertices[:, :3].astype(np.float64)
+    centre = pos.mean(axis=0)
+    _, axes = np.linalg.eigh(np.cov((pos - centre).T))
+    local = (pos - centre) @ axes
+    half = np.maximum(np.abs(local).max(axis=0), 1e-9)
+    box_area = 8.0 * (half[0] * half[1] + half[1] * half[2] + half[0] * half[2])
+    area = _area(vertices)
+    if area > float(trimesh.convex.convex_hull(pos).area):
+        # More surface than its hull: intricate, self-hiding (a rope's twisted wires, which also nest
+        # into their neighbours), whose shadow no box of either area matches: keep the simplified mesh.
+        return None
+    half *= np.sqrt(area / box_area)
+    corners = (_BOX_CORNERS * half) @ axes.T + centre
+    tris = corners[_BOX_FACES]
+    normal = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
+    normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+    outward = np.einsum("ij,ij->i", normal, tris.mean(axis=1) - centre) < 0.0
+    normal[outward] *= -1.0
+    tris[outward] = tris[outward][:, ::-1]
+    return np.hstack([tris.reshape(-1, 3), np.repeat(normal, 3, axis=0)]).astype(np.float32)
 
 
 def clustered(vertices: np.ndarray, cells: int) -> np.ndarray:
