@@ -8,7 +8,7 @@ import {
   Recorder, ShownError, channelOpen, closeSession, connectLive, createSession, keepCamera, playRemote,
   readyToGoLive, sendCommand,
 } from './live.js';
-import { fetchCatalog, formatName } from './catalog.js';
+import { fetchCatalog, formatName, textElement } from './catalog.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -502,13 +502,6 @@ function selectorFor(element) {
     if (element.dataset[attr] !== undefined) return `[data-${attr}="${CSS.escape(element.dataset[attr])}"]`;
   }
   return null;
-}
-
-function textElement(tag, className, text) {
-  const element = document.createElement(tag);
-  element.className = className;
-  element.textContent = text;
-  return element;
 }
 
 /** With several pieces on, tabs choose which one the chips edit. */

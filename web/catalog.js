@@ -43,3 +43,11 @@ export function formatName(name) {
   const words = String(name).replace(/[_-]+/g, ' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
+
+/** A new element with a class and plain text (never HTML). */
+export function textElement(tag, className, text) {
+  const element = document.createElement(tag);
+  element.className = className;
+  element.textContent = text;
+  return element;
+}

@@ -8,7 +8,7 @@ import {
   Recorder, ShownError, channelOpen, closeSession, connectLive, createSession, errorDetail, keepCamera, playRemote,
   readyToGoLive, sendCommand,
 } from './live.js';
-import { fetchCatalog, formatName } from './catalog.js';
+import { fetchCatalog, formatName, textElement } from './catalog.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -100,13 +100,6 @@ function formatSpan(seconds) {
   const [value, unit] = seconds >= 7200 ? [seconds / 3600, 'hour'] : seconds >= 60 ? [seconds / 60, 'minute'] : [seconds, 'second'];
   const n = Math.round(value);
   return `${n} ${unit}${n === 1 ? '' : 's'}`;
-}
-
-function textElement(tag, className, text) {
-  const element = document.createElement(tag);
-  element.className = className;
-  element.textContent = text;
-  return element;
 }
 
 let noticeTimer = null;
