@@ -402,9 +402,8 @@ def _runs(indices: np.ndarray) -> list[tuple[int, int]]:
 
 def _size_px(part: Part, cam_T_units: np.ndarray, intr: Intrinsics) -> float:
     """About how many pixels a repeat unit spans: its largest extent at the units' nearest depth."""
-    extent = float(np.ptp(part.vertices[:, :3], axis=0).max())
     depth = max(float(cam_T_units[:, 2, 3].min()), Z_NEAR_M)
-    return extent * intr.fx / depth
+    return part.extent_m * intr.fx / depth
 
 
 def _area(soup: np.ndarray) -> float:

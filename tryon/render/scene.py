@@ -6,6 +6,7 @@ and checking an item needs no context, and one model can be drawn by several ren
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,11 @@ class Part:
     role: str = ""  # from the node name: "band" (fitted round the body), "head"/"case" (ride on top),
     #                "hand_hour"/"hand_minute"/"hand_second" (a watch's hands), "link" (a necklace's repeat
     #                unit, drawn all along its chain), "pendant" (hangs from the chain), "" (rigid)
+
+    @functools.cached_property
+    def extent_m(self) -> float:
+        """The part's largest side (its bounding box's), metres."""
+        return float(np.ptp(self.vertices[:, :3], axis=0).max())
 
     @property
     def corners(self) -> np.ndarray:
