@@ -83,7 +83,7 @@ DROP_MIN_LENGTH_M = 0.02
 DROP_DAMPING = 0.35
 DROP_DRIVE_HZ = 4.0  # the lobe's acceleration, low-passed (tracking noise differentiated twice is loud)
 DROP_FRICTION_M_S2 = 0.25  # smaller accelerations (a tremor, tracking noise) do not move the drop
-DROP_DEPTH_TAU_MS = 500.0
+DROP_DEPTH_FILTER = OneEuroParams(min_cutoff_hz=1.0 / (2.0 * np.pi * 0.5), beta=0.0)  # a plain 0.5 s low-pass
 
 # Hands: the hand's pose (rotation and position of each anchor) smoothed like the head's; sizes slowly.
 HAND_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=300.0)
@@ -165,7 +165,7 @@ class Pipeline:
         self._visibility = EarVisibility()
         self._anchor_filters = {site: OneEuroFilter(ANCHOR_FILTER) for site in EAR_SITES}
         self._drops: dict[str, Pendulum] = {}  # per ear: a drop earring's swing (set_items makes them)
-        self._drop_depth: dict[str, tuple[float, float]] = {}  # per ear: smoothed depth (m), at t_ms
+        self._drop_depth = {site: OneEuroFilter(DROP_DEPTH_FILTER) for site in EAR_SITES}  # per ear, metres
         self._hand_state: dict[str, _HandState] = {h: _HandState() for h in HANDS}
         self._last_anchors: tuple[AnchorPose, ...] = ()
         self.last_layer: RenderLayer | None = None
@@ -362,6 +362,8 @@ class Pipeline:
                 f.reset()
             for drop in self._drops.values():
                 drop.reset()
+            for depth_filter in self._drop_depth.values():
+                depth_filter.reset()
         if shown is None:
             self._last_raw = None
             return FrameAnchors(ts, intr)
@@ -392,11 +394,7 @@ class Pipeline:
         if drop is not None:  # driven by the filtered lobe's motion, in the frame where the drop hangs at rest
             # The lobe's depth (from the iris's size) jitters by millimetres on a still head, its pixel by a
             # fraction of one: the pendulum sees the pixel's ray at a slowly smoothed depth.
-            depth = float(m[2, 3])
-            last = self._drop_depth.get(raw.site)
-            if last is not None and 0.0 < t_ms - last[1] < 250.0:
-                depth = last[0] + (1.0 - np.exp(-(t_ms - last[1]) / DROP_DEPTH_TAU_MS)) * (depth - last[0])
-            self._drop_depth[raw.site] = (depth, t_ms)
+            depth = float(self._drop_depth[raw.site](m[2:3, 3], t_ms)[0])
             rest = m @ hang_rotation(m)
             swing = drop.swing(m[:3, 3] * (depth / m[2, 3]), rest[:3, :3], t_ms)
         return AnchorPose(raw.site, m, raw.visible, intr.project(m[:3, 3][None])[0], swing_rad=swing)
