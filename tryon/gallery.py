@@ -64,19 +64,26 @@ def gallery(rgb: np.ndarray, catalog: Catalog, items: Sequence[str], hfov_deg: f
     if not items:
         raise InputError("name at least one --item")
     rows = []
-    for spec in items:
-        shots = {}
-        for shading in ("plain", "photoreal"):
-            # Shading alone is compared: both sides plainly composited (no neural compositor).
-            options = PipelineOptions(mode="image", hfov_deg=hfov_deg, shading=shading, use_compositor=False)
-            with Pipeline(catalog, [spec], options) as pipe:
+    # Shading alone is compared: both sides plainly composited (no neural compositor). One pipeline per
+    # shading serves every item (a photo keeps no state from one item to the next).
+    pipes = {shading: Pipeline(catalog, [], PipelineOptions(mode="image", hfov_deg=hfov_deg, shading=shading,
+                                                            use_compositor=False))
+             for shading in ("plain", "photoreal")}
+    try:
+        for spec in items:
+            shots = {}
+            for shading, pipe in pipes.items():
+                pipe.set_items([spec])
                 shots[shading] = (pipe.process(rgb), pipe.last_layer)
-        box = jewelry_box(shots["photoreal"][1])
-        if box is None:
-            raise InputError(f"{spec}: nothing to show on this photo (is the place it is worn in view?)")
-        pair = np.hstack([_label(crop_square(shots["plain"][0], box), "plain PBR"),
-                          _label(crop_square(shots["photoreal"][0], box), "photo-real")])
-        rows.append(_label(pair, spec.partition("@")[0]))
+            box = jewelry_box(shots["photoreal"][1])
+            if box is None:
+                raise InputError(f"{spec}: nothing to show on this photo (is the place it is worn in view?)")
+            pair = np.hstack([_label(crop_square(shots["plain"][0], box), "plain PBR"),
+                              _label(crop_square(shots["photoreal"][0], box), "photo-real")])
+            rows.append(_label(pair, spec.partition("@")[0]))
+    finally:
+        for pipe in pipes.values():
+            pipe.close()
     gap = np.full((rows[0].shape[0], 8, 3), 255, np.uint8)
     while len(rows) % min(columns, len(items)):
         rows.append(np.full_like(rows[0], 255))
