@@ -11,7 +11,7 @@ import mediapipe as mp
 import numpy as np
 
 from tryon.errors import InputError, TrackingError
-from tryon.tracking.face import Mode, check_rgb, feed_timestamp
+from tryon.tracking.face import Mode, check_rgb, feed_timestamp, landmark_array
 from tryon.types import HandLandmarks
 
 
@@ -55,9 +55,9 @@ class HandTracker:
         scale = np.array([w, h, w], np.float32)
         for pts, world, label in zip(result.multi_hand_landmarks or [], result.multi_hand_world_landmarks or [],
                                      result.multi_handedness or [], strict=True):
-            px = np.array([(p.x, p.y, p.z) for p in pts.landmark], np.float32) * scale
+            px = landmark_array(pts) * scale
             px[:, :2] -= 0.5  # MediaPipe's pixel centres sit at +0.5, ours at integers
-            wm = np.array([(p.x, p.y, p.z) for p in world.landmark], np.float32)
+            wm = landmark_array(world)
             cls = label.classification[0]
             said = cls.label.lower()  # as if mirrored
             side = said if self.mirrored else ("left" if said == "right" else "right")

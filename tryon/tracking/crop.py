@@ -1,0 +1,113 @@
+"""Face-steadied input for the face mesh in video.
+
+MediaPipe's face mesh crops its input round the previous frame's landmarks, turned to the eye line and
+sized to the face, and its landmarks shift by fractions of a pixel with where the face sits in that crop
+and how it is turned and sized there. A face that moves, rolls or changes size therefore moves the
+landmarks by errors that follow the motion: slow, smooth errors that no time filter removes without
+lag. On the astronaut clip (tryon.quality.stability) the ear landmarks wander 0.45-0.5 px while the
+whole face's similarity fit wanders 0.15 px.
+
+`FaceCrop` gives the face mesh a resampled copy of the frame in which the face stays where it was when
+it was found: the same place, turn and size from frame to frame, through the similarity that fits the
+previous frame's landmarks to that placement. The face mesh then sees nearly the same picture each
+frame, and its landmarks, mapped back, follow the face.
+
+The copy is the frame scaled by k <= 1 (the face keeps its place in normalised coordinates when the
+copy starts, so the face mesh's tracking carries over), with k chosen so that the face mesh's region is
+at most REGION_PX across: it reads 192 px, so nothing is lost, and only that region is resampled (the
+face mesh reads nothing else while it tracks). A face that comes much nearer or goes further away is
+re-sized in the copy by small steps the face mesh follows. When the face is lost the next frame goes to
+the face mesh whole, for detection.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# The face mesh's own region (MediaPipe's face_landmark_front graph): a square 1.5 times the landmarks'
+# longer side, centred on their box, turned to the line from landmark 33 to 263.
+REGION_SCALE = 1.5
+EYE_LINE = (33, 263)
+REGION_PX = 192.0  # that region's side in the copy, at most (the face mesh reads it at 192 px)
+REGION_SLACK = 0.1  # resampled: the region's bounding box grown by this fraction, for motion between frames
+MAX_ZOOM = 1.25  # the region's side stays within this factor of its goal...
+ZOOM_STEP = 0.1  # ...outside that, each frame moves this fraction of the way (in log scale)
+
+
+def fit_similarity(src: np.ndarray, dst: np.ndarray) -> tuple[complex, complex]:
+    """Least-squares similarity dst ~ a * src + b on (n, 2) points, as complex numbers (a, b)."""
+    zs, zd = src[:, 0] + 1j * src[:, 1], dst[:, 0] + 1j * dst[:, 1]
+    ms, md = zs.mean(), zd.mean()
+    a = complex(np.vdot(zs - ms, zd - md) / np.vdot(zs - ms, zs - ms))
+    return a, complex(md - a * ms)
+
+
+def region_side(points: np.ndarray) -> float:
+    """The face mesh's region's side for these (468+, 2) landmarks, pixels."""
+    p = points[:468]
+    return REGION_SCALE * float(np.ptp(p, axis=0).max())
+
+
+class FaceCrop:
+    """The copy's map to the frame: copy point c -> frame point a * c + b, complex pixel coordinates
+    (pixel centres at integers in both)."""
+
+    def __init__(self) -> None:
+        self._place: np.ndarray | None = None  # (468, 2) where the face stays in the copy
+        self._map: tuple[complex, complex] | None = None  # None: the frame as it is
+        self._buffer: np.ndarray | None = None
+        self._frame_size = (0, 0)
+        self.a, self.b = 1.0 + 0j, 0j
+
+    def reset(self) -> None:
+        """The face is lost: the next frame goes to the face mesh whole."""
+        self._place, self._map, self._buffer = None, None, None
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        """The picture the face mesh gets for this frame; sets the map `to_frame` uses."""
+        h, w = rgb.shape[:2]
+        if (w, h) != self._frame_size:  # a new stream or a new size: start again
+            self.reset()
+            self._frame_size = (w, h)
+        if self._map is None or self._place is None or self._buffer is None:
+            self.a, self.b = 1.0 + 0j, 0j
+            return rgb
+        self.a, self.b = self._map
+        ch, cw = self._buffer.shape[:2]
+        lo, hi = self._place.min(axis=0), self._place.max(axis=0)
+        eye = self._place[EYE_LINE[1]] - self._place[EYE_LINE[0]]
+        spread = (abs(eye[0]) + abs(eye[1])) / max(float(np.hypot(*eye)), 1e-6)  # a turned square is wider
+        half = 0.5 * region_side(self._place) * spread * (1.0 + REGION_SLACK)
+        x0, y0 = np.clip(np.floor(0.5 * (lo + hi) - half).astype(int), 0, [cw, ch])
+        x1, y1 = np.clip(np.ceil(0.5 * (lo + hi) + half).astype(int) + 1, 0, [cw, ch])
+        if x1 > x0 and y1 > y0:
+            # The region's own origin: c = (x0, y0) + local, so frame = a * local + (a * (x0 + i y0) + b).
+            b = self.a * complex(x0, y0) + self.b
+            m = np.array([[self.a.real, -self.a.imag, b.real], [self.a.imag, self.a.real, b.imag]])
+            self._buffer[y0:y1, x0:x1] = cv2.warpAffine(
+                rgb, m, (int(x1 - x0), int(y1 - y0)), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                borderMode=cv2.BORDER_REPLICATE)
+        return self._buffer
+
+    def to_frame(self, points: np.ndarray) -> np.ndarray:
+        """(n, 3) landmarks in the copy (x, y, z pixels) -> in the frame; z scales with the copy."""
+        z = self.a * (points[:, 0] + 1j * points[:, 1]) + self.b
+        return np.stack([z.real, z.imag, points[:, 2] * abs(self.a)], axis=1).astype(np.float32)
+
+    def follow(self, frame_points: np.ndarray) -> None:
+        """After a frame in which the face was found: aim the next copy ((n, 2+) landmarks in the frame)."""
+        target = np.asarray(frame_points, np.float64)[:468, :2]
+        if self._place is None:  # just found: the copy starts as the frame scaled by k, the face in place
+            w, h = self._frame_size
+            k = min(1.0, REGION_PX / region_side(target))
+            self._buffer = np.zeros((max(16, round(h * k)), max(16, round(w * k)), 3), np.uint8)
+            self._place = (target + 0.5) * k - 0.5
+        a, b = fit_similarity(self._place, target)
+        side = region_side(self._place)
+        goal = min(REGION_PX, side * abs(a))  # never finer than the frame, never much over REGION_PX
+        if not 1.0 / MAX_ZOOM <= goal / side <= MAX_ZOOM:
+            centre = self._place.mean(axis=0)
+            self._place = centre + (self._place - centre) * (goal / side) ** ZOOM_STEP
+            a, b = fit_similarity(self._place, target)
+        self._map = (a, b)
