@@ -22,10 +22,21 @@ def test_ear_anchors_are_stable_with_little_lag(astronaut):
     for site in ("left_ear", "right_ear"):
         r = res[site]
         assert r.frames == 200
-        # Measured 0.50 and 0.53 px; single raw landmarks give 0.40-0.46 px on this clip.
-        assert r.spread_px <= 0.6, res
+        # The issue's target: at most 0.5 px. Measured 0.34 and 0.42 px (0.52 and 0.50 before the face
+        # mesh read a face-steadied copy); the bare face mesh's landmark 361 gives 0.47 px on this clip.
+        assert r.spread_px <= 0.5, res
         assert r.lag_frames <= 1.0, res
     assert res["raw_landmark_361"].lag_frames == 0.0
+
+
+def test_ear_anchors_hold_still_on_a_still_face(astronaut):
+    """No motion, only sensor noise: the earrings must not shimmer. Measured 0.08 and 0.11 px (the bare
+    face mesh under the same filters: 0.10 and 0.16 px)."""
+    with Pipeline(Catalog.load(), [], PipelineOptions(mode="video", render=False, track=frozenset({"face"}))) as pipe:
+        res = stability.run(astronaut, lambda f, t: {a.site: a.xy_px for a in pipe.track(f, t).anchors}, n=120,
+                            motion=stability.Motion(roll_deg=0.0, scale=0.0, shift_px=0.0))
+    for site in ("left_ear", "right_ear"):
+        assert res[site].frames == 120 and res[site].spread_px <= 0.2, res
 
 
 def test_measure_detects_lag_and_spread():

@@ -111,7 +111,7 @@ class FaceTracker:
             pts[:, :2] -= 0.5
             if self._steady is not None:
                 pts = self._steady.to_frame(pts)
-                self._steady.follow(pts)
+                self._steady.follow(pts, timestamp_ms)
             faces.append(FaceLandmarks(pts, (w, h), int(timestamp_ms)))
         if self._steady is not None and not faces:
             self._steady.reset()
