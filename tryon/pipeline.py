@@ -99,7 +99,7 @@ TORSO_ROTATION_FILTER = OneEuroParams(min_cutoff_hz=0.3, beta=0.5)
 class PipelineOptions:
     mode: Mode = "video"
     hfov_deg: float = 60.0
-    segment_every: int = 2  # video: run the person mask every n-th frame (hair moves slowly)
+    segment_every: int = 3  # video: run the person mask every n-th frame (hair moves slowly: 10 Hz at 30 fps)
     render: bool = True  # False: tracking and anchors only
     track: frozenset[str] = frozenset()  # what to track even with nothing worn: "face", "hands", "neck"
     mirrored: bool = False  # the frames are mirror images (a selfie camera that flips them)
