@@ -32,9 +32,7 @@ def test_ear_anchors_are_stable_with_little_lag(astronaut):
 def test_ear_anchors_hold_still_on_a_still_face(astronaut):
     """No motion, only sensor noise: the earrings must not shimmer. Measured 0.08 and 0.11 px (the bare
     face mesh under the same filters: 0.10 and 0.16 px)."""
-    with Pipeline(Catalog.load(), [], PipelineOptions(mode="video", render=False, track=frozenset({"face"}))) as pipe:
-        res = stability.run(astronaut, lambda f, t: {a.site: a.xy_px for a in pipe.track(f, t).anchors}, n=120,
-                            motion=stability.Motion(roll_deg=0.0, scale=0.0, shift_px=0.0))
+    res = stability.ear_stability(astronaut, 120, stability.Motion(roll_deg=0.0, scale=0.0, shift_px=0.0))
     for site in ("left_ear", "right_ear"):
         assert res[site].frames == 120 and res[site].spread_px <= 0.2, res
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -34,7 +35,7 @@ NECK_ITEM = "pendant-solitaire-diamond-6.5mm-white-gold"
 BOTH_VIDEO = MEDIA_VIDEO / "woman_hands_upper_body.mp4"  # hands and shoulders in view: a ring and a necklace
 # What each case's pipeline is compared against: the bare MediaPipe tracker (the face mesh without the
 # steadied copy the pipeline gives it, so that copy counts as the pipeline's own cost).
-TRACKERS = {"ears": ("face mesh", lambda: FaceTracker("video", steady=False)),
+TRACKERS: dict[str, tuple[str, Callable[[], Any]]] = {"ears": ("face mesh", lambda: FaceTracker("video", steady=False)),
             "finger": ("hands", lambda: HandTracker("video")), "wrist": ("hands", lambda: HandTracker("video")),
             "neck": ("pose", lambda: PoseTracker("video"))}
 SIZE = (640, 480)

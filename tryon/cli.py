@@ -285,6 +285,8 @@ def _bench(args: argparse.Namespace) -> int:
 
     if args.frames < 10:
         raise InputError("--frames must be at least 10")
+    if args.video is not None and not args.video.is_file():
+        raise InputError(f"no such video: {args.video}")
     if args.item is None and args.video is None:
         results = run_suite(args.frames)
     else:

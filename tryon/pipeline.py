@@ -109,6 +109,7 @@ class PipelineOptions:
     shading: str = "photoreal"  # or "plain" (tryon.render.renderer.SHADINGS)
     light_every: int = 4  # video: take the room's light from the frame every n-th frame
     use_compositor: bool = True  # the neural compositor (tryon.compositor.neural); False: plain alpha compositing
+    steady_face: bool = True  # video: the face mesh reads a face-steadied copy (tryon.tracking.crop)
 
 
 @dataclass(frozen=True)
@@ -293,7 +294,8 @@ class Pipeline:
     def _track_face(self, rgb: np.ndarray, intr: Intrinsics, timestamp_ms: int) -> FrameAnchors:
         video = self.options.mode == "video"
         if self._tracker is None:
-            self._tracker, self._segmenter = FaceTracker(self.options.mode), PersonSegmenter()
+            steady = None if self.options.steady_face else False
+            self._tracker, self._segmenter = FaceTracker(self.options.mode, steady=steady), PersonSegmenter()
         t0 = time.perf_counter()
         faces = self._tracker.process(rgb, timestamp_ms)
         face = self._last_face = faces[0] if faces else None
