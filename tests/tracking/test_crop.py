@@ -12,7 +12,7 @@ from tryon.anchors.ears import SITES, lobe_xy_px
 from tryon.anchors.face_model import load_face_model
 from tryon.errors import InputError
 from tryon.quality import stability
-from tryon.tracking.crop import REGION_PX, FaceCrop, fit_similarity, region_side
+from tryon.tracking.crop import REGION_PX, FaceCrop, fit_similarity, region_box, region_side
 from tryon.tracking.face import FaceTracker, landmark_array
 from tryon.types import FaceLandmarks
 
@@ -103,13 +103,55 @@ def test_fit_similarity_and_the_copy_map():
 
 def test_landmark_array_reads_serialised_landmarks_and_falls_back():
     msg = landmark_pb2.NormalizedLandmarkList()
-    for x, y, z in ((0.25, 0.5, -0.01), (0.75, 0.125, 0.02)):
+    rows = np.float32([[0.25, 0.5, -0.01], [0.75, 0.125, 0.02], [0.0, 0.5, 0.0]])
+    for x, y, z in rows:
         msg.landmark.add(x=x, y=y, z=z)
-    assert np.array_equal(landmark_array(msg), np.float32([[0.25, 0.5, -0.01], [0.75, 0.125, 0.02]]))
-    msg.landmark.add(x=0.0, y=0.5, z=0.0)  # zeros are left out of the serialised form
-    msg.landmark[0].visibility = 0.9
-    assert np.array_equal(landmark_array(msg)[2], [0.0, 0.5, 0.0])
-    assert landmark_array(msg).dtype == np.float32
+    assert np.array_equal(landmark_array(msg), rows)  # the fast path (zeros are written: proto2)
+    msg.landmark[1].visibility = 0.9  # another layout: read field by field
+    got = landmark_array(msg)
+    assert got.dtype == np.float32 and np.array_equal(got, rows)
+
+
+def test_the_copy_samples_the_frame_where_its_map_says(astronaut):
+    """Every resampled pixel of the copy holds the frame at a * c + b: a frame whose red and green are its
+    own x and y (bilinear sampling is exact on it) read back through a turned, scaled map."""
+    ramp = np.zeros((256, 256, 3), np.uint8)
+    ramp[..., 0], ramp[..., 1] = np.meshgrid(np.arange(256), np.arange(256))
+    with FaceTracker("image") as t:
+        face = t.process(astronaut)[0].points_px[:, :2].astype(np.float64) * 0.5  # a face in a 256 px frame
+    crop = FaceCrop()
+    crop(ramp)  # sets the frame size
+    crop.follow(face, face, 0.0)
+    a = 0.9 * np.exp(0.15j)
+    centre = complex(*face.mean(axis=0))
+    crop._map = (a, centre - a * centre)  # a turn and a zoom about the face's centre
+    copy = crop(ramp)
+    ys, xs = np.nonzero(copy.any(axis=2))
+    assert len(xs) > 2000 and xs.min() > 0 and ys.min() > 0  # a sub-region, away from the copy's origin
+    z = a * (xs + 1j * ys) + (centre - a * centre)
+    inside = (z.real > 1) & (z.real < 254) & (z.imag > 1) & (z.imag < 254)
+    assert np.abs(copy[ys, xs, 0][inside] - z.real[inside]).max() <= 1.0
+    assert np.abs(copy[ys, xs, 1][inside] - z.imag[inside]).max() <= 1.0
+    back = crop.to_frame(np.array([[xs[0], ys[0], 1.0]]))
+    assert np.allclose(back[0, :2], (z.real[0], z.imag[0]), atol=1e-3) and np.isclose(back[0, 2], 0.9)
+
+
+def test_a_face_found_at_the_edge_is_moved_into_the_copy(astronaut):
+    """Found partly out of the frame, then moving in: the face mesh's region ends inside the copy (it
+    would stay cut by the copy's edge where the face was found)."""
+    def shifted(dx: int) -> np.ndarray:
+        frame = np.roll(astronaut, -dx, axis=1)
+        frame[:, frame.shape[1] - dx:] = 128
+        return frame
+
+    with FaceTracker("video") as t:
+        assert t.process(shifted(180), 0)
+        assert region_box(t._steady._place, slack=0.0)[0][0] < -20  # cut by the copy's left edge
+        for i, dx in enumerate([*range(170, 0, -10)] + [0] * 20):
+            faces = t.process(shifted(dx), 33 * (i + 1))
+            assert len(faces) == 1, dx
+        lo, hi = region_box(t._steady._place, slack=0.0)
+    assert (lo >= -1).all() and (hi <= 511).all(), (lo, hi)
 
 
 def test_steady_needs_video_with_one_face():

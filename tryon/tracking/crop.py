@@ -16,10 +16,12 @@ followed exactly, the landmarks' own jitter would move the copy, and the copy's 
 
 The copy is the frame scaled by k <= 1 (the face keeps its place in normalised coordinates when the
 copy starts, so the face mesh's tracking carries over), with k chosen so that the face mesh's region is
-at most REGION_PX across: it reads 192 px, so nothing is lost, and only that region is resampled (the
-face mesh reads nothing else while it tracks). A face that comes much nearer or goes further away is
-re-sized in the copy by small steps the face mesh follows. When the face is lost the next frame goes to
-the face mesh whole, for detection.
+about REGION_PX across: it reads 192 px, so little is lost. Only the regions the face mesh can read are
+resampled: its own (the previous frame's landmarks in the copy, from which it takes its next crop) and the
+placement's, each grown for the motion between frames. A face that comes much nearer or goes further
+away is re-sized in the copy, and one whose region reaches past the copy's edge is moved in, by small
+steps the face mesh follows. When the face is lost the next frame goes to the face mesh whole, for
+detection.
 """
 
 from __future__ import annotations
@@ -33,10 +35,11 @@ from tryon.filters import OneEuroFilter, OneEuroParams
 # longer side, centred on their box, turned to the line from landmark 33 to 263.
 REGION_SCALE = 1.5
 EYE_LINE = (33, 263)
-REGION_PX = 192.0  # that region's side in the copy, at most (the face mesh reads it at 192 px)
-REGION_SLACK = 0.1  # resampled: the region's bounding box grown by this fraction, for motion between frames
-MAX_ZOOM = 1.25  # the region's side stays within this factor of its goal...
-ZOOM_STEP = 0.1  # ...outside that, each frame moves this fraction of the way (in log scale)
+REGION_PX = 192.0  # that region's side in the copy (the face mesh reads it at 192 px)...
+MAX_ZOOM = 1.25  # ...within this factor: outside it (or finer than the frame by more than this)
+ZOOM_STEP = 0.1  # each frame moves this fraction of the way back (in log scale)
+REGION_SLACK = 0.1  # resampled: the regions' bounding boxes grown by this fraction, for motion between frames
+RECENTRE_STEP = 0.25  # a placement whose region leaves the copy moves this fraction of the way back per frame
 # The copy's similarity, filtered as the face's centre, log scale and turn (both times the face's
 # half-size, so all three are pixels of the frame at the face's edge).
 MAP_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=0.2)
@@ -56,12 +59,24 @@ def region_side(points: np.ndarray) -> float:
     return REGION_SCALE * float(np.ptp(p, axis=0).max())
 
 
+def region_box(points: np.ndarray, slack: float = REGION_SLACK) -> tuple[np.ndarray, np.ndarray]:
+    """The bounding box (lo, hi), (2,) pixels each, of the face mesh's turned square region for these
+    (468+, 2) landmarks, grown by `slack` of its size."""
+    p = np.asarray(points, np.float64)[:468, :2]
+    lo, hi = p.min(axis=0), p.max(axis=0)
+    eye = p[EYE_LINE[1]] - p[EYE_LINE[0]]
+    spread = (abs(eye[0]) + abs(eye[1])) / max(float(np.hypot(*eye)), 1e-6)  # a turned square is wider
+    half = 0.5 * region_side(p) * spread * (1.0 + slack)
+    return 0.5 * (lo + hi) - half, 0.5 * (lo + hi) + half
+
+
 class FaceCrop:
     """The copy's map to the frame: copy point c -> frame point a * c + b, complex pixel coordinates
     (pixel centres at integers in both)."""
 
     def __init__(self) -> None:
         self._place: np.ndarray | None = None  # (468, 2) where the face stays in the copy
+        self._seen: np.ndarray | None = None  # (468, 2) the last landmarks in the copy: the face mesh's next crop
         self._map: tuple[complex, complex] | None = None  # None: the frame as it is
         self._buffer: np.ndarray | None = None
         self._frame_size = (0, 0)
@@ -71,7 +86,7 @@ class FaceCrop:
 
     def reset(self) -> None:
         """The face is lost: the next frame goes to the face mesh whole."""
-        self._place, self._map, self._buffer = None, None, None
+        self._place, self._seen, self._map, self._buffer = None, None, None, None
         self._filter.reset()
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
@@ -80,17 +95,14 @@ class FaceCrop:
         if (w, h) != self._frame_size:  # a new stream or a new size: start again
             self.reset()
             self._frame_size = (w, h)
-        if self._map is None or self._place is None or self._buffer is None:
+        if self._map is None or self._place is None or self._seen is None or self._buffer is None:
             self.a, self.b = 1.0 + 0j, 0j
             return rgb
         self.a, self.b = self._map
         ch, cw = self._buffer.shape[:2]
-        lo, hi = self._place.min(axis=0), self._place.max(axis=0)
-        eye = self._place[EYE_LINE[1]] - self._place[EYE_LINE[0]]
-        spread = (abs(eye[0]) + abs(eye[1])) / max(float(np.hypot(*eye)), 1e-6)  # a turned square is wider
-        half = 0.5 * region_side(self._place) * spread * (1.0 + REGION_SLACK)
-        x0, y0 = np.clip(np.floor(0.5 * (lo + hi) - half).astype(int), 0, [cw, ch])
-        x1, y1 = np.clip(np.ceil(0.5 * (lo + hi) + half).astype(int) + 1, 0, [cw, ch])
+        (lo_p, hi_p), (lo_s, hi_s) = region_box(self._place), region_box(self._seen)
+        x0, y0 = np.clip(np.floor(np.minimum(lo_p, lo_s)).astype(int), 0, [cw, ch])
+        x1, y1 = np.clip(np.ceil(np.maximum(hi_p, hi_s)).astype(int) + 1, 0, [cw, ch])
         if x1 > x0 and y1 > y0:
             # The region's own origin: c = (x0, y0) + local, so frame = a * local + (a * (x0 + i y0) + b).
             b = self.a * complex(x0, y0) + self.b
@@ -105,9 +117,10 @@ class FaceCrop:
         z = self.a * (points[:, 0] + 1j * points[:, 1]) + self.b
         return np.stack([z.real, z.imag, points[:, 2] * abs(self.a)], axis=1).astype(np.float32)
 
-    def follow(self, frame_points: np.ndarray, t_ms: float) -> None:
-        """After a frame in which the face was found: aim the next copy ((n, 2+) landmarks in the frame,
-        t_ms the frame's time)."""
+    def follow(self, seen: np.ndarray, frame_points: np.ndarray, t_ms: float) -> None:
+        """After a frame in which the face was found: aim the next copy. seen, frame_points : (n, 2+) the
+        landmarks in this frame's copy and in the frame; t_ms the frame's time."""
+        self._seen = np.asarray(seen, np.float64)[:468, :2].copy()
         target = np.asarray(frame_points, np.float64)[:468, :2]
         if self._place is None:  # just found: the copy starts as the frame scaled by k, the face in place
             w, h = self._frame_size
@@ -117,11 +130,16 @@ class FaceCrop:
             self._lever = 0.5 * region_side(target)  # the filter's unit for scale and turn, frame pixels
         a, b = fit_similarity(self._place, target)
         side = region_side(self._place)
-        goal = min(REGION_PX, side * abs(a))  # never finer than the frame, never much over REGION_PX
+        goal = min(REGION_PX, side * abs(a))  # not finer than the frame
         if not 1.0 / MAX_ZOOM <= goal / side <= MAX_ZOOM:
             centre = self._place.mean(axis=0)
             self._place = centre + (self._place - centre) * (goal / side) ** ZOOM_STEP
-            a, b = fit_similarity(self._place, target)
+        lo, hi = region_box(self._place, slack=0.0)
+        size = np.array(self._buffer.shape[1::-1], np.float64) - 1.0
+        # Where the region leaves the copy: the shift that brings it in (or centres it, if it is larger).
+        shift = np.where(hi - lo > size, 0.5 * (size - lo - hi), np.maximum(0.0, -lo) - np.maximum(0.0, hi - size))
+        self._place = self._place + RECENTRE_STEP * shift
+        a, b = fit_similarity(self._place, target)
         centre = self._place.mean(axis=0) @ np.array([1.0, 1j])
         lever = self._lever
         q = a * centre + b

@@ -30,7 +30,8 @@ def check_rgb(rgb: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(rgb)
 
 
-# A landmark with only x, y and z set, serialised: field 1 (17 bytes) holding fields 1-3 as fixed32 floats.
+# A landmark with only x, y and z set, serialised (proto2: set fields are written even when 0): field 1,
+# 15 bytes long, holding fields 1-3 as little-endian fixed32 floats.
 _RECORD_TAGS = np.array([0x0A, 0x0F, 0x0D, 0x15, 0x1D], np.uint8)
 _TAG_AT = [0, 1, 2, 7, 12]
 _FLOATS_AT = [3, 4, 5, 6, 8, 9, 10, 11, 13, 14, 15, 16]
@@ -38,8 +39,8 @@ _FLOATS_AT = [3, 4, 5, 6, 8, 9, 10, 11, 13, 14, 15, 16]
 
 def landmark_array(landmarks: object) -> np.ndarray:
     """A MediaPipe (Normalized)LandmarkList -> (n, 3) float32 x, y, z. Reads the serialised message in one
-    go (a tenth of the time of reading 478 landmarks one attribute at a time); any other layout (a field
-    left out because it is exactly 0, visibility set) is read the slow way."""
+    go (a tenth of the time of reading 478 landmarks one attribute at a time); any other layout (visibility
+    or presence set, as the pose tracker's are) is read the slow way."""
     raw = np.frombuffer(landmarks.SerializeToString(), np.uint8)  # type: ignore[attr-defined]
     if raw.size % 17 == 0:
         rec = raw.reshape(-1, 17)
@@ -110,8 +111,8 @@ class FaceTracker:
             # MediaPipe's normalised coordinates put pixel centres at +0.5; ours are at integers.
             pts[:, :2] -= 0.5
             if self._steady is not None:
-                pts = self._steady.to_frame(pts)
-                self._steady.follow(pts, timestamp_ms)
+                seen, pts = pts, self._steady.to_frame(pts)
+                self._steady.follow(seen, pts, timestamp_ms)
             faces.append(FaceLandmarks(pts, (w, h), int(timestamp_ms)))
         if self._steady is not None and not faces:
             self._steady.reset()
