@@ -54,3 +54,30 @@ def test_bad_input():
         t.process(np.zeros((64, 64), np.float32))
     with pytest.raises(InputError, match="max_hands"):
         HandTracker("image", max_hands=9)
+
+
+def test_video_follows_each_hand_and_finds_a_second_one_soon():
+    """Video runs one graph per hand: a second hand that comes into view is found within SEARCH_EVERY
+    frames, each hand once, with the sides photo mode gives; a hand that leaves is dropped."""
+    from tryon.tracking.hands import SEARCH_EVERY
+
+    rgb = load_rgb("hands/woman_hands_over_face_dark_skin.jpg")
+    with HandTracker("image") as still:
+        both = still.process(rgb)
+    assert len(both) == 2
+    # One hand hidden: paint the other hand's box out.
+    lo, hi = both[1].points_px[:, :2].min(0).astype(int), both[1].points_px[:, :2].max(0).astype(int)
+    one = rgb.copy()
+    one[max(0, lo[1] - 40) : hi[1] + 40, max(0, lo[0] - 40) : hi[0] + 40] = 128
+    with HandTracker("video") as t:
+        seen = [len(t.process(one, 33 * i)) for i in range(12)]
+        assert seen == [1] * 12  # the search graph never finds the followed hand again
+        counts = [t.process(rgb, 33 * i) for i in range(12, 12 + SEARCH_EVERY + 1)]
+        assert len(counts[-1]) == 2
+        assert sorted(h.side for h in counts[-1]) == sorted(h.side for h in both)
+        for h in counts[-1]:  # the same places as photo mode
+            ref = min(both, key=lambda b: np.linalg.norm(b.points_px[:, :2].mean(0) - h.points_px[:, :2].mean(0)))
+            size = np.ptp(ref.points_px[:, :2], axis=0).max()
+            assert np.linalg.norm(h.points_px[:, :2] - ref.points_px[:, :2], axis=1).mean() < 0.05 * size
+        left = [len(t.process(one, 33 * i)) for i in range(30, 34)]
+    assert left[-1] == 1
