@@ -16,12 +16,11 @@ followed exactly, the landmarks' own jitter would move the copy, and the copy's 
 
 The copy is the frame scaled by k <= 1 (the face keeps its place in normalised coordinates when the
 copy starts, so the face mesh's tracking carries over), with k chosen so that the face mesh's region is
-about REGION_PX across: it reads 192 px, so little is lost. Only the regions the face mesh can read are
-resampled: its own (the previous frame's landmarks in the copy, from which it takes its next crop) and the
-placement's, each grown for the motion between frames. A face that comes much nearer or goes further
-away is re-sized in the copy, and one whose region reaches past the copy's edge is moved in, by small
-steps the face mesh follows. When the face is lost the next frame goes to the face mesh whole, for
-detection.
+about REGION_PX across: it reads 192 px, so little is lost. Only what the face mesh reads is resampled:
+the region it takes its next crop from (the previous frame's landmarks in the copy), a little grown. A
+face that comes much nearer or goes further away is re-sized in the copy, and one whose region reaches
+past the copy's edge is moved in, by small steps the face mesh follows. When the face is lost the next
+frame goes to the face mesh whole, for detection.
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ EYE_LINE = (33, 263)
 REGION_PX = 192.0  # that region's side in the copy (the face mesh reads it at 192 px)...
 MAX_ZOOM = 1.25  # ...within this factor: outside it (or finer than the frame by more than this)
 ZOOM_STEP = 0.1  # each frame moves this fraction of the way back (in log scale)
-REGION_SLACK = 0.1  # resampled: the regions' bounding boxes grown by this fraction, for motion between frames
+REGION_SLACK = 0.05  # resampled: that region's bounding box grown by this fraction (rounding, MediaPipe's own fit)
 RECENTRE_STEP = 0.25  # a placement whose region leaves the copy moves this fraction of the way back per frame
 # The copy's similarity, filtered as the face's centre, log scale and turn (both times the face's
 # half-size, so all three are pixels of the frame at the face's edge).
@@ -64,9 +63,9 @@ def region_box(points: np.ndarray, slack: float = REGION_SLACK) -> tuple[np.ndar
     (468+, 2) landmarks, grown by `slack` of its size."""
     p = np.asarray(points, np.float64)[:468, :2]
     lo, hi = p.min(axis=0), p.max(axis=0)
-    eye = p[EYE_LINE[1]] - p[EYE_LINE[0]]
-    spread = (abs(eye[0]) + abs(eye[1])) / max(float(np.hypot(*eye)), 1e-6)  # a turned square is wider
-    half = 0.5 * region_side(p) * spread * (1.0 + slack)
+    ex, ey = p[EYE_LINE[1]] - p[EYE_LINE[0]]
+    spread = (abs(ex) + abs(ey)) / max(float(np.hypot(ex, ey)), 1e-6)  # a turned square is wider
+    half = 0.5 * REGION_SCALE * float((hi - lo).max()) * spread * (1.0 + slack)
     return 0.5 * (lo + hi) - half, 0.5 * (lo + hi) + half
 
 
@@ -77,6 +76,8 @@ class FaceCrop:
     def __init__(self) -> None:
         self._place: np.ndarray | None = None  # (468, 2) where the face stays in the copy
         self._seen: np.ndarray | None = None  # (468, 2) the last landmarks in the copy: the face mesh's next crop
+        self._place_box = (np.zeros(2), np.zeros(2))  # the placement's region (no slack)
+        self._fitted: np.ndarray | None = None  # the placement the last fit used
         self._map: tuple[complex, complex] | None = None  # None: the frame as it is
         self._buffer: np.ndarray | None = None
         self._frame_size = (0, 0)
@@ -86,7 +87,7 @@ class FaceCrop:
 
     def reset(self) -> None:
         """The face is lost: the next frame goes to the face mesh whole."""
-        self._place, self._seen, self._map, self._buffer = None, None, None, None
+        self._place, self._seen, self._map, self._buffer, self._fitted = None, None, None, None, None
         self._filter.reset()
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
@@ -100,9 +101,9 @@ class FaceCrop:
             return rgb
         self.a, self.b = self._map
         ch, cw = self._buffer.shape[:2]
-        (lo_p, hi_p), (lo_s, hi_s) = region_box(self._place), region_box(self._seen)
-        x0, y0 = np.clip(np.floor(np.minimum(lo_p, lo_s)).astype(int), 0, [cw, ch])
-        x1, y1 = np.clip(np.ceil(np.maximum(hi_p, hi_s)).astype(int) + 1, 0, [cw, ch])
+        lo, hi = region_box(self._seen)
+        x0, y0 = np.clip(np.floor(lo).astype(int), 0, [cw, ch])
+        x1, y1 = np.clip(np.ceil(hi).astype(int) + 1, 0, [cw, ch])
         if x1 > x0 and y1 > y0:
             # The region's own origin: c = (x0, y0) + local, so frame = a * local + (a * (x0 + i y0) + b).
             b = self.a * complex(x0, y0) + self.b
@@ -111,6 +112,10 @@ class FaceCrop:
                 rgb, m, (int(x1 - x0), int(y1 - y0)), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                 borderMode=cv2.BORDER_REPLICATE)
         return self._buffer
+
+    def _set_place(self, place: np.ndarray) -> None:
+        self._place = place
+        self._place_box = region_box(place, slack=0.0)
 
     def to_frame(self, points: np.ndarray) -> np.ndarray:
         """(n, 3) landmarks in the copy (x, y, z pixels) -> in the frame; z scales with the copy."""
@@ -126,20 +131,24 @@ class FaceCrop:
             w, h = self._frame_size
             k = min(1.0, REGION_PX / region_side(target))
             self._buffer = np.zeros((max(16, round(h * k)), max(16, round(w * k)), 3), np.uint8)
-            self._place = (target + 0.5) * k - 0.5
+            self._set_place((target + 0.5) * k - 0.5)
             self._lever = 0.5 * region_side(target)  # the filter's unit for scale and turn, frame pixels
+        assert self._place is not None and self._buffer is not None
         a, b = fit_similarity(self._place, target)
         side = region_side(self._place)
         goal = min(REGION_PX, side * abs(a))  # not finer than the frame
         if not 1.0 / MAX_ZOOM <= goal / side <= MAX_ZOOM:
             centre = self._place.mean(axis=0)
-            self._place = centre + (self._place - centre) * (goal / side) ** ZOOM_STEP
-        lo, hi = region_box(self._place, slack=0.0)
+            self._set_place(centre + (self._place - centre) * (goal / side) ** ZOOM_STEP)
+        lo, hi = self._place_box
         size = np.array(self._buffer.shape[1::-1], np.float64) - 1.0
         # Where the region leaves the copy: the shift that brings it in (or centres it, if it is larger).
         shift = np.where(hi - lo > size, 0.5 * (size - lo - hi), np.maximum(0.0, -lo) - np.maximum(0.0, hi - size))
-        self._place = self._place + RECENTRE_STEP * shift
-        a, b = fit_similarity(self._place, target)
+        if shift.any():
+            self._set_place(self._place + RECENTRE_STEP * shift)
+        if self._place is not self._fitted:  # moved: fit again
+            a, b = fit_similarity(self._place, target)
+        self._fitted = self._place
         centre = self._place.mean(axis=0) @ np.array([1.0, 1j])
         lever = self._lever
         q = a * centre + b
