@@ -7,7 +7,7 @@ made here too, so training and the live path make it the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import cv2
 import numpy as np
@@ -45,6 +45,13 @@ class LookParams:
     read: float
     shot: float
     shadow: np.ndarray
+
+
+def blend_looks(old: LookParams, new: LookParams, weight: float) -> LookParams:
+    """(1 - weight) * old + weight * new, field by field (every field is a smooth parameter)."""
+    mixed = {f.name: (1.0 - weight) * getattr(old, f.name) + weight * getattr(new, f.name)
+             for f in fields(LookParams)}
+    return LookParams(**mixed)
 
 
 def thumbnail(frame_rgb: np.ndarray) -> np.ndarray:

@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tryon.compositor.alpha import composite
-from tryon.compositor.look import MARGIN_PX, LookParams, composite_look_np, patch_at, regions, thumbnail
+from tryon.compositor.look import (
+    MARGIN_PX,
+    LookParams,
+    blend_looks,
+    composite_look_np,
+    patch_at,
+    regions,
+    thumbnail,
+)
 from tryon.config import REPO_ROOT
 from tryon.errors import InputError
 from tryon.types import RenderLayer
@@ -37,6 +45,7 @@ log = logging.getLogger(__name__)
 DEFAULT_WEIGHTS = REPO_ROOT / "assets" / "models" / "compositor.pt"
 NOISE_TILE_PX = 256
 NOISE_SEED = 20261202
+LOOK_BLEND = 0.25  # video: each new reading of the look moves it this fraction of the way (~0.5 s at 30 fps)
 _warned: set[str] = set()
 _warn_lock = threading.Lock()
 
@@ -96,8 +105,9 @@ class Compositor:
     weights: the network's file (default assets/models/compositor.pt); None: plain compositing. `active`
     says whether the network runs. look_every: in video, read the camera's look off every n-th frame and
     keep it in between (a camera's look changes slowly; the network is most of the cost), as long as the
-    number of pieces stays the same; 1: every call on its own (photos). Use one per stream: with
-    look_every > 1 it keeps the last look.
+    number of pieces stays the same, and move LOOK_BLEND of the way to each new reading (read raw, the
+    colour of a gold piece jumped by up to 13 grey levels from one reading to the next on a real video);
+    1: every call on its own (photos). Use one per stream: with look_every > 1 it keeps the last look.
     """
 
     def __init__(self, weights: str | os.PathLike[str] | None = DEFAULT_WEIGHTS, noise: bool = True,
@@ -173,6 +183,8 @@ class Compositor:
             thumb = thumbnail(frame_rgb)
             patches = np.stack([patch_at(frame_rgb, cx, cy) for *_, cx, cy in boxes])
             looks = self.looks(np.broadcast_to(thumb, (len(patches),) + thumb.shape), patches)
+            if self.look_every > 1 and len(self._held) == len(looks):  # video: ease into the new look
+                looks = [blend_looks(old, new, LOOK_BLEND) for old, new in zip(self._held, looks, strict=True)]
             self._held, self._age = (looks, 1) if self.look_every > 1 else ([], 0)
         key = int(frame_rgb[::53, ::59].sum(dtype=np.int64))
         for (x0, y0, x1, y1, _, _), look in zip(boxes, looks, strict=True):
