@@ -8,7 +8,7 @@ import {
   Recorder, ShownError, channelOpen, closeSession, connectLive, createSession, keepCamera, playRemote,
   readyToGoLive, sendCommand,
 } from './live.js';
-import { fetchCatalog, formatName, textElement } from './catalog.js';
+import { familyCard, fetchCatalog, formatName, showOnCard, textElement } from './catalog.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -264,35 +264,15 @@ function showSection(site) {
 
 function renderCatalog() {
   renderSections();
-  const cards = [...state.families.values()].map((family) => {
-    const card = document.createElement('button');
-    card.type = 'button';
-    card.className = 'card';
-    card.dataset.family = family.id;
-    card.dataset.site = family.site;
-    const img = document.createElement('img');
-    img.alt = '';
-    img.decoding = 'async';
-    const label = document.createElement('span');
-    label.className = 'card-name';
-    label.textContent = family.name;
-    card.append(img, label);
-    card.addEventListener('click', () => toggleFamily(family));
-    return card;
-  });
-  el.catalog.replaceChildren(...cards);
+  el.catalog.replaceChildren(...[...state.families.values()].map((family) => familyCard(family, toggleFamily)));
 }
 
 /** Cards show the worn member when their family is worn, else the family's default member. */
 function updateCatalog() {
+  const wornItems = state.worn.map(itemOf);
   for (const card of el.catalog.querySelectorAll('.card')) {
     const family = state.families.get(card.dataset.family);
-    const worn = state.worn.map(itemOf).find((item) => item?.family === family.id);
-    const shown = worn ?? family.defaultItem;
-    card.dataset.item = shown.id;
-    card.setAttribute('aria-pressed', String(Boolean(worn)));
-    const img = card.querySelector('img');
-    if (img.getAttribute('src') !== shown.thumbnail) img.src = shown.thumbnail;
+    showOnCard(card, family, wornItems);
     card.hidden = !el.sections.hidden && family.site !== state.section;
   }
   // Each section's tab: pressed when shown, with how many of its pieces are worn.

@@ -51,3 +51,30 @@ export function textElement(tag, className, text) {
   element.textContent = text;
   return element;
 }
+
+/** A catalog card: a button for one family, with its thumbnail, its name and any further children. */
+export function familyCard(family, onClick, ...extra) {
+  const card = document.createElement('button');
+  card.type = 'button';
+  card.className = 'card';
+  card.dataset.family = family.id;
+  card.dataset.site = family.site;
+  const img = document.createElement('img');
+  img.alt = '';
+  img.decoding = 'async';
+  card.append(img, textElement('span', 'card-name', family.name), ...extra);
+  card.addEventListener('click', () => onClick(family));
+  return card;
+}
+
+/** Points a family's card at the piece it shows: the worn member (wornItems: the items worn), else the
+ * family's default member; pressed when worn. Returns the piece shown. */
+export function showOnCard(card, family, wornItems) {
+  const worn = wornItems.find((item) => item?.family === family.id);
+  const shown = worn ?? family.defaultItem;
+  card.dataset.item = shown.id;
+  card.setAttribute('aria-pressed', String(Boolean(worn)));
+  const img = card.querySelector('img');
+  if (img.getAttribute('src') !== shown.thumbnail) img.src = shown.thumbnail;
+  return shown;
+}

@@ -8,7 +8,7 @@ import {
   Recorder, ShownError, channelOpen, closeSession, connectLive, createSession, errorDetail, keepCamera, playRemote,
   readyToGoLive, sendCommand,
 } from './live.js';
-import { fetchCatalog, formatName, textElement } from './catalog.js';
+import { familyCard, fetchCatalog, formatName, showOnCard, textElement } from './catalog.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -180,33 +180,19 @@ function renderCatalog() {
     return tab;
   }));
   el.sections.hidden = sites.length < 2;
-  el.strip.replaceChildren(...[...state.families.values()].map((family) => {
-    const card = document.createElement('button');
-    card.type = 'button';
-    card.className = 'card';
-    card.dataset.family = family.id;
-    card.dataset.site = family.site;
-    const img = document.createElement('img');
-    img.alt = '';
-    img.decoding = 'async';
-    card.append(img, textElement('span', 'card-name', family.name), textElement('span', 'card-price', ''));
-    card.addEventListener('click', () => toggleFamily(family));
-    return card;
-  }));
+  el.strip.replaceChildren(...[...state.families.values()].map(
+    (family) => familyCard(family, toggleFamily, textElement('span', 'card-price', '')),
+  ));
   updateCatalog();
 }
 
 /** Cards show the worn member of their family, else its default member, with that piece's price. */
 function updateCatalog() {
+  const wornItems = state.worn.map(itemOf);
   for (const card of el.strip.querySelectorAll('.card')) {
     const family = state.families.get(card.dataset.family);
-    const worn = state.worn.map(itemOf).find((item) => item?.family === family.id);
-    const shown = worn ?? family.defaultItem;
-    card.dataset.item = shown.id;
-    card.setAttribute('aria-pressed', String(Boolean(worn)));
+    const shown = showOnCard(card, family, wornItems);
     card.querySelector('.card-price').textContent = formatPrice(shown.price);
-    const img = card.querySelector('img');
-    if (img.getAttribute('src') !== shown.thumbnail) img.src = shown.thumbnail;
     card.hidden = !el.sections.hidden && family.site !== state.section;
   }
   for (const tab of el.sections.querySelectorAll('.section-tab')) {
