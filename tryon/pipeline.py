@@ -178,8 +178,7 @@ class Pipeline:
         self._last_raw: HeadPose | None = None
         self._last_vis: dict[str, float] = {}
         self._person: np.ndarray | None = None
-        self._person_new = False  # the person mask was made from this frame
-        self._hair_cover: dict[str, float] = {}  # per ear, measured when the mask is new
+        self._hair_cover: dict[str, float] = {}  # per ear, measured on the person mask's frame; {}: measure
         self._frame_index = 0
         self._models: dict[str, ItemModel] = {}
         self.placements: list[Worn] = []
@@ -300,11 +299,11 @@ class Pipeline:
         faces = self._tracker.process(rgb, timestamp_ms)
         face = self._last_face = faces[0] if faces else None
         t1 = time.perf_counter()
-        self._person_new = face is not None and (
-            not video or self._frame_index % max(1, self.options.segment_every) == 0 or self._person is None)
-        if self._person_new:
+        if face is not None and (not video or self._frame_index % max(1, self.options.segment_every) == 0
+                                 or self._person is None):
             assert self._segmenter is not None
             self._person = self._segmenter.process(rgb)
+            self._hair_cover = {}  # a new mask: measure the hair over the ears again
         necklace = self._tracks_neck()
         self._hair = None
         if necklace and face is not None and self._person is not None:
@@ -409,9 +408,7 @@ class Pipeline:
     ) -> dict[str, float]:
         # Hair cover is measured on the frames whose person mask is new (every segment_every-th in video)
         # and held in between: the mask itself is held, and hair moves slowly.
-        if self._person is None:
-            self._hair_cover = {}
-        elif self._person_new or t_ms is None or not self._hair_cover:
+        if self._person is not None and (t_ms is None or not self._hair_cover):
             skin = skin_model(rgb, face)
             self._hair_cover = {a.site: hair_cover(rgb, self._person, face, a.xy_px, a.site, skin) for a in anchors}
         return {a.site: self._visibility(face, a.site, self._hair_cover.get(a.site, 0.0), t_ms) for a in anchors}
