@@ -65,7 +65,7 @@ def region_box(points: np.ndarray, slack: float = REGION_SLACK) -> tuple[np.ndar
     lo, hi = p.min(axis=0), p.max(axis=0)
     ex, ey = p[EYE_LINE[1]] - p[EYE_LINE[0]]
     spread = (abs(ex) + abs(ey)) / max(float(np.hypot(ex, ey)), 1e-6)  # a turned square is wider
-    half = 0.5 * REGION_SCALE * float((hi - lo).max()) * spread * (1.0 + slack)
+    half = 0.5 * region_side(p) * spread * (1.0 + slack)
     return 0.5 * (lo + hi) - half, 0.5 * (lo + hi) + half
 
 
