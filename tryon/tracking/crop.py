@@ -77,7 +77,6 @@ class FaceCrop:
         self._place: np.ndarray | None = None  # (468, 2) where the face stays in the copy
         self._seen: np.ndarray | None = None  # (468, 2) the last landmarks in the copy: the face mesh's next crop
         self._place_box = (np.zeros(2), np.zeros(2))  # the placement's region (no slack)
-        self._fitted: np.ndarray | None = None  # the placement the last fit used
         self._map: tuple[complex, complex] | None = None  # None: the frame as it is
         self._buffer: np.ndarray | None = None
         self._frame_size = (0, 0)
@@ -87,7 +86,7 @@ class FaceCrop:
 
     def reset(self) -> None:
         """The face is lost: the next frame goes to the face mesh whole."""
-        self._place, self._seen, self._map, self._buffer, self._fitted = None, None, None, None, None
+        self._place, self._seen, self._map, self._buffer = None, None, None, None
         self._filter.reset()
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
@@ -137,7 +136,8 @@ class FaceCrop:
         a, b = fit_similarity(self._place, target)
         side = region_side(self._place)
         goal = min(REGION_PX, side * abs(a))  # not finer than the frame
-        if not 1.0 / MAX_ZOOM <= goal / side <= MAX_ZOOM:
+        moved = not 1.0 / MAX_ZOOM <= goal / side <= MAX_ZOOM
+        if moved:
             centre = self._place.mean(axis=0)
             self._set_place(centre + (self._place - centre) * (goal / side) ** ZOOM_STEP)
         lo, hi = self._place_box
@@ -146,9 +146,9 @@ class FaceCrop:
         shift = np.where(hi - lo > size, 0.5 * (size - lo - hi), np.maximum(0.0, -lo) - np.maximum(0.0, hi - size))
         if shift.any():
             self._set_place(self._place + RECENTRE_STEP * shift)
-        if self._place is not self._fitted:  # moved: fit again
+            moved = True
+        if moved:
             a, b = fit_similarity(self._place, target)
-        self._fitted = self._place
         centre = self._place.mean(axis=0) @ np.array([1.0, 1j])
         lever = self._lever
         q = a * centre + b
