@@ -12,6 +12,8 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+# TestClient's default host, "testserver", is no IP address: the server's host check (DNS rebinding) refuses it.
+BASE = "http://127.0.0.1:8000"
 MEDIA = Path(os.environ.get("TRYON_MEDIA", Path(__file__).resolve().parents[2] / "shared" / "media"))
 
 

@@ -197,7 +197,8 @@ def run_live_bench(sessions: int = 1, seconds: float = 10.0) -> dict[str, Any]:
     script = _INIT_JS.replace("__CONFIG__", json.dumps(
         {"width": SIZE[0], "height": SIZE[1], "fps": CAMERA_FPS, "photo": _photo_data_url(), **PATTERN}))
     with tempfile.TemporaryDirectory(prefix="tryon-bench-") as data_dir, \
-            serve_in_background(Settings(data_dir=Path(data_dir), max_sessions=sessions)) as base:
+            serve_in_background(Settings(data_dir=Path(data_dir), max_sessions=sessions,
+                                         max_seats_per_client=sessions, max_pending_per_client=sessions)) as base:
         raw, rss = asyncio.run(_measure(base, sessions, seconds, script))
     results = [_session_result(i, r, seconds) for i, r in enumerate(raw)]
     return {

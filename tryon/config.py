@@ -21,11 +21,32 @@ class Settings(BaseSettings):
     assets_dir: Path = Field(REPO_ROOT / "assets", description="catalog.json and the jewelry models")
     shaders_dir: Path = Field(REPO_ROOT / "shaders")
     data_dir: Path = Field(Path.home() / ".local/share/tryon", description="snapshots and clips")
-    max_sessions: int = Field(2, ge=1, description="live sessions at once; the next gets a 503")
-    max_upload_mb: float = Field(25.0, gt=0)
+    max_sessions: int = Field(2, ge=1, description="live seats: sessions whose connection is up; the next offer "
+                                                   "gets a 503")
+    max_seats_per_client: int = Field(1, ge=1, description="live seats one client address may hold (429 past it)")
+    max_pending_offers: int = Field(8, ge=1, description="answered offers not yet connected, all clients together")
+    max_pending_per_client: int = Field(2, ge=1, description="answered offers not yet connected, per client address")
+    connect_timeout_s: float = Field(10.0, gt=0, le=120, description="an answered offer that has not connected by "
+                                                                     "then is dropped")
+    frame_timeout_s: float = Field(4.0, gt=0, le=120, description="no camera frame for this long: the peer is gone "
+                                                                  "and its seat is freed")
+    max_upload_mb: float = Field(25.0, gt=0, description="photo and model uploads; refused before reading past it")
+    max_image_megapixels: float = Field(50.0, gt=0, le=400, description="photos over this are refused unread")
+    max_import_s: float = Field(60.0, gt=0, description="a model import that takes longer is stopped")
     link_ttl_s: int = Field(24 * 3600, gt=0, description="how long share links live")
+    max_media_mb: float = Field(2048.0, gt=0, description="all snapshots and clips kept; past it the oldest no "
+                                                          "phone opened go first")
+    max_session_media_mb: float = Field(200.0, gt=0, description="snapshots and clips one live session may keep")
     use_compositor: bool = True
     admin_token: str | None = Field(None, min_length=16, description="allows POST /api/items (imports); unset: off")
+    allowed_hosts: list[str] = Field(default_factory=list,
+                                     description="host names this server answers to besides IP addresses and "
+                                                 "localhost (DNS rebinding guard); ['*'] allows any")
+    allowed_origins: list[str] = Field(default_factory=list,
+                                       description="other web origins allowed to POST here (default: none)")
+    trusted_proxies: list[str] = Field(default_factory=list,
+                                       description="addresses of reverse proxies whose X-Forwarded-For is believed; "
+                                                   "a request from one without it counts as remote")
 
     @property
     def user_catalog_dir(self) -> Path:

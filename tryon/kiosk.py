@@ -57,8 +57,11 @@ def page_url(port: int, layout: Layout = "auto", host: str = "127.0.0.1") -> str
 
 
 def page_host(host: str) -> str:
-    """Where this machine's browser reaches a server listening on `host`: loopback for a wildcard address."""
-    return "127.0.0.1" if host in ("0.0.0.0", "", "::") or is_loopback(host) else host
+    """Where this machine's browser reaches a server listening on `host`: loopback for a wildcard address,
+    else that very address (a server on 127.0.0.2 is not reached at 127.0.0.1)."""
+    if host in ("0.0.0.0", "", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
 
 
 def public_url(host: str, port: int, given: str | None = None,
@@ -73,9 +76,9 @@ def public_url(host: str, port: int, given: str | None = None,
                                                 "open the QR codes' links (connect it, or give --public-url)")
         return f"http://{address}:{port}", None
     if is_loopback(host):
-        return f"http://127.0.0.1:{port}", (f"listening on {host} only: phones cannot open the QR codes' links "
-                                            "(use --host 0.0.0.0, or give --public-url)")
-    return f"http://{host}:{port}", None
+        return f"http://{page_host(host)}:{port}", (f"listening on {host} only: phones cannot open the QR codes' "
+                                                    "links (use --host 0.0.0.0, or give --public-url)")
+    return f"http://{page_host(host)}:{port}", None
 
 
 def chromium_command(url: str, profile_dir: Path, chromium: str = CHROMIUM) -> list[str]:
@@ -124,6 +127,9 @@ def run_kiosk(options: KioskOptions, settings: Settings, kiosk: KioskSettings,
     chromium = find_chromium(options.chromium) if options.browser else options.chromium
     phones, warning = public_url(options.host, options.port, kiosk.public_url)
     kiosk = kiosk.model_copy(update={"public_url": phones, "lan_handoff_only": True})
+    name = urlsplit(phones).hostname or ""
+    if name and name not in settings.allowed_hosts:  # the phones reach it by that name: answer to it
+        settings = settings.model_copy(update={"allowed_hosts": [*settings.allowed_hosts, name]})
     url = page_url(options.port, options.layout, page_host(options.host))
     command = chromium_command(url, settings.data_dir / "kiosk-chromium", chromium)
     with _stop_on_sigterm(), serve_in_background(settings, kiosk, options.host, options.port):

@@ -135,6 +135,31 @@ def place_keys(placements: Sequence[Worn]) -> list[str]:
     return keys
 
 
+def resolve_specs(catalog: Catalog, specs: Sequence[str]) -> list[Worn]:
+    """The placements for item specs: "id" or "id@where" (where: a finger such as "index" or "left_ring", a
+    wrist such as "left_wrist"). Unknown ids raise UnknownItemError, bad places and crowded sites InputError."""
+    chosen: list[Worn] = []
+    per_site: dict[str, list[str]] = {}
+    for spec in specs:
+        item_id, _, where = str(spec).partition("@")
+        item = catalog.get(item_id.strip())
+        places = PLACES.get(item.site)
+        if places is None:
+            raise InputError(f"item {item.id} is worn at '{item.site}', which this pipeline cannot track yet")
+        where = where.strip() or item.site
+        sites = places.get(where)
+        if sites is None:
+            raise InputError(f"{item.id} cannot be worn at {where!r}; choose one of: {', '.join(places)}")
+        for site in sites:
+            taken = per_site.setdefault(site, [])
+            if len(taken) >= MAX_PER_SITE[item.site]:
+                what = "two items for the ears" if item.site == "ears" else f"too many items at {site}"
+                raise InputError(f"{what}: {', '.join(taken)} and {item.id}")
+            taken.append(item.id)
+        chosen.append(Worn(item, where, sites))
+    return chosen
+
+
 class Pipeline:
     """`process(rgb, timestamp_ms) -> rgb` with the worn items drawn; `track` alone gives the anchors.
 
@@ -191,25 +216,7 @@ class Pipeline:
         """Wear exactly these items: "id" or "id@where" (where: a finger such as "index" or "left_ring", a
         wrist such as "left_wrist"). Unknown ids raise UnknownItemError and bad places InputError; then
         nothing changes."""
-        chosen: list[Worn] = []
-        per_site: dict[str, list[str]] = {}
-        for spec in specs:
-            item_id, _, where = str(spec).partition("@")
-            item = self.catalog.get(item_id.strip())
-            places = PLACES.get(item.site)
-            if places is None:
-                raise InputError(f"item {item.id} is worn at '{item.site}', which this pipeline cannot track yet")
-            where = where.strip() or item.site
-            sites = places.get(where)
-            if sites is None:
-                raise InputError(f"{item.id} cannot be worn at {where!r}; choose one of: {', '.join(places)}")
-            for site in sites:
-                taken = per_site.setdefault(site, [])
-                if len(taken) >= MAX_PER_SITE[item.site]:
-                    what = "two items for the ears" if item.site == "ears" else f"too many items at {site}"
-                    raise InputError(f"{what}: {', '.join(taken)} and {item.id}")
-                taken.append(item.id)
-            chosen.append(Worn(item, where, sites))
+        chosen = resolve_specs(self.catalog, specs)
         for w in chosen:
             if w.item.id not in self._models:
                 self._models[w.item.id] = self.catalog.model(w.item)

@@ -640,6 +640,7 @@ function trackWorn(command, reply) {
 function handleServerEvent(message) {
   if (message.event === 'stats') showStats(message);
   else if (message.event === 'clip') recording.finished(message);
+  else if (message.event === 'closed') fail(state.session, `The try-on ended: ${message.reason}.`, 'Reconnect');
 }
 
 // ---------------------------------------------------------------- connection

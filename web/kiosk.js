@@ -483,6 +483,8 @@ function onEvent(message) {
     tick();
   } else if (message.event === 'clip') {
     recording.finished(message);
+  } else if (message.event === 'closed') {
+    fail(state.session, `The mirror stopped: ${message.reason}.`);
   }
 }
 

@@ -175,16 +175,25 @@ function waitForIceGathering(pc) {
   });
 }
 
+// A 429 says this device holds its seats already: usually the session of a page just reloaded, which the
+// server lets go within seconds. Try again a few times before saying so.
+const SEAT_RETRIES = 4;
+const SEAT_RETRY_MS = 1500;
+
 async function postOffer(body) {
   let res;
-  try {
-    res = await fetch('/api/offer', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-  } catch {
-    throw new ShownError('Could not reach the try-on server. Check your connection, then try again.');
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      res = await fetch('/api/offer', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    } catch {
+      throw new ShownError('Could not reach the try-on server. Check your connection, then try again.');
+    }
+    if (res.status !== 429 || attempt >= SEAT_RETRIES) break;
+    await new Promise((resolve) => setTimeout(resolve, SEAT_RETRY_MS));
   }
   if (res.status === 503) throw new ShownError('All try-on seats are busy, please try again in a moment');
   if (!res.ok) throw new ShownError(await errorDetail(res));
@@ -302,7 +311,8 @@ export class Recorder {
   /** A finished clip: the stop reply, or the server's own "clip" event at max_s. */
   finished(clip) {
     this.reset();
-    this.onClip(clip);
+    if (clip.error) this.onError(clip.error);
+    else this.onClip(clip);
   }
 
   reset() {

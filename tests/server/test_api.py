@@ -9,7 +9,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from conftest import load_rgb
+from conftest import BASE, load_rgb
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -23,7 +23,7 @@ from tryon.server.store import MediaStore
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"), max_upload_mb=2.0)
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), base_url=BASE) as c:
         yield c
 
 
@@ -319,7 +319,7 @@ def test_importing_an_item_needs_the_admin_token_and_makes_it_wearable(tmp_path,
     # The shared client has no token: imports are off.
     assert client.post("/api/items", data=form, files=files).status_code == 403
     settings = Settings(data_dir=tmp_path / "data", admin_token="s3cret-token-0123456789")
-    with TestClient(create_app(settings)) as admin:
+    with TestClient(create_app(settings), base_url=BASE) as admin:
         assert admin.post("/api/items", data=form, files=files).status_code == 401
         wrong = {"Authorization": "Bearer not-the-token-0123456789"}
         assert admin.post("/api/items", data=form, files=files, headers=wrong).status_code == 401

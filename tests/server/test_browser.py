@@ -39,7 +39,9 @@ def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with serve_in_background(Settings(data_dir=tmp_path_factory.mktemp("data"), max_sessions=2)) as base:
+    # Every page here comes from 127.0.0.1: let that one client hold both seats.
+    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), max_sessions=2, max_seats_per_client=2)
+    with serve_in_background(settings) as base:
         yield base
 
 
@@ -203,13 +205,14 @@ def test_snapshot_and_clip_download_as_valid_files(browser, server, pages, tmp_p
 def test_two_sessions_run_at_once_a_third_is_refused_and_closing_frees_everything(browser, server, pages):
     both = [open_page(browser, server, pages) for _ in range(2)]
     for p in both:
-        assert wait_stats(p)["fps"] >= 5
+        wait_stats(p)  # frames come back (how fast is `tryon bench --live`'s business, not a test's)
     assert health(server)["sessions"] == 2
     third = open_page(browser, server, pages, ready=False)
     third.wait_for_function("document.querySelector('#status').textContent.includes('error')", timeout=15000)
     assert "busy" in third.inner_text("body").lower()
-    for p in both:
-        assert wait_stats(p)["fps"] >= 5  # the running sessions keep going
+    for p in both:  # the running sessions keep going: their frame counts still grow
+        before = wait_stats(p)["frames"]
+        p.wait_for_function(f"window.tryon.lastStats.frames > {before}", timeout=10000)
     for p in pages:
         close(p)
     pages.clear()

@@ -26,6 +26,7 @@ import av
 import cv2
 import numpy as np
 import pytest
+from conftest import BASE
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -182,7 +183,8 @@ def test_tryon_kiosk_no_browser_serves_the_kiosk_and_prints_the_chromium_command
 
 def test_other_machines_reach_only_the_hand_off_links(tmp_path):
     app = create_app(Settings(data_dir=tmp_path), KioskSettings(lan_handoff_only=True, public_url="http://10.0.0.2:8000"))
-    with TestClient(app, client=("192.168.1.33", 50000)) as phone, TestClient(app, client=("127.0.0.1", 50001)) as local:
+    with (TestClient(app, base_url=BASE, client=("192.168.1.33", 50000)) as phone,
+          TestClient(app, base_url=BASE, client=("127.0.0.1", 50001)) as local):
         media = app.state.store.put(b"\x89PNG not really", ".png", 60)
         name = media.url.rsplit("/", 1)[1]
         assert phone.get(f"/m/{name}").status_code == 200 and phone.get(media.url).content == b"\x89PNG not really"

@@ -44,7 +44,40 @@ def test_only_the_media_and_its_link_are_stored(tmp_path):
     files = sorted(p.name for p in (tmp_path / "media").iterdir())
     assert files == sorted([media.path.name, "links.sqlite3"])
     columns = [r[1] for r in store._db.execute("PRAGMA table_info(media)")]
-    assert columns == ["token", "file", "content_type", "expires_at"]
+    assert columns == ["token", "file", "content_type", "expires_at", "size"]  # nothing about the user
+    store.close()
+
+
+def test_a_full_store_deletes_the_oldest_unopened_media_then_refuses(tmp_path):
+    store = MediaStore(tmp_path, ttl_s=60, max_bytes=1000)
+    a, b, c = (store.put(bytes(300), ".png") for _ in range(3))
+    store.claim(a.token)  # opened on a phone: kept
+    d = store.put(bytes(300), ".png")  # 1200 > 1000: the oldest unopened (b) goes
+    assert a.path.exists() and not b.path.exists() and c.path.exists() and d.path.exists()
+    assert store.get(b.url.rsplit("/", 1)[1]) is None and store.used_bytes() == 900
+    store.claim(c.token)
+    store.claim(d.token)
+    with pytest.raises(InputError, match="store is full"):
+        store.put(bytes(300), ".png")  # everything left was opened: refused, nothing half-written
+    with pytest.raises(InputError, match="larger than the whole media store"):
+        store.put(bytes(2000), ".png")
+    assert sorted(p.name for p in (tmp_path / "media").iterdir()) == sorted(
+        [a.path.name, c.path.name, d.path.name, "links.sqlite3"])
+    store.close()
+
+
+def test_a_store_from_before_sizes_opens_and_counts(tmp_path):
+    import sqlite3
+
+    (tmp_path / "media").mkdir()
+    db = sqlite3.connect(tmp_path / "media" / "links.sqlite3")
+    db.execute("CREATE TABLE media (token TEXT PRIMARY KEY, file TEXT NOT NULL, content_type TEXT NOT NULL, "
+               "expires_at REAL NOT NULL)")
+    db.commit()
+    db.close()
+    store = MediaStore(tmp_path, ttl_s=60)
+    store.put(bytes(10), ".png")
+    assert store.used_bytes() == 10
     store.close()
 
 

@@ -35,14 +35,21 @@ from tryon.jewelry.catalog import Catalog
 from tryon.media import encode_image
 from tryon.pipeline import Pipeline, PipelineOptions, Worn, place_keys
 from tryon.server.clips import MAX_CLIP_S, ClipWriter
+from tryon.server.seats import Bucket
 from tryon.server.store import MediaStore, StoredMedia
 from tryon.types import HandSizes
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 STATS_PERIOD_S = 1.0
-IDLE_TIMEOUT_S = 20.0  # no camera frame for this long: the peer vanished without closing (crash, lost network)
+WATCH_PERIOD_S = 0.25  # how often the session checks that camera frames still come
+FRAME_TIMEOUT_S = 4.0  # no camera frame for this long: the peer vanished without closing (crash, lost network)
+MAX_FAILED_FRAMES = 90  # frames failing one after the other (3 s at 30 fps): the session ends
 HALF_DAY_S = 12 * 3600
+COMMAND_BURST, COMMANDS_PER_S = 40, 20.0  # any command
+SNAPSHOT_BURST, SNAPSHOTS_PER_S = 5, 1.0  # snapshots write files: a few at once, then one a second
+RECORD_BURST, RECORDS_PER_S = 2, 0.2  # clip starts: two at once, then one every 5 s
+SESSION_MEDIA_BYTES = 200 * 1024**2
 
 
 def dial_time_s(utc_offset_min: int | None = None, now: float | None = None) -> float:
@@ -58,14 +65,27 @@ class Session:
 
     def __init__(self, catalog: Catalog, store: MediaStore, items: list[str], hfov_deg: float,
                  utc_offset_min: int | None = None, media_ttl_s: float | None = None,
-                 track: frozenset[str] = frozenset(), use_compositor: bool = True) -> None:
+                 track: frozenset[str] = frozenset(), use_compositor: bool = True,
+                 frame_timeout_s: float = FRAME_TIMEOUT_S, max_media_bytes: int = SESSION_MEDIA_BYTES) -> None:
         self.id = uuid.uuid4().hex
+        self._frame_timeout_s = frame_timeout_s
+        self._max_media_bytes = max_media_bytes
+        self._media_bytes = 0
+        self._commands = Bucket(COMMAND_BURST, COMMANDS_PER_S)
+        self._snapshots = Bucket(SNAPSHOT_BURST, SNAPSHOTS_PER_S)
+        self._records = Bucket(RECORD_BURST, RECORDS_PER_S)
+        # Called when the connection comes up: True when the session got a seat (else it ends, saying so).
+        self.on_connected: Callable[[Session], bool] = lambda s: True
+        self.connected = False
+        self.failed_frames = 0  # one after the other; a processed frame resets it
         self._use_compositor = use_compositor
         self.catalog = catalog
         self.store = store
         self.pc = RTCPeerConnection()
         self.channel: RTCDataChannel | None = None
         self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"tryon-{self.id[:8]}")
+        # Encoding snapshots runs beside the frames, never in their thread.
+        self._io = ThreadPoolExecutor(1, thread_name_prefix=f"tryon-io-{self.id[:8]}")
         self._items = list(items)
         self._initial_items = list(items)  # what `reset` goes back to
         self._media_ttl_s = media_ttl_s
@@ -98,22 +118,25 @@ class Session:
         self._process_ms: deque[float] = deque(maxlen=60)
         self._t0_ms = time.monotonic() * 1e3
         self._last_ts = -1
+        self._last_frame_s = time.monotonic()
 
     # -- set-up and tear-down -------------------------------------------------------------------------
     async def start(self, offer_sdp: str) -> str:
-        """Build the pipeline, accept the offer, return the answer's SDP."""
+        """Read the offer, then build the pipeline, and return the answer's SDP. An offer that cannot work is
+        refused (InputError) before the costly pipeline is built."""
         from aiortc import RTCSessionDescription
 
         self._loop = asyncio.get_running_loop()
-        await self._run(self._open_pipeline)
+        check_offer_sdp(offer_sdp)
         self.pc.on("datachannel", self._on_datachannel)
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
         if not any(t.receiver.track and t.receiver.track.kind == "video" for t in self.pc.getTransceivers()):
             raise InputError("the offer carries no video track: send the camera")
+        await self._run(self._open_pipeline)
         await self.pc.setLocalDescription(await self.pc.createAnswer())
-        self._tasks.append(asyncio.create_task(self._stats_loop()))
+        self._tasks.append(asyncio.create_task(self._watch_loop()))
         return self.pc.localDescription.sdp
 
     def _open_pipeline(self) -> None:
@@ -136,6 +159,7 @@ class Session:
         await self.pc.close()
         await self._run(self._close_worker_state)
         self._pool.shutdown(wait=True)
+        self._io.shutdown(wait=True)
         if self.on_close is not None:
             self.on_close(self)
         log.info("session %s closed", self.id)
@@ -150,7 +174,15 @@ class Session:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     async def _on_state(self) -> None:
-        if self.pc.connectionState in ("failed", "closed"):
+        state = self.pc.connectionState
+        if state == "connected" and not self.connected:
+            self.connected = True
+            self._last_frame_s = time.monotonic()
+            if not self.on_connected(self):
+                log.info("session %s: connected, but every seat is taken", self.id)
+                self._send({"event": "closed", "reason": "all live try-on seats are busy; try again shortly"})
+                await self.close()
+        elif state in ("failed", "closed"):
             await self.close()
 
     # -- frames -----------------------------------------------------------------------------------------
@@ -178,25 +210,48 @@ class Session:
         frame, self._latest = self._latest, None
         if self._ended or frame is None:
             raise MediaStreamError
-        return await self._run(self._process, frame)
+        try:
+            return await self._run(self._process, frame)
+        except RuntimeError:  # the worker was shut down: the session is closing
+            raise MediaStreamError from None
 
     def _process(self, frame: av.VideoFrame) -> av.VideoFrame:
+        """The frame with the jewelry on it; a frame that fails in any way goes out as it came (and is logged),
+        and a session whose frames keep failing ends, freeing its seat."""
+        try:
+            return self._process_frame(frame)
+        except Exception as e:
+            self.failed_frames += 1
+            if isinstance(e, TryOnError):
+                log.warning("session %s: frame failed: %s", self.id, e)
+            else:
+                log.exception("session %s: frame failed", self.id)
+            if self.failed_frames == MAX_FAILED_FRAMES:
+                log.error("session %s: %d frames failed in a row, ending it", self.id, MAX_FAILED_FRAMES)
+                self._loop.call_soon_threadsafe(self._end, "the try-on failed on every frame; please reload the page")
+            self.frames_out += 1
+            return frame
+
+    def _end(self, reason: str) -> None:
+        """From the event loop: tell the page why, then close."""
+        self._send({"event": "closed", "reason": reason})
+        asyncio.ensure_future(self.close())
+
+    def _process_frame(self, frame: av.VideoFrame) -> av.VideoFrame:
         t0 = time.perf_counter()
         rgb = frame.to_ndarray(format="rgb24")
         now_ms = time.monotonic() * 1e3
         ts = max(int(now_ms - self._t0_ms), self._last_ts + 1)  # MediaPipe wants strictly increasing times
         self._last_ts = ts
-        assert self._pipeline is not None
+        if self._pipeline is None:
+            raise TryOnError("the session is closing")
         self._pipeline.dial_time_s = dial_time_s(self._utc_offset_min)  # watches show the real time
-        try:
-            out = self._pipeline.process(rgb, ts)
-            anchors = self._pipeline.last_anchors
-            self.face = anchors is not None and anchors.head is not None
-            self.neck = anchors is not None and anchors.get(NECK) is not None
-            self.hands = tuple(anchors.hands) if anchors is not None else ()
-        except TryOnError as e:  # keep the video running whatever happens to one frame
-            log.warning("session %s: frame failed: %s", self.id, e)
-            out = rgb
+        out = self._pipeline.process(rgb, ts)
+        anchors = self._pipeline.last_anchors
+        self.face = anchors is not None and anchors.head is not None
+        self.neck = anchors is not None and anchors.get(NECK) is not None
+        self.hands = tuple(anchors.hands) if anchors is not None else ()
+        self.failed_frames = 0
         if self.compare is not None:
             w = out.shape[1]
             cut = w - int(round(self.compare * w))  # displayed mirrored: its left part is the frame's right
@@ -204,7 +259,10 @@ class Session:
             out[:, cut:] = rgb[:, cut:]
         self._last_out = out
         if self._clip is not None and not self._clip.add(out[:, ::-1], now_ms):
-            self._finish_clip_in_worker(auto=True)
+            try:
+                self._finish_clip_in_worker(auto=True)
+            except InputError as e:  # the clip could not be kept: the page hears why, the video goes on
+                self._loop.call_soon_threadsafe(self._send, {"event": "clip", "error": str(e)})
         result = av.VideoFrame.from_ndarray(out, format="rgb24")
         result.pts, result.time_base = frame.pts, frame.time_base
         self._process_ms.append((time.perf_counter() - t0) * 1e3)
@@ -240,9 +298,15 @@ class Session:
             if not isinstance(msg, dict):
                 raise InputError("a command is a JSON object")
             msg_id = msg.get("id")
-            handler = COMMANDS.get(str(msg.get("cmd")))
+            if not (msg_id is None or isinstance(msg_id, (int, float, str)) and len(str(msg_id)) <= 64):
+                msg_id = None
+                raise InputError("a command's 'id' is a number or a string of at most 64 characters")
+            cmd = msg.get("cmd")
+            handler = COMMANDS.get(cmd) if isinstance(cmd, str) else None
             if handler is None:
-                raise InputError(f"unknown command {msg.get('cmd')!r}; commands: {', '.join(COMMANDS)}")
+                raise InputError(f"unknown command {shorten(repr(cmd))}; commands: {', '.join(COMMANDS)}")
+            if not self._commands.take():
+                raise InputError(f"too many commands: at most {COMMANDS_PER_S:g} a second")
             return {"id": msg_id, "ok": True, **await handler(self, msg)}
         except TryOnError as e:
             return {"id": msg_id, "ok": False, "error": str(e)}
@@ -334,12 +398,23 @@ class Session:
         out = self._last_out
         if out is None:
             raise InputError("no frame yet: wait for the video to start")
-        png = await self._run(encode_image, np.ascontiguousarray(out[:, ::-1] if mirror else out), ".png")
+        if not self._snapshots.take():
+            raise InputError(f"too many snapshots: at most {SNAPSHOTS_PER_S:g} a second; wait a moment")
+        png = await asyncio.get_running_loop().run_in_executor(
+            self._io, encode_image, np.ascontiguousarray(out[:, ::-1] if mirror else out), ".png")
+        self._check_media_room(len(png))
         return self._keep(self.store.put(png, ".png", self._media_ttl_s))
+
+    def _check_media_room(self, size: int) -> None:
+        if self._media_bytes + size > self._max_media_bytes:
+            raise InputError(f"this session keeps at most {self._max_media_bytes / 1e6:.0f} MB of snapshots and "
+                             "clips; download what you have, then reload the page")
 
     async def _cmd_record(self, msg: dict[str, Any]) -> dict[str, Any]:
         action = msg.get("action")
         if action == "start":
+            if not self._records.take():
+                raise InputError("too many recordings started: wait a few seconds")
             return await self._run(self._start_clip)
         if action == "stop":
             return await self._run(self._finish_clip_in_worker, False)
@@ -368,6 +443,11 @@ class Session:
             clip.path.unlink(missing_ok=True)
             raise InputError("the clip is empty: no frame came while recording")
         final = clip.path.with_suffix("")  # drop ".part"
+        try:
+            self._check_media_room(clip.path.stat().st_size)
+        except InputError:
+            clip.path.unlink(missing_ok=True)
+            raise
         clip.path.replace(final)
         reply = {**self._keep(self.store.commit(self._clip_token, final, self._media_ttl_s)),
                  "duration_s": round(duration, 2)}
@@ -377,6 +457,7 @@ class Session:
 
     def _keep(self, media: StoredMedia) -> dict[str, Any]:
         self._media.append(media.token)
+        self._media_bytes += media.path.stat().st_size if media.path.exists() else 0
         return _link(media)
 
     async def _cmd_reset(self, msg: dict[str, Any]) -> dict[str, Any]:
@@ -402,23 +483,42 @@ class Session:
         now = time.monotonic()
         fps = sum(1 for t in self._out_times if now - t <= 1.0)
         hands = self.hands
-        return {"event": "stats", "fps": fps,
+        return {"event": "stats", "fps": fps, "frames": self.frames_out,
                 "process_ms": round(statistics.median(self._process_ms), 1) if self._process_ms else None,
                 "face": self.face, "neck": self.neck,
                 "hand_count": len(hands), "hands": [sizes_to_json(h) for h in hands],
                 "tracking": list(self.tracking), "dropped": max(0, self.frames_in - self.frames_out)}
 
-    async def _stats_loop(self) -> None:
-        last_in, last_change = -1, time.monotonic()
+    async def _watch_loop(self) -> None:
+        """Sends the stats every STATS_PERIOD_S; once connected, ends the session when camera frames stop for
+        the frame timeout (a peer that died sends nothing, and tells nobody)."""
+        last_in, last_stats = self.frames_in, time.monotonic()
         while True:
-            await asyncio.sleep(STATS_PERIOD_S)
-            self._send(self.stats())
+            await asyncio.sleep(WATCH_PERIOD_S)
+            now = time.monotonic()
+            if now - last_stats >= STATS_PERIOD_S:
+                last_stats = now
+                self._send(self.stats())
             if self.frames_in != last_in:
-                last_in, last_change = self.frames_in, time.monotonic()
-            elif time.monotonic() - last_change > IDLE_TIMEOUT_S:
-                log.info("session %s: no frames for %.0f s, closing", self.id, IDLE_TIMEOUT_S)
+                last_in, self._last_frame_s = self.frames_in, now
+            elif self.connected and now - self._last_frame_s > self._frame_timeout_s:
+                log.info("session %s: no camera frame for %.1f s, closing", self.id, self._frame_timeout_s)
                 asyncio.ensure_future(self.close())
                 return
+
+
+def check_offer_sdp(sdp: str) -> None:
+    """A cheap look before aiortc parses it: an SDP offer starts with "v=0" and describes a video stream."""
+    lines = sdp.lstrip().splitlines()
+    if not lines or lines[0].strip() != "v=0":
+        raise InputError("not an SDP offer: it must start with 'v=0'")
+    if not any(line.startswith("m=video ") for line in lines):
+        raise InputError("the offer carries no video track: send the camera")
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """`text` cut to `limit` characters, so a huge input is not echoed back whole."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _link(media: StoredMedia) -> dict[str, Any]:

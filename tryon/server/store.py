@@ -1,7 +1,9 @@
 """Snapshots and clips kept under the data directory, reachable only through unguessable, expiring links.
 
-What is stored: the media file itself and, in SQLite, its random token, file name, content type and expiry
-time. Nothing else about the user (no address, no session id, no device). Expired files are deleted by
+What is stored: the media file itself and, in SQLite, its random token, file name, content type, size and
+expiry time. Nothing else about the user (no address, no session id, no device). The whole store is capped
+(`max_bytes`): a new file makes room by deleting the oldest ones no phone opened, and is refused with a clear
+error when that is not enough. Expired files are deleted by
 `purge()`, which the server runs periodically and on every lookup; `revoke()` deletes chosen ones at once (a
 kiosk's reset). Each file may have its own lifetime (a kiosk's links live minutes, a shopper's a day).
 
@@ -22,6 +24,7 @@ from pathlib import Path
 from tryon.errors import InputError
 
 TOKEN_BYTES = 24  # 192 random bits: unguessable
+DEFAULT_MAX_BYTES = 2 * 1024**3
 CONTENT_TYPES = {".png": "image/png", ".mp4": "video/mp4", ".jpg": "image/jpeg", ".webp": "image/webp"}
 
 
@@ -40,16 +43,20 @@ class StoredMedia:
 class MediaStore:
     """Thread-safe; `clock` is injectable so expiry can be tested without waiting."""
 
-    def __init__(self, root: Path, ttl_s: float, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, root: Path, ttl_s: float, clock: Callable[[], float] = time.time,
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.root = Path(root) / "media"
         self.root.mkdir(parents=True, exist_ok=True)
         self.ttl_s = float(ttl_s)
+        self.max_bytes = int(max_bytes)
         self._clock = clock
         self._lock = threading.Lock()
         self._claimed: set[str] = set()
         self._db = sqlite3.connect(str(self.root / "links.sqlite3"), check_same_thread=False, isolation_level=None)
         self._db.execute("CREATE TABLE IF NOT EXISTS media (token TEXT PRIMARY KEY, file TEXT NOT NULL, "
-                         "content_type TEXT NOT NULL, expires_at REAL NOT NULL)")
+                         "content_type TEXT NOT NULL, expires_at REAL NOT NULL, size INTEGER NOT NULL DEFAULT 0)")
+        if "size" not in [r[1] for r in self._db.execute("PRAGMA table_info(media)")]:  # a store from before sizes
+            self._db.execute("ALTER TABLE media ADD COLUMN size INTEGER NOT NULL DEFAULT 0")
 
     def new_path(self, suffix: str) -> tuple[str, Path]:
         """A fresh token and the file path to write under it (then `commit` it)."""
@@ -64,9 +71,40 @@ class MediaStore:
         if ttl_s <= 0:
             raise InputError(f"a link's lifetime must be positive, not {ttl_s:g} s")
         item = StoredMedia(token, path, CONTENT_TYPES[path.suffix], self._clock() + ttl_s)
+        size = path.stat().st_size
         with self._lock:
-            self._db.execute("INSERT INTO media VALUES (?, ?, ?, ?)", (token, path.name, item.content_type, item.expires_at))
+            try:
+                self._make_room(size)
+            except InputError:
+                path.unlink(missing_ok=True)
+                raise
+            self._db.execute("INSERT INTO media (token, file, content_type, expires_at, size) VALUES (?, ?, ?, ?, ?)",
+                             (token, path.name, item.content_type, item.expires_at, size))
         return item
+
+    def used_bytes(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM media").fetchone()[0])
+
+    def _make_room(self, size: int) -> None:
+        """Delete the oldest media no phone opened until `size` more bytes fit; InputError when they cannot.
+        Called with the lock held."""
+        if size > self.max_bytes:
+            raise InputError(f"a file of {size / 1e6:.1f} MB is larger than the whole media store "
+                             f"({self.max_bytes / 1e6:.0f} MB)")
+        used = int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM media").fetchone()[0])
+        if used + size <= self.max_bytes:
+            return
+        for token, file, old in self._db.execute("SELECT token, file, size FROM media ORDER BY rowid").fetchall():
+            if token in self._claimed:
+                continue
+            (self.root / file).unlink(missing_ok=True)
+            self._db.execute("DELETE FROM media WHERE token = ?", (token,))
+            used -= old
+            if used + size <= self.max_bytes:
+                return
+        raise InputError(f"the snapshot and clip store is full ({self.max_bytes / 1e6:.0f} MB of links that phones "
+                         "opened); try again when some expire")
 
     def put(self, data: bytes, suffix: str, ttl_s: float | None = None) -> StoredMedia:
         token, path = self.new_path(suffix)
