@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import importlib.util
 import logging
 import re
 import socket
@@ -22,7 +23,6 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
-from swagger_ui_bundle import swagger_ui_path
 
 from tryon.config import REPO_ROOT, Settings
 from tryon.errors import InputError, TryOnError, UnknownItemError
@@ -42,6 +42,8 @@ DEFAULT_ITEMS = ["hoop-round-25mm-yellow-gold"]
 PURGE_PERIOD_S = 300.0  # at most; sooner when a link expires sooner
 SERVER_START_TIMEOUT_S = 30.0
 WILDCARD_HOSTS = ("0.0.0.0", "", "::")
+# Swagger UI's files, as the fastapi-offline package ships them (a version that reads OpenAPI 3.1).
+DOCS_ASSETS = Path(importlib.util.find_spec("fastapi_offline").origin or "").parent / "static"  # type: ignore[union-attr]
 DOCS_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
             "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
 
@@ -343,11 +345,11 @@ def create_app(settings: Settings | None = None, kiosk: KioskSettings | None = N
         page = get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} - API",
                                    swagger_js_url="/docs-assets/swagger-ui-bundle.js",
                                    swagger_css_url="/docs-assets/swagger-ui.css",
-                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
+                                   swagger_favicon_url="/docs-assets/favicon.png")
         page.headers["Content-Security-Policy"] = DOCS_CSP
         return page
 
-    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
 
     app.include_router(kiosk_router(kiosk, store, WEB_DIR))
     if Path(WEB_DIR).is_dir():

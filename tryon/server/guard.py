@@ -68,14 +68,13 @@ def is_local(client: str) -> bool:
 
 def client_address(peer: str, forwarded_for: str | None, trusted: tuple[str, ...]) -> str:
     """The client's address: the socket's peer, or, when the peer is a trusted proxy, the last address in
-    X-Forwarded-For that is not itself a trusted proxy. A trusted proxy that sends no such header: "" (unknown)."""
+    X-Forwarded-For that is not itself a trusted proxy (the first, when all are). A trusted proxy that sends
+    no such header: "" (unknown, so never local)."""
     if peer not in trusted:
         return peer
     hops = [h.strip() for h in (forwarded_for or "").split(",") if h.strip()]
-    for hop in reversed(hops):
-        if hop not in trusted:
-            return hop if _ip(hop) is not None else ""
-    return ""
+    chosen = next((hop for hop in reversed(hops) if hop not in trusted), hops[0] if hops else "")
+    return chosen if _ip(chosen) is not None else ""
 
 
 def host_allowed(host_header: str, allowed: tuple[str, ...]) -> bool:
