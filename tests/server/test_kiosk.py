@@ -33,7 +33,7 @@ from PIL import Image
 from tryon.bench import letterbox
 from tryon.bench_live import CHROMIUM_ARGS
 from tryon.config import Settings
-from tryon.kiosk import CHROMIUM_FLAGS, chromium_command, page_url, public_url
+from tryon.kiosk import CHROMIUM_FLAGS, chromium_command, page_host, page_url, public_url
 from tryon.server.app import create_app, free_port, serve_in_background
 from tryon.server.kiosk import KioskSettings, phone_base_url, pick_lan_address
 
@@ -106,6 +106,10 @@ def test_the_phone_link_uses_the_lan_address_unless_a_public_url_is_given():
     assert url == "http://127.0.0.1:8000" and "phones cannot" in warning
     assert "no address" in public_url("0.0.0.0", 8000, None, lambda: None)[1]
     assert public_url("0.0.0.0", 8000, "http://shop-mirror.lan:8000", lan) == ("http://shop-mirror.lan:8000", None)
+    # A server on another loopback address is reached (and advertised) at that address, not at 127.0.0.1.
+    assert public_url("127.0.0.2", 8000, None, lan)[0] == "http://127.0.0.2:8000"
+    assert page_url(8000, host=page_host("127.0.0.2")) == "http://127.0.0.2:8000/kiosk"
+    assert page_host("0.0.0.0") == "127.0.0.1" and page_host("::1") == "[::1]"
 
 
 def test_kiosk_settings_are_checked():

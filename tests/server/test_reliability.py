@@ -161,6 +161,45 @@ def test_a_snapshot_flood_is_rate_limited_capped_and_never_stalls_the_frames(ser
     idle(base)
 
 
+BAD_COMMANDS = [
+    "not json", "[1, 2]", "42", "null", json.dumps({"cmd": "x" * 5000}), json.dumps({"cmd": {"nested": 1}}),
+    json.dumps({"cmd": "set_items"}), json.dumps({"cmd": "set_items", "items": [{}]}),
+    json.dumps({"cmd": "set_items", "items": ["x" * 9000]}), json.dumps({"cmd": "set_items", "items": ["nope"]}),
+    json.dumps({"cmd": "set_variant", "site": "ears", "metal": {"a": 1}}),
+    json.dumps({"cmd": "set_variant", "site": "nowhere", "metal": "silver"}),
+    json.dumps({"cmd": "set_variant", "site": "ears", "size_mm": "big"}),
+    json.dumps({"cmd": "compare", "on": "yes"}), json.dumps({"cmd": "compare", "on": True, "split": 7}),
+    json.dumps({"cmd": "record", "action": "explode"}), json.dumps({"cmd": "record", "action": "stop"}),
+    json.dumps({"cmd": "ping", "id": ["not", "an", "id"]}), "{" * 20_000,
+]
+
+
+def test_every_bad_command_gets_a_clear_error_and_the_session_goes_on(server, camera):
+    base, _ = server
+
+    async def run() -> None:
+        shopper = LiveClient(camera, source="127.0.0.13")
+        await shopper.connect(base)
+        await shopper.wait_channel()
+        replies: list[dict] = []
+        before = len(shopper.events)
+        for text in BAD_COMMANDS:
+            shopper.channel.send(text)
+        shopper.channel.send(b"\x00binary")
+        await asyncio.sleep(2.0)
+        replies = [e for e in shopper.events[before:] if "event" not in e]
+        assert not replies  # replies to commands without our ids are not events
+        ok = await shopper.command({"cmd": "ping", "t": 5})
+        assert ok == {"id": ok["id"], "ok": True, "t": 5} and not shopper.ended.is_set()
+        got = shopper.received
+        await asyncio.sleep(0.5)
+        assert shopper.received > got
+        await shopper.close()
+
+    asyncio.run(run())
+    idle(base)
+
+
 def test_a_frame_that_throws_passes_through_and_a_session_that_keeps_failing_ends(server, camera, monkeypatch):
     from tryon.pipeline import Pipeline
 

@@ -26,11 +26,16 @@ the renderer drapes the chain by its "length" (mm, end to end) and repeats the u
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import functools
 import json
 import logging
+import os
+import shutil
+import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -45,6 +50,9 @@ if TYPE_CHECKING:
     from tryon.render.scene import ItemModel
 from tryon.jewelry import earrings, necklaces, rings, wrist
 
+if sys.platform != "win32":
+    import fcntl
+
 __all__ = ["CATALOG_VERSION", "DEFAULT_ASSETS_DIR", "Catalog", "Item", "build_catalog", "catalog_specs"]
 
 logger = logging.getLogger(__name__)
@@ -54,8 +62,10 @@ THUMBNAILS_DIR = "thumbnails"
 THUMBNAIL_PX = 192
 DEFAULT_ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
 CATALOG_FILE = "catalog.json"
+MAX_ID_LENGTH = 120  # longer ids are no ids: not echoed whole, not matched against the catalog
 PRICE_CURRENCY = "USD"
 SCHEMA_FILE = DEFAULT_ASSETS_DIR / "catalog.schema.json"  # the JSON Schema every catalog.json must meet
+STAGING_PREFIX = ".staging-"  # add_user_items builds into folder/.staging-*, then renames into place
 _FIELDS = ("id", "name", "kind", "site", "file", "metal", "stone", "dimensions_mm")
 
 
@@ -204,13 +214,12 @@ class Catalog:
         """The item with this id; raises :class:`UnknownItemError` suggesting the closest ids."""
         item = self._by_id.get(item_id)
         if item is None:
-            close = difflib.get_close_matches(
-                str(item_id).strip().lower(), list(self._by_id), n=3, cutoff=0.5
-            )
+            text = str(item_id)
+            close = difflib.get_close_matches(text.strip().lower(), list(self._by_id), n=3, cutoff=0.5) \
+                if len(text) <= MAX_ID_LENGTH else []
             hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-            raise UnknownItemError(
-                f"Unknown item {item_id!r}.{hint} ({len(self)} items; see `tryon catalog list`.)"
-            )
+            shown = repr(text) if len(text) <= MAX_ID_LENGTH else repr(text[:MAX_ID_LENGTH - 20] + "...")
+            raise UnknownItemError(f"Unknown item {shown}.{hint} ({len(self)} items; see `tryon catalog list`.)")
         return item
 
     def variant(self, item_id: str, metal: str | None = None, stone: str | None = None,
@@ -546,14 +555,76 @@ def write_items(specs: Iterable[tuple[Item, Builder]], folder: Path, keep: Itera
 
 def add_user_items(specs: list[tuple[Item, Builder]], folder: Path, built_in: Catalog) -> list[Item]:
     """Write these items into the user catalog in `folder` (made if missing), keeping what is there; an id
-    already built in is refused, one already in the user catalog is replaced."""
+    already built in is refused, one already in the user catalog is replaced.
+
+    All or nothing: models, thumbnails and catalog.json are written into a staging folder inside `folder` and
+    renamed into place, catalog.json last, only once all of them are written; on any error `folder` is left as
+    it was. Writers of one folder (threads or processes) take turns; a staging folder left by a writer that was
+    killed is removed by the next one.
+    """
     taken = sorted(i.id for i, _ in specs if i.id in built_in)
     if taken:
         raise InputError(f"{', '.join(taken)} is a built-in item's id")
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    existing = Catalog.load(folder / CATALOG_FILE).items if (folder / CATALOG_FILE).is_file() else ()
-    new = {i.id for i, _ in specs}
-    return write_items(specs, folder, keep=[i for i in existing if i.id not in new])
+    with _locked(folder):
+        for stale in folder.glob(f"{STAGING_PREFIX}*"):  # we hold the lock: no writer is using it
+            shutil.rmtree(stale, ignore_errors=True)
+        existing = Catalog.load(folder / CATALOG_FILE).items if (folder / CATALOG_FILE).is_file() else ()
+        new = {i.id for i, _ in specs}
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
+        try:
+            items = write_items(specs, staging, keep=[i for i in existing if i.id not in new])
+            _commit(staging, folder)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return items
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `folder` itself (flock on the directory: no lock file is left in it)."""
+    if sys.platform == "win32":  # no flock: one writer at a time is then the caller's to arrange
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # and with it the lock
+
+
+def _commit(staging: Path, folder: Path) -> None:
+    """Rename every file written under `staging` to the same place under `folder`, catalog.json last.
+
+    Each rename replaces its target at once (readers see the old file or the new, never none); a replaced
+    file is kept (hard-linked) under staging/.old, and if any rename fails, those done are undone.
+    """
+    files = sorted((p.relative_to(staging) for p in staging.rglob("*") if p.is_file()),
+                   key=lambda rel: rel == Path(CATALOG_FILE))
+    old = staging / ".old"
+    done: list[tuple[Path, Path | None]] = []  # (target, its former version or None where it is new)
+    try:
+        for rel in files:
+            target, kept = folder / rel, None
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists():
+                kept = old / rel
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(target, kept)
+                except OSError:  # a file system without hard links
+                    shutil.copy2(target, kept)
+            os.replace(staging / rel, target)
+            done.append((target, kept))
+    except BaseException:
+        for target, kept in reversed(done):
+            if kept is None:
+                target.unlink(missing_ok=True)
+            else:
+                os.replace(kept, target)
+        raise
 
 
 def write_thumbnails(catalog: Catalog) -> None:
