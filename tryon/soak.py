@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import av
@@ -169,7 +169,7 @@ class LiveClient:
     async def _read(self, track: MediaStreamTrack) -> None:
         with contextlib.suppress(MediaStreamError):
             while True:
-                frame = await track.recv()
+                frame = cast(av.VideoFrame, await track.recv())
                 now = time.monotonic()
                 self.received += 1
                 sent = self.camera.sent_at.get(read_counter(frame.to_ndarray(format="rgb24")))

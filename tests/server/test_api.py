@@ -342,3 +342,20 @@ def test_importing_an_item_needs_the_admin_token_and_makes_it_wearable(tmp_path,
                          headers=ok)
         assert bad.status_code == 400 and "not a readable" in bad.json()["detail"]
         assert len(admin.get("/api/items?site=ears").json()["items"]) == len(listed)  # nothing half-added
+
+
+def test_an_import_that_runs_past_its_time_is_stopped_and_leaves_nothing(tmp_path):
+    from tryon.jewelry.catalog import DEFAULT_ASSETS_DIR
+
+    glb = (DEFAULT_ASSETS_DIR / "earrings" / "hoop-round-25mm-silver.glb").read_bytes()
+    form = {"type": "earring", "name": "Slow hoop"}
+    # Starting the import's own process alone takes longer than this: the import is stopped, every time.
+    settings = Settings(data_dir=tmp_path / "data", admin_token="s3cret-token-0123456789", max_import_s=0.2)
+    with TestClient(create_app(settings), base_url=BASE) as admin:
+        r = admin.post("/api/items", data=form, files={"model": ("hoop.glb", glb, "model/gltf-binary")},
+                       headers={"Authorization": "Bearer s3cret-token-0123456789"})
+        assert r.status_code == 400 and "took longer than 0.2 s and was stopped" in r.json()["detail"]
+        assert admin.get("/api/health").json()["ok"]  # the server goes on
+    user = settings.user_catalog_dir
+    assert not user.exists() or not any(p.suffix == ".glb" for p in user.rglob("*"))
+
