@@ -13,7 +13,7 @@ from trimesh.visual.material import PBRMaterial
 
 from tryon.errors import InputError
 from tryon.jewelry import earrings, materials
-from tryon.jewelry.earrings import MM
+from tryon.jewelry.geometry.units import MM
 
 TOL_M = 1e-6  # 1 um: exact constructions, only float noise
 
@@ -43,43 +43,6 @@ def material_of(mesh: trimesh.Trimesh) -> PBRMaterial:
     material = mesh.visual.material
     assert isinstance(material, PBRMaterial)
     return material
-
-
-# ---------------------------------------------------------------- stones
-
-
-def test_round_brilliant_has_57_facets_and_true_proportions() -> None:
-    stone = earrings.brilliant(5.0)
-    assert len(stone.faces) == 110
-    normals = np.round(stone.face_normals, 6)
-    # 57 facets (pointed culet) + 16 girdle segments; each planar facet has one normal.
-    assert len(np.unique(normals, axis=0)) == 57 + 16
-    cut = earrings.BrilliantCut()
-    lo, hi = stone.bounds
-    np.testing.assert_allclose(hi[:2] - lo[:2], [5 * MM, 5 * MM], atol=TOL_M)
-    girdle = cut.girdle * 5 * MM
-    assert hi[2] == pytest.approx(girdle / 2 + cut.crown_height(5 * MM), abs=TOL_M)
-    assert lo[2] == pytest.approx(-girdle / 2 - cut.pavilion_depth(5 * MM), abs=TOL_M)
-    # Tolkowsky: total depth about 59 % of the diameter.
-    assert (hi[2] - lo[2]) / (5 * MM) == pytest.approx(0.59, abs=0.02)
-
-
-def test_brilliant_is_flat_shaded_and_closed() -> None:
-    stone = earrings.brilliant(4.0)
-    assert len(stone.vertices) == 3 * len(stone.faces), "one vertex per triangle corner"
-    np.testing.assert_allclose(stone.vertex_normals[stone.faces[:, 0]], stone.face_normals, atol=1e-9)
-    solid = merged(stone)
-    assert solid.is_watertight and solid.is_winding_consistent
-    assert solid.volume > 0, "outward winding"
-
-
-def test_pear_brilliant_outline() -> None:
-    stone = merged(earrings.brilliant(5.0, 8.0))
-    assert stone.is_watertight and stone.volume > 0
-    lo, hi = stone.bounds
-    assert hi[0] - lo[0] == pytest.approx(5 * MM, abs=TOL_M)
-    assert hi[1] - lo[1] == pytest.approx(8 * MM, abs=TOL_M)
-    assert hi[1] == pytest.approx(5.5 * MM, abs=TOL_M), "point at +y, circle part centred on the origin"
 
 
 # ---------------------------------------------------------------- stud

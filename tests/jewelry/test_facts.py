@@ -13,7 +13,6 @@ import trimesh
 
 from tryon.errors import InputError
 from tryon.jewelry import earrings, materials, necklaces, rings
-from tryon.jewelry.earrings import MM
 from tryon.jewelry.facts import (
     CARAT_G,
     METAL_ALLOYS,
@@ -26,7 +25,8 @@ from tryon.jewelry.facts import (
     scene_facts,
     stone_sg,
 )
-from tryon.jewelry.wrist import _prism
+from tryon.jewelry.geometry import solids
+from tryon.jewelry.geometry.units import MM
 
 CATALOG_SECONDS = 60.0  # "well under a minute" for all items; about 20 s on a laptop core
 
@@ -245,11 +245,11 @@ def test_a_sheet_reads_its_thickness(facts) -> None:
     """Flat-shaded faces are sampled at their centres: a 10 x 10 x 0.5 mm plate reads 0.5, not the
     corner-to-corner diagonal its vertices' averaged normals would give."""
     box = trimesh.creation.box([10.0 * MM, 10.0 * MM, 0.5 * MM])
-    plate = earrings._flat_shaded(np.asarray(box.vertices), np.asarray(box.faces))  # 12 triangles, 36 vertices
+    plate = solids.flat_shaded(np.asarray(box.vertices), np.asarray(box.faces))  # 12 triangles, 36 vertices
     got = scene_facts(_dressed_scene(plate))
     assert got.thinnest_metal_mm == pytest.approx(0.5, rel=1e-3) and not got.ok
     assert got.metal_volume_mm3 == pytest.approx(50.0, rel=1e-9)
-    prism = _prism(np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]]) * MM, 0.0, 1.0 * MM)
+    prism = solids.prism(np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]]) * MM, 0.0, 1.0 * MM)
     assert scene_facts(_dressed_scene(prism)).thinnest_metal_mm == pytest.approx(1.0, rel=1e-3)
     # The initial pendant is cut from 1.2 mm sheet; the watch's second hand is 0.12 mm.
     assert facts["pendant-initial-12mm-yellow-gold"].thickness_by_node["pendant_letter"] == pytest.approx(1.2, rel=0.02)

@@ -113,3 +113,12 @@ def test_dielectric_round_trips_through_glb_into_render_parameters() -> None:
     spec = materials.dielectric("brown_leather")
     assert part.material.base_color == spec.base_color  # our spec by name, not the 8-bit glTF factors
     assert (part.material.metallic, part.material.roughness, part.material.ior) == (0.0, spec.roughness, 0.0)
+
+
+def test_check_names_accepts_a_metal_and_a_gem_and_names_what_is_unknown() -> None:
+    materials.check_names("Rose Gold", "diamond")
+    materials.check_names("platinum", None)
+    with pytest.raises(InputError, match="Unknown metal 'gold'"):
+        materials.check_names("gold", "diamond")
+    with pytest.raises(InputError, match="Unknown gem 'glass'"):
+        materials.check_names("silver", "glass")

@@ -17,7 +17,7 @@ from conftest import merged, world_mesh
 from tryon.errors import InputError
 from tryon.jewelry import materials
 from tryon.jewelry import necklaces as nk
-from tryon.jewelry.earrings import MM
+from tryon.jewelry.geometry.units import MM
 
 UNIT_TRIANGLES = 400  # instanced 100-150 times a frame on a software rasteriser
 PENDANT_TRIANGLES = 6000

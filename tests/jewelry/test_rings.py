@@ -13,7 +13,8 @@ from conftest import merged, world_mesh
 
 from tryon.errors import InputError
 from tryon.jewelry import materials, rings
-from tryon.jewelry.earrings import MM, BrilliantCut
+from tryon.jewelry.geometry.gems import BrilliantCut, single_cut
+from tryon.jewelry.geometry.units import MM
 
 TOL_M = 1e-6  # 1 um: exact constructions, only float noise (and the GLB's float32)
 RING_TRIANGLES = 6000  # llvmpipe draws on a CPU: cost is per triangle
@@ -36,24 +37,6 @@ def assert_normals_outward(mesh: trimesh.Trimesh, name: str) -> None:
     """The stored normals agree with the winding (a flipped part renders dark or inside out)."""
     agree = np.einsum("ij,ij->i", mesh.face_normals, mesh.vertex_normals[mesh.faces].mean(axis=1))
     assert (agree > 0.0).mean() > 0.99, name
-
-
-# ---------------------------------------------------------------- stones
-
-
-def test_single_cut_has_17_facets_and_is_flat_shaded_and_closed() -> None:
-    stone = rings.single_cut(2.0)
-    assert len(stone.faces) == 46
-    assert len(np.unique(np.round(stone.face_normals, 6), axis=0)) == 17 + 8  # facets and girdle segments
-    np.testing.assert_allclose(stone.vertex_normals[stone.faces[:, 0]], stone.face_normals, atol=1e-9)
-    solid = merged(stone)
-    assert solid.is_watertight and solid.volume > 0.0
-    # Girdle corners on the circle of the diameter; flats face +-x and +-y; table up.
-    assert np.linalg.norm(stone.vertices[:, :2], axis=1).max() == pytest.approx(1.0 * MM, abs=TOL_M)
-    lo, hi = stone.bounds
-    assert hi[0] - lo[0] == pytest.approx(2.0 * MM * math.cos(math.radians(22.5)), abs=TOL_M)
-    top = stone.face_normals[:, 2].argmax()
-    np.testing.assert_allclose(stone.face_normals[top], [0.0, 0.0, 1.0], atol=1e-9)
 
 
 # ---------------------------------------------------------------- band
@@ -259,7 +242,7 @@ def test_builds_are_deterministic() -> None:
         (lambda: rings.halo(halo_stone_mm=5.0), "Halo stone 5.0 mm"),
         (lambda: rings.eternity(-2.0), "Eternity stone -2.0 mm"),
         (lambda: rings.signet(face_length_mm=40.0), "Signet face length 40.0 mm"),
-        (lambda: rings.single_cut(0.0), "Single-cut stone 0.0 mm"),
+        (lambda: single_cut(0.0), "Single-cut stone 0.0 mm"),
     ],
 )
 def test_bad_parameters_are_input_errors(call: Callable[[], object], message: str) -> None:

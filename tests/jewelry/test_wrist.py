@@ -14,7 +14,7 @@ from conftest import merged, world_mesh
 
 from tryon.errors import InputError
 from tryon.jewelry import materials, wrist
-from tryon.jewelry.earrings import MM
+from tryon.jewelry.geometry.units import MM
 
 TOL_M = 1e-6
 WRIST_TRIANGLES = 20000  # llvmpipe draws on a CPU: cost is per triangle

@@ -49,6 +49,7 @@ from tryon.errors import AssetError, InputError, UnknownItemError
 if TYPE_CHECKING:
     from tryon.render.scene import ItemModel
 from tryon.jewelry import earrings, necklaces, rings, wrist
+from tryon.jewelry.geometry.units import MM
 
 if sys.platform != "win32":
     import fcntl
@@ -496,7 +497,7 @@ def _with_bounds(item: Item, scene: trimesh.Scene) -> Item:
     if item.kind in NECK_KINDS:
         return _neck_sizes(item, scene)
     lo, hi = scene.bounds
-    size = (hi - lo) / earrings.MM
+    size = (hi - lo) / MM
     if item.kind == "earring":  # earring frame: z across the ear, y up, x out of the ear
         box = {"width": size[2], "height": size[1], "depth": size[0]}
     else:  # ring and wrist frames: x across, y along the finger or forearm, z toward the back of the hand
@@ -515,7 +516,7 @@ def _neck_sizes(item: Item, scene: trimesh.Scene) -> Item:
     if hung:
         lo, hi = trimesh.Scene([scene.geometry[scene.graph[n][1]].copy().apply_transform(scene.graph[n][0])
                                 for n in hung]).bounds
-        dims["pendant_width"], dims["pendant_height"] = (hi - lo)[:2] / earrings.MM
+        dims["pendant_width"], dims["pendant_height"] = (hi - lo)[:2] / MM
     return Item(**{**item.__dict__, "dimensions_mm": {k: round(float(v), 3) for k, v in dims.items()}})
 
 

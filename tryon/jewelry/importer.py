@@ -38,7 +38,7 @@ import trimesh
 from tryon.errors import InputError
 from tryon.jewelry import materials, necklaces
 from tryon.jewelry.catalog import Item
-from tryon.jewelry.earrings import MM
+from tryon.jewelry.geometry.units import MM
 
 FORMATS = ("glb", "gltf", "obj", "stl")
 KINDS = ("ring", "earring", "pendant")

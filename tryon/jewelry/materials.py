@@ -32,6 +32,7 @@ __all__ = [
     "DielectricSpec",
     "GemSpec",
     "MetalSpec",
+    "check_names",
     "dielectric",
     "gem",
     "metal",
@@ -190,6 +191,14 @@ def gem(name: str) -> GemSpec:
     if spec is None:
         raise _unknown("gem", name, dict(GEMS))
     return spec
+
+
+def check_names(metal_name: str, stone_name: str | None) -> None:
+    """Raise :class:`InputError` (listing the known names) unless ``metal_name`` is a metal and
+    ``stone_name``, if given, a gem: a generator calls this before it builds anything."""
+    metal(metal_name)
+    if stone_name is not None:
+        gem(stone_name)
 
 
 def dielectric(name: str) -> DielectricSpec:

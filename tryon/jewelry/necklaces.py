@@ -28,7 +28,7 @@ Node names: ``link...`` and ``pendant...`` only (no ``drop``, ``band``, ``head``
 prefixes: those mean other things to the renderer). Every mesh's material is named after a metal, gem or
 dielectric of :mod:`tryon.jewelry.materials`. A pendant necklace is :func:`necklace` (chain, pendant).
 
-Metal meshes carry smooth vertex normals; gems are flat-shaded (:func:`tryon.jewelry.earrings.brilliant`).
+Metal meshes carry smooth vertex normals; gems are flat-shaded (:mod:`tryon.jewelry.geometry.gems`).
 Every part is closed once its vertices are merged by position.
 """
 
@@ -36,33 +36,24 @@ from __future__ import annotations
 
 import math
 import string
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import cv2
 import numpy as np
-import scipy.ndimage
-import scipy.sparse
-import scipy.sparse.linalg
 import trimesh
 from numpy.typing import NDArray
 
 from tryon.errors import InputError
-from tryon.jewelry.earrings import (
-    MM,
-    FloatArray,
-    _capsule,
-    _check_names,
-    _circle,
-    _flat_shaded,
-    _join,
-    _round_profile,
-    _rounded_polygon,
-    _sweep,
-)
-from tryon.jewelry.rings import _bead, _check_range, _prong_head, _rect_section, _scene
-from tryon.jewelry.wrist import _placed, _polygon, _prism, _resample, _rod, _stadium, _sweep_open
+from tryon.jewelry import materials
+from tryon.jewelry.geometry.gems import prong_head
+from tryon.jewelry.geometry.outlines import circle, drop_collinear, resample, stadium
+from tryon.jewelry.geometry.profiles import rect_section, round_profile, rounded_polygon
+from tryon.jewelry.geometry.relief import puffed
+from tryon.jewelry.geometry.scenes import scene
+from tryon.jewelry.geometry.solids import bead, capsule, extrude, flat_shaded, join, placed, prism, rod
+from tryon.jewelry.geometry.sweeps import sweep, sweep_open
+from tryon.jewelry.geometry.units import MM, FloatArray, check_range
 
 __all__ = [
     "BACK_MM",
@@ -99,7 +90,7 @@ _FLAT = trimesh.transformations.rotation_matrix(math.pi / 2.0, [0.0, 0.0, 1.0])
 # A quarter turn about the chain's axis: a flat link stands up in the y-z plane.
 _UPRIGHT = trimesh.transformations.rotation_matrix(math.pi / 2.0, [0.0, 1.0, 0.0]) @ _FLAT
 # Sweep frame -> unit frame for a tube round the chain's axis: path plane (sweep x-y) -> unit x-z, and the
-# sweep's z (the cross-section's v) -> unit +y (a quarter turn about x, the other way from _SWEEP_TO_RING).
+# sweep's z (the cross-section's v) -> unit +y (a quarter turn about x, the other way from SWEEP_TO_Y_AXIS).
 _AROUND_Y = trimesh.transformations.rotation_matrix(-math.pi / 2.0, [1.0, 0.0, 0.0])
 # Sweep frame -> pendant frame for a bail: sweep x -> y, sweep y -> z, sweep z -> x (its width across).
 _BAIL = np.array([[0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
@@ -127,9 +118,9 @@ def unit_size(scene: trimesh.Scene) -> ChainUnit:
 
 
 def _chain_scene(unit: ChainUnit, *parts: tuple[str, trimesh.Trimesh, str]) -> trimesh.Scene:
-    scene = _scene(*parts)
-    scene.metadata[_UNIT_KEY] = {k: round(v, 6) for k, v in asdict(unit).items()}
-    return scene
+    out = scene(*parts)
+    out.metadata[_UNIT_KEY] = {k: round(v, 6) for k, v in asdict(unit).items()}
+    return out
 
 
 def _translate(x: float, y: float, z: float) -> NDArray[np.float64]:
@@ -149,15 +140,15 @@ def cable_chain(link_mm: float = 2.5, wire_mm: float = 0.5, metal: str = "yellow
     wire: their centre lines one wire apart).
     Width (x) and thickness (z) are both the link's outside width. 2 x 14 x 6 x 2 = 336 triangles.
     """
-    _check_names(metal, None)
-    _check_range("Cable link", link_mm, 1.5, 10.0)
+    materials.check_names(metal, None)
+    check_range("Cable link", link_mm, 1.5, 10.0)
     width_mm = 0.72 * link_mm
-    _check_range("Cable wire", wire_mm, 0.15, round(width_mm / 3.1, 2))  # a wire passes through the inside
+    check_range("Cable wire", wire_mm, 0.15, round(width_mm / 3.1, 2))  # a wire passes through the inside
     length, width, wire = link_mm * MM, width_mm * MM, wire_mm * MM
     step = length - 2.0 * wire  # the inside length: how far one link advances the chain
-    link = _sweep(_link_path(length - wire, width - wire), _round_profile(wire / 2.0, 6))
-    a = _placed(link, _translate(0.0, 0.5 * step, 0.0) @ _FLAT)
-    b = _placed(link, _translate(0.0, 1.5 * step, 0.0) @ _UPRIGHT)
+    link = sweep(_link_path(length - wire, width - wire), round_profile(wire / 2.0, 6))
+    a = placed(link, _translate(0.0, 0.5 * step, 0.0) @ _FLAT)
+    b = placed(link, _translate(0.0, 1.5 * step, 0.0) @ _UPRIGHT)
     unit = ChainUnit(2.0 * step / MM, width_mm, width_mm)
     return _chain_scene(unit, ("link_a", a, metal), ("link_b", b, metal))
 
@@ -185,22 +176,22 @@ def box_chain(link_mm: float = 1.5, metal: str = "yellow_gold") -> trimesh.Scene
     Unit: one link, node "link"; pitch = ``link_mm``; width = thickness = ``link_mm``. 2 x 12 x 8 x 2 =
     384 triangles.
     """
-    _check_names(metal, None)
-    _check_range("Box link", link_mm, 0.8, 5.0)
+    materials.check_names(metal, None)
+    check_range("Box link", link_mm, 0.8, 5.0)
     side = link_mm * MM
     wall = 0.11 * side
     body = 0.85 * side  # the box's length; the rest of the pitch is the groove
     half = side / 2.0
     corner = 0.18 * side  # outside corner radius
-    box = _sweep(_rounded_square(half - wall / 2.0, corner - wall / 2.0),
-                 _rect_section(-wall / 2.0, wall / 2.0, 0.0, body, 0.35 * wall, 2))
+    box = sweep(_rounded_square(half - wall / 2.0, corner - wall / 2.0),
+                 rect_section(-wall / 2.0, wall / 2.0, 0.0, body, 0.35 * wall, 2))
     # Collar: its outside clears the box's inside by 0.3 wall; from the box's back (y = 0) back past the
     # previous box's front face (y = -(pitch - body)) by 1.5 walls.
     c_half = half - wall - 0.3 * wall - wall / 2.0
-    collar = _sweep(_rounded_square(c_half, corner - wall),
-                    _rect_section(-wall / 2.0, wall / 2.0, -(side - body) - 1.5 * wall, 0.4 * wall,
+    collar = sweep(_rounded_square(c_half, corner - wall),
+                    rect_section(-wall / 2.0, wall / 2.0, -(side - body) - 1.5 * wall, 0.4 * wall,
                                   0.35 * wall, 2))
-    mesh = _join([box, collar], _AROUND_Y)
+    mesh = join([box, collar], _AROUND_Y)
     return _chain_scene(ChainUnit(link_mm, link_mm, link_mm), ("link", mesh, metal))
 
 
@@ -228,30 +219,30 @@ def rope_chain(diameter_mm: float = 2.5, metal: str = "yellow_gold") -> trimesh.
     diameter; width = thickness = the diameter (the outermost wire is exactly on it). 7 x 6 x 4 x 2 = 336
     triangles: hexagonal links of square wire, whose round normals make them shade round.
     """
-    _check_names(metal, None)
-    _check_range("Rope diameter", diameter_mm, 1.5, 6.0)
+    materials.check_names(metal, None)
+    check_range("Rope diameter", diameter_mm, 1.5, 6.0)
     d = diameter_mm * MM
     twist = 2.0 * d
     pitch, count = twist / 2.0, 7
     wire = 0.17 * d
     length, width = 1.1 * d, 0.62 * d  # a link's outside size
-    link = _sweep(_stadium(length - wire, width - wire, 3), _round_profile(wire / 2.0, 4))
+    link = sweep(stadium(length - wire, width - wire, 3), round_profile(wire / 2.0, 4))
 
-    def placed(radius: float) -> list[trimesh.Trimesh]:
+    def links_at(radius: float) -> list[trimesh.Trimesh]:
         out = []
         for m in range(count):
             y = (m + 0.5) * pitch / count
             theta = 2.0 * math.pi * y / twist + math.pi * m  # odd count: the next unit continues the helix
-            out.append(_placed(link, _rope_pose(radius, theta, y, twist)))
+            out.append(placed(link, _rope_pose(radius, theta, y, twist)))
         return out
 
     # The links' centres sit on a helix whose radius puts the rope's outside exactly at d / 2.
     lo, hi = 0.0, d / 2.0
     for _ in range(40):
         mid = (lo + hi) / 2.0
-        reach = max(float(np.hypot(p.vertices[:, 0], p.vertices[:, 2]).max()) for p in placed(mid))
+        reach = max(float(np.hypot(p.vertices[:, 0], p.vertices[:, 2]).max()) for p in links_at(mid))
         lo, hi = (mid, hi) if reach < d / 2.0 else (lo, mid)
-    mesh = _join(placed(lo))
+    mesh = join(links_at(lo))
     return _chain_scene(ChainUnit(pitch / MM, diameter_mm, diameter_mm), ("link", mesh, metal))
 
 
@@ -276,7 +267,7 @@ def pearl_strand(pearl_mm: float = 7.0, pearl: str = "pearl") -> trimesh.Scene:
     pearls either side, and a knot in the 0.5 mm gap between them). Pitch = pearl + 0.5 mm; width =
     thickness = pearl. 320 + 44 triangles.
     """
-    _check_range("Pearl", pearl_mm, 3.0, 12.0)
+    check_range("Pearl", pearl_mm, 3.0, 12.0)
     if pearl not in PEARLS:
         raise InputError(f"Unknown pearl {pearl!r}; use one of {', '.join(PEARLS)}.")
     r, gap = pearl_mm / 2.0 * MM, SILK_GAP_MM * MM
@@ -286,9 +277,9 @@ def pearl_strand(pearl_mm: float = 7.0, pearl: str = "pearl") -> trimesh.Scene:
     sphere = trimesh.Trimesh(unit_n * r + [0.0, pitch / 2.0, 0.0], ball.faces, vertex_normals=unit_n,
                              process=False)
     reach = gap / 2.0 + 0.6 * MM
-    cord = _rod(np.array([0.0, -reach, 0.0]), np.array([0.0, reach, 0.0]), 0.2 * MM, sides=6)
-    knot = _bead(np.zeros(3), np.array([0.36, gap / 2.0 / MM, 0.36]) * MM)
-    silk = _join([cord, knot])
+    cord = rod(np.array([0.0, -reach, 0.0]), np.array([0.0, reach, 0.0]), 0.2 * MM, sides=6)
+    knot = bead(np.zeros(3), np.array([0.36, gap / 2.0 / MM, 0.36]) * MM)
+    silk = join([cord, knot])
     return _chain_scene(ChainUnit(pitch / MM, pearl_mm, pearl_mm), ("link_pearl", sphere, pearl),
                         ("link_silk", silk, "silk"))
 
@@ -301,8 +292,8 @@ def choker(width_mm: float = 4.0, metal: str = "yellow_gold") -> trimesh.Scene:
     V pattern. Unit: four chevrons 0.2 x width apart, node "link"; pitch = 0.8 x width; thickness = 0.178 x
     width (0.71 mm at 4 mm). 4 x 80 = 320 triangles.
     """
-    _check_names(metal, None)
-    _check_range("Choker width", width_mm, 2.0, 8.0)
+    materials.check_names(metal, None)
+    check_range("Choker width", width_mm, 2.0, 8.0)
     w = width_mm * MM
     step, count = 0.2 * w, 4
     tau = 0.1 * w  # strip thickness
@@ -312,16 +303,16 @@ def choker(width_mm: float = 4.0, metal: str = "yellow_gold") -> trimesh.Scene:
     # Cross-section (u along the path's right-hand normal, i.e. backward; v along +z): a slanted plate.
     corners = np.array([[depth / 2.0, -rise - tau / 2.0], [depth / 2.0, -rise + tau / 2.0],
                         [-depth / 2.0, rise + tau / 2.0], [-depth / 2.0, rise - tau / 2.0]])
-    section = _rounded_polygon(corners, [0.3 * tau] * 4, [2] * 4)
+    section = rounded_polygon(corners, [0.3 * tau] * 4, [2] * 4)
     # The V's arms rise at 24 degrees to x from the apex and level off for the last 0.12 x width, so the
     # strips' cut ends line up along the chain's edges at x = +-w / 2.
     x1 = 0.38 * w
     drop = x1 * math.tan(math.radians(24.0))
     path = np.array([[-w / 2.0, -drop], [-x1, -drop], [0.0, 0.0], [x1, -drop], [w / 2.0, -drop]])
-    chevron = _sweep_open(path, section)
+    chevron = sweep_open(path, section)
     apex = drop / 2.0  # centre the V on its own step
-    parts = [_placed(chevron, _translate(0.0, (k + 0.5) * step + apex, 0.0)) for k in range(count)]
-    mesh = _join(parts)
+    parts = [placed(chevron, _translate(0.0, (k + 0.5) * step + apex, 0.0)) for k in range(count)]
+    mesh = join(parts)
     thickness = float(np.ptp(mesh.vertices[:, 2])) / MM
     return _chain_scene(ChainUnit(count * step / MM, width_mm, round(thickness, 6)), ("link", mesh, metal))
 
@@ -335,7 +326,7 @@ def _bail(band_mm: float, wire_mm: float = 0.55) -> trimesh.Trimesh:
     -(opening height / 2 + wire)."""
     h, d = BAIL_OPENING_MM[0] * MM, BAIL_OPENING_MM[1] * MM
     t, band = wire_mm * MM, band_mm * MM
-    loop = _sweep(_stadium(h + t, d + t, 9), _rect_section(-t / 2.0, t / 2.0, -band / 2.0, band / 2.0, 0.4 * t, 2))
+    loop = sweep(stadium(h + t, d + t, 9), rect_section(-t / 2.0, t / 2.0, -band / 2.0, band / 2.0, 0.4 * t, 2))
     return loop.apply_transform(_BAIL)
 
 
@@ -352,18 +343,18 @@ def solitaire_pendant(stone_mm: float = 6.5, metal: str = "white_gold", stone: s
     bail), "pendant_bail". The gallery rests on z = -BACK_MM; the table is 2.9 mm in front of the pivot
     (6.5 mm stone).
     """
-    _check_names(metal, stone)
-    _check_range("Solitaire pendant stone", stone_mm, 3.0, 10.0)
+    materials.check_names(metal, stone)
+    check_range("Solitaire pendant stone", stone_mm, 3.0, 10.0)
     d = stone_mm * MM
-    basket, gem, z_g = _prong_head(d, -BACK_MM * MM, 4)
+    basket, gem, z_g = prong_head(d, -BACK_MM * MM, 4)
     r_rail = 0.85 * d / 2.0
     y_c = _bail_bottom() - 0.25 * MM - r_rail  # the rail's top 0.25 mm under the bail
     z_peg = z_g - d * 0.06
-    peg = _capsule(np.array([0.0, _bail_bottom() + 0.3 * MM, 0.0]), np.array([0.0, y_c + r_rail, z_peg]),
+    peg = capsule(np.array([0.0, _bail_bottom() + 0.3 * MM, 0.0]), np.array([0.0, y_c + r_rail, z_peg]),
                    0.35 * MM)
-    setting = _join([_join(basket, _translate(0.0, y_c, 0.0)), peg])
+    setting = join([join(basket, _translate(0.0, y_c, 0.0)), peg])
     gem.apply_translation([0.0, y_c, 0.0])
-    return _scene(("pendant_setting", setting, metal), ("pendant_stone", gem, stone), ("pendant_bail", _bail(1.2), metal))
+    return scene(("pendant_setting", setting, metal), ("pendant_stone", gem, stone), ("pendant_bail", _bail(1.2), metal))
 
 
 def _heart_outline(width: float, count: int) -> FloatArray:
@@ -373,86 +364,7 @@ def _heart_outline(width: float, count: int) -> FloatArray:
     t = np.linspace(0.0, 2.0 * math.pi, 4096, endpoint=False)
     x = -16.0 * np.sin(t) ** 3  # minus: counter-clockwise
     y = 13.0 * np.cos(t) - 5.0 * np.cos(2.0 * t) - 2.0 * np.cos(3.0 * t) - np.cos(4.0 * t)
-    return _resample(np.stack([x, y], axis=1) * (width / 32.0), count, closed=True)
-
-
-def _puffed(outline: FloatArray, centre: FloatArray, z_mid: float, front: float, back: float,
-            rings: int = 8) -> trimesh.Trimesh:
-    """A pillow: the closed counter-clockwise outline (n, 2) at z = ``z_mid``, domed to ``front`` above and
-    ``back`` below.
-
-    The dome's height is ``front`` (``back``) x sqrt(u / max u), u the solution of Poisson's equation
-    -laplace(u) = 1 inside the outline, 0 on it (the inflation of Igarashi et al.'s "Teddy", 1999): smooth
-    everywhere inside, even where the outline has corners, and round-edged (vertical at the outline). The
-    mesh is rings of the outline shrunk toward ``centre`` (2,) (the outline must be star-shaped from it),
-    closed by a point on each side; normals come from the height's gradient, not from the (long, thin near
-    corners) triangles.
-    """
-    height = _poisson_height(outline)
-    n = len(outline)
-    tangent = np.roll(outline, -1, axis=0) - np.roll(outline, 1, axis=0)
-    rim_n = np.column_stack([tangent[:, 1], -tangent[:, 0], np.zeros(n)])  # right of CCW: outward
-    phis = np.linspace(-math.pi / 2.0, math.pi / 2.0, 2 * rings + 1)[1:-1]
-    verts, norms = [], []
-    eps = 1e-3 * float(np.ptp(outline, axis=0).max())
-    for i, phi in enumerate([*phis, -math.pi / 2.0, math.pi / 2.0]):
-        xy = centre + math.cos(phi) * (outline - centre) if i < len(phis) else centre[None]
-        if i == rings - 1:  # the outline itself
-            verts.append(np.column_stack([xy, np.full(n, z_mid)]))
-            norms.append(rim_n)
-            continue
-        depth = front if phi > 0.0 else -back
-        grad = np.column_stack([height(xy + [eps, 0.0]) - height(xy - [eps, 0.0]),
-                                height(xy + [0.0, eps]) - height(xy - [0.0, eps])]) / (2.0 * eps)
-        verts.append(np.column_stack([xy, z_mid + depth * height(xy)]))
-        side = math.copysign(1.0, depth)  # outward: up the graph's normal in front, down it behind
-        norms.append(side * np.column_stack([-depth * grad, np.ones(len(xy))]))
-    v, nrm = np.concatenate(verts), np.concatenate(norms)
-    nrm /= np.linalg.norm(nrm, axis=1, keepdims=True)
-    k = len(phis)
-    faces = []
-    for r in range(k - 1):
-        for i in range(n):
-            a, b = r * n + i, r * n + (i + 1) % n
-            faces += [[a, b, b + n], [a, b + n, a + n]]
-    bottom, top = k * n, k * n + 1
-    for i in range(n):
-        faces.append([bottom, (i + 1) % n, i])
-        faces.append([top, (k - 1) * n + i, (k - 1) * n + (i + 1) % n])
-    return trimesh.Trimesh(v, np.array(faces), vertex_normals=nrm, process=False)
-
-
-def _poisson_height(outline: FloatArray, cells: int = 160) -> Callable[[FloatArray], FloatArray]:
-    """sqrt(u / max u) as a function of points (m, 2), u solving -laplace(u) = 1 inside the closed outline
-    (n, 2) and u = 0 outside, on a grid of ``cells`` across the outline's larger side (u cubic-splined in between)."""
-    lo = outline.min(axis=0)
-    h = float((outline.max(axis=0) - lo).max()) / cells
-    origin = lo - 2.0 * h
-    shape = (cells + 5, cells + 5)  # (rows: y, cols: x)
-    mask = np.zeros(shape, np.uint8)
-    cv2.fillPoly(mask, [np.round((outline - origin) / h * 16.0).astype(np.int32)], (1,), cv2.LINE_8, shift=4)
-    inside = np.flatnonzero(mask)
-    index = -np.ones(mask.size, np.int64)
-    index[inside] = np.arange(len(inside))
-    rows, cols, vals = [np.arange(len(inside))], [np.arange(len(inside))], [np.full(len(inside), 4.0)]
-    for step in (1, -1, shape[1], -shape[1]):
-        nb = index[inside + step]
-        ok = nb >= 0
-        rows.append(np.arange(len(inside))[ok])
-        cols.append(nb[ok])
-        vals.append(np.full(int(ok.sum()), -1.0))
-    lap = scipy.sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                                  shape=(len(inside), len(inside)))
-    u = np.zeros(mask.size)
-    u[inside] = scipy.sparse.linalg.spsolve(lap, np.full(len(inside), h * h))
-    field = u.reshape(shape) / u.max()
-
-    def height(points: FloatArray) -> FloatArray:
-        grid = (points - origin) / h
-        value = scipy.ndimage.map_coordinates(field, [grid[:, 1], grid[:, 0]], order=3, mode="constant")
-        return np.sqrt(np.clip(value, 0.0, 1.0))
-
-    return height
+    return resample(np.stack([x, y], axis=1) * (width / 32.0), count, closed=True)
 
 
 def heart_pendant(width_mm: float = 12.0, metal: str = "rose_gold") -> trimesh.Scene:
@@ -464,8 +376,8 @@ def heart_pendant(width_mm: float = 12.0, metal: str = "rose_gold") -> trimesh.S
     the bail's opening, under any chain up to 2.6 mm), "pendant_bail". The heart's flatter-domed back
     reaches z = -BACK_MM at its deepest.
     """
-    _check_names(metal, None)
-    _check_range("Heart width", width_mm, 6.0, 30.0)
+    materials.check_names(metal, None)
+    check_range("Heart width", width_mm, 6.0, 30.0)
     w = width_mm * MM
     outline = _heart_outline(w, 96)
     notch_to_top = float(outline[:, 1].max() - outline[0, 1])  # the lobes rise above the notch
@@ -477,10 +389,10 @@ def heart_pendant(width_mm: float = 12.0, metal: str = "rose_gold") -> trimesh.S
     back, front = 0.13 * w, 0.2 * w
     z_mid = -BACK_MM * MM + back
     centre = np.array([0.0, 0.35 * outline[:, 1].min() + 0.65 * outline[0, 1]])
-    heart = _puffed(outline, centre, z_mid, front, back).apply_translation([0.0, notch_y - outline[0, 1], 0.0])
-    ring = _sweep(_circle(ring_r, 24), _round_profile(ring_t / 2.0, 8))
+    heart = puffed(outline, centre, z_mid, front, back).apply_translation([0.0, notch_y - outline[0, 1], 0.0])
+    ring = sweep(circle(ring_r, 24), round_profile(ring_t / 2.0, 8))
     ring.apply_translation([0.0, ring_top - ring_r, z_mid])
-    return _scene(("pendant_heart", heart, metal), ("pendant_ring", ring, metal), ("pendant_bail", _bail(1.4), metal))
+    return scene(("pendant_heart", heart, metal), ("pendant_ring", ring, metal), ("pendant_bail", _bail(1.4), metal))
 
 
 def _star(outer: float, inner: float, z0: float, z_edge: float, z_apex: float, points: int = 5) -> trimesh.Trimesh:
@@ -498,7 +410,7 @@ def _star(outer: float, inner: float, z0: float, z_edge: float, z_apex: float, p
     for i in range(k):
         j = (i + 1) % k
         tris += [[i, j, k + j], [i, k + j, k + i], [2 * k + 1, k + i, k + j], [2 * k, j, i]]
-    return _flat_shaded(verts, np.array(tris))
+    return flat_shaded(verts, np.array(tris))
 
 
 def coin_pendant(diameter_mm: float = 18.0, metal: str = "yellow_gold") -> trimesh.Scene:
@@ -508,22 +420,22 @@ def coin_pendant(diameter_mm: float = 18.0, metal: str = "yellow_gold") -> trime
     Nodes: "pendant_coin" (centre on x = 0), "pendant_bail". The back is flat on z = -BACK_MM; the field
     is 1.1 mm thick, the rim 1.6 mm, the star's point 1.6 mm.
     """
-    _check_names(metal, None)
-    _check_range("Coin diameter", diameter_mm, 10.0, 35.0)
+    materials.check_names(metal, None)
+    check_range("Coin diameter", diameter_mm, 10.0, 35.0)
     r = diameter_mm / 2.0 * MM
     z0 = -BACK_MM * MM
     field, rim_top, relief = z0 + 1.1 * MM, z0 + 1.6 * MM, 0.5 * MM
     rim_w = 0.08 * 2.0 * r
-    rim = _sweep(_circle(r - rim_w / 2.0, 72),
-                 _rect_section(-rim_w / 2.0, rim_w / 2.0, z0, rim_top, 0.3 * rim_w, 3))
-    disc = _prism(_polygon(r - rim_w + 0.05 * MM, 72), z0 + 0.05 * MM, field, smooth_sides=True)
+    rim = sweep(circle(r - rim_w / 2.0, 72),
+                 rect_section(-rim_w / 2.0, rim_w / 2.0, z0, rim_top, 0.3 * rim_w, 3))
+    disc = prism(circle(r - rim_w + 0.05 * MM, 72), z0 + 0.05 * MM, field, smooth_sides=True)
     star = _star(0.38 * r, 0.16 * r, field - 0.05 * MM, field + 0.1 * MM, field + relief)
     ring_w = 0.04 * r
-    ring = _sweep(_circle(0.55 * r, 72), _rect_section(-ring_w, ring_w, field - 0.05 * MM, field + 0.3 * MM,
+    ring = sweep(circle(0.55 * r, 72), rect_section(-ring_w, ring_w, field - 0.05 * MM, field + 0.3 * MM,
                                                       0.4 * ring_w, 2))
     y_c = _bail_bottom() + 0.3 * MM - r  # the bail sunk 0.3 mm into the rim's top
-    body = _join([rim, disc, star, ring], _translate(0.0, y_c, 0.0))
-    return _scene(("pendant_coin", body, metal), ("pendant_bail", _bail(2.0), metal))
+    body = join([rim, disc, star, ring], _translate(0.0, y_c, 0.0))
+    return scene(("pendant_coin", body, metal), ("pendant_bail", _bail(2.0), metal))
 
 
 # ---------------------------------------------------------------- initial
@@ -548,7 +460,7 @@ def _letter_contours(letter: str) -> list[tuple[FloatArray, list[FloatArray]]]:
 
     def clean(c: NDArray[Any], ccw: bool) -> FloatArray:
         pts = cv2.approxPolyDP(c, eps, True)[:, 0, :].astype(np.float64) * [1.0, -1.0]  # y up
-        pts = _drop_collinear(pts)
+        pts = drop_collinear(pts)
         area = float(np.sum(pts[:, 0] * np.roll(pts[:, 1], -1) - np.roll(pts[:, 0], -1) * pts[:, 1]))
         return pts if (area > 0.0) == ccw else pts[::-1]
 
@@ -561,155 +473,6 @@ def _letter_contours(letter: str) -> list[tuple[FloatArray, list[FloatArray]]]:
     return shapes
 
 
-def _drop_collinear(pts: FloatArray) -> FloatArray:
-    """The closed polygon (integer coordinates: the test is exact) without vertices that lie on the line
-    through their neighbours."""
-    while True:
-        n = len(pts)
-        turn = np.array([_cross2(pts[i - 1], pts[i], pts[(i + 1) % n]) for i in range(n)])
-        if n <= 3 or (turn != 0.0).all():
-            return pts
-        pts = pts[turn != 0.0]
-
-
-def _cross2(o: FloatArray, a: FloatArray, b: FloatArray) -> float:
-    return float((a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]))
-
-
-def _bridge(pts: FloatArray, loop: list[int], hole: list[int]) -> list[int]:
-    """Join a clockwise hole to the counter-clockwise ``loop`` (vertex indices into ``pts``) by a two-way
-    cut from the hole's rightmost vertex to a loop vertex it can see (D. Eberly, "Triangulation by Ear
-    Clipping", 2008), giving one weakly simple loop."""
-    mi = max(range(len(hole)), key=lambda k: (pts[hole[k], 0], -k))
-    m = pts[hole[mi]]
-    best, hit = math.inf, -1
-    n = len(loop)
-    for k in range(n):  # the nearest loop edge the ray from m along +x crosses
-        a, b = pts[loop[k]], pts[loop[(k + 1) % n]]
-        if (a[1] - m[1]) * (b[1] - m[1]) > 0.0 or a[1] == b[1]:
-            continue
-        x = a[0] + (m[1] - a[1]) * (b[0] - a[0]) / (b[1] - a[1])
-        if m[0] <= x < best:
-            best, hit = x, k
-    if hit < 0:
-        raise ValueError("a hole outside its outline")
-    ka, kb = hit, (hit + 1) % n
-    p_pos = ka if pts[loop[ka], 0] > pts[loop[kb], 0] else kb
-    p = pts[loop[p_pos]]
-    i_pt = np.array([best, m[1]])
-    # A reflex loop vertex inside the triangle (m, i, p) would block the view: take the one closest in angle.
-    cands = []
-    for k in range(n):
-        q = pts[loop[k]]
-        if loop[k] == loop[p_pos] or _cross2(pts[loop[k - 1]], q, pts[loop[(k + 1) % n]]) >= 0.0:
-            continue
-        if _in_triangle(q, m, i_pt, p) or _in_triangle(q, m, p, i_pt):
-            d = q - m
-            cands.append((-d[0] / math.hypot(*d), math.hypot(*d), k))
-    if cands:
-        p_pos = min(cands)[2]
-    # The loop may visit p twice (an earlier bridge): use the visit whose corner the cut enters.
-    target = loop[p_pos]
-    for k in range(n):
-        if loop[k] != target:
-            continue
-        q = pts[target]
-        a_next = math.atan2(*(pts[loop[(k + 1) % n]] - q)[::-1])
-        span = (math.atan2(*(pts[loop[k - 1]] - q)[::-1]) - a_next) % (2.0 * math.pi)
-        if (math.atan2(*(m - q)[::-1]) - a_next) % (2.0 * math.pi) < span:
-            p_pos = k
-            break
-    ring = hole[mi:] + hole[: mi + 1]
-    return loop[: p_pos + 1] + ring + loop[p_pos:]
-
-
-def _in_triangle(q: FloatArray, a: FloatArray, b: FloatArray, c: FloatArray) -> bool:
-    """Whether q lies in the counter-clockwise triangle abc, edges included."""
-    return _cross2(a, b, q) >= 0.0 and _cross2(b, c, q) >= 0.0 and _cross2(c, a, q) >= 0.0
-
-
-def _triangulate(outer: FloatArray, holes: list[FloatArray]) -> tuple[FloatArray, NDArray[np.int64]]:
-    """Ear-clip a polygon (outer (n, 2) counter-clockwise) with holes (clockwise): returns the points
-    (outer, then each hole) and counter-clockwise triangles (t, 3) indexing them; n + 2 holes - 2 + ...
-    = (vertex count) + 2 (hole count) - 2 triangles."""
-    pts = np.concatenate([outer, *holes]) if holes else outer
-    loop = list(range(len(outer)))
-    start, rings = len(outer), []
-    for h in holes:
-        rings.append(list(range(start, start + len(h))))
-        start += len(h)
-    for ring in sorted(rings, key=lambda r: (-pts[r, 0].max(), r[0])):
-        loop = _bridge(pts, loop, ring)
-    tris = []
-    while len(loop) > 3:
-        n = len(loop)
-        chosen = -1
-        for i in range(n):
-            a, b, c = loop[i - 1], loop[i], loop[(i + 1) % n]
-            if _cross2(pts[a], pts[b], pts[c]) <= 0.0:
-                continue
-            others = [j for j in loop if j not in (a, b, c)]
-            q = pts[others]
-            inside = ((_cross_many(pts[a], pts[b], q) >= 0.0) & (_cross_many(pts[b], pts[c], q) >= 0.0)
-                      & (_cross_many(pts[c], pts[a], q) >= 0.0))
-            if not inside.any():
-                chosen = i
-                break
-        if chosen < 0:
-            raise ValueError("polygon cannot be ear-clipped")
-        tris.append([loop[chosen - 1], loop[chosen], loop[(chosen + 1) % n]])
-        del loop[chosen]
-    tris.append(loop)
-    return pts, np.array(tris, dtype=np.int64)
-
-
-def _cross_many(o: FloatArray, a: FloatArray, q: FloatArray) -> FloatArray:
-    return (a[0] - o[0]) * (q[:, 1] - o[1]) - (a[1] - o[1]) * (q[:, 0] - o[0])
-
-
-def _extrude(shapes: list[tuple[FloatArray, list[FloatArray]]], scale: float, offset: FloatArray, z0: float,
-             z1: float) -> trimesh.Trimesh:
-    """Polygons with holes (outer counter-clockwise, holes clockwise), moved by ``offset`` (2,) then scaled
-    to metres by ``scale``, extruded from z0 to z1 (metres): flat faces, walls smooth where the outline
-    turns by less than 35 degrees and creased elsewhere. The faces are triangulated before the move, so
-    integer (pixel) outlines triangulate with exact arithmetic."""
-    parts = []
-    for raw_outer, raw_holes in shapes:
-        pts, tris = _triangulate(raw_outer, raw_holes)
-        pts = (pts + offset) * scale
-        outer, holes = (raw_outer + offset) * scale, [(h + offset) * scale for h in raw_holes]
-        k = len(pts)
-        for z, sign in ((z1, 1.0), (z0, -1.0)):
-            cap = np.column_stack([pts, np.full(k, z)])
-            parts.append(trimesh.Trimesh(cap, tris if sign > 0 else tris[:, ::-1],
-                                         vertex_normals=np.tile([0.0, 0.0, sign], (k, 1)), process=False))
-        for loop in [outer, *holes]:
-            parts.append(_wall(loop, z0, z1))
-    return _join(parts)
-
-
-def _wall(loop: FloatArray, z0: float, z1: float) -> trimesh.Trimesh:
-    """The side wall of a closed loop (n, 2) walked with the solid on its left, z0..z1."""
-    n = len(loop)
-    nxt = np.roll(loop, -1, axis=0)
-    edge = nxt - loop
-    normal = np.stack([edge[:, 1], -edge[:, 0]], axis=1)
-    normal /= np.linalg.norm(normal, axis=1, keepdims=True)
-    prev_n = np.roll(normal, 1, axis=0)
-    smooth = np.einsum("ij,ij->i", normal, prev_n) > math.cos(math.radians(35.0))
-    corner = normal + prev_n
-    corner /= np.linalg.norm(corner, axis=1, keepdims=True)
-    start_n = np.where(smooth[:, None], corner, normal)  # at each edge's first vertex
-    end_n = np.roll(np.where(smooth[:, None], corner, prev_n), -1, axis=0)  # at its second
-    verts, norms, faces = [], [], []
-    for i in range(n):
-        base = 4 * i
-        verts += [[*loop[i], z0], [*nxt[i], z0], [*nxt[i], z1], [*loop[i], z1]]
-        norms += [[*start_n[i], 0.0], [*end_n[i], 0.0], [*end_n[i], 0.0], [*start_n[i], 0.0]]
-        faces += [[base, base + 1, base + 2], [base, base + 2, base + 3]]
-    return trimesh.Trimesh(np.array(verts), np.array(faces), vertex_normals=np.array(norms), process=False)
-
-
 def initial_pendant(letter: str = "A", height_mm: float = 12.0, metal: str = "yellow_gold") -> trimesh.Scene:
     """A capital ``letter`` (A-Z) cut from 1.2 mm sheet, ``height_mm`` tall (its full outline), in OpenCV's
     Hershey Duplex drawn bold, hung from a bail standing on the middle of its summit nearest the middle
@@ -719,10 +482,10 @@ def initial_pendant(letter: str = "A", height_mm: float = 12.0, metal: str = "ye
     Nodes: "pendant_letter", "pendant_bail". The back is flat on z = -BACK_MM; the letter's pixels are
     traced and simplified to within 0.15 % of its height; the faces are ear-clipped (no extra dependency).
     """
-    _check_names(metal, None)
+    materials.check_names(metal, None)
     if not isinstance(letter, str) or len(letter) != 1 or letter not in string.ascii_uppercase:
         raise InputError(f"An initial pendant takes one capital letter A-Z, not {letter!r}.")
-    _check_range("Initial height", height_mm, 6.0, 30.0)
+    check_range("Initial height", height_mm, 6.0, 30.0)
     shapes = _letter_contours(letter)
     band = 1.4 * MM
     every = np.concatenate([o for o, _ in shapes])
@@ -731,7 +494,7 @@ def initial_pendant(letter: str = "A", height_mm: float = 12.0, metal: str = "ye
     # Where it hangs: the outline's stretches within 2 % of the letter's top are its summits (an "A"'s
     # apex, a "T"'s bar, each stem of an "H"); the bail stands on the middle of the summit nearest the
     # letter's middle (ties: the left one), on the highest point under its band, sunk 0.3 mm in.
-    outline = np.concatenate([_resample(o, int(np.sum(np.linalg.norm(o - np.roll(o, 1, axis=0), axis=1))),
+    outline = np.concatenate([resample(o, int(np.sum(np.linalg.norm(o - np.roll(o, 1, axis=0), axis=1))),
                                         closed=True) for o, _ in shapes])
     height = hi[1] - lo[1]
     xs = np.sort(outline[outline[:, 1] >= hi[1] - 0.02 * height, 0])
@@ -741,8 +504,8 @@ def initial_pendant(letter: str = "A", height_mm: float = 12.0, metal: str = "ye
     y_hang = outline[np.abs(outline[:, 0] - x_hang) <= band / 2.0 / scale, 1].max()
     offset = np.array([-x_hang, (_bail_bottom() + 0.3 * MM) / scale - y_hang])
     z0 = -BACK_MM * MM
-    body = _extrude(shapes, scale, offset, z0, z0 + 1.2 * MM)
-    return _scene(("pendant_letter", body, metal), ("pendant_bail", _bail(band / MM), metal))
+    body = extrude(shapes, scale, offset, z0, z0 + 1.2 * MM)
+    return scene(("pendant_letter", body, metal), ("pendant_bail", _bail(band / MM), metal))
 
 
 # ---------------------------------------------------------------- necklace
@@ -754,14 +517,14 @@ def necklace(chain_scene: trimesh.Scene, pendant_scene: trimesh.Scene | None = N
     :class:`ChainUnit`."""
     unit = unit_size(chain_scene)
     out = trimesh.Scene()
-    for scene, prefix in ((chain_scene, LINK_PREFIX), (pendant_scene, PENDANT_PREFIX)):
-        if scene is None:
+    for part, prefix in ((chain_scene, LINK_PREFIX), (pendant_scene, PENDANT_PREFIX)):
+        if part is None:
             continue
-        for node in scene.graph.nodes_geometry:
+        for node in part.graph.nodes_geometry:
             if not str(node).startswith(prefix):
                 raise InputError(f"Node {node!r} does not belong in a necklace's {prefix} part.")
-            transform, geom_name = scene.graph[node]
-            out.add_geometry(scene.geometry[geom_name], node_name=node, geom_name=node,
+            transform, geom_name = part.graph[node]
+            out.add_geometry(part.geometry[geom_name], node_name=node, geom_name=node,
                              transform=np.asarray(transform, np.float64))
     out.metadata[_UNIT_KEY] = asdict(unit)
     return out

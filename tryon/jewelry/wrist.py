@@ -18,8 +18,8 @@ Each hand's node transform is a pure translation to (0, 0, its height): its orig
 in its own frame it points to 12 o'clock (-x). To show a time, turn a hand by MINUS its clockwise angle from
 12 about its local +z (clockwise seen from +z is a negative turn about +z): see :func:`hand_rotation`.
 
-Round things are swept in the sweep frame of :mod:`tryon.jewelry.rings` (path in its x-y plane) and turned
-by ``_SWEEP_TO_WRIST`` (sweep y -> wrist z, sweep z -> wrist -y), so a path's (x, y) is the wrist's (x, z).
+Round things are swept in the sweep frame of :mod:`tryon.jewelry.geometry.sweeps` (path in its x-y plane) and
+turned by ``_SWEEP_TO_WRIST`` (sweep y -> wrist z, sweep z -> wrist -y), so a path's (x, y) is the wrist's (x, z).
 """
 
 from __future__ import annotations
@@ -32,18 +32,14 @@ from numpy.typing import NDArray
 from scipy.spatial import ConvexHull
 
 from tryon.errors import InputError
-from tryon.jewelry.earrings import (
-    MM,
-    FloatArray,
-    Profile,
-    _check_names,
-    _ellipsoid,
-    _join,
-    _round_profile,
-    _rounded_polygon,
-    _sweep,
-)
-from tryon.jewelry.rings import _SWEEP_TO_RING, _bead, _check_range, _finish, _rect_section, _scene, single_cut
+from tryon.jewelry import materials
+from tryon.jewelry.geometry.gems import single_cut
+from tryon.jewelry.geometry.outlines import circle, ellipse_offset, ellipse_perimeter, resample, stadium
+from tryon.jewelry.geometry.profiles import rect_section, round_profile, rounded_polygon
+from tryon.jewelry.geometry.scenes import finish, scene
+from tryon.jewelry.geometry.solids import bead, ellipsoid, join, placed, prism, rod
+from tryon.jewelry.geometry.sweeps import SWEEP_TO_Y_AXIS, sweep, sweep_open
+from tryon.jewelry.geometry.units import MM, FloatArray, check_range
 
 __all__ = [
     "NOMINAL_WRIST_THICKNESS_MM",
@@ -57,48 +53,16 @@ __all__ = [
 
 NOMINAL_WRIST_WIDTH_MM = 56.0
 NOMINAL_WRIST_THICKNESS_MM = 40.0
-_SWEEP_TO_WRIST = _SWEEP_TO_RING  # the same turn: path plane -> x-z, sweep z -> -y
-_DENSE = 2048  # samples of an ellipse before resampling by arc length
+_SWEEP_TO_WRIST = SWEEP_TO_Y_AXIS  # as a ring's: path plane -> x-z, sweep z -> -y
 
 
 def _check_wrist(width_mm: float, thickness_mm: float) -> tuple[float, float]:
     """Half axes (m) of the wrist ellipse, after checking its size."""
-    _check_range("Wrist width", width_mm, 40.0, 90.0)
-    _check_range("Wrist thickness", thickness_mm, 25.0, 70.0)
+    check_range("Wrist width", width_mm, 40.0, 90.0)
+    check_range("Wrist thickness", thickness_mm, 25.0, 70.0)
     if thickness_mm > width_mm:
         raise InputError(f"Wrist {width_mm} mm wide and {thickness_mm} mm thick: a wrist is wider than thick.")
     return width_mm / 2.0 * MM, thickness_mm / 2.0 * MM
-
-
-def _resample(points: FloatArray, count: int, closed: bool) -> FloatArray:
-    """``count`` points equally spaced by arc length along a polyline (n, 2); a closed one starts at its
-    first point, an open one keeps both ends."""
-    pts = np.concatenate([points, points[:1]]) if closed else points
-    s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
-    at = np.linspace(0.0, s[-1], count, endpoint=not closed)
-    return np.stack([np.interp(at, s, pts[:, 0]), np.interp(at, s, pts[:, 1])], axis=1)
-
-
-def _ellipse_offset(a: float, b: float, offset: float, count: int) -> tuple[FloatArray, FloatArray]:
-    """``count`` points (n, 2), counter-clockwise and equally spaced, of the curve ``offset`` outside the
-    ellipse with half axes a (x) and b (y), starting at the top (+y); and the unit outward normals there.
-
-    A parallel curve, not a scaled ellipse: a band of constant thickness whose inside is the ellipse.
-    """
-    t = math.pi / 2.0 + np.arange(_DENSE) * (2.0 * math.pi / _DENSE)
-    normal = np.stack([b * np.cos(t), a * np.sin(t)], axis=1)
-    normal /= np.linalg.norm(normal, axis=1, keepdims=True)
-    curve = np.stack([a * np.cos(t), b * np.sin(t)], axis=1) + offset * normal
-    pts = _resample(curve, count, closed=True)
-    # Normals from the resampled points' chords (central differences): exact to the sampling's order.
-    tangent = np.roll(pts, -1, axis=0) - np.roll(pts, 1, axis=0)
-    normals = np.stack([tangent[:, 1], -tangent[:, 0]], axis=1)
-    return pts, normals / np.linalg.norm(normals, axis=1, keepdims=True)
-
-
-def _perimeter(a: float, b: float) -> float:
-    """Ramanujan's approximation of an ellipse's perimeter (relative error < 1e-5 for these shapes)."""
-    return math.pi * (3.0 * (a + b) - math.sqrt((3.0 * a + b) * (a + 3.0 * b)))
 
 
 def _frame(point: FloatArray, normal: FloatArray) -> NDArray[np.float64]:
@@ -110,105 +74,6 @@ def _frame(point: FloatArray, normal: FloatArray) -> NDArray[np.float64]:
     m[:3, :3] = np.column_stack([tangent, np.cross(out, tangent), out])
     m[:2, 3] = point
     return m
-
-
-def _sweep_open(path: FloatArray, profile: Profile) -> trimesh.Trimesh:
-    """Sweep a closed cross-section along an OPEN path (n, 2) in the z = 0 plane, capped flat at both ends.
-
-    Like :func:`tryon.jewelry.earrings._sweep` (u along the path's right-hand normal, v along +z); the caps
-    have their own vertices (flat normals), so the tube is closed once merged by position.
-    """
-    uv, nuv = profile
-    n, m = len(path), len(uv)
-    tangent = np.gradient(path, axis=0)
-    tangent /= np.linalg.norm(tangent, axis=1, keepdims=True)
-    out = np.stack([tangent[:, 1], -tangent[:, 0]], axis=1)
-    xy = path[:, None, :] + uv[None, :, 0, None] * out[:, None, :]
-    verts = np.concatenate([xy, np.broadcast_to(uv[None, :, 1, None], (n, m, 1))], axis=2).reshape(-1, 3)
-    nxy = nuv[None, :, 0, None] * out[:, None, :]
-    normals = np.concatenate([nxy, np.broadcast_to(nuv[None, :, 1, None], (n, m, 1))], axis=2).reshape(-1, 3)
-    i, j = np.meshgrid(np.arange(n - 1), np.arange(m), indexing="ij")
-    a, b = i * m + j, i * m + (j + 1) % m
-    c, d = (i + 1) * m + j, (i + 1) * m + (j + 1) % m
-    faces = np.concatenate([np.stack([a, c, d], -1).reshape(-1, 3), np.stack([a, d, b], -1).reshape(-1, 3)])
-    parts = [trimesh.Trimesh(verts, faces, vertex_normals=normals, process=False)]
-    for end, sign in ((0, -1.0), (n - 1, 1.0)):
-        ring = verts[end * m : (end + 1) * m]
-        cap_v = np.concatenate([ring, ring.mean(axis=0, keepdims=True)])
-        fan = np.array([[k, (k + 1) % m, m] for k in range(m)])
-        cap_n = np.tile([*(sign * tangent[end]), 0.0], (m + 1, 1))
-        parts.append(trimesh.Trimesh(cap_v, fan, vertex_normals=cap_n, process=False))
-    mesh = _join(parts)
-    # Wind every triangle to agree with the normals it carries (they are known to point outward).
-    tri = mesh.vertices[mesh.faces]
-    facing = np.einsum("ij,ij->i", np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]),
-                       mesh.vertex_normals[mesh.faces].sum(axis=1))
-    faces = np.where((facing < 0.0)[:, None], mesh.faces[:, ::-1], mesh.faces)
-    return trimesh.Trimesh(mesh.vertices, faces, vertex_normals=mesh.vertex_normals, process=False)
-
-
-def _prism(outline: FloatArray, z0: float, z1: float, smooth_sides: bool = False) -> trimesh.Trimesh:
-    """A convex outline (k, 2) extruded from z0 to z1: flat top and bottom, flat or smooth sides (metres).
-
-    Every face group has its own vertices, so normals are exact; merged by position it is closed.
-    """
-    outline = np.asarray(outline, float)
-    x, y = outline[:, 0], outline[:, 1]
-    if np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y) < 0.0:  # make it counter-clockwise
-        outline = outline[::-1]
-    k = len(outline)
-    lo, hi = np.column_stack([outline, np.full(k, z0)]), np.column_stack([outline, np.full(k, z1)])
-    centre = outline.mean(axis=0)
-    parts = []
-    for ring, z, sign in ((hi, z1, 1.0), (lo, z0, -1.0)):
-        fan = np.array([[i, (i + 1) % k, k] for i in range(k)])
-        cap_v = np.concatenate([ring, [[centre[0], centre[1], z]]])
-        parts.append(trimesh.Trimesh(cap_v, fan if sign > 0 else fan[:, ::-1],
-                                     vertex_normals=np.tile([0.0, 0.0, sign], (k + 1, 1)), process=False))
-    edge = np.roll(outline, -1, axis=0) - outline
-    edge_n = np.stack([edge[:, 1], -edge[:, 0]], axis=1)
-    edge_n /= np.linalg.norm(edge_n, axis=1, keepdims=True)
-    if smooth_sides:
-        vert_n = edge_n + np.roll(edge_n, 1, axis=0)
-        vert_n /= np.linalg.norm(vert_n, axis=1, keepdims=True)
-        side_v = np.concatenate([lo, hi])
-        side_n = np.column_stack([np.concatenate([vert_n, vert_n]), np.zeros(2 * k)])
-        ii = np.arange(k)
-        jj = (ii + 1) % k
-        faces = np.concatenate([np.stack([ii, jj, jj + k], 1), np.stack([ii, jj + k, ii + k], 1)])
-        parts.append(trimesh.Trimesh(side_v, faces, vertex_normals=side_n, process=False))
-    else:
-        for i in range(k):
-            j = (i + 1) % k
-            quad = np.array([lo[i], lo[j], hi[j], hi[i]])
-            n = np.tile([edge_n[i, 0], edge_n[i, 1], 0.0], (4, 1))
-            parts.append(trimesh.Trimesh(quad, [[0, 1, 2], [0, 2, 3]], vertex_normals=n, process=False))
-    return _join(parts)
-
-
-def _placed(mesh: trimesh.Trimesh, transform: NDArray[np.float64]) -> trimesh.Trimesh:
-    """A moved copy of ``mesh`` that keeps its normals (``Trimesh.copy`` drops them)."""
-    rotation = transform[:3, :3]
-    return trimesh.Trimesh(mesh.vertices @ rotation.T + transform[:3, 3], mesh.faces,
-                           vertex_normals=mesh.vertex_normals @ rotation.T, process=False)
-
-
-def _polygon(radius: float, count: int, phase: float = 0.0) -> FloatArray:
-    a = phase + np.arange(count) * (2.0 * math.pi / count)
-    return radius * np.stack([np.cos(a), np.sin(a)], axis=1)
-
-
-def _along(mesh: trimesh.Trimesh, p0: FloatArray, p1: FloatArray) -> trimesh.Trimesh:
-    """A mesh built along +z from z = 0 to |p1 - p0|, moved to run from p0 to p1."""
-    axis = np.asarray(p1, float) - np.asarray(p0, float)
-    mesh.apply_transform(trimesh.geometry.align_vectors([0.0, 0.0, 1.0], axis))
-    return mesh.apply_translation(p0)
-
-
-def _rod(p0: FloatArray, p1: FloatArray, radius: float, sides: int = 6, smooth: bool = True) -> trimesh.Trimesh:
-    """A ``sides``-gon rod from p0 to p1 (3,), flat ends (metres)."""
-    length = float(np.linalg.norm(np.asarray(p1, float) - np.asarray(p0, float)))
-    return _along(_prism(_polygon(radius, sides), 0.0, length, smooth_sides=smooth), p0, p1)
 
 
 def hand_rotation(clockwise_deg: float) -> NDArray[np.float64]:
@@ -233,13 +98,13 @@ def bangle(
     One node, "band_bangle"; 128 x 16 x 2 = 4096 triangles.
     """
     a, b = _check_wrist(wrist_width_mm, wrist_thickness_mm)
-    _check_names(metal, None)
-    _check_range("Bangle wire", wire_mm, 1.5, 8.0)
-    _check_range("Bangle ease", ease_mm, 0.0, 15.0)
+    materials.check_names(metal, None)
+    check_range("Bangle wire", wire_mm, 1.5, 8.0)
+    check_range("Bangle ease", ease_mm, 0.0, 15.0)
     wire, ease = wire_mm * MM, ease_mm * MM
-    path, _ = _ellipse_offset(a + ease, b + ease, wire / 2.0, 128)
-    mesh = _sweep(path, _round_profile(wire / 2.0, 16)).apply_transform(_SWEEP_TO_WRIST)
-    return _scene(("band_bangle", mesh, metal))
+    path, _ = ellipse_offset(a + ease, b + ease, wire / 2.0, 128)
+    mesh = sweep(path, round_profile(wire / 2.0, 16)).apply_transform(_SWEEP_TO_WRIST)
+    return scene(("band_bangle", mesh, metal))
 
 
 def tennis(
@@ -256,9 +121,9 @@ def tennis(
     Nodes: "band_links" (boxes, prong beads, hinge pins), "band_stones". 232 + 46 triangles a link.
     """
     a, b = _check_wrist(wrist_width_mm, wrist_thickness_mm)
-    _check_names(metal, stone)
-    _check_range("Tennis stone", stone_mm, 1.5, 5.0)
-    _check_range("Tennis bracelet ease", ease_mm, 0.0, 15.0)
+    materials.check_names(metal, stone)
+    check_range("Tennis stone", stone_mm, 1.5, 5.0)
+    check_range("Tennis bracelet ease", ease_mm, 0.0, 15.0)
     s, ease = stone_mm * MM, ease_mm * MM
     flat = math.cos(math.radians(22.5)) * s  # across the single cut's flats, which face the box's walls
     gs = 0.03 * s / 2.0
@@ -266,35 +131,27 @@ def tennis(
     depth = gs + pav + 0.1 * MM  # girdle above the box's underside
     c, wall = flat / 2.0 + 0.05 * MM, 0.25 * MM  # box: inner half side, wall outside it
     pitch = 2.0 * (c + wall) + 0.08 * MM
-    count = round(_perimeter(a + ease + depth, b + ease + depth) / pitch)
-    points, normals = _ellipse_offset(a + ease, b + ease, depth, count)
+    count = round(ellipse_perimeter(a + ease + depth, b + ease + depth) / pitch)
+    points, normals = ellipse_offset(a + ease, b + ease, depth, count)
     corners = np.array([[c, -c], [c, c], [-c, c], [-c, -c]])
-    box = _sweep(_rounded_polygon(corners, [0.35 * MM] * 4, [2] * 4)[0],
-                 _rect_section(-0.12 * MM, wall, -depth, gs + 0.06 * MM, 0.08 * MM, 2))
+    box = sweep(rounded_polygon(corners, [0.35 * MM] * 4, [2] * 4)[0],
+                 rect_section(-0.12 * MM, wall, -depth, gs + 0.06 * MM, 0.08 * MM, 2))
     # Prong beads in the box's corners, halfway between the stone's edge and the wall, over the crown.
     corner = math.sqrt(2.0) * (c - 0.35 * MM) + (0.35 - 0.12) * MM  # the wall's inside along the diagonal
     diag = ((flat / 2.0 + corner) / 2.0 + 0.02 * MM) / math.sqrt(2.0)
     link_parts = [box]
     for sx, sy in ((1, 1), (-1, 1), (-1, -1), (1, -1)):
-        link_parts.append(_bead(np.array([sx * diag, sy * diag, gs + 0.05 * MM]), np.array([0.3, 0.3, 0.4]) * MM))
-    link_parts.append(_rod(np.array([pitch / 2.0, -(c - 0.1 * MM), 0.3 * MM - depth]),
+        link_parts.append(bead(np.array([sx * diag, sy * diag, gs + 0.05 * MM]), np.array([0.3, 0.3, 0.4]) * MM))
+    link_parts.append(rod(np.array([pitch / 2.0, -(c - 0.1 * MM), 0.3 * MM - depth]),
                            np.array([pitch / 2.0, c - 0.1 * MM, 0.3 * MM - depth]), 0.3 * MM))
-    link = _join(link_parts)
+    link = join(link_parts)
     gem = single_cut(stone_mm)
     links, stones = [], []
     for p, n in zip(points, normals, strict=True):
         place = _SWEEP_TO_WRIST @ _frame(p, n)
-        links.append(_placed(link, place))
-        stones.append(_placed(gem, place))
-    return _scene(("band_links", _join(links), metal), ("band_stones", _join(stones), stone))
-
-
-def _stadium(length: float, width: float, per_end: int) -> FloatArray:
-    """A stadium's centre line (n, 2), counter-clockwise: ``length`` along x, ``width`` along y."""
-    r, half = width / 2.0, (length - width) / 2.0
-    a = np.linspace(-math.pi / 2.0, math.pi / 2.0, per_end)
-    right = np.stack([half + r * np.cos(a), r * np.sin(a)], axis=1)
-    return np.concatenate([right, -right])
+        links.append(placed(link, place))
+        stones.append(placed(gem, place))
+    return scene(("band_links", join(links), metal), ("band_stones", join(stones), stone))
 
 
 def chain(
@@ -312,21 +169,21 @@ def chain(
     14 x 8 x 2 = 224 triangles a link (48 links of 6 mm at the nominal wrist).
     """
     a, b = _check_wrist(wrist_width_mm, wrist_thickness_mm)
-    _check_names(metal, None)
-    _check_range("Chain link", link_mm, 3.0, 15.0)
-    _check_range("Chain ease", ease_mm, 0.0, 15.0)
+    materials.check_names(metal, None)
+    check_range("Chain link", link_mm, 3.0, 15.0)
+    check_range("Chain ease", ease_mm, 0.0, 15.0)
     wire = (0.18 * link_mm if wire_mm is None else wire_mm) * MM
     length, width = link_mm * MM, 0.73 * link_mm * MM
     if not 0.08 * length <= wire <= (width - wire) / 3.0:
         raise InputError(f"Chain wire {wire / MM:g} mm does not make a {link_mm:g} mm link.")
     ease = ease_mm * MM
     # Centre line: upright links just touch the grown wrist ellipse.
-    perimeter = _perimeter(a + ease + width / 2.0, b + ease + width / 2.0)
+    perimeter = ellipse_perimeter(a + ease + width / 2.0, b + ease + width / 2.0)
     count = 2 * round(perimeter / (length - 2.0 * wire) / 2.0)  # even: flat and upright alternate
-    ends, _ = _ellipse_offset(a + ease, b + ease, width / 2.0, 2 * count)
+    ends, _ = ellipse_offset(a + ease, b + ease, width / 2.0, 2 * count)
     pitch = perimeter / count
-    centre_line = _stadium(pitch + wire, width - wire, 7)  # centre-line length = pitch + wire: they interlock
-    link_mesh = _sweep(centre_line, _round_profile(wire / 2.0, 8))
+    centre_line = stadium(pitch + wire, width - wire, 7)  # centre-line length = pitch + wire: they interlock
+    link_mesh = sweep(centre_line, round_profile(wire / 2.0, 8))
     links = []
     for k in range(count):
         p0, p1 = ends[(2 * k - 1) % (2 * count)], ends[(2 * k + 1) % (2 * count)]
@@ -337,8 +194,8 @@ def chain(
         place[:3, :3] = np.column_stack([[along[0], along[1], 0.0], flat_or_up, np.cross([along[0], along[1], 0.0],
                                                                                           flat_or_up)])
         place[:2, 3] = (p0 + p1) / 2.0
-        links.append(_placed(link_mesh, _SWEEP_TO_WRIST @ place))
-    return _scene(("band_chain", _join(links), metal))
+        links.append(placed(link_mesh, _SWEEP_TO_WRIST @ place))
+    return scene(("band_chain", join(links), metal))
 
 
 # ---------------------------------------------------------------- watch
@@ -354,7 +211,7 @@ def _strap_path(a: float, b: float, offset: float, lug_tip: FloatArray, end_x: f
     Past the spring bar the strap runs on under the lugs to the case, as a real one does; it also keeps
     the lugs covered when a renderer stretches the band parts to a wider wrist than the nominal one.
     """
-    ellipse, _ = _ellipse_offset(a, b, offset, 720)
+    ellipse, _ = ellipse_offset(a, b, offset, 720)
     left, right = lug_tip * [-1.0, 1.0], lug_tip
     pts = np.concatenate([ellipse, [left, right]])
     order = list(ConvexHull(pts).vertices)  # counter-clockwise
@@ -362,15 +219,15 @@ def _strap_path(a: float, b: float, offset: float, lug_tip: FloatArray, end_x: f
     hull = [pts[order[(i + k) % len(order)]] for k in range((j - i) % len(order) + 1)]
     chain = np.array([[-end_x, left[1]], *hull, [end_x, right[1]]])
     length = float(np.sum(np.linalg.norm(np.diff(chain, axis=0), axis=1)))
-    return _resample(chain, max(8, round(length / spacing) + 1), closed=False)
+    return resample(chain, max(8, round(length / spacing) + 1), closed=False)
 
 
 def _block(length: float, width: float, height: float, radius: float) -> trimesh.Trimesh:
     """A bracelet link: a rounded-edge block, ``length`` along x, ``width`` along y, ``height`` along z."""
-    section = _rounded_polygon(
+    section = rounded_polygon(
         np.array([[width / 2, -height / 2], [width / 2, height / 2], [-width / 2, height / 2],
                   [-width / 2, -height / 2]]), [radius] * 4, [2] * 4)[0]
-    block = _prism(section, -length / 2.0, length / 2.0, smooth_sides=True)
+    block = prism(section, -length / 2.0, length / 2.0, smooth_sides=True)
     # Built along z; turn z -> x, keeping the section's first axis along y.
     turn = np.array([[0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
     return block.apply_transform(turn)
@@ -379,9 +236,9 @@ def _block(length: float, width: float, height: float, radius: float) -> trimesh
 def _hand(outline: list[tuple[float, float]], hub: float, thickness: float, cap: float = 0.0) -> trimesh.Trimesh:
     """A flat hand in its own frame (mm in, metres out): origin at the dial's centre, pointing to -x, from
     z = 0 up to ``thickness``; a round hub of radius ``hub``, ``cap`` taller than the hand."""
-    blade = _prism(np.array(outline) * MM, 0.0, thickness * MM)
-    boss = _prism(_polygon(hub * MM, 16), 0.0, (thickness + cap) * MM, smooth_sides=True)
-    return _join([blade, boss])
+    blade = prism(np.array(outline) * MM, 0.0, thickness * MM)
+    boss = prism(circle(hub * MM, 16), 0.0, (thickness + cap) * MM, smooth_sides=True)
+    return join([blade, boss])
 
 
 def watch(
@@ -405,8 +262,8 @@ def watch(
     "hand_hour", "hand_minute", "hand_second", "band_strap" and, with leather, "band_buckle".
     """
     a, b = _check_wrist(wrist_width_mm, wrist_thickness_mm)
-    _check_names(metal, None)
-    _check_range("Watch case", case_mm, 26.0, 48.0)
+    materials.check_names(metal, None)
+    check_range("Watch case", case_mm, 26.0, 48.0)
     if dial not in ("black", "white"):
         raise InputError(f"Unknown dial {dial!r}; use 'black' or 'white'.")
     if strap not in ("leather", "bracelet"):
@@ -418,12 +275,12 @@ def watch(
     z_dial = z0 + 5.4 * MM
     mm = MM
 
-    middle = _sweep(
-        _polygon(r - 2.0 * mm, 96),
-        _rounded_polygon(np.array([[2.0, 0.7], [2.0, 6.3], [-2.0, 6.3], [-2.0, 0.7]]) * mm,
+    middle = sweep(
+        circle(r - 2.0 * mm, 96),
+        rounded_polygon(np.array([[2.0, 0.7], [2.0, 6.3], [-2.0, 6.3], [-2.0, 0.7]]) * mm,
                          [1.5 * mm, 0.4 * mm, 0.2 * mm, 0.2 * mm], [5, 3, 2, 2]),
     ).apply_translation([0.0, 0.0, z0])
-    back = _ellipsoid(np.array([0.0, 0.0, z0 + 1.0 * mm]), np.array([r - 3.0 * mm, r - 3.0 * mm, 1.0 * mm]))
+    back = ellipsoid(np.array([0.0, 0.0, z0 + 1.0 * mm]), np.array([r - 3.0 * mm, r - 3.0 * mm, 1.0 * mm]))
     # Lugs: horns leaving the case's flank and curving down toward the wrist, in the sweep frame's x-y
     # (the wrist's x-z); the strap's spring bar passes through them at lug_tip.
     tau = np.linspace(0.0, 1.0, 7)
@@ -433,22 +290,22 @@ def watch(
     for side in (-1.0, 1.0):
         for v in (-1.0, 1.0):
             y = v * (lug_width / 2.0 + 1.1 * mm)
-            section = _rect_section(-1.4 * mm, 1.4 * mm, y - 1.1 * mm, y + 1.1 * mm, 0.5 * mm, 2)
-            lugs.append(_sweep_open(horn * [side, 1.0], section).apply_transform(_SWEEP_TO_WRIST))
+            section = rect_section(-1.4 * mm, 1.4 * mm, y - 1.1 * mm, y + 1.1 * mm, 0.5 * mm, 2)
+            lugs.append(sweep_open(horn * [side, 1.0], section).apply_transform(_SWEEP_TO_WRIST))
     # _SWEEP_TO_WRIST sends sweep z to wrist -y; the lugs are symmetric in y, so that sign does not matter.
-    case = _join([middle, back, *lugs])
+    case = join([middle, back, *lugs])
 
     bezel_w = (r + 0.1 * mm - aperture) / 2.0
-    bezel = _sweep(
-        _polygon(aperture + bezel_w, 96),
-        _rounded_polygon(np.array([[bezel_w, 0.0], [bezel_w, 0.55 * mm], [bezel_w - 1.6 * mm, 1.5 * mm],
+    bezel = sweep(
+        circle(aperture + bezel_w, 96),
+        rounded_polygon(np.array([[bezel_w, 0.0], [bezel_w, 0.55 * mm], [bezel_w - 1.6 * mm, 1.5 * mm],
                                    [-bezel_w, 1.5 * mm], [-bezel_w, 0.0]]),
                          [0.15 * mm, 0.45 * mm, 0.45 * mm, 0.2 * mm, 0.1 * mm], [2, 3, 3, 2, 2]),
     ).apply_translation([0.0, 0.0, z0 + 6.1 * mm])
     crown_z = z0 + 3.6 * mm
-    crown = _rod(np.array([0.0, r - 1.0 * mm, crown_z]), np.array([0.0, r + 2.4 * mm, crown_z]), 2.2 * mm,
+    crown = rod(np.array([0.0, r - 1.0 * mm, crown_z]), np.array([0.0, r + 2.4 * mm, crown_z]), 2.2 * mm,
                  sides=20, smooth=False)  # flat sides read as the crown's knurling
-    dial_mesh = _prism(_polygon(aperture + 0.6 * mm, 96), z_dial - 0.4 * mm, z_dial, smooth_sides=True)
+    dial_mesh = prism(circle(aperture + 0.6 * mm, 96), z_dial - 0.4 * mm, z_dial, smooth_sides=True)
 
     markers = []
     for hour in range(12):
@@ -459,7 +316,7 @@ def watch(
         for offset, half_w in ((-0.55, 0.35), (0.55, 0.35)) if hour == 0 else ((0.0, 0.5),):
             c, w = across * offset * mm, across * half_w * mm
             bar = [c + inner * out - w, c + outer * out - w, c + outer * out + w, c + inner * out + w]
-            markers.append(_prism(np.array(bar), z_dial - 0.05 * mm, z_dial + 0.35 * mm))
+            markers.append(prism(np.array(bar), z_dial - 0.05 * mm, z_dial + 0.35 * mm))
 
     hand_paint = "luminous_paint" if dial == "black" else metal
     hands = {
@@ -475,14 +332,14 @@ def watch(
     chain_path = _strap_path(a + 0.5 * mm, b + 0.5 * mm, strap_t / 2.0, lug_tip, r + 0.3 * mm, spacing)
     parts: list[tuple[str, trimesh.Trimesh, str]] = []
     if strap == "leather":
-        section = _rect_section(-strap_t / 2.0, strap_t / 2.0, -lug_width / 2.0, lug_width / 2.0, 1.2 * mm, 3)
-        band = _sweep_open(chain_path, section).apply_transform(_SWEEP_TO_WRIST)
+        section = rect_section(-strap_t / 2.0, strap_t / 2.0, -lug_width / 2.0, lug_width / 2.0, 1.2 * mm, 3)
+        band = sweep_open(chain_path, section).apply_transform(_SWEEP_TO_WRIST)
         low = chain_path[np.argmin(chain_path[:, 1])]
         # A pin buckle's frame round the strap at the bottom of the wrist, 0.35 mm clear of the leather.
         loop_half = np.array([strap_t / 2.0, lug_width / 2.0]) + 0.35 * mm
-        loop = _rounded_polygon(np.array([[1.0, -1.0], [1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0]]) * loop_half,
+        loop = rounded_polygon(np.array([[1.0, -1.0], [1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0]]) * loop_half,
                                 [1.0 * mm] * 4, [3] * 4)[0]
-        buckle = _sweep(loop, _round_profile(0.6 * mm, 6))
+        buckle = sweep(loop, round_profile(0.6 * mm, 6))
         # The loop is built in its x-y plane (x radial, y across): x -> sweep -y (down), y -> sweep z.
         to_bottom = np.array([[0.0, 0.0, -1.0, low[0]], [-1.0, 0.0, 0.0, low[1]], [0.0, 1.0, 0.0, 0.0],
                               [0.0, 0.0, 0.0, 1.0]])
@@ -497,21 +354,21 @@ def watch(
         for v in (-1.0, 1.0):
             row.append(_block(step - 0.25 * mm, edge, strap_t * 0.9, 0.6 * mm).apply_translation(
                 [0.0, v * (centre / 2.0 + 0.1 * mm + edge / 2.0), 0.0]))
-        row_mesh = _join(row)
+        row_mesh = join(row)
         blocks = []
         for p, t in zip((chain_path[1:] + chain_path[:-1]) / 2.0, tangent, strict=True):
-            blocks.append(_placed(row_mesh, _SWEEP_TO_WRIST @ _frame(p, np.array([t[1], -t[0]]))))
-        parts.append(("band_strap", _join(blocks), metal))
+            blocks.append(placed(row_mesh, _SWEEP_TO_WRIST @ _frame(p, np.array([t[1], -t[0]]))))
+        parts.append(("band_strap", join(blocks), metal))
 
-    scene = _scene(
+    piece = scene(
         ("case", case, metal),
         ("case_bezel", bezel, metal),
         ("case_crown", crown, metal),
         ("case_dial", dial_mesh, f"{dial}_lacquer"),
-        ("case_markers", _join(markers), metal),
+        ("case_markers", join(markers), metal),
         *parts,
     )
     for name, (mesh, height, paint) in hands.items():
-        scene.add_geometry(_finish(mesh, paint), node_name=name, geom_name=name,
+        piece.add_geometry(finish(mesh, paint), node_name=name, geom_name=name,
                            transform=trimesh.transformations.translation_matrix([0.0, 0.0, z_dial + height * mm]))
-    return scene
+    return piece
