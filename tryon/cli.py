@@ -299,7 +299,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _catalog(args: argparse.Namespace) -> int:
-    from tryon.jewelry.catalog import build_catalog
+    from tryon.catalog_build import build_catalog
 
     settings = _settings()
     if args.action == "build":
@@ -412,7 +412,8 @@ def _facts(catalog: Any, args: argparse.Namespace) -> int:
 
 
 def _import(settings: Any, args: argparse.Namespace) -> int:
-    from tryon.jewelry.catalog import Catalog, add_user_items
+    from tryon.catalog_build import add_user_items
+    from tryon.jewelry.catalog import Catalog
     from tryon.jewelry.importer import import_model
 
     if args.file is None or args.type is None or args.name is None:
@@ -435,7 +436,8 @@ def _import(settings: Any, args: argparse.Namespace) -> int:
 
 
 def _design(args: argparse.Namespace) -> int:
-    from tryon.jewelry.catalog import Catalog, add_user_items
+    from tryon.catalog_build import add_user_items
+    from tryon.jewelry.catalog import Catalog
     from tryon.jewelry.design import parameters, variations
 
     settings = _settings()

@@ -1,1 +1,2 @@
-"""Jewelry: procedural earring geometry (metres), PBR materials, and the item catalog."""
+"""Jewelry: the geometry layer (geometry/), the generators per kind (earrings, rings, necklaces, wrist, design),
+materials, reading the catalog, and measuring (facts), pricing and importing pieces. Metres throughout."""

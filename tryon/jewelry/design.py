@@ -19,7 +19,8 @@ import numpy as np
 
 from tryon.errors import InputError
 from tryon.jewelry import earrings, necklaces, rings
-from tryon.jewelry.catalog import Builder, Item, _title
+from tryon.jewelry.catalog import Item
+from tryon.jewelry.geometry.scenes import Builder
 
 TYPES = ("ring", "earring", "pendant")
 JEWEL_METALS = ("yellow_gold", "white_gold", "rose_gold", "platinum", "silver")
@@ -81,10 +82,10 @@ def variations(kind: str, fixed: Mapping[str, Any], count: int, seed: int = 0) -
 def _check(kind: str, name: str, value: Any, choices: Any) -> Any:
     if isinstance(choices, tuple) and len(choices) == 3 and all(isinstance(c, float) for c in choices):
         lo, hi, _ = choices
-        v = float(value)
-        if not lo <= v <= hi:
-            raise InputError(f"A {kind}'s {name} must be within {lo:g}..{hi:g}, got {v:g}.")
-        return v
+        number = float(value)
+        if not lo <= number <= hi:
+            raise InputError(f"A {kind}'s {name} must be within {lo:g}..{hi:g}, got {number:g}.")
+        return number
     v = str(value).strip().lower().replace("-", "_").replace(" ", "_")
     if name == "letter":
         v = v.upper()
@@ -137,6 +138,10 @@ def _builder(kind: str, p: dict[str, Any]) -> Builder:
             "initial": lambda: necklaces.initial_pendant(letter=p.get("letter", "A"), height_mm=p.get("size_mm", 12.0),
                                                          metal=m)}[style]
     return lambda: necklaces.necklace(chain(), hang())
+
+
+def _title(name: str) -> str:
+    return name.replace("_", " ")
 
 
 def _item(kind: str, p: dict[str, Any]) -> Item:
