@@ -3,11 +3,9 @@
 // Defines injected by the loader after #version:
 //   N_LIGHTS  the direct lights (studio key, fill, rim, bounce)
 //   MATERIAL  which kind this program draws: 0 metals (and plain dielectrics), 1 faceted gems, 2 pearls
-//   PLAIN     (optional) plain glTF metallic-roughness shading under the direct lights only, with no
-//             environment, no gem optics and a plain sRGB curve: what a stock PBR viewer shows. Only for
-//             comparisons (the README gallery, `tryon gallery`).
+// (The "plain" look that the gallery compares against is pyrender's own stock PBR: tryon.render.reference.)
 //
-// Photo-real shading (default):
+// Photo-real shading:
 //   - light from the room: u_env is an equirectangular map made from the camera frame (tryon.render.
 //     environment), prefiltered by roughness into its mip levels; u_sh nine spherical-harmonic irradiance
 //     coefficients of it for diffuse light; u_light_tint the room's colour for the direct lights;
@@ -28,12 +26,10 @@ uniform float u_dispersion;  // gems only: n(red) - n(blue)
 uniform float u_exposure;
 uniform vec3 u_light_dir[N_LIGHTS];     // direction the light travels, camera frame
 uniform vec3 u_light_color[N_LIGHTS];   // linear radiance scale
-#ifndef PLAIN
 uniform sampler2D u_env;     // equirectangular radiance, mip k blurred to ~2^k texels
 uniform float u_env_lods;    // its highest mip level
 uniform vec3 u_sh[9];        // irradiance SH coefficients
 uniform vec3 u_light_tint;   // the room's colour at luminance 1
-#endif
 
 in vec3 v_position;
 in vec3 v_normal;
@@ -59,11 +55,7 @@ float smith_visibility(float n_dot_v, float n_dot_l, float roughness) {
 }
 
 vec3 light_color(int i) {
-#ifdef PLAIN
-    return u_light_color[i];
-#else
     return u_light_color[i] * u_light_tint;
-#endif
 }
 
 vec3 direct_specular(vec3 n, vec3 v, vec3 f0, float roughness) {
@@ -108,20 +100,6 @@ vec3 to_srgb(vec3 c) {
     c = clamp(c, 0.0, 1.0);
     return mix(12.92 * c, 1.055 * pow(c, vec3(1.0 / 2.4)) - 0.055, step(0.0031308, c));
 }
-
-#ifdef PLAIN
-// A stock glTF viewer: Lambert plus GGX under the point lights, a flat ambient, gems as coloured plastic.
-void main() {
-    vec3 n = normalize(v_normal);
-    vec3 v = normalize(-v_position);
-    if (dot(n, v) < 0.0) n = -n;
-    float metallic = MATERIAL == 1 ? 0.0 : u_metallic;
-    vec3 f0 = mix(vec3(0.04), u_base_color, metallic);
-    vec3 diffuse = (1.0 - metallic) * u_base_color * (direct_diffuse(n) + 0.15);
-    vec3 color = diffuse + direct_specular(n, v, f0, max(u_roughness, 0.15)) + 0.15 * f0;
-    f_color = vec4(to_srgb(color * u_exposure), 1.0);
-}
-#else
 
 // Karis' analytic fit of the split-sum environment BRDF (scale, bias).
 vec2 env_brdf(float n_dot_v, float roughness) {
@@ -239,4 +217,3 @@ void main() {
 #endif
     f_color = vec4(to_srgb(pbr_neutral(color * u_exposure)), 1.0);  // MSAA resolve turns coverage into alpha
 }
-#endif

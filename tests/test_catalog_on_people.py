@@ -9,6 +9,7 @@ from conftest import load_rgb
 
 from tryon.jewelry.catalog import Catalog
 from tryon.pipeline import Pipeline, PipelineOptions
+from tryon.types import Frame
 
 CATALOG = Catalog.load()
 PHOTO_OF = {"ears": "astronaut", "neck": "astronaut", "finger": "hands/back_of_hand_outdoor.jpg",
@@ -27,7 +28,8 @@ def test_every_item_renders_on_a_real_photo(pipeline, astronaut, item_id):
     where = PHOTO_OF[item.site]
     rgb = astronaut if where == "astronaut" else load_rgb(where)
     pipeline.set_items([item_id])
-    out = pipeline.process(rgb)
+    result = pipeline.process(Frame(rgb))
+    out = result.image
     drawn = np.abs(out.astype(int) - rgb.astype(int)).sum(axis=2) > 20
     assert drawn.sum() > 10, item_id  # something of it shows
-    assert pipeline.last_layer is not None and not pipeline.last_layer.is_empty
+    assert result.layer is not None and not result.layer.is_empty

@@ -1,8 +1,14 @@
 """The `tryon` command, run as a user runs it (a subprocess), on real files."""
 
 import json
+import os
+import select
+import signal
+import socket
+import stat
 import subprocess
 import sys
+import urllib.request
 
 import av
 import cv2
@@ -14,8 +20,8 @@ TRYON = [sys.executable, "-m", "tryon.cli"]
 ITEM = "hoop-round-25mm-yellow-gold"
 
 
-def run(*args, cwd=None):
-    return subprocess.run([*TRYON, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300)
+def run(*args, cwd=None, **options):
+    return subprocess.run([*TRYON, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300, **options)
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +35,9 @@ def photo(tmp_path_factory):
 
 def test_render_photo_and_layer(photo, tmp_path):
     out, layer = tmp_path / "out.jpg", tmp_path / "layer.png"
-    r = run("render", photo, "-o", out, "--item", ITEM, "--save-layer", layer)
+    r = run("render", photo, "-o", out, "--item", ITEM, "--save-layer", layer, umask=0o022)
     assert r.returncode == 0, r.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == stat.S_IMODE(layer.stat().st_mode) == 0o644  # not 0600
     img = cv2.imread(str(out))
     rgba = cv2.imread(str(layer), cv2.IMREAD_UNCHANGED)
     assert img.shape == (512, 512, 3) and rgba.shape == (512, 512, 4)
@@ -147,8 +154,6 @@ def test_catalog_facts_and_prices():
 
 
 def test_design_then_try_on(tmp_path, photo):
-    import os
-
     env = {**os.environ, "TRYON_DATA_DIR": str(tmp_path / "data")}
     made = subprocess.run([*TRYON, "design", "pendant", "--style", "coin", "--count", "2", "--seed", "5", "--json"],
                           capture_output=True, text=True, env=env, timeout=300)
@@ -167,8 +172,6 @@ def test_design_then_try_on(tmp_path, photo):
 
 
 def test_catalog_import_from_the_command_line(tmp_path):
-    import os
-
     import trimesh
 
     from tryon.jewelry.catalog import DEFAULT_ASSETS_DIR
@@ -189,3 +192,65 @@ def test_catalog_import_from_the_command_line(tmp_path):
     r = subprocess.run([*TRYON, "catalog", "import", tmp_path / "bad.glb", "--type", "ring", "--name", "x"],
                        capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 2 and "not a readable GLB" in r.stderr
+
+
+def test_layer_png_is_the_full_frame_layer_in_straight_alpha():
+    from tryon.cli import _layer_rgba, _straight_rgba
+    from tryon.types import RenderLayer
+
+    rng = np.random.default_rng(3)
+    rgba = rng.random((30, 40, 4), dtype=np.float32)
+    rgba[..., :3] *= rgba[..., 3:]  # premultiplied
+    rgba[:5, :5, 3] = 0.0
+    layer = RenderLayer(rgba=rgba, origin_px=(17, 9), frame_size=(120, 80))
+    np.testing.assert_array_equal(_layer_rgba(layer), _straight_rgba(layer.full_frame()))
+    empty = RenderLayer(rgba=np.zeros((0, 0, 4), np.float32), origin_px=(0, 0), frame_size=(12, 8))
+    np.testing.assert_array_equal(_layer_rgba(empty), np.zeros((8, 12, 4), np.uint8))
+
+
+@pytest.mark.parametrize("command, port, message", [
+    ("serve", "99999", "a port is 1 to 65535, not 99999"),
+    ("serve", "-1", "a port is 1 to 65535, not -1"),
+    ("kiosk", "0", "a port is 1 to 65535, not 0"),
+    ("kiosk", "http", "not a port number: 'http'"),
+])
+def test_bad_ports_are_usage_errors(command, port, message):
+    r = run(command, "--port", port, "--no-browser" if command == "kiosk" else "--host=127.0.0.1")
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+    assert r.stdout == ""
+
+
+def test_serve_on_a_taken_port_says_so_in_one_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = run("serve", "--host", "127.0.0.1", "--port", port)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [f"tryon: error: port {port} on 127.0.0.1 is taken: Address already in use "
+                                             "(choose another with --port)"]
+    assert "serving" not in r.stdout
+
+
+def test_serve_prints_the_address_it_listens_on(tmp_path):
+    with socket.socket() as probe:  # a port free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "TRYON_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.Popen([*TRYON, "serve", "--host", "localhost", "--port", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], 120)
+        line = proc.stdout.readline() if ready else ""
+        assert line.strip() == f"tryon: serving the live try-on at http://127.0.0.1:{port} (API docs at /docs)", (
+            line, proc.poll())
+        # Listening once it says so: a request made at once is answered.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/items", timeout=60) as reply:
+            assert reply.status == 200 and json.loads(reply.read())
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

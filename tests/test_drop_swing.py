@@ -4,9 +4,9 @@ import cv2
 import numpy as np
 
 from tryon.jewelry.catalog import Catalog
+from tryon.physics import hang_rotation
 from tryon.pipeline import Pipeline, PipelineOptions
-from tryon.render.scene import hang_rotation
-from tryon.types import AnchorPose
+from tryon.types import AnchorPose, Frame
 
 DROP = "drop-emerald-round-6mm-yellow-gold"
 
@@ -49,7 +49,7 @@ def test_a_head_that_stops_sets_the_drop_swinging_then_it_settles(astronaut, cat
     swings = []
     with Pipeline(catalog, [DROP], PipelineOptions(mode="video", render=False)) as pipe:
         for i, f in enumerate(frames):
-            anchors = pipe.track(f, int(i * 1000 / 30))
+            anchors = pipe.track(Frame(f, int(i * 1000 / 30)))
             swings.append(max((abs(a.swing_rad[0]) for a in anchors.anchors), default=0.0))
     swings = np.degrees(swings)
     assert swings[:15].max() < 1.0  # (the depth filter settling in its first frames)
@@ -67,7 +67,7 @@ def test_fifteen_and_sixty_fps_swing_alike(astronaut, catalog):
         out = []
         with Pipeline(catalog, [DROP], PipelineOptions(mode="video", render=False)) as pipe:
             for i, f in enumerate(_clip(astronaut, list(shifts))):
-                a = pipe.track(f, int(round(1000 * t[i])))
+                a = pipe.track(Frame(f, int(round(1000 * t[i]))))
                 out.append(np.degrees(a.anchors[0].swing_rad[0]) if a.anchors else 0.0)
         return np.array(out)
 

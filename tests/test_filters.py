@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from tryon.filters import HoldAndFade, HoldFadeParams, Hysteresis, OneEuroFilter, OneEuroParams
+from tryon.filters.hold import HoldAndFade, HoldFadeParams, Hysteresis
+from tryon.filters.one_euro import OneEuroFilter, OneEuroParams
 from tryon.types import HeadPose
 
 
@@ -56,4 +57,4 @@ def test_hysteresis_does_not_flicker():
     values = [0.0, 0.35, 0.41, 0.35, 0.39, 0.31, 0.29, 0.35]
     out = [h(v, i * 33.0) for i, v in enumerate(values)]
     assert out == [1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]
-    assert Hysteresis(0.4, 0.3)(0.36, None) == 0.0  # a photo decides at the midpoint
+    assert Hysteresis(0.4, 0.3)(0.36, 0.0) == 0.0  # a photo (a fresh one) decides at the midpoint

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
+import re
 import shutil
+import stat
+import struct
 import subprocess
+import warnings
+import zlib
 from fractions import Fraction
 from pathlib import Path
 
@@ -158,6 +164,135 @@ def test_bad_images_raise_input_error(tmp_path: Path) -> None:
         media.encode_image(np.zeros((2, 2, 3), np.uint8), ".bmp")
 
 
+def png_header(width: int, height: int) -> bytes:
+    """A PNG whose header says width x height (8-bit RGB), with a token of pixel data: enough to read its size."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(bytes(64))) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("width, height, message", [
+    (16000, 9000, "too large: 16000 x 9000 pixels is 144.0 megapixels; the limit is 50 MP"),  # PIL only warns
+    (10000, 5100, "too large: 10000 x 5100 pixels is 51.0 megapixels; the limit is 50 MP"),  # just over
+    (20000, 10000, "too large: the image is 200.0 megapixels; the limit is 50 MP"),  # past PIL's own refusal
+])
+def test_images_over_the_pixel_limit_are_refused_from_the_header(tmp_path: Path, width: int, height: int,
+                                                                 message: str) -> None:
+    data = png_header(width, height)
+    (tmp_path / "big.png").write_bytes(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # PIL's DecompressionBombWarning is not what the user gets
+        with pytest.raises(InputError, match=re.escape(f"uploaded image: {message}")):
+            media.decode_image(data)
+        with pytest.raises(InputError, match=re.escape(f"{tmp_path / 'big.png'}: {message}")):
+            media.read_image(tmp_path / "big.png")
+
+
+def test_pixel_limit_is_a_parameter() -> None:
+    data = media.encode_image(np.full((50, 100, 3), 7, np.uint8))
+    assert media.MAX_PIXELS == 50_000_000
+    assert media.decode_image(data, max_pixels=5000).shape == (50, 100, 3)  # exactly at the limit
+    with pytest.raises(InputError, match=r"100 x 50 pixels is 0\.0 megapixels; the limit is 0\.004999 MP"):
+        media.decode_image(data, max_pixels=4999)
+
+
+def gradient16(width: int = 512) -> np.ndarray:
+    """(4, width) uint16 running 0..65535 along each row."""
+    return np.tile(np.linspace(0, 65535, width).round().astype(np.uint16), (4, 1))
+
+
+def as_8bit(v16: np.ndarray) -> np.ndarray:
+    return np.round(v16.astype(np.float64) / 257).astype(np.uint8)
+
+
+def encoded(img: Image.Image, fmt: str = "PNG", **options: object) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt, **options)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("mode, fmt", [("I;16", "PNG"), ("I;16B", "TIFF"), ("I", "TIFF")])
+def test_16_bit_greyscale_is_scaled_not_clipped(mode: str, fmt: str) -> None:
+    grey = gradient16()
+    if mode == "I":
+        img = Image.fromarray(grey.astype(np.int32))
+    else:
+        img = Image.frombytes(mode, grey.shape[::-1], grey.astype(">u2" if mode.endswith("B") else "<u2").tobytes())
+    data = encoded(img, fmt)
+    assert Image.open(io.BytesIO(data)).mode == mode
+    rgb = media.decode_image(data)
+    assert rgb.shape == (4, 512, 3) and rgb.dtype == np.uint8
+    want = as_8bit(grey)
+    for c in range(3):
+        np.testing.assert_array_equal(rgb[..., c], want)  # a grey gradient 0..255, not white from 1/256 of the way
+    assert rgb[0, 0, 0] == 0 and rgb[0, -1, 0] == 255 and rgb[0, 256, 0] in (127, 128)
+
+
+def test_16_bit_png_from_a_file_keeps_its_exif_orientation(tmp_path: Path) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to view
+    path = tmp_path / "deep.png"
+    path.write_bytes(encoded(Image.fromarray(gradient16()), exif=exif.tobytes()))
+    rgb = media.read_image(path)
+    assert rgb.shape == (512, 4, 3)  # upright: the gradient runs down
+    np.testing.assert_array_equal(rgb[:, 0, 1], as_8bit(gradient16()[0]))
+
+
+def test_48_and_64_bit_colour_pngs(tmp_path: Path) -> None:
+    import cv2
+
+    grey = gradient16()
+    rgb16 = np.stack([grey, 65535 - grey, np.full_like(grey, 32896)], axis=2)  # 32896 = 128 * 257
+    cv2.imwrite(str(tmp_path / "rgb48.png"), rgb16[..., ::-1])
+    rgba16 = np.concatenate([rgb16, np.full_like(grey, 65535)[..., None]], axis=2)
+    cv2.imwrite(str(tmp_path / "rgba64.png"), rgba16[..., [2, 1, 0, 3]])
+    for name in ("rgb48.png", "rgba64.png"):
+        rgb = media.read_image(tmp_path / name)
+        assert np.abs(rgb.astype(int) - as_8bit(rgb16)).max() <= 1, name  # PIL keeps the high byte
+
+
+@pytest.mark.parametrize("lo, hi, scale", [(0.0, 1.0, 255.0), (0.0, 255.0, 1.0)])
+def test_float_images(lo: float, hi: float, scale: float) -> None:
+    values = np.tile(np.linspace(lo, hi, 256, dtype=np.float32), (3, 1))
+    rgb = media.decode_image(encoded(Image.fromarray(values, "F"), "TIFF"))
+    np.testing.assert_array_equal(rgb[..., 0], np.clip(np.round(values * scale), 0, 255).astype(np.uint8))
+    assert rgb[0, 0].tolist() == [0, 0, 0] and rgb[0, -1].tolist() == [255, 255, 255]
+
+
+def test_cmyk_palette_and_alpha_images_keep_their_colours() -> None:
+    cmyk = Image.new("CMYK", (16, 8), (0, 255, 255, 0))  # red, written as Adobe (inverted) CMYK by PIL
+    assert np.abs(media.decode_image(encoded(cmyk, "JPEG", quality=95)).astype(int) - RED).max() < 8
+    pal = Image.new("P", (4, 4), 1)
+    pal.putpalette([0, 0, 0, 10, 200, 30] + [0] * 762)
+    assert media.decode_image(encoded(pal))[0, 0].tolist() == [10, 200, 30]
+    assert media.decode_image(encoded(Image.new("LA", (4, 4), (90, 30))))[0, 0].tolist() == [90, 90, 90]
+    assert media.decode_image(encoded(Image.new("RGBA", (4, 4), (1, 2, 3, 0))))[0, 0].tolist() == [1, 2, 3]
+    assert media.decode_image(encoded(Image.new("1", (4, 4), 1)))[0, 0].tolist() == [255, 255, 255]
+
+
+def test_a_large_photo_is_copied_out_in_bands_exactly() -> None:
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, (1500, 1001, 3), dtype=np.uint8)  # more rows than one band, an odd width
+    back = media.decode_image(media.encode_image(rgb))
+    np.testing.assert_array_equal(back, rgb)
+    assert back.flags.writeable and back.flags.c_contiguous
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_written_files_get_the_usual_permissions(tmp_path: Path, umask: int, mode: int) -> None:
+    old = os.umask(umask)
+    try:
+        media.write_image(tmp_path / "x.jpg", np.zeros((4, 4, 3), np.uint8))
+        media.write_png_rgba(tmp_path / "layer.png", np.zeros((4, 4, 4), np.uint8))
+    finally:
+        os.umask(old)
+    for name in ("x.jpg", "layer.png"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == mode, name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["layer.png", "x.jpg"]
+
+
 # --- video reading ----------------------------------------------------------------------------------------
 
 
@@ -201,6 +336,18 @@ def test_corrupt_videos_raise_input_error(tmp_path: Path) -> None:
         media.probe_video(tmp_path / "clip.avi")
     with pytest.raises(InputError, match="not a video"):
         media.probe_video(tmp_path / "x.png")
+
+
+@needs_ffmpeg
+def test_videos_over_the_pixel_limit_are_refused(tmp_path: Path) -> None:
+    src = make_video(tmp_path / "a.mp4", acodec=None, seconds=0.5)
+    message = r"a\.mp4: frames: too large: 320 x 240 pixels is 0\.1 megapixels; the limit is 0\.05 MP"
+    with pytest.raises(InputError, match=message):
+        next(media.read_video(src, max_pixels=50_000))
+    with pytest.raises(InputError, match=message):
+        media.transcode_video(src, tmp_path / "out.mp4", paint_red, max_pixels=50_000)
+    assert [p.name for p in tmp_path.iterdir()] == ["a.mp4"]
+    assert count_frames(src) > 0  # the default limit lets it through
 
 
 def test_real_video_probe() -> None:

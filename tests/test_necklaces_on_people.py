@@ -13,6 +13,7 @@ from tryon.pipeline import Pipeline, PipelineOptions
 from tryon.quality import stability
 from tryon.tracking.face import FaceTracker
 from tryon.tracking.pose import PoseTracker
+from tryon.types import Frame
 
 PENDANT = "pendant-solitaire-diamond-6.5mm-white-gold"
 MATINEE = "necklace-rope-2.5mm-yellow-gold"  # 55 cm: the longest
@@ -38,8 +39,7 @@ def _landmarks(rgb):
 def test_the_chain_lies_on_the_neck_and_chest(photo, rel, item):
     rgb = load_rgb(rel)
     photo.set_items([item])
-    photo.process(rgb)
-    layer = photo.last_layer.full_frame()[..., 3]
+    layer = photo.process(Frame(rgb)).layer.full_frame()[..., 3]
     ys, xs = np.nonzero(layer > 0.25)
     assert len(xs) > 30, rel
     face, body = _landmarks(rgb)
@@ -59,17 +59,16 @@ def test_a_longer_chain_hangs_lower(photo):
     lowest = {}
     for item in ("necklace-choker-4mm-yellow-gold", "necklace-cable-2.5mm-yellow-gold", MATINEE):
         photo.set_items([item])
-        photo.process(rgb)
-        lowest[item] = np.nonzero(photo.last_layer.full_frame()[..., 3] > 0.25)[0].max()
+        lowest[item] = np.nonzero(photo.process(Frame(rgb)).layer.full_frame()[..., 3] > 0.25)[0].max()
     assert list(lowest.values()) == sorted(lowest.values()) and len(set(lowest.values())) == 3
 
 
 def test_nothing_drawn_without_a_body(photo):
     photo.set_items([PENDANT])
     for rgb in (np.full((240, 320, 3), 200, np.uint8), load_rgb("hands/back_of_hand_outdoor.jpg")):
-        out = photo.process(rgb)
-        assert np.array_equal(out, rgb)
-        assert photo.last_anchors.get("neck") is None
+        result = photo.process(Frame(rgb))
+        assert np.array_equal(result.image, rgb)
+        assert result.anchors.get("neck") is None
 
 
 def test_two_necklaces_layer_and_a_third_is_refused(catalog):
@@ -88,10 +87,10 @@ def test_video_keeps_running_when_the_body_leaves(catalog, astronaut):
     with Pipeline(catalog, [PENDANT], PipelineOptions(mode="video")) as p:
         seen = []
         for i, f in enumerate([astronaut] * 10 + [blank] * 30 + [astronaut] * 10):
-            a = p.track(f, i * 33)
+            a = p.track(Frame(f, i * 33))
             neck = a.get("neck")
             seen.append(0.0 if neck is None else neck.visible)
-            p.render(a)
+            p.render(a, Frame(f, i * 33))
     assert seen[9] > 0.9
     assert seen[12] > 0.9  # held a moment
     assert seen[30] == 0.0  # then gone
@@ -104,7 +103,7 @@ def test_the_neck_is_stable_on_a_moving_clip_and_the_pendant_swings(catalog, ast
     with Pipeline(catalog, [], PipelineOptions(mode="video", render=False, track=frozenset({"neck"}))) as pipe, \
             PoseTracker("video") as raw:
         def track(frame, ts):
-            a = pipe.track(frame, ts).get("neck")
+            a = pipe.track(Frame(frame, ts)).get("neck")
             body = raw.process(frame, ts)
             swings.append(a.swing_rad if a is not None else (0.0, 0.0))
             return {"neck": a.xy_px if a is not None else np.full(2, np.nan),

@@ -4,6 +4,7 @@ from conftest import load_rgb
 
 from tryon.errors import InputError, UnknownItemError
 from tryon.pipeline import Pipeline, PipelineOptions
+from tryon.types import Frame
 
 
 @pytest.fixture(scope="module")
@@ -13,8 +14,8 @@ def photo(catalog):
 
 
 def test_earrings_drawn_at_the_lobes(photo, astronaut):
-    out = photo.process(astronaut)
-    anchors = photo.track(astronaut)
+    out = photo.process(Frame(astronaut)).image
+    anchors = photo.track(Frame(astronaut))
     changed = np.abs(out.astype(int) - astronaut).sum(axis=2) > 30
     ys, xs = np.nonzero(changed)
     assert len(xs) > 20
@@ -26,14 +27,14 @@ def test_earrings_drawn_at_the_lobes(photo, astronaut):
 
 def test_nothing_drawn_without_a_face(photo):
     blank = np.full((240, 320, 3), 200, np.uint8)
-    assert np.array_equal(photo.process(blank), blank)
+    assert np.array_equal(photo.process(Frame(blank)).image, blank)
 
 
 def test_far_earring_not_drawn_on_a_turned_head(catalog):
     rgb = load_rgb("faces/man_3q_ear_visible.jpg")
     with Pipeline(catalog, ["stud-diamond-6mm-yellow-gold"], PipelineOptions(mode="image")) as p:
-        out = p.process(rgb)
-        a = p.track(rgb)
+        out = p.process(Frame(rgb)).image
+        a = p.track(Frame(rgb))
     far, near = a.get("right_ear"), a.get("left_ear")
     changed = np.abs(out.astype(int) - rgb).sum(axis=2) > 30
     ys, xs = np.nonzero(changed)
@@ -56,9 +57,9 @@ def test_video_keeps_running_when_the_face_leaves(catalog, astronaut):
         seen = []
         frames = [astronaut] * 10 + [blank] * 30 + [astronaut] * 10
         for i, f in enumerate(frames):
-            a = p.track(f, i * 33)
+            a = p.track(Frame(f, i * 33))
             seen.append(max((x.visible for x in a.anchors), default=0.0))
-            p.render(a)
+            p.render(a, Frame(f, i * 33))
     assert seen[9] > 0.9  # faded in
     assert seen[12] > 0.9  # held for a few frames after the face left
     assert seen[30] == 0.0  # then faded out and dropped
@@ -74,7 +75,7 @@ def test_hand_leaving_and_coming_back_does_not_glide(catalog):
     with Pipeline(catalog, [], opts) as p:
         seen = []
         for i, f in enumerate([rgb] * 8 + [blank] * 30 + [shifted] * 3):
-            a = p.track(f, i * 33).get("left_ring")
+            a = p.track(Frame(f, i * 33)).get("left_ring")
             seen.append(a)
     assert seen[7] is not None and seen[7].visible > 0.9
     assert seen[30] is None  # gone after hold (250 ms) and fade (250 ms)
@@ -101,11 +102,12 @@ def test_ring_drawn_on_the_finger_and_nothing_without_a_hand(catalog):
     rgb = load_rgb("hands/back_of_hand_outdoor.jpg")
     ring = next(i.id for i in catalog if i.site == "finger")
     with Pipeline(catalog, [ring], PipelineOptions(mode="image")) as p:
-        out = p.process(rgb)
-        seat = p.last_anchors.get("right_ring")
-        assert seat is not None and p.timings_ms.get("face_mesh") is None  # a ring needs no face mesh
+        result = p.process(Frame(rgb))
+        out = result.image
+        seat = result.anchors.get("right_ring")
+        assert seat is not None and result.timings_ms.get("face_mesh") is None  # a ring needs no face mesh
         blank = np.full((240, 320, 3), 200, np.uint8)
-        assert np.array_equal(p.process(blank), blank)
+        assert np.array_equal(p.process(Frame(blank)).image, blank)
     changed = np.abs(out.astype(int) - rgb).sum(axis=2) > 30
     ys, xs = np.nonzero(changed)
     assert len(xs) > 50

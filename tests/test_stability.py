@@ -7,13 +7,14 @@ from tryon.jewelry.catalog import Catalog
 from tryon.pipeline import Pipeline, PipelineOptions
 from tryon.quality import stability
 from tryon.tracking.face import FaceTracker
+from tryon.types import Frame
 
 
 def test_ear_anchors_are_stable_with_little_lag(astronaut):
     with Pipeline(Catalog.load(), [], PipelineOptions(mode="video", render=False, track=frozenset({"face"}))) as pipe, \
             FaceTracker("video") as raw:
         def track(frame, ts):
-            out = {a.site: a.xy_px for a in pipe.track(frame, ts).anchors}
+            out = {a.site: a.xy_px for a in pipe.track(Frame(frame, ts)).anchors}
             faces = raw.process(frame, ts)
             out["raw_landmark_361"] = faces[0].points_px[361, :2] if faces else np.full(2, np.nan)
             return out
@@ -57,7 +58,7 @@ def test_ring_anchors_are_stable_with_little_lag():
     with Pipeline(Catalog.load(), [], PipelineOptions(mode="video", render=False, track=frozenset({"hands"}))) as pipe, \
             HandTracker("video") as raw:
         def track(frame, ts):
-            out = {a.site: a.xy_px for a in pipe.track(frame, ts).anchors}
+            out = {a.site: a.xy_px for a in pipe.track(Frame(frame, ts)).anchors}
             hands = raw.process(frame, ts)
             out["raw_landmark_13"] = hands[0].points_px[13, :2] if hands else np.full(2, np.nan)
             return out

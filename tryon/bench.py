@@ -24,6 +24,7 @@ from tryon.pipeline import Pipeline, PipelineOptions
 from tryon.tracking.face import FaceTracker
 from tryon.tracking.hands import HandTracker
 from tryon.tracking.pose import PoseTracker
+from tryon.types import Frame
 
 MEDIA_VIDEO = REPO_ROOT.parent / "shared" / "media" / "video"
 DEFAULT_VIDEO = MEDIA_VIDEO / "woman_hoop_earrings_head_motion.mp4"
@@ -116,10 +117,10 @@ def run_bench(video: Path | None = DEFAULT_VIDEO, frames: int = 300, item: str |
         for start in range(0, len(clip), BLOCK):
             for i in range(start, min(start + BLOCK, len(clip))):
                 t0 = time.perf_counter()
-                pipe.process(clip[i], i * 33)
+                result = pipe.process(Frame(clip[i], i * 33))
                 total = (time.perf_counter() - t0) * 1e3
                 if i >= warmup:
-                    for k, v in pipe.timings_ms.items():
+                    for k, v in result.timings_ms.items():
                         per_stage.setdefault(k, []).append(v)
                     per_stage.setdefault("total", []).append(total)
             for i in range(start, min(start + BLOCK, len(clip))):

@@ -10,8 +10,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import argparse  # noqa: E402
 import dataclasses  # noqa: E402
+import errno  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
+import socket  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -22,6 +24,17 @@ import numpy as np  # noqa: E402
 from tryon.errors import InputError, TryOnError  # noqa: E402
 
 log = logging.getLogger("tryon")
+
+
+def _port(text: str) -> int:
+    """An argparse type: a TCP port to listen on, 1 to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1 to 65535, not {port}")
+    return port
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,17 +73,20 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--item", default=None)
     b.add_argument("--live", action="store_true",
                    help="instead: the live page end to end (Chromium, WebRTC, this server): fps, latency, memory")
-    b.add_argument("--sessions", type=int, default=1, help="--live: browser sessions at once")
+    b.add_argument("--soak", type=float, default=None, metavar="MINUTES",
+                   help="instead: a soak and load run of the live server (real WebRTC clients against a `tryon serve` "
+                        "process): frames per second, latency percentiles and the server's memory every 30 s")
+    b.add_argument("--sessions", type=int, default=1, help="--live, --soak: sessions at once")
     b.add_argument("--seconds", type=float, default=10.0, help="--live: how long to measure, after a warm-up")
 
     s = sub.add_parser("serve", help="serve the live try-on page and API (http://127.0.0.1:8000)")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: the whole network)")
-    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--port", type=_port, default=8000, help="port to listen on, 1 to 65535 (8000)")
 
     k = sub.add_parser("kiosk", help="the in-store mirror: serve, and open Chromium full-screen on the kiosk page")
     k.add_argument("--host", default="0.0.0.0",
                    help="address to listen on (default 0.0.0.0: phones on the store's network open the QR links)")
-    k.add_argument("--port", type=int, default=8000)
+    k.add_argument("--port", type=_port, default=8000, help="port to listen on, 1 to 65535 (8000)")
     orientation = k.add_mutually_exclusive_group()
     orientation.add_argument("--portrait", dest="layout", action="store_const", const="portrait",
                              help="lay the page out for a portrait screen (default: follow the screen's shape)")
@@ -156,9 +172,17 @@ def _settings() -> Any:
     return Settings()
 
 
+def _catalog_of(settings: Any) -> Any:
+    """The built-in catalog and the user's pieces."""
+    from tryon.jewelry.catalog import Catalog
+
+    return Catalog.load_with_user(settings.assets_dir, settings.user_catalog_dir)
+
+
 def _render(args: argparse.Namespace) -> int:
     from tryon import media
     from tryon.pipeline import Pipeline, PipelineOptions
+    from tryon.types import Frame
 
     settings = _settings()
     kind = media.kind_of(args.input)
@@ -172,7 +196,7 @@ def _render(args: argparse.Namespace) -> int:
         raise InputError("--save-layer takes a .png and works on photos")
     if not args.input.is_file():
         raise InputError(f"no such file: {args.input}")
-    catalog = settings.catalog()
+    catalog = _catalog_of(settings)
     for spec in args.item:
         catalog.get(spec.partition("@")[0])  # unknown ids fail before any work
     hfov = args.hfov or settings.hfov_deg
@@ -181,11 +205,12 @@ def _render(args: argparse.Namespace) -> int:
         rgb = media.read_image(args.input)
         opts = PipelineOptions(mode="image", hfov_deg=hfov, shading=args.shading, use_compositor=use_compositor)
         with Pipeline(catalog, args.item, opts) as pipe:
-            out = pipe.process(rgb)
-            layer = pipe.last_layer
+            result = pipe.process(Frame(rgb))
+            out, layer = result.image, result.layer
+        del rgb  # a large photo's input is let go before its output is encoded (memory: see tryon.media)
         media.write_image(args.output, out)
         if args.save_layer is not None:
-            media.write_png_rgba(args.save_layer, _straight_rgba(layer.full_frame()))
+            media.write_png_rgba(args.save_layer, _layer_rgba(layer))
         print(f"wrote {args.output}")
         return 0
     from tqdm import tqdm
@@ -197,7 +222,8 @@ def _render(args: argparse.Namespace) -> int:
             def progress(done: int, total: int) -> None:
                 bar.update(done - bar.n)
 
-            media.transcode_video(args.input, args.output, pipe.process, progress)
+            media.transcode_video(args.input, args.output, lambda rgb, ts: pipe.process(Frame(rgb, ts)).image,
+                                  progress)
     print(f"wrote {args.output}")
     return 0
 
@@ -211,7 +237,7 @@ def _gallery(args: argparse.Namespace) -> int:
         raise InputError("tryon gallery reads a photo and writes a photo")
     if not args.input.is_file():
         raise InputError(f"no such file: {args.input}")
-    catalog = settings.catalog()
+    catalog = _catalog_of(settings)
     for spec in args.item:
         catalog.get(spec.partition("@")[0])
     sheet = gallery(media.read_image(args.input), catalog, args.item, args.hfov or settings.hfov_deg, args.columns)
@@ -225,6 +251,21 @@ def _straight_rgba(premultiplied: np.ndarray) -> np.ndarray:
     a = premultiplied[..., 3:4]
     rgb = np.where(a > 1e-6, premultiplied[..., :3] / np.maximum(a, 1e-6), 0.0)
     return np.clip(np.concatenate([rgb, a], axis=2) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _layer_rgba(layer: Any) -> np.ndarray:
+    """(H, W, 4) uint8 straight-alpha RGBA the size of the frame from a RenderLayer.
+
+    Only the rendered region is converted; the rest is transparent zeros. (The frame-sized float copy that
+    RenderLayer.full_frame makes took 16 bytes a pixel, several times over: 3.2 GB for a 48 MP photo.)
+    """
+    w, h = layer.frame_size
+    out = np.zeros((h, w, 4), np.uint8)
+    if layer.rgba.size:
+        x0, y0 = layer.origin_px
+        rh, rw = layer.rgba.shape[:2]
+        out[y0 : y0 + rh, x0 : x0 + rw] = _straight_rgba(layer.rgba)
+    return out
 
 
 def anchors_to_json(frame_index: int, anchors: Any) -> dict[str, Any]:
@@ -250,17 +291,18 @@ def anchors_to_json(frame_index: int, anchors: Any) -> dict[str, Any]:
 def _anchors(args: argparse.Namespace) -> int:
     from tryon import media
     from tryon.pipeline import Pipeline, PipelineOptions
+    from tryon.types import Frame
 
     settings = _settings()
     kind = media.kind_of(args.input)
     hfov = args.hfov or settings.hfov_deg
-    catalog = settings.catalog()
+    catalog = _catalog_of(settings)
     opts = PipelineOptions(mode="image" if kind == "image" else "video", hfov_deg=hfov, render=False,
                            track=frozenset({"face", "hands", "neck"}))
     frames = [(media.read_image(args.input), 0)] if kind == "image" else media.read_video(args.input)
     with Pipeline(catalog, (), opts) as pipe:
         for i, (rgb, ts) in enumerate(frames):
-            record = anchors_to_json(i, pipe.track(rgb, ts))
+            record = anchors_to_json(i, pipe.track(Frame(rgb, ts)))
             if args.json:
                 print(json.dumps(record), flush=True)
             else:
@@ -275,6 +317,8 @@ def _anchors(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if args.soak is not None:
+        return _soak(args)
     if args.live:
         from tryon.bench_live import format_live_result, run_live_bench
 
@@ -298,6 +342,23 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _soak(args: argparse.Namespace) -> int:
+    from skimage import data
+
+    from tryon.bench import letterbox
+    from tryon.soak import format_sample, soak
+
+    items = [args.item] if args.item else ["hoop-round-25mm-yellow-gold"]
+
+    def say(sample: Any) -> None:
+        print(json.dumps(sample.to_json()) if args.json else format_sample(sample), flush=True)
+
+    samples = soak(args.soak, args.sessions, items, letterbox(data.astronaut()), say=say)
+    if not samples:
+        raise TryOnError("the soak ended before its first report")
+    return 0
+
+
 def _catalog(args: argparse.Namespace) -> int:
     from tryon.catalog_build import build_catalog
 
@@ -306,7 +367,7 @@ def _catalog(args: argparse.Namespace) -> int:
         items = build_catalog(settings.assets_dir)
         print(json.dumps([i.id for i in items]) if args.json else f"built {len(items)} items in {settings.assets_dir}")
         return 0
-    catalog = settings.catalog()
+    catalog = _catalog_of(settings)
     if args.action == "list":
         if args.json:
             print(json.dumps([i.to_json() for i in catalog.items], indent=2))
@@ -366,14 +427,46 @@ def _compositor(args: argparse.Namespace) -> int:
     return 0
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to (host, port) and listening, as uvicorn would make it; InputError naming the
+    address when it cannot be had (taken, not this machine's, not allowed)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        # As uvicorn and asyncio do: a port left in TIME_WAIT by a server that just stopped can be taken again;
+        # one that another program listens on still cannot.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as e:
+        sock.close()
+        reason = e.strerror or str(e)
+        if e.errno == errno.EADDRINUSE:
+            raise InputError(f"port {port} on {host} is taken: {reason} (choose another with --port)") from None
+        raise InputError(f"cannot listen on {host} port {port}: {reason}") from None
+    return sock
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    # The socket is ours, bound before anything else is loaded: a taken port is one line and exit 2 at once (not
+    # uvicorn's log line and exit 1 after the app was made), and "serving at" comes once the socket listens,
+    # with the address it actually has. uvicorn takes connections off it once its loop runs.
+    with _listen(args.host, args.port) as sock:
+        import uvicorn
 
-    from tryon.server.app import create_app
+        from tryon.server.app import create_app
 
-    logging.getLogger("tryon").setLevel(logging.INFO)
-    print(f"tryon: serving the live try-on at http://{args.host}:{args.port} (API docs at /docs)", flush=True)
-    uvicorn.run(create_app(_settings()), host=args.host, port=args.port, log_level="warning")
+        logging.getLogger("tryon").setLevel(logging.INFO)
+        app = create_app(_settings())
+        host, port = sock.getsockname()[:2]
+        print(f"tryon: serving the live try-on at {_url(host, port)} (API docs at /docs)", flush=True)
+        # proxy_headers off: the server's guard decides whose X-Forwarded-For to believe (TRYON_TRUSTED_PROXIES).
+        uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False)).run(
+            sockets=[sock])
     return 0
 
 
@@ -462,7 +555,7 @@ def _turntable(args: argparse.Namespace) -> int:
 
     if (args.output is None) == (args.stills is None):
         raise InputError("give either -o VIDEO (a turntable) or --stills DIR")
-    catalog = _settings().catalog()
+    catalog = _catalog_of(_settings())
     if args.stills is not None:
         size = args.size if args.size != 720 else 1024
         written = write_stills(catalog, args.item, args.stills, size_px=size)

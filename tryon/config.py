@@ -19,7 +19,6 @@ class Settings(BaseSettings):
 
     hfov_deg: float = Field(60.0, ge=1.0, le=170.0, description="assumed horizontal field of view")
     assets_dir: Path = Field(REPO_ROOT / "assets", description="catalog.json and the jewelry models")
-    shaders_dir: Path = Field(REPO_ROOT / "shaders")
     data_dir: Path = Field(Path.home() / ".local/share/tryon", description="snapshots and clips")
     max_sessions: int = Field(2, ge=1, description="live seats: sessions whose connection is up; the next offer "
                                                    "gets a 503")
@@ -52,9 +51,3 @@ class Settings(BaseSettings):
     def user_catalog_dir(self) -> Path:
         """Pieces designed (`tryon design`) or imported here: a catalog.json with its models and thumbnails."""
         return self.data_dir / "catalog"
-
-    def catalog(self):  # noqa: ANN201 - the import stays lazy (the catalog pulls in trimesh)
-        """The built-in catalog plus the user's pieces."""
-        from tryon.jewelry.catalog import Catalog
-
-        return Catalog.load_with_user(self.assets_dir, self.user_catalog_dir)

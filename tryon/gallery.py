@@ -1,9 +1,10 @@
 """Comparison sheets: each piece on a real photo, photo-real shading beside plain PBR, cropped round it.
 
 `tryon gallery PHOTO -o SHEET.jpg --item ID ...` makes one row per item: the item as a stock PBR viewer
-would light it (point lights, gems as coloured plastic), and as this renderer does (the room's light taken
-from the photo, gem optics, pearl nacre). Both crops are the same region of the same photo, both plainly
-alpha-composited, so only the shading differs.
+lights it (pyrender's own metallic-roughness shading and lights, gems as coloured plastic:
+tryon.render.reference), and as our renderer does (the room's light taken from the photo, gem optics, pearl
+nacre). Both crops are the same region of the same photo, the same posed parts through the same camera, both
+plainly alpha-composited, so only the shading differs.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 from tryon.errors import InputError
 from tryon.jewelry.catalog import Catalog
 from tryon.pipeline import Pipeline, PipelineOptions
-from tryon.types import RenderLayer
+from tryon.types import Frame, RenderLayer
 
 TILE_PX = 224
 LABEL_PX = 28
@@ -57,8 +58,8 @@ def _label(tile: np.ndarray, text: str) -> np.ndarray:
 
 def gallery(rgb: np.ndarray, catalog: Catalog, items: Sequence[str], hfov_deg: float = 60.0,
             columns: int = 2) -> np.ndarray:
-    """(H, W, 3) uint8: a pair per item spec, plain PBR on the left and photo-real on the right, `columns`
-    pairs a row."""
+    """(H, W, 3) uint8: a pair per item spec, plain PBR (pyrender) on the left and photo-real (ours) on the
+    right, `columns` pairs a row."""
     if columns < 1:
         raise InputError("columns must be at least 1")
     if not items:
@@ -74,7 +75,8 @@ def gallery(rgb: np.ndarray, catalog: Catalog, items: Sequence[str], hfov_deg: f
             shots = {}
             for shading, pipe in pipes.items():
                 pipe.set_items([spec])
-                shots[shading] = (pipe.process(rgb), pipe.last_layer)
+                result = pipe.process(Frame(rgb))
+                shots[shading] = (result.image, result.layer)
             box = jewelry_box(shots["photoreal"][1])
             if box is None:
                 raise InputError(f"{spec}: nothing to show on this photo (is the place it is worn in view?)")

@@ -106,3 +106,29 @@ def swing_matrix(about_z: float, about_x: float) -> np.ndarray:
     m = np.eye(4)
     m[:3, :3] = rz @ rx
     return m
+
+
+# "Down" in an upright camera's frame (OpenCV: y down).
+GRAVITY_CAM = np.array([0.0, 1.0, 0.0])
+
+
+def hang_rotation(cam_T_anchor: np.ndarray) -> np.ndarray:
+    """(4, 4) rotation about the pivot (anchor origin) that turns the anchor's -y onto gravity."""
+    down_anchor = cam_T_anchor[:3, :3].T @ GRAVITY_CAM
+    return rotation_between(np.array([0.0, -1.0, 0.0]), down_anchor)
+
+
+def rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(4, 4) the shortest rotation taking direction `a` (3,) onto direction `b` (3,)."""
+    a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
+    v, c = np.cross(a, b), float(a @ b)
+    m = np.eye(4)
+    if c < -0.999999:  # opposite: half a turn about any perpendicular axis (z, or x when a is along z)
+        axis = np.array([0.0, 0.0, 1.0]) if abs(a[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
+        axis = axis - (axis @ a) * a
+        axis /= np.linalg.norm(axis)
+        m[:3, :3] = 2.0 * np.outer(axis, axis) - np.eye(3)
+        return m
+    vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
+    m[:3, :3] = np.eye(3) + vx + vx @ vx / (1.0 + c)
+    return m

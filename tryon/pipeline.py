@@ -1,7 +1,9 @@
-"""One frame's path: tracking -> filters -> anchors -> render -> compositing. No I/O here.
+"""One frame's path: tracking -> anchors -> filters -> render -> compositing. No I/O here.
 
-`Pipeline` keeps the per-stream state (MediaPipe trackers, filters, the renderer), so use one per video
-or live session, from a single thread (the renderer's EGL context belongs to the thread that made it).
+`Pipeline.process(Frame) -> FrameResult`: every result is a returned value. The pipeline keeps only the
+per-stream state (MediaPipe trackers, the per-site filters of tryon.filters, the renderer), so use one per
+video or live session, from a single thread (the renderer's EGL context belongs to the thread that made it).
+A photo is a fresh stream and one frame: in "image" mode every frame starts with `reset()`.
 """
 
 from __future__ import annotations
@@ -9,32 +11,31 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import cv2
 import numpy as np
 
-from tryon.anchors import fingers, neck, wrist
+from tryon.anchors import fingers, neck
 from tryon.anchors.ears import SITES as EAR_SITES
-from tryon.anchors.ears import EarVisibility, ear_anchors, hair_cover, lobe_frames, lobe_in_head, skin_model
+from tryon.anchors.ears import ear_anchors, hair_cover, lobe_in_head, skin_model
 from tryon.anchors.face_model import FaceModel, load_face_model
 from tryon.anchors.hair import HairCover
 from tryon.anchors.head import solve_head_pose
 from tryon.compositor.alpha import composite
 from tryon.compositor.neural import Compositor
 from tryon.errors import InputError
-from tryon.filters import HeadPoseFilter, HoldAndFade, OneEuroFilter, OneEuroParams, RigidFilter
+from tryon.filters.ears import EarFilter
+from tryon.filters.hands import HandFilter
+from tryon.filters.neck import NeckFilter
 from tryon.jewelry.catalog import Catalog, Item
-from tryon.physics import Pendulum
-from tryon.render.drape import drape_for, pendant_rest
 from tryon.render.environment import FrameLight
 from tryon.render.occluder import head_occluder_mesh
-from tryon.render.renderer import Renderer, Roi
-from tryon.render.scene import ItemModel, hang_rotation, place
+from tryon.render.reference import renderer_for
+from tryon.render.scene import ItemModel, place
 from tryon.tracking.face import FaceTracker, check_rgb
-from tryon.tracking.flow import FlowCarrier
 from tryon.tracking.hands import HandTracker
 from tryon.tracking.pose import PoseTracker, arms, elbow_for
 from tryon.tracking.segmentation import PersonSegmenter
@@ -43,13 +44,14 @@ from tryon.types import (
     BodyLandmarks,
     Capsule,
     FaceLandmarks,
+    Frame,
     FrameAnchors,
+    FrameResult,
     HandLandmarks,
     HandSizes,
-    HeadPose,
     Intrinsics,
+    NotPlaced,
     RenderLayer,
-    Size,
 )
 
 log = logging.getLogger(__name__)
@@ -72,27 +74,6 @@ PLACES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 # Two rings stacked on a finger; a watch and a bracelet; two necklaces layered (each drapes by its length).
 MAX_PER_SITE = {"ears": 1, "finger": 2, "wrist": 2, "neck": 2}
-# Anchor positions (camera metres): smooth hard when still (1 Hz), open up with speed (beta per m/s;
-# at a typical 5 cm/s head motion the cutoff is ~20 Hz, so the lag stays near 0.1 frame). Tuned on the
-# synthetic-motion clip of tryon.quality.stability.
-ANCHOR_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=400.0)
-
-
-# Drop earrings: a damped pendulum at each lobe (tryon.physics), long enough for the hook's own turn.
-DROP_MIN_LENGTH_M = 0.02
-DROP_DAMPING = 0.35
-DROP_DRIVE_HZ = 4.0  # the lobe's acceleration, low-passed (tracking noise differentiated twice is loud)
-DROP_FRICTION_M_S2 = 0.25  # smaller accelerations (a tremor, tracking noise) do not move the drop
-DROP_DEPTH_FILTER = OneEuroParams(min_cutoff_hz=1.0 / (2.0 * np.pi * 0.5), beta=0.0)  # a plain 0.5 s low-pass
-
-# Hands: the hand's pose (rotation and position of each anchor) smoothed like the head's; sizes slowly.
-HAND_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=300.0)
-HAND_ROTATION_FILTER = OneEuroParams(min_cutoff_hz=1.5, beta=3.0)
-SIZE_FILTER = OneEuroParams(min_cutoff_hz=0.2, beta=0.0)
-# The torso (necklaces): MediaPipe pose already smooths its landmarks in video; this keeps the chain still
-# when the body is, and follows at walking speeds.
-TORSO_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=300.0)
-TORSO_ROTATION_FILTER = OneEuroParams(min_cutoff_hz=0.3, beta=0.5)
 
 
 @dataclass(frozen=True)
@@ -160,11 +141,27 @@ def resolve_specs(catalog: Catalog, specs: Sequence[str]) -> list[Worn]:
     return chosen
 
 
+@dataclass(frozen=True)
+class Tracking:
+    """What the trackers found in one frame. `person`: the person mask (H, W) 0..1, held between its runs in
+    video; `body`: the pose, when it ran this frame (`posed`); `gray`: the frame in grey levels, when a stage
+    needs it (the hands' widths, the chest's flow)."""
+
+    face: FaceLandmarks | None = None
+    person: np.ndarray | None = None
+    person_new: bool = False
+    body: BodyLandmarks | None = None
+    posed: bool = False
+    hands: tuple[HandLandmarks, ...] = ()
+    gray: np.ndarray | None = None
+
+
 class Pipeline:
-    """`process(rgb, timestamp_ms) -> rgb` with the worn items drawn; `track` alone gives the anchors.
+    """`process(Frame) -> FrameResult` with the worn items drawn; `track(Frame) -> FrameAnchors` alone gives
+    the anchors.
 
     Only the trackers the worn items need run: the face mesh (and person mask) for earrings, MediaPipe hands
-    for rings, bracelets and watches.
+    for rings, bracelets and watches, the pose for wrist pieces and necklaces.
     """
 
     def __init__(
@@ -178,38 +175,35 @@ class Pipeline:
         self._segmenter: PersonSegmenter | None = None
         self._hand_tracker: HandTracker | None = None
         self._pose_tracker: PoseTracker | None = None
-        self._arms: list[tuple[np.ndarray, np.ndarray]] = []
-        self._neck = _NeckState()
-        self._last_face: FaceLandmarks | None = None
-        self._hair: HairCover | None = None
-        self._renderer = (Renderer(head_occluder_mesh(self.face_model), shading=self.options.shading)
+        self._renderer = (renderer_for(self.options.shading, head_occluder_mesh(self.face_model))
                           if self.options.render else None)
         self._light = FrameLight()
-        self._light_index = 0
-        self._filter = HeadPoseFilter()
-        self._hold = HoldAndFade()
-        self._visibility = EarVisibility()
-        self._anchor_filters = {site: OneEuroFilter(ANCHOR_FILTER) for site in EAR_SITES}
-        self._drops: dict[str, Pendulum] = {}  # per ear: a drop earring's swing (set_items makes them)
-        self._drop_depth = {site: OneEuroFilter(DROP_DEPTH_FILTER) for site in EAR_SITES}  # per ear, metres
-        self._hand_state: dict[str, _HandState] = {h: _HandState() for h in HANDS}
-        self._last_anchors: tuple[AnchorPose, ...] = ()
-        self.last_layer: RenderLayer | None = None
-        self.last_anchors: FrameAnchors | None = None
+        self._ears = EarFilter(self.face_model)
+        self._neck = NeckFilter()
+        self._hands = {h: HandFilter() for h in HANDS}
         # The camera's look on the render (in video read every light_every frames, like the light); None:
         # plain alpha compositing. Missing weights: it composites plainly by itself, with one warning.
         self.compositor = (Compositor(look_every=self.options.light_every if self.options.mode == "video" else 1)
                            if self.options.use_compositor and self.options.render else None)
-        self._last_raw: HeadPose | None = None
-        self._last_vis: dict[str, float] = {}
-        self._person: np.ndarray | None = None
-        self._hair_cover: dict[str, float] = {}  # per ear, measured on the person mask's frame; {}: measure
-        self._frame_index = 0
         self._models: dict[str, ItemModel] = {}
         self.placements: list[Worn] = []
-        self.timings_ms: dict[str, float] = {}
-        self.dial_time_s: float | None = None  # what watches show (seconds past 12:00); None: 10:10:30
+        self.reset()
         self.set_items(items)
+
+    def reset(self) -> None:
+        """A new stream (a cut in a video; every photo): every filter empty, nothing held."""
+        self._ears.reset()
+        self._neck.reset()
+        for hand in self._hands.values():
+            hand.reset()
+        self._light.reset()
+        if self.compositor is not None:
+            self.compositor.reset()
+        self._frame_index = 0
+        self._light_index = 0
+        self._person: np.ndarray | None = None  # video: the last person mask (it runs every segment_every)
+        self._hair_cover: dict[str, float] = {}  # per ear, measured on the person mask's frame; {}: measure
+        self._arms: list[tuple[np.ndarray, np.ndarray]] = []  # the last pose's forearms, for the wrists
 
     # -- items -----------------------------------------------------------------------------------------
     def set_items(self, specs: Sequence[str]) -> None:
@@ -223,16 +217,8 @@ class Pipeline:
                 if self._renderer is not None:
                     self._renderer.upload(self._models[w.item.id])
         self.placements = chosen
-        hang = max((self._models[w.item.id].hang_length_m for w in chosen if w.item.site == "ears"), default=0.0)
-        if hang <= 0.0:
-            self._drops = {}
-        elif not self._drops or next(iter(self._drops.values())).length_m != max(hang, DROP_MIN_LENGTH_M):
-            # A drop beside the jaw swings both ways. Its hook turns in the piercing too, which makes the
-            # swinging length longer than the drop (DROP_MIN_LENGTH_M) and rubs (more damping than a pendant's).
-            length = max(hang, DROP_MIN_LENGTH_M)
-            self._drops = {s: Pendulum(length_m=length, damping=DROP_DAMPING, max_angle=0.4, out_only=False,
-                                       drive_cutoff_hz=DROP_DRIVE_HZ, friction_m_s2=DROP_FRICTION_M_S2)
-                           for s in EAR_SITES}
+        self._ears.set_drop(max((self._models[w.item.id].hang_length_m for w in chosen if w.item.site == "ears"),
+                                default=0.0))
 
     @property
     def worn(self) -> dict[str, Item]:
@@ -257,81 +243,114 @@ class Pipeline:
         return "neck" in self.options.track or any(w.item.site == "neck" for w in self.placements)
 
     # -- stages ----------------------------------------------------------------------------------------
-    def track(self, rgb: np.ndarray, timestamp_ms: int = 0) -> FrameAnchors:
-        rgb = check_rgb(rgb)
+    def process(self, frame: Frame) -> FrameResult:
+        """The frame with the worn items drawn on it, and everything learnt on the way."""
+        timings: dict[str, float] = {}
+        anchors = self._track(frame, timings)
+        layer = self._render(anchors, frame, timings)
+        t0 = time.perf_counter()
+        out = self.compositor(frame.rgb, layer) if self.compositor is not None else composite(frame.rgb, layer)
+        timings["composite"] = (time.perf_counter() - t0) * 1e3
+        return FrameResult(out, anchors, layer, timings, self.not_placed(anchors))
+
+    def track(self, frame: Frame) -> FrameAnchors:
+        """This frame's anchors (tracking, anchors and filters, no rendering)."""
+        return self._track(frame, {})
+
+    def _track(self, frame: Frame, timings: dict[str, float]) -> FrameAnchors:
+        rgb = check_rgb(frame.rgb)
+        if self.options.mode == "image":
+            self.reset()
         h, w = rgb.shape[:2]
         intr = Intrinsics.from_hfov(w, h, self.options.hfov_deg)
+        t_ms = frame.timestamp_ms if self.options.mode == "video" else 0
+        tracking = self._run_trackers(rgb, t_ms, timings)
+        t0 = time.perf_counter()
+        face_part = self._ear_part(tracking, rgb, intr, t_ms) if "face" in self.trackers() else FrameAnchors(t_ms, intr)
+        anchors, occluders, covers = face_part.anchors, face_part.occluders, dict(face_part.covers)
+        if self._tracks_neck():
+            video_gray = tracking.gray if self.options.mode == "video" else None
+            found = self._neck.update(tracking.body, tracking.posed, intr, face_part.head, t_ms, tracking.face,
+                                      video_gray)
+            if found is not None:
+                anchors += (found[0],)
+                occluders += found[1]
+                if tracking.face is not None and tracking.person is not None:
+                    covers[neck.SITE] = HairCover(rgb, tracking.person, tracking.face)
+        sizes: tuple[HandSizes, ...] = ()
+        if "hands" in self.trackers():
+            hand_anchors, hand_occluders, sizes = self._hand_part(tracking, intr, t_ms)
+            anchors += hand_anchors
+            occluders += hand_occluders
+        timings["anchors"] = (time.perf_counter() - t0) * 1e3
+        self._frame_index += 1
+        return dataclasses.replace(face_part, anchors=anchors, occluders=occluders, hands=sizes, covers=covers)
+
+    def _run_trackers(self, rgb: np.ndarray, t_ms: int, timings: dict[str, float]) -> Tracking:
+        """Each tracker the worn items need, at its own rate in video."""
         video = self.options.mode == "video"
         need = self.trackers()
-        self.timings_ms = {}
-        face_part = FrameAnchors(int(timestamp_ms if video else 0), intr)
+        face, person_new = None, False
         if "face" in need:
-            face_part = self._track_face(rgb, intr, timestamp_ms)
-        necklace = self._tracks_neck()
-        every = self.options.neck_pose_every if necklace else self.options.pose_every
+            if self._tracker is None:
+                steady = None if self.options.steady_face else False
+                self._tracker, self._segmenter = FaceTracker(self.options.mode, steady=steady), PersonSegmenter()
+            t0 = time.perf_counter()
+            faces = self._tracker.process(rgb, t_ms)
+            face = faces[0] if faces else None
+            t1 = time.perf_counter()
+            if face is not None and (not video or self._frame_index % max(1, self.options.segment_every) == 0
+                                     or self._person is None):
+                assert self._segmenter is not None
+                self._person, person_new = self._segmenter.process(rgb), True
+            timings.update(face_mesh=(t1 - t0) * 1e3, segmentation=(time.perf_counter() - t1) * 1e3)
+        every = self.options.neck_pose_every if self._tracks_neck() else self.options.pose_every
         body: BodyLandmarks | None = None
         posed = "pose" in need and (not video or self._frame_index % max(1, every) == 0)
         if posed:
             t0 = time.perf_counter()
             if self._pose_tracker is None:
                 self._pose_tracker = PoseTracker(self.options.mode)
-            body = self._pose_tracker.process(rgb, timestamp_ms)
+            body = self._pose_tracker.process(rgb, t_ms)
             self._arms = arms(body)
-            self.timings_ms["pose"] = (time.perf_counter() - t0) * 1e3
-        anchors: tuple[AnchorPose, ...] = face_part.anchors
-        occluders: tuple[Capsule, ...] = ()
-        sizes: tuple[HandSizes, ...] = ()
-        # Grey levels, once: the chest's flow (necklaces, video) and the finger and wrist widths (hands).
-        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if (necklace and video) or "hands" in need else None
-        if necklace:
-            found = self._neck.update(body, posed, intr, face_part.head, timestamp_ms if video else None,
-                                      self._last_face, gray if video else None)
-            if found is not None:
-                anchors += (found[0],)
-                occluders += found[1]
+            timings["pose"] = (time.perf_counter() - t0) * 1e3
+        hands: tuple[HandLandmarks, ...] = ()
         if "hands" in need:
-            assert gray is not None
-            hand_anchors, hand_occluders, sizes = self._track_hands(rgb, gray, intr, timestamp_ms if video else None)
-            anchors += hand_anchors
-            occluders += hand_occluders
-        self._frame_index += 1
-        return dataclasses.replace(face_part, anchors=anchors, occluders=occluders, hands=sizes)
+            if self._hand_tracker is None:
+                self._hand_tracker = HandTracker(self.options.mode, mirrored=self.options.mirrored)
+            t0 = time.perf_counter()
+            hands = self._hand_tracker.process(rgb, t_ms)
+            timings["hands"] = (time.perf_counter() - t0) * 1e3
+        # Grey levels, once: the chest's flow (necklaces, video) and the finger and wrist widths (hands).
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if (self._tracks_neck() and video) or "hands" in need else None
+        return Tracking(face, self._person if face is not None else None, person_new, body, posed, hands, gray)
 
-    def _track_face(self, rgb: np.ndarray, intr: Intrinsics, timestamp_ms: int) -> FrameAnchors:
-        video = self.options.mode == "video"
-        if self._tracker is None:
-            steady = None if self.options.steady_face else False
-            self._tracker, self._segmenter = FaceTracker(self.options.mode, steady=steady), PersonSegmenter()
-        t0 = time.perf_counter()
-        faces = self._tracker.process(rgb, timestamp_ms)
-        face = self._last_face = faces[0] if faces else None
-        t1 = time.perf_counter()
-        if face is not None and (not video or self._frame_index % max(1, self.options.segment_every) == 0
-                                 or self._person is None):
-            assert self._segmenter is not None
-            self._person = self._segmenter.process(rgb)
-            self._hair_cover = {}  # a new mask: measure the hair over the ears again
-        necklace = self._tracks_neck()
-        self._hair = None
-        if necklace and face is not None and self._person is not None:
-            self._hair = HairCover(rgb, self._person, face)
-        t2 = time.perf_counter()
-        anchors = self._anchors(face, rgb, intr, timestamp_ms if video else None)
-        t3 = time.perf_counter()
-        self.timings_ms.update(face_mesh=(t1 - t0) * 1e3, segmentation=(t2 - t1) * 1e3, anchors=(t3 - t2) * 1e3)
-        return anchors
+    def _ear_part(self, tracking: Tracking, rgb: np.ndarray, intr: Intrinsics, t_ms: int) -> FrameAnchors:
+        """The head pose and the ear anchors, through the ears' filter."""
+        face, raw, raw_anchors = tracking.face, None, ()
+        if face is not None:
+            raw = solve_head_pose(face, intr, self.face_model, self._ears.prior)
+            lobes = {s: lobe_in_head(face, raw, intr, s, self.face_model) for s in EAR_SITES}
+            raw_anchors = ear_anchors(raw, intr, self.face_model, {}, lobes)
+            # Hair cover is measured on the frames whose person mask is new (every segment_every-th in
+            # video) and held in between: the mask itself is held, and hair moves slowly.
+            if tracking.person is not None and (tracking.person_new or not self._hair_cover):
+                skin = skin_model(rgb, face)
+                self._hair_cover = {a.site: hair_cover(rgb, tracking.person, face, a.xy_px, a.site, skin)
+                                    for a in raw_anchors}
+        ears = self._ears.update(face, raw, raw_anchors, self._hair_cover, intr, float(t_ms))
+        if ears.head is None:
+            return FrameAnchors(t_ms, intr)
+        width = face.face_width_px if face is not None else 0.0
+        return FrameAnchors(t_ms, intr, width, ears.head, ears.anchors)
 
-    def _track_hands(self, rgb: np.ndarray, gray_u8: np.ndarray, intr: Intrinsics, t_ms: int | None
-                     ) -> tuple[tuple[AnchorPose, ...], tuple[Capsule, ...], tuple[HandSizes, ...]]:
-        if self._hand_tracker is None:
-            self._hand_tracker = HandTracker(self.options.mode, mirrored=self.options.mirrored)
-        t0 = time.perf_counter()
-        found = self._hand_tracker.process(rgb, t_ms or 0)
-        t1 = time.perf_counter()
-        gray = gray_u8.astype(np.float32)  # (cvtColor, not numpy's mean over channels: that cost 5 ms)
+    def _hand_part(self, tracking: Tracking, intr: Intrinsics, t_ms: int
+                   ) -> tuple[tuple[AnchorPose, ...], tuple[Capsule, ...], tuple[HandSizes, ...]]:
         by_side: dict[str, HandLandmarks] = {}
-        for hand in found:  # largest first: with two left hands in view, the bigger one
+        for hand in tracking.hands:  # largest first: with two left hands in view, the bigger one
             by_side.setdefault(hand.side, hand)
+        assert tracking.gray is not None
+        gray = tracking.gray.astype(np.float32)  # (cvtColor, not numpy's mean over channels: that cost 5 ms)
         anchors: list[AnchorPose] = []
         occluders: list[Capsule] = []
         sizes: list[HandSizes] = []
@@ -341,119 +360,49 @@ class Pipeline:
             if hand is not None and self._arms:
                 size = float(np.ptp(hand.points_px[:, :2], axis=0).max())
                 elbow = elbow_for(self._arms, hand.points_px[0, :2].astype(np.float64), size)
-            result = self._hand_state[side].update(hand, gray, intr, t_ms, elbow)
+            result = self._hands[side].update(hand, gray, intr, t_ms, elbow)
             if result is not None:
                 a, o, sz = result
                 anchors += a
                 occluders += o
                 sizes.append(sz)
-        self.timings_ms.update(hands=(t1 - t0) * 1e3, hand_anchors=(time.perf_counter() - t1) * 1e3)
         return tuple(anchors), tuple(occluders), tuple(sizes)
 
-    def _anchors(
-        self, face: FaceLandmarks | None, rgb: np.ndarray, intr: Intrinsics, t_ms: int | None
-    ) -> FrameAnchors:
-        ts = int(t_ms or 0)
-        raw = None
-        if face is not None:
-            prior = self._last_raw if t_ms is not None else None
-            raw = solve_head_pose(face, intr, self.face_model, prior)
-            self._last_raw = raw
-        if t_ms is None:  # a photo: no smoothing, no history
-            if raw is None or face is None:
-                return FrameAnchors(ts, intr)
-            anchors = self._raw_ear_anchors(face, raw, intr)
-            vis = self._ear_visibility(face, anchors, rgb, None)
-            return FrameAnchors(ts, intr, face.face_width_px, raw,
-                                tuple(dataclasses.replace(a, visible=vis[a.site]) for a in anchors))
-        shown, opacity, reset = self._hold.update(raw, float(t_ms))
-        if reset:  # back after a long gap: snap to the new pose rather than glide from the old one
-            self._filter.reset()
-            for f in self._anchor_filters.values():
-                f.reset()
-            for drop in self._drops.values():
-                drop.reset()
-            for depth_filter in self._drop_depth.values():
-                depth_filter.reset()
-        if shown is None:
-            self._last_raw = None
-            return FrameAnchors(ts, intr)
-        if raw is not None and face is not None:
-            pose = self._filter(raw)
-            raw_anchors = self._raw_ear_anchors(face, raw, intr)
-            self._last_vis = self._ear_visibility(face, raw_anchors, rgb, float(t_ms))
-            self._last_anchors = tuple(self._smooth(a, pose, intr, float(t_ms)) for a in raw_anchors)
-        else:
-            pose = shown  # held: the last smoothed pose and anchors
-        anchors = tuple(dataclasses.replace(a, visible=self._last_vis.get(a.site, 0.0) * opacity)
-                        for a in self._last_anchors)
-        width = face.face_width_px if face is not None else 0.0
-        return FrameAnchors(ts, intr, width, pose, anchors)
+    def not_placed(self, anchors: FrameAnchors) -> tuple[NotPlaced, ...]:
+        """The worn pieces with no visible anchor in this frame, each with the reason."""
+        missing = []
+        for w in self.placements:
+            shown = [a for s in w.sites if (a := anchors.get(s)) is not None and a.visible >= 0.5]
+            if shown:
+                continue
+            found = [a for s in w.sites if anchors.get(s) is not None]
+            missing.append(NotPlaced(w.item.id, w.where, _reason(w.item.site, w.where, bool(found),
+                                                                  anchors.head is not None)))
+        return tuple(missing)
 
-    def _raw_ear_anchors(self, face: FaceLandmarks, head: HeadPose, intr: Intrinsics) -> tuple[AnchorPose, ...]:
-        """This frame's ear anchors, unsmoothed and fully visible."""
-        lobes = {s: lobe_in_head(face, head, intr, s, self.face_model) for s in EAR_SITES}
-        return ear_anchors(head, intr, self.face_model, {}, lobes)
+    def render(self, anchors: FrameAnchors, frame: Frame) -> RenderLayer:
+        """The worn items drawn for these anchors; the frame lights them (the room's light is taken from it
+        every `light_every` frames in video, from every photo)."""
+        return self._render(anchors, frame, {})
 
-    def _smooth(self, raw: AnchorPose, pose: HeadPose, intr: Intrinsics, t_ms: float) -> AnchorPose:
-        """The anchor's position through its One Euro filter; its orientation from the smoothed head."""
-        m = raw.cam_T_anchor.copy()
-        m[:3, 3] = self._anchor_filters[raw.site](m[:3, 3], t_ms)
-        m[:3, :3] = pose.cam_T_head[:3, :3] @ lobe_frames(self.face_model)[raw.site][:3, :3]
-        swing = (0.0, 0.0)
-        drop = self._drops.get(raw.site)
-        if drop is not None:  # driven by the filtered lobe's motion, in the frame where the drop hangs at rest
-            # The lobe's depth (from the iris's size) jitters by millimetres on a still head, its pixel by a
-            # fraction of one: the pendulum sees the pixel's ray at a slowly smoothed depth.
-            depth = float(self._drop_depth[raw.site](m[2:3, 3], t_ms)[0])
-            rest = m @ hang_rotation(m)
-            swing = drop.swing(m[:3, 3] * (depth / m[2, 3]), rest[:3, :3], t_ms)
-        return AnchorPose(raw.site, m, raw.visible, intr.project(m[:3, 3][None])[0], swing_rad=swing)
-
-    def _ear_visibility(
-        self, face: FaceLandmarks, anchors: tuple[AnchorPose, ...], rgb: np.ndarray, t_ms: float | None
-    ) -> dict[str, float]:
-        # Hair cover is measured on the frames whose person mask is new (every segment_every-th in video)
-        # and held in between: the mask itself is held, and hair moves slowly.
-        if self._person is not None and (t_ms is None or not self._hair_cover):
-            skin = skin_model(rgb, face)
-            self._hair_cover = {a.site: hair_cover(rgb, self._person, face, a.xy_px, a.site, skin) for a in anchors}
-        return {a.site: self._visibility(face, a.site, self._hair_cover.get(a.site, 0.0), t_ms) for a in anchors}
-
-    def render(self, anchors: FrameAnchors, rgb: np.ndarray | None = None) -> RenderLayer:
-        """The worn items drawn for these anchors; rgb (the frame) lights them (the room's light is taken
-        from it every `light_every` frames in video, from every photo)."""
+    def _render(self, anchors: FrameAnchors, frame: Frame, timings: dict[str, float]) -> RenderLayer:
         if self._renderer is None:
             raise InputError("this pipeline was made without a renderer")
         t0 = time.perf_counter()
-        if rgb is not None and self.placements and self._renderer.shading == "photoreal":
+        if self.placements and self._renderer.shading == "photoreal":
             video = self.options.mode == "video"
             if not video or self._light_index % max(1, self.options.light_every) == 0:
-                self._renderer.set_environment(self._light(rgb, video))
+                self._renderer.set_environment(self._light(frame.rgb, video))
             self._light_index += 1
-            self.timings_ms["light"] = (time.perf_counter() - t0) * 1e3
+            timings["light"] = (time.perf_counter() - t0) * 1e3
         worn: dict[str, list[ItemModel]] = {}
         for w in self.placements:
             for site in w.sites:
                 worn.setdefault(site, []).append(self._models[w.item.id])
-        placed = place(worn, anchors.anchors, self.dial_time_s, self.options.mirror_display)
-        layer = self._renderer.render(anchors, placed, self._cover if self._hair is not None else None)
-        self.timings_ms["render"] = (time.perf_counter() - t0) * 1e3
+        placed = place(worn, anchors.anchors, frame.dial_time_s, self.options.mirror_display)
+        layer = self._renderer.render(anchors, placed)
+        timings["render"] = (time.perf_counter() - t0) * 1e3
         return layer
-
-    def _cover(self, site: str, roi: Roi) -> np.ndarray | None:
-        """Hair in front of a necklace, in its region."""
-        return self._hair(roi.x0, roi.y0, roi.w, roi.h) if site == neck.SITE and self._hair is not None else None
-
-    def process(self, rgb: np.ndarray, timestamp_ms: int = 0) -> np.ndarray:
-        """The frame with the worn items drawn on it, (H, W, 3) uint8."""
-        anchors = self.track(rgb, timestamp_ms)
-        layer = self.render(anchors, rgb)
-        t0 = time.perf_counter()
-        out = self.compositor(rgb, layer) if self.compositor is not None else composite(rgb, layer)
-        self.timings_ms["composite"] = (time.perf_counter() - t0) * 1e3
-        self.last_layer, self.last_anchors = layer, anchors
-        return out
 
     def close(self) -> None:
         for part in (self._tracker, self._segmenter, self._hand_tracker, self._pose_tracker, self._renderer):
@@ -467,186 +416,11 @@ class Pipeline:
         self.close()
 
 
-class _NeckState:
-    """The torso through time, for necklaces.
-
-    MediaPipe's shoulder points are noisy (5 to 10 px spread on a photo moved by known amounts), the face
-    mesh is precise (about 0.5 px). So with a face in view the notch is carried by the point where the head
-    turns on the neck (NECK_PIVOT_HEAD_M: turning or nodding the head hardly moves it, moving the body
-    does), plus the notch's offset from that point, in camera metres, through a filter (the neck's length
-    and posture change slowly; the offset's own turn with the camera's roll is followed within a second).
-    The torso's rotation and the body's scale come from the shoulders through One Euro filters. Without a
-    face: the shoulders alone.
-
-    Where the chest below the neck has texture (clothes, a neckline, jewellery already worn), sparse optical
-    flow follows it from frame to frame (tryon.tracking.flow): the notch's pixel and the shoulder line's roll
-    move with the picture there, to a fraction of a pixel, and the pose pulls them back a little on each
-    run (FLOW_CORRECTION) so they cannot drift; the depth stays the head's. Bare skin or a plain shirt
-    gives no flow, and the scheme above carries on alone. Hold-and-fade when the shoulders leave; the
-    pendant's swing on top.
-    """
-
-    def __init__(self) -> None:
-        self._hold = HoldAndFade()
-        self._pendulum = Pendulum()
-        self._reset()
-
-    def _reset(self) -> None:
-        self._pose = RigidFilter(TORSO_ROTATION_FILTER, TORSO_FILTER)
-        self._scale_filter = OneEuroFilter(SIZE_FILTER)
-        self._offset_filter = OneEuroFilter(NECK_OFFSET_FILTER)
-        self._notch_filter = OneEuroFilter(NOTCH_HEIGHT_FILTER)
-        self._pendulum.reset()
-        self._torso: np.ndarray | None = None  # filtered cam_T_torso from the shoulders
-        self._scale = 1.0
-        self._offset: np.ndarray | None = None  # notch - neck pivot, camera metres, filtered
-        self._opacity = 0.0
-        self._flow = FlowCarrier(FLOW_CORRECTION)  # the notch's pixel and the shoulder line's image angle
-
-    def update(self, body: BodyLandmarks | None, measured: bool, intr: Intrinsics, head: HeadPose | None,
-               t_ms: int | None, face: FaceLandmarks | None = None, gray: np.ndarray | None = None
-               ) -> tuple[AnchorPose, tuple[Capsule, ...]] | None:
-        """measured: the pose ran this frame (else `body` is None and the last torso is carried on, by the
-        head's neck pivot when the face is seen). head: this frame's smoothed head pose, if any; face: its
-        landmarks. The notch's height is the mean of the shoulders' prior and the chin's cue; in video the
-        chin's cue goes through a slow filter, so nodding does not move the necklace. gray: the frame in
-        grey levels (float32 or uint8), for the flow."""
-        t = None if t_ms is None else float(t_ms)
-        notch_up = neck.NOTCH_UP
-        cue = neck.notch_up_from_chin(body, face.points_px[152, :2], face.face_width_px) \
-            if body is not None and face is not None else None
-        if cue is not None:
-            blend = np.array([0.5 * (neck.NOTCH_UP + cue)])
-            notch_up = float((blend if t is None else self._notch_filter(blend, t))[0])
-        elif self._notch_filter.value is not None:
-            notch_up = float(self._notch_filter.value[0])
-        frame = neck.torso_frame(body, intr, head, notch_up) if body is not None else None
-        if t is None:  # a photo
-            return None if frame is None else (neck.neck_anchor(*frame, intr), neck.neck_occluders(*frame))
-        if measured:
-            shown, self._opacity, reset = self._hold.update(frame, t)
-            if reset:
-                self._reset()
-            if shown is None:
-                self._torso = None
-                return None
-            if frame is not None:
-                self._torso = self._pose(frame[0], t)
-                self._scale = float(self._scale_filter(np.array([frame[1]]), t)[0])
-                if head is not None:
-                    self._offset = self._offset_filter(frame[0][:3, 3] - _neck_pivot(head), t)
-        if self._torso is None:
-            return None
-        m = self._torso.copy()
-        if head is not None and self._offset is not None:
-            m[:3, 3] = _neck_pivot(head) + self._offset
-        if gray is not None:
-            m = self._follow_flow(m, frame[0] if measured and frame is not None else None, gray, intr)
-        rest = m @ pendant_rest(drape_for(NOMINAL_PENDANT_CHAIN_M, 0.0, self._scale))
-        swing = self._pendulum.swing(rest[:3, 3], rest[:3, :3], t)
-        anchor = dataclasses.replace(neck.neck_anchor(m, self._scale, intr, self._opacity), swing_rad=swing)
-        return anchor, neck.neck_occluders(m, self._scale)
-
-
-    def _follow_flow(self, m: np.ndarray, measured: np.ndarray | None, gray: np.ndarray, intr: Intrinsics
-                     ) -> np.ndarray:
-        """m with its notch pixel and image roll taken from the flow where the chest's texture allows."""
-        px = intr.project(m[:3, 3][None])[0]
-        roll = _image_roll(m, intr)
-        span = self._scale * neck.NOMINAL_SHOULDER_WIDTH_M * intr.fx / max(m[2, 3], 1e-3)
-        box = (int(px[0] - 0.3 * span), int(px[1] + 0.03 * span), int(px[0] + 0.3 * span), int(px[1] + 0.4 * span))
-        if measured is None:  # between pose runs: the flow alone
-            carried = self._flow.step(gray, box, None)
-        else:  # each pose run pulls the flow's answer a little toward the pose's
-            carried = self._flow.step(gray, box, intr.project(measured[:3, 3][None])[0], _image_roll(measured, intr))
-        if not carried or self._flow.px is None:
-            self._flow.px, self._flow.angle = px, roll  # no texture to follow: the face and shoulders' answer
-            return m
-        out = m.copy()
-        out[:3, 3] = _on_ray(self._flow.px, m[2, 3], intr)
-        turn = self._flow.angle - roll
-        c, s = np.cos(turn), np.sin(turn)
-        out[:3, :3] = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]) @ m[:3, :3]
-        return out
-
-
-def _on_ray(px: np.ndarray, depth: float, intr: Intrinsics) -> np.ndarray:
-    """The camera-frame point at this depth on the pixel's ray."""
-    return np.array([(px[0] - intr.cx) / intr.fx, (px[1] - intr.cy) / intr.fy, 1.0]) * depth
-
-
-def _image_roll(m: np.ndarray, intr: Intrinsics) -> float:
-    """The angle of the frame's x axis (the shoulder line) in the image, radians."""
-    a, b = intr.project(np.stack([m[:3, 3], m[:3, 3] + 0.1 * m[:3, 0]]))
-    return float(np.arctan2(b[1] - a[1], b[0] - a[0]))
-
-
-def _neck_pivot(head: HeadPose) -> np.ndarray:
-    return head.to_camera(NECK_PIVOT_HEAD_M[None])[0]
-
-
-# Where the head turns on the neck, in the head frame (metres before the person's scale): below and behind
-# the face's sides in front of the ears, over the top of the spine.
-NECK_PIVOT_HEAD_M = np.array([0.0, -0.035, -0.03])
-NECK_OFFSET_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=0.0)
-FLOW_CORRECTION = 0.02  # how far each pose run pulls the flow-carried notch toward the pose's own
-NOTCH_HEIGHT_FILTER = OneEuroParams(min_cutoff_hz=0.03, beta=0.0)  # a body constant: learnt over seconds
-NOMINAL_PENDANT_CHAIN_M = 0.45  # where the pendulum's pivot is taken to be: a princess chain's lowest point
-
-
-class _HandState:
-    """One hand's (the person's left or right) anchors through time: hold-and-fade when it leaves, snap
-    when it returns, One Euro on each anchor's pose and a slow filter on the measured sizes."""
-
-    def __init__(self) -> None:
-        self._hold = HoldAndFade()
-        self._poses: dict[str, RigidFilter] = {}
-        self._sizes: dict[str, OneEuroFilter] = {}
-        self._last: tuple[list[AnchorPose], list[Capsule], HandSizes] | None = None
-
-    def update(self, hand: HandLandmarks | None, gray: np.ndarray, intr: Intrinsics, t_ms: int | None,
-               elbow_px: np.ndarray | None = None) -> tuple[list[AnchorPose], list[Capsule], HandSizes] | None:
-        pose = fingers.hand_pose(hand, intr) if hand is not None else None
-        if t_ms is None:  # a photo
-            return None if pose is None or hand is None else _hand_anchors(hand, pose, gray, intr, elbow_px)
-        shown, opacity, reset = self._hold.update(pose, float(t_ms))
-        if reset:
-            self._poses.clear()
-            self._sizes.clear()
-        if shown is None:
-            self._last = None
-            return None
-        if pose is not None and hand is not None:
-            anchors, caps, sizes = _hand_anchors(hand, pose, gray, intr, elbow_px,
-                                                 lambda key, size: self._smooth_size(key, size, t_ms))
-            smoothed = []
-            for a in anchors:
-                m = self._poses.setdefault(a.site, RigidFilter(HAND_ROTATION_FILTER, HAND_FILTER))(
-                    a.cam_T_anchor, float(t_ms))
-                smoothed.append(dataclasses.replace(a, cam_T_anchor=m, xy_px=intr.project(m[:3, 3][None])[0]))
-            self._last = (smoothed, caps, sizes)
-        if self._last is None:
-            return None
-        anchors, caps, sizes = self._last
-        return [dataclasses.replace(a, visible=opacity) for a in anchors], caps, sizes
-
-    def _smooth_size(self, key: str, size: Size, t_ms: int) -> Size:
-        f = self._sizes.setdefault(key, OneEuroFilter(SIZE_FILTER))
-        v = f(np.array([size.value_mm, size.sigma_mm]), float(t_ms))
-        return Size(round(float(v[0]), 2), round(float(v[1]), 2))
-
-
-def _hand_anchors(hand: HandLandmarks, pose: fingers.HandPose, gray: np.ndarray, intr: Intrinsics,
-                  elbow_px: np.ndarray | None = None, smooth: Callable[[str, Size], Size] = lambda key, size: size
-                  ) -> tuple[list[AnchorPose], list[Capsule], HandSizes]:
-    """One frame's ring anchors on every finger, the wrist anchor, their occluders and the sizes; `smooth`
-    (key, measured size) -> size filters each measurement once, before anchors, fits and occluders use it."""
-    sizes = {f: smooth(f, fingers.finger_size(gray, hand, pose, f, intr)) for f in fingers.FINGERS}
-    anchors = [fingers.ring_anchor(pose, f, sizes[f], intr) for f in fingers.FINGERS]
-    axis = wrist.forearm_axis(pose, elbow_px, hand, intr)
-    frame = wrist.wrist_frame(pose, axis)
-    width, circumference = wrist.wrist_size(gray, hand, frame, intr, pose.scale_sigma)
-    width, circumference = smooth("wrist_width", width), smooth("wrist_circumference", circumference)
-    anchors.append(wrist.wrist_anchor(pose, frame, width, intr))
-    caps = fingers.hand_occluders(pose, sizes) + [wrist.forearm_occluder(frame, axis, width)]
-    return anchors, caps, HandSizes(pose.side, sizes, circumference)
+def _reason(site: str, where: str, found: bool, face: bool) -> str:
+    """Why a piece at `site` was not drawn: its anchor was found but hidden, or not found at all."""
+    if site == "ears":
+        return "the ears are hidden (hair or the head's turn)" if found else "no face found"
+    if site == "neck":
+        return "the neck is hidden" if found else "no shoulders found" if face else "no face or shoulders found"
+    hand = "left hand" if where.startswith("left") else "right hand" if where.startswith("right") else "hand"
+    return f"the {hand} is hidden" if found else f"no {hand} found"

@@ -12,7 +12,9 @@ Coordinate frames used throughout:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -202,9 +204,18 @@ class HandSizes:
     wrist_circumference: Size | None = None
 
 
+class Cover(Protocol):
+    """What of the frame lies in front of the jewelry at a site (hair over a chain): `cover(x0, y0, w, h)` ->
+    (h, w) float32 0..1 for that frame region, or None when nothing covers it. A value computed from one
+    frame (it reads no state), asked only for the regions the jewelry covers."""
+
+    def __call__(self, x0: int, y0: int, w: int, h: int) -> np.ndarray | None: ...
+
+
 @dataclass(frozen=True)
 class FrameAnchors:
-    """Everything the renderer needs from one frame's tracking. Empty `anchors` when nothing is tracked."""
+    """Everything the renderer needs from one frame's tracking. Empty `anchors` when nothing is tracked.
+    `covers`: per site, what lies in front of the jewelry there (hair over a necklace)."""
 
     timestamp_ms: int
     intrinsics: Intrinsics
@@ -213,9 +224,42 @@ class FrameAnchors:
     anchors: tuple[AnchorPose, ...] = field(default_factory=tuple)
     occluders: tuple[Capsule, ...] = field(default_factory=tuple)  # hands and wrists, camera frame
     hands: tuple[HandSizes, ...] = field(default_factory=tuple)
+    covers: Mapping[str, Cover] = field(default_factory=dict, hash=False, compare=False)
 
     def get(self, site: str) -> AnchorPose | None:
         return next((a for a in self.anchors if a.site == site), None)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One camera frame in: `rgb` (H, W, 3) uint8, its time (milliseconds, increasing within a stream), and
+    what watches show (seconds past 12:00; None: 10:10:30)."""
+
+    rgb: np.ndarray
+    timestamp_ms: int = 0
+    dial_time_s: float | None = None
+
+
+@dataclass(frozen=True)
+class NotPlaced:
+    """A worn piece that could not be drawn in this frame, and why ("no face found", ...)."""
+
+    item_id: str
+    where: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """One frame out: the picture with the jewelry (H, W, 3) uint8, the anchors it was drawn at, the rendered
+    layer (None when the pipeline does not render), each stage's time in milliseconds, and the worn pieces
+    that could not be placed."""
+
+    image: np.ndarray
+    anchors: FrameAnchors
+    layer: RenderLayer | None = None
+    timings_ms: Mapping[str, float] = field(default_factory=dict)
+    not_placed: tuple[NotPlaced, ...] = ()
 
 
 @dataclass(frozen=True)

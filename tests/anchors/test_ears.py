@@ -12,6 +12,7 @@ from tryon.anchors.calibrate import TRUTH_PATH, load_observations, regression_er
 from tryon.anchors.ears import lobe_xy_px
 from tryon.jewelry.catalog import Catalog
 from tryon.pipeline import Pipeline, PipelineOptions
+from tryon.types import Frame
 
 FAR_EAR = {  # photo -> the site that must be hidden (the person's side turned away)
     "faces/man_3q_ear_visible.jpg": "right_ear",
@@ -37,7 +38,7 @@ def photo_pipeline():
 
 
 def _visible(pipe, rel):
-    return {a.site: a.visible for a in pipe.track(load_rgb(rel)).anchors}
+    return {a.site: a.visible for a in pipe.track(Frame(load_rgb(rel))).anchors}
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +71,7 @@ def test_pipeline_anchor_is_the_calibrated_point(photo_pipeline, observations, f
     """What the pipeline reports (xy of the anchor) is the calibrated lobe, on the photos themselves."""
     obs = [o for o in observations if "#" not in o.source and "smile" not in o.source]
     for o in obs:
-        a = photo_pipeline.track(load_rgb(o.source)).get(o.site)
+        a = photo_pipeline.track(Frame(load_rgb(o.source))).get(o.site)
         assert a is not None
         np.testing.assert_allclose(a.xy_px, lobe_xy_px(o.face, o.site, face_model), atol=0.5)
 
@@ -95,11 +96,11 @@ def test_hair_over_the_ears_hides_earrings(photo_pipeline):
 
 
 def test_no_face_no_anchors(photo_pipeline):
-    assert photo_pipeline.track(np.full((200, 300, 3), 90, np.uint8)).anchors == ()
+    assert photo_pipeline.track(Frame(np.full((200, 300, 3), 90, np.uint8))).anchors == ()
 
 
 def test_anchor_pose_is_metric_and_consistent(photo_pipeline, astronaut):
-    a = photo_pipeline.track(astronaut)
+    a = photo_pipeline.track(Frame(astronaut))
     left, right = a.get("left_ear"), a.get("right_ear")
     for anchor in (left, right):
         r = anchor.cam_T_anchor[:3, :3]

@@ -12,6 +12,7 @@ from test_renderer import _check_golden
 from tests.conftest import load_rgb
 from tryon.errors import InputError
 from tryon.render.environment import FrameLight, studio_environment
+from tryon.render.reference import ReferenceRenderer, renderer_for
 from tryon.render.renderer import Renderer, Roi
 from tryon.render.scene import ItemModel
 from tryon.render.thumbnail import render_thumbnail, thumbnail_pose
@@ -43,7 +44,8 @@ def renderer():
 
 @pytest.fixture(scope="module")
 def plain():
-    with Renderer(shading="plain") as r:
+    """The stock PBR look: pyrender's (tryon.render.reference)."""
+    with ReferenceRenderer() as r:
         yield r
 
 
@@ -205,7 +207,8 @@ def test_photoreal_and_plain_differ_and_unknown_shading_is_an_error(renderer, pl
     renderer.set_environment(studio_environment())
     a = _thumb(renderer, catalog, "ring-solitaire-diamond-6.5mm-platinum", "ring")
     b = _thumb(plain, catalog, "ring-solitaire-diamond-6.5mm-platinum", "ring")
-    np.testing.assert_array_equal(a[..., 3] > 0, b[..., 3] > 0)  # same geometry
-    assert np.abs(a[..., :3].astype(int) - b[..., :3]).mean() > 5
+    ma, mb = a[..., 3] > 127, b[..., 3] > 127  # same geometry (two renderers: edges differ a little)
+    assert (ma & mb).sum() / (ma | mb).sum() > 0.95
+    assert np.abs(a[..., :3].astype(int) - b[..., :3])[ma & mb].mean() > 5
     with pytest.raises(InputError, match="shading"):
-        Renderer(shading="toon")
+        renderer_for("toon")

@@ -1,14 +1,14 @@
 """Necklaces drawn on a hand-made torso anchor: golden images, the neck hides the chain's back, the
 pendant hangs at the chain's lowest point at true size, hair in front hides the chain."""
 
-from __future__ import annotations
+import dataclasses
 
 import numpy as np
 import pytest
 from test_renderer import _check_golden
 
 from tryon.anchors import neck
-from tryon.render.drape import drape_for
+from tryon.anchors.drape import drape_for
 from tryon.render.renderer import Renderer
 from tryon.render.scene import Placement, place
 from tryon.types import FrameAnchors, Intrinsics
@@ -74,14 +74,19 @@ def test_the_pendant_hangs_below_the_notch_at_true_size(renderer, catalog):
     assert abs(xs[low].mean() - notch[0]) < 1.0  # centred under the notch
 
 
+def _covered(anchors, amount: float):
+    """The anchors with hair over the neck covering `amount` of every pixel there."""
+    return dataclasses.replace(anchors, covers={"neck": lambda x0, y0, w, h: np.full((h, w), amount, np.float32)})
+
+
 def test_hair_in_front_hides_the_necklace_only(renderer, catalog):
     anchors = _torso()
     placed = place({"neck": [catalog.model("necklace-rope-2.5mm-yellow-gold")]}, anchors.anchors)
     shown = renderer.render(anchors, placed)
     assert not shown.is_empty
-    covered = renderer.render(anchors, placed, lambda site, roi: np.ones((roi.h, roi.w), np.float32))
+    covered = renderer.render(_covered(anchors, 1.0), placed)
     assert covered.is_empty
-    half = renderer.render(anchors, placed, lambda site, roi: np.full((roi.h, roi.w), 0.5, np.float32))
+    half = renderer.render(_covered(anchors, 0.5), placed)
     assert half.rgba[..., 3].sum() == pytest.approx(0.5 * shown.rgba[..., 3].sum(), rel=1e-4)
 
 

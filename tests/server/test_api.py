@@ -43,7 +43,7 @@ def _png(rgb: np.ndarray) -> bytes:
 def test_items_list_families_variants_and_engine_thumbnails(client):
     body = client.get("/api/items").json()
     items = {i["id"]: i for i in body["items"]}
-    assert len(items) == len(list(client.app.state.catalog)) >= 56 and body["default"][0] in items
+    assert len(items) == len(list(client.app.state.tryon.catalog)) >= 56 and body["default"][0] in items
     hoops = [i for i in items.values() if i["family"] == "hoop-round"]
     assert {i["metal"] for i in hoops} >= {"yellow_gold", "rose_gold", "white_gold", "silver"}
     assert {i["size_mm"] for i in hoops} == {15.0, 25.0, 40.0}
@@ -144,7 +144,14 @@ def test_offers_that_cannot_work_get_an_error_and_leave_nothing_behind(client):
 def test_unknown_share_link_is_404_and_docs_are_served(client):
     assert client.get("/api/media/abcdef.png").status_code == 404
     assert client.get("/docs").status_code == 200
-    assert "/api/offer" in client.get("/openapi.json").json()["paths"]
+    spec = client.get("/openapi.json").json()
+    assert "/api/offer" in spec["paths"]
+    # One router per resource, each answer a model of its own in the schema.
+    assert {"items", "live", "photos", "media", "health"} <= {t for p in spec["paths"].values() for op in p.values()
+                                                              for t in op.get("tags", [])}
+    assert {"ItemList", "ItemDetail", "Offer", "Answer", "Health", "Problem"} <= set(spec["components"]["schemas"])
+    ok = spec["paths"]["/api/items"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/ItemList"}
     assert client.get("/").text.count('id="video"') == 1
 
 

@@ -91,7 +91,8 @@ def close(page) -> None:
 
 
 def open_page(browser, base: str, pages: list, query: str = f"?nomirror=1&items={ITEM}", ready: bool = True):
-    context = browser.new_context(permissions=["camera"], accept_downloads=True)
+    context = browser.new_context(permissions=["camera"], accept_downloads=True,
+                                  bypass_csp=True)  # wait_for_function evaluates strings; the page never does
     page = context.new_page()
     pages.append(page)
     page.goto(f"{base}/{query}")
@@ -200,6 +201,22 @@ def test_snapshot_and_clip_download_as_valid_files(browser, server, pages, tmp_p
     assert len(frames) >= 20 and 1.5 < float(frames[-1].time) < 4.0
     links = page.eval_on_selector_all("#downloads a[download]", "els => els.map(e => e.href)")
     assert any(h.endswith(".png") for h in links) and any(h.endswith(".mp4") for h in links)
+
+
+def test_the_page_runs_under_its_content_security_policy(browser, server):
+    """No test shortcut here: the page as a shopper gets it, with the server's CSP enforced."""
+    context = browser.new_context(permissions=["camera"])
+    page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    try:
+        page.goto(f"{server}/?nomirror=1&items={ITEM}")
+        page.evaluate("window.tryon.ready")
+        wait_stats(page)
+        assert "script-src 'self'" in urllib.request.urlopen(f"{server}/").headers["content-security-policy"]
+        assert not violations, violations
+    finally:
+        close(page)
 
 
 def test_two_sessions_run_at_once_a_third_is_refused_and_closing_frees_everything(browser, server, pages):

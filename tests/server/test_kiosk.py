@@ -189,7 +189,7 @@ def test_other_machines_reach_only_the_hand_off_links(tmp_path):
     app = create_app(Settings(data_dir=tmp_path), KioskSettings(lan_handoff_only=True, public_url="http://10.0.0.2:8000"))
     with (TestClient(app, base_url=BASE, client=("192.168.1.33", 50000)) as phone,
           TestClient(app, base_url=BASE, client=("127.0.0.1", 50001)) as local):
-        media = app.state.store.put(b"\x89PNG not really", ".png", 60)
+        media = app.state.tryon.store.put(b"\x89PNG not really", ".png", 60)
         name = media.url.rsplit("/", 1)[1]
         assert phone.get(f"/m/{name}").status_code == 200 and phone.get(media.url).content == b"\x89PNG not really"
         for path in ("/api/items", "/kiosk", "/", "/docs", "/api/health"):
@@ -281,7 +281,7 @@ def kiosk_pages(kiosk_server):
 
 
 def open_kiosk(chromium, base: str, pages: list, photo: str, scene: str, viewport: dict):
-    context = chromium.new_context(viewport=viewport)
+    context = chromium.new_context(viewport=viewport, bypass_csp=True)  # the test evaluates strings
     context.add_init_script(CAMERA_JS.replace("__PHOTO__", photo).replace("__SCENE__", scene))
     page = context.new_page()
     pages.append(page)

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from tryon.anchors.face_model import FaceModel
-from tryon.filters import Hysteresis
+from tryon.filters.hold import Hysteresis
 from tryon.tracking import landmarks as lm
 from tryon.types import AnchorPose, FaceLandmarks, HeadPose, Intrinsics
 
@@ -148,15 +148,16 @@ def smoothstep(lo: float, hi: float, x: float) -> float:
 
 
 class EarVisibility:
-    """Per-stream visibility of each ear: far-ear hysteresis times hair cover. Photos pass t_ms=None."""
+    """Per-stream visibility of each ear: far-ear hysteresis times hair cover. The first frame of a stream
+    (a photo: a fresh stream and one frame) has no transition to ease: each ear is shown or hidden."""
 
     def __init__(self) -> None:
         self._far = {s: Hysteresis(FAR_EAR_HIDE, FAR_EAR_SHOW) for s in SITES}
 
-    def __call__(self, face: FaceLandmarks, site: str, hair: float, t_ms: float | None) -> float:
+    def __call__(self, face: FaceLandmarks, site: str, hair: float, t_ms: float, first: bool = False) -> float:
         far = self._far[site](far_ear_signal(face, site), t_ms)
         shown = far * (1.0 - smoothstep(*HAIR_HIDE, hair))
-        if t_ms is None:  # a photo has no transitions to ease: show or hide
+        if first:
             return 1.0 if shown >= 0.5 else 0.0
         return shown
 

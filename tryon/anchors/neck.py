@@ -1,6 +1,6 @@
 """The neck anchor: where a necklace sits, from MediaPipe pose (shoulders) and the head's metric depth.
 
-Torso frame (the anchor's frame; the drape in tryon.render.drape is built in it), metres:
+Torso frame (the anchor's frame; the drape in tryon.anchors.drape is built in it), metres:
     origin  the sternal notch: the front of the neck's base, between the collarbones;
     +x      along the shoulder line, from the person's right shoulder to their left (image right for a
             person facing an unmirrored camera);
@@ -9,7 +9,7 @@ Torso frame (the anchor's frame; the drape in tryon.render.drape is built in it)
     +z      into the body (away from the camera for a person facing it).
 It follows the torso, not the head: turning or nodding the head does not move it.
 
-The body round the neck's base is a nominal adult's (NeckBody), scaled by the shoulders' measured width.
+The body round the neck's base is a nominal adult's (tryon.body.NeckBody), scaled by the shoulders' measured width.
 Depth comes from the face when it is seen (the iris fixes the head's distance; the shoulders are about as
 far away), else from MediaPipe's metric body estimate of the shoulders' width.
 """
@@ -17,10 +17,10 @@ far away), else from MediaPipe's metric body estimate of the shoulders' width.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
+from tryon.body import BODY
 from tryon.types import AnchorPose, BodyLandmarks, Capsule, HeadPose, Intrinsics
 
 SITE = "neck"
@@ -40,55 +40,6 @@ SHOULDERS_BEHIND_HEAD_M = 0.02  # shoulder joints vs the head frame's origin (in
 MIN_VISIBILITY = 0.5
 
 
-@dataclass(frozen=True)
-class NeckBody:
-    """The body round the neck's base in the torso frame, metres (a nominal adult at scale 1).
-
-    The neck's cross-section where a chain lies on it is an ellipse `half_width` by `half_depth`, centred
-    `half_depth` behind the notch; the chain leaves it `side_angle_deg` in front of its sides and lies on
-    the chest, which slopes forward `chest_slope_deg` below the notch and curves back toward the neck.
-    The chain's back rises `back_rise` over the trapezius to the base of the neck behind (C7).
-    """
-
-    half_width: float = 0.058
-    half_depth: float = 0.050
-    side_angle_deg: float = 25.0
-    side_height: float = -0.012  # the chain's height where it leaves the neck (above the notch: negative)
-    back_rise: float = 0.025
-    chest_slope_deg: float = 22.0
-
-    def scaled(self, s: float) -> NeckBody:
-        return NeckBody(self.half_width * s, self.half_depth * s, self.side_angle_deg, self.side_height * s,
-                        self.back_rise * s, self.chest_slope_deg)
-
-    @property
-    def side_point(self) -> np.ndarray:
-        """(3,) where the chain leaves the neck on the +x side."""
-        t = math.radians(self.side_angle_deg)
-        return np.array([self.half_width * math.cos(t), self.side_height,
-                         self.half_depth - self.half_depth * math.sin(t)])
-
-    def chest_z(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Depth of the skin under a chain hanging in front, at (x, y): the front of the neck's ellipse at
-        its base, or the chest, whichever is nearer the camera. The chest slopes forward below the notch
-        and curves back toward the neck's sides through the side points."""
-        x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
-        sx, _, sz = self.side_point
-        chest = -math.tan(math.radians(self.chest_slope_deg)) * np.maximum(y, 0.0) + sz / (sx * sx) * np.square(x)
-        across = np.clip(x / self.half_width, -1.0, 1.0)
-        neck = self.half_depth * (1.0 - np.sqrt(1.0 - np.square(across)))
-        return np.minimum(chest, np.where(np.abs(x) < self.half_width, neck, np.inf))
-
-    def chest_normal(self, x: np.ndarray, y: np.ndarray, eps: float = 1e-4) -> np.ndarray:
-        """(n, 3) unit outward (toward the camera) normals of the skin surface z = chest_z(x, y)."""
-        x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
-        dzdx = (self.chest_z(x + eps, y) - self.chest_z(x - eps, y)) / (2.0 * eps)
-        dzdy = (self.chest_z(x, y + eps) - self.chest_z(x, y - eps)) / (2.0 * eps)
-        n = np.stack([dzdx, dzdy, -np.ones_like(dzdx)], axis=-1)
-        return n / np.linalg.norm(n, axis=-1, keepdims=True)
-
-
-BODY = NeckBody()
 # The neck's occluder leans forward a little as it rises (the neck does, more, above where chains lie): a
 # choker on the front of the neck's base must stay in front of it.
 OCCLUDER_TILT_DEG = 5.0

@@ -120,6 +120,10 @@ class Compositor:
         rng = np.random.default_rng(NOISE_SEED)
         self._tile = rng.standard_normal((NOISE_TILE_PX, NOISE_TILE_PX, 3), np.float32)
 
+    def reset(self) -> None:
+        """A new stream: forget the held look."""
+        self._held, self._age = [], 0
+
     @property
     def active(self) -> bool:
         return self.model is not None

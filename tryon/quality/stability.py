@@ -107,10 +107,12 @@ def ear_stability(photo: np.ndarray, n: int = 200, motion: Motion = Motion(), st
     """The ear anchors through the pipeline's face tracking and filters (no rendering) on a clip of photo."""
     from tryon.jewelry.catalog import Catalog
     from tryon.pipeline import Pipeline, PipelineOptions
+    from tryon.types import Frame
 
     options = PipelineOptions(mode="video", render=False, track=frozenset({"face"}), steady_face=steady)
     with Pipeline(Catalog.load(), [], options) as pipe:
-        return run(photo, lambda f, t: {a.site: a.xy_px for a in pipe.track(f, t).anchors}, n=n, motion=motion)
+        return run(photo, lambda f, t: {a.site: a.xy_px for a in pipe.track(Frame(f, t)).anchors}, n=n,
+                   motion=motion)
 
 
 def _main(argv: list[str]) -> int:

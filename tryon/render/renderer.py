@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import moderngl
 import numpy as np
 import trimesh
 
-from tryon.errors import InputError, RenderError
+from tryon.errors import RenderError
 from tryon.render.environment import Environment, studio_environment
 from tryon.render.scene import ItemModel, Material, Part, Placement
 from tryon.types import Capsule, FrameAnchors, Intrinsics, RenderLayer
@@ -53,8 +52,8 @@ LIGHTS = (
     ((-0.2, 0.6, -1.0), (1.8, 1.8, 1.8)),
     ((0.3, -1.0, 0.3), (0.5, 0.48, 0.45)),
 )
-SHADINGS = ("photoreal", "plain")  # plain: a stock PBR viewer's look, for comparisons (shaders/jewel.frag)
-PLAIN_EXPOSURE = 0.85
+# photoreal: this renderer; plain: pyrender's stock PBR, for comparisons (tryon.render.reference.renderer_for)
+SHADINGS = ("photoreal", "plain")
 
 
 def load_shader(path: Path, defines: dict[str, object] | None = None) -> str:
@@ -121,14 +120,12 @@ def _mat4(m: np.ndarray) -> bytes:
 class Renderer:
     """Owns one EGL context: create it and call it from one thread only.
 
-    shading: "photoreal" (light from the environment, `set_environment`; the studio until one is given) or
-    "plain" (point lights only, no gem optics: what a stock PBR viewer shows)."""
+    The "photoreal" shading: light from the environment (`set_environment`; the studio until one is given),
+    gem optics, pearl nacre. (The "plain" one is pyrender's: tryon.render.reference.ReferenceRenderer.)"""
 
-    def __init__(self, occluder: trimesh.Trimesh | None = None, shaders_dir: Path = SHADERS_DIR,
-                 shading: str = "photoreal") -> None:
-        if shading not in SHADINGS:
-            raise InputError(f"unknown shading {shading!r}; one of {', '.join(SHADINGS)}")
-        self.shading = shading
+    shading = "photoreal"
+
+    def __init__(self, occluder: trimesh.Trimesh | None = None, shaders_dir: Path = SHADERS_DIR) -> None:
         try:
             self._ctx = moderngl.create_standalone_context(backend="egl")
         except Exception as e:  # EGL/driver failures come as many types
@@ -140,8 +137,6 @@ class Renderer:
                 self._programs: dict[tuple[str, bool], moderngl.Program] = {}
                 for kind, number in MATERIAL_KINDS.items():
                     defines: dict[str, object] = {"N_LIGHTS": len(LIGHTS), "MATERIAL": number}
-                    if shading == "plain":
-                        defines["PLAIN"] = 1
                     frag = load_shader(shaders_dir / "jewel.frag", defines)
                     for many in (False, True):  # instanced: a necklace's links, a pose per instance
                         vert = load_shader(shaders_dir / "jewel.vert", {"INSTANCED": 1} if many else {})
@@ -149,7 +144,6 @@ class Renderer:
                                                                                    fragment_shader=frag)
                         program["u_light_dir"].write(np.array([d for d, _ in LIGHTS], np.float32).tobytes())
                         program["u_light_color"].write(np.array([c for _, c in LIGHTS], np.float32).tobytes())
-                        program["u_exposure"].value = PLAIN_EXPOSURE
                 self._depth = self._ctx.program(vertex_shader=load_shader(shaders_dir / "depth.vert"),
                                                 fragment_shader=load_shader(shaders_dir / "depth.frag"))
                 self._occluder = None if occluder is None else self._vao(self._depth, occluder.vertices[occluder.faces])
@@ -167,14 +161,11 @@ class Renderer:
         self._targets: dict[tuple[int, int], moderngl.Framebuffer] = {}
         self._env_texture: moderngl.Texture | None = None
         self.environment: Environment | None = None
-        if shading == "photoreal":
-            self.set_environment(studio_environment())
+        self.set_environment(studio_environment())
 
     # -- light ---------------------------------------------------------------------------------------------
     def set_environment(self, env: Environment) -> None:
-        """Light the jewelry with this environment from now on (no effect on plain shading)."""
-        if self.shading != "photoreal":
-            return
+        """Light the jewelry with this environment from now on."""
         with self._ctx:
             if self._env_texture is None:
                 h, w = env.mips[0].shape[:2]
@@ -257,12 +248,11 @@ class Renderer:
         vao.render(moderngl.TRIANGLES, instances=len(cam_T_units))
 
     # -- drawing ---------------------------------------------------------------------------------------------
-    def render(self, anchors: FrameAnchors, placements: list[Placement],
-               cover: Callable[[str, Roi], np.ndarray | None] | None = None) -> RenderLayer:
+    def render(self, anchors: FrameAnchors, placements: list[Placement]) -> RenderLayer:
         """Premultiplied RGBA of the placed items (one region per site), over the union of the regions.
         The head (when tracked) and the frame's capsule occluders (fingers, palms, forearms, neck) hide
-        what is behind them. cover(site, roi) -> (roi.h, roi.w) 0..1 or None: what of the frame lies in
-        front of that site's items in that region (hair over a necklace)."""
+        what is behind them; `anchors.covers[site]` what of the frame lies in front of that site's items
+        (hair over a necklace), read for each drawn region only."""
         intr = anchors.intrinsics
         head_T = None
         if anchors.head is not None:
@@ -283,11 +273,12 @@ class Renderer:
                                       & (boxes[:, 1] < roi.y0 + roi.h) & (boxes[:, 3] > roi.y0))
             head = head_T if head_T is not None and self._reaches(head_T, roi, intr) else None
             rgba = self.draw(roi, intr, list(placed.items), head, near) * np.float32(placed.visible)
-            front = cover(placed.site, roi) if cover is not None else None
+            cover = anchors.covers.get(placed.site)
+            front = cover(roi.x0, roi.y0, roi.w, roi.h) if cover is not None else None
             if front is not None:
                 rgba *= 1.0 - front[..., None]
             patches.append((roi, rgba))
-        return _union(patches, (intr.width_px, intr.height_px))
+        return union_layer(patches, (intr.width_px, intr.height_px))
 
     def _reaches(self, cam_T_occluder: np.ndarray, roi: Roi, intr: Intrinsics) -> bool:
         """Whether the head occluder's box, posed, can cover any of the region (a ring held away from the
@@ -490,7 +481,9 @@ def clustered(vertices: np.ndarray, cells: int) -> np.ndarray:
     return np.hstack([corners.reshape(-1, 3), np.repeat(face, 3, axis=0)]).astype(np.float32)
 
 
-def _union(patches: list[tuple[Roi, np.ndarray]], frame_size: tuple[int, int]) -> RenderLayer:
+def union_layer(patches: list[tuple[Roi, np.ndarray]], frame_size: tuple[int, int]) -> RenderLayer:
+    """One layer over the union of the regions' (h, w, 4) premultiplied patches (a later patch goes under an
+    earlier one where they overlap)."""
     if not patches:
         return RenderLayer(np.zeros((0, 0, 4), np.float32), (0, 0), frame_size)
     if len(patches) == 1:

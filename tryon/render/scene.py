@@ -12,15 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 import trimesh
 
-from tryon.anchors.neck import BODY
+from tryon.anchors.drape import drape_for, pendant_rest
+from tryon.body import BODY
 from tryon.errors import AssetError, InputError
 from tryon.jewelry.materials import GemSpec, material_spec
 from tryon.jewelry.necklaces import BACK_MM
-from tryon.physics import swing_matrix
-from tryon.render.drape import drape_for, pendant_rest
+from tryon.physics import hang_rotation, swing_matrix
 from tryon.types import AnchorPose
 
-GRAVITY_CAM = np.array([0.0, 1.0, 0.0])  # "down" in an upright camera's frame (OpenCV: y down)
 PENDANT_BACK_M = BACK_MM * 1e-3  # pendants' backs lie this far behind their pivot (tryon.jewelry.necklaces)
 
 
@@ -219,24 +218,6 @@ def _hand_turn(role: str, t_s: float, mirror: bool) -> np.ndarray:
     if role == "hand_second":
         angle = -2.0 * np.pi * (int(t_s % period) / period)  # a quartz second hand ticks
     return trimesh.transformations.rotation_matrix(-angle if mirror else angle, [0.0, 0.0, 1.0])
-
-
-def hang_rotation(cam_T_anchor: np.ndarray) -> np.ndarray:
-    """(4, 4) rotation about the pivot (anchor origin) that turns the anchor's -y onto gravity."""
-    down_anchor = cam_T_anchor[:3, :3].T @ GRAVITY_CAM
-    return _rotation_between(np.array([0.0, -1.0, 0.0]), down_anchor)
-
-
-def _rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
-    v, c = np.cross(a, b), float(a @ b)
-    m = np.eye(4)
-    if c < -0.999999:  # opposite: half a turn about any perpendicular axis
-        m[:3, :3] = trimesh.transformations.rotation_matrix(np.pi, [0, 0, 1])[:3, :3]
-        return m
-    vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
-    m[:3, :3] = np.eye(3) + vx + vx @ vx / (1.0 + c)
-    return m
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def _fit(points: np.ndarray) -> np.ndarray:
 def thumbnail_pose(model: ItemModel, size_px: int, kind: str = "earring") -> tuple[Intrinsics, np.ndarray]:
     """Intrinsics and cam_T_item that fit the whole item (hanging parts hanging) into a square, seen from
     the three-quarter view of its ``kind`` (earring, ring, bracelet or watch; other kinds as earrings).
-    Necklaces and pendants: draped on a nominal neck (tryon.render.drape) seen from the front, a little
+    Necklaces and pendants: draped on a nominal neck (tryon.anchors.drape) seen from the front, a little
     from above; pendants framed on the pendant and the chain's lower part."""
     intr = Intrinsics.from_hfov(size_px, size_px, THUMB_HFOV_DEG)
     cam_T_item = np.eye(4)

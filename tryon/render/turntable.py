@@ -8,7 +8,7 @@ is up), the same views as :mod:`tryon.render.thumbnail`:
     rings      stand, stone up (+z), the hole's axis (y) horizontal, seen through the hole at azimuth 0;
     watches    stand on the strap, dial (+z) to the front, 12 o'clock (-x) up, the crown (+y) right;
     bracelets  lie flat, their axis (y) upright, the back of the wrist (+z) to the front;
-    necklaces  the chain as it drapes on a nominal neck (tryon.render.drape), the whole loop (back
+    necklaces  the chain as it drapes on a nominal neck (tryon.anchors.drape), the whole loop (back
                included), upright as worn, the front of the body to the front;
     pendants   the same drape, framed on the pendant and the chain within its height above it; the rest
                of the chain fades out toward the top and the sides of the picture.

@@ -37,7 +37,7 @@ from tryon.pipeline import Pipeline, PipelineOptions, Worn, place_keys
 from tryon.server.clips import MAX_CLIP_S, ClipWriter
 from tryon.server.seats import Bucket
 from tryon.server.store import MediaStore, StoredMedia
-from tryon.types import HandSizes
+from tryon.types import Frame, HandSizes
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -245,12 +245,12 @@ class Session:
         self._last_ts = ts
         if self._pipeline is None:
             raise TryOnError("the session is closing")
-        self._pipeline.dial_time_s = dial_time_s(self._utc_offset_min)  # watches show the real time
-        out = self._pipeline.process(rgb, ts)
-        anchors = self._pipeline.last_anchors
-        self.face = anchors is not None and anchors.head is not None
-        self.neck = anchors is not None and anchors.get(NECK) is not None
-        self.hands = tuple(anchors.hands) if anchors is not None else ()
+        # Watches show the shopper's time.
+        result = self._pipeline.process(Frame(rgb, ts, dial_time_s(self._utc_offset_min)))
+        out, anchors = result.image, result.anchors
+        self.face = anchors.head is not None
+        self.neck = anchors.get(NECK) is not None
+        self.hands = tuple(anchors.hands)
         self.failed_frames = 0
         if self.compare is not None:
             w = out.shape[1]

@@ -28,7 +28,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from tryon.filters import OneEuroFilter, OneEuroParams
+from tryon.filters.one_euro import OneEuroFilter, OneEuroParams
 
 # The face mesh's own region (MediaPipe's face_landmark_front graph): a square 1.5 times the landmarks'
 # longer side, centred on their box, turned to the line from landmark 33 to 263.

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
+from tryon.anchors.drape import catenary_half, drape, pendant_rest
 from tryon.anchors.neck import BODY
-from tryon.render.drape import catenary_half, drape, pendant_rest
 
 
 @pytest.mark.parametrize("length", [0.36, 0.45, 0.55])

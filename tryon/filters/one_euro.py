@@ -1,7 +1,8 @@
-"""Temporal filters on poses: One Euro smoothing and hold-and-fade on tracking loss.
+"""One Euro smoothing (Casiez et al. 2012) of vectors, head poses and rigid transforms.
 
-Filtering works on the head pose (rotation, translation, scale), not on raw landmark pixels: the
-anchors are rigid points on the head, so a smooth head pose gives smooth anchors at every site at once.
+Filtering works on poses (rotation, translation, scale), not on raw landmark pixels: the anchors are rigid
+points on the head or hand, so a smooth pose gives smooth anchors at every site at once. A filter's first
+input after `reset()` (or creation) comes out as it went in: a photo is a fresh filter and one frame.
 """
 
 from __future__ import annotations
@@ -129,77 +130,3 @@ class RigidFilter:
         out = np.eye(4)
         out[:3, :3], out[:3, 3] = r_out, self._trans(m[:3, 3], t_ms)
         return out
-
-
-@dataclass(frozen=True)
-class HoldFadeParams:
-    hold_ms: float = 250.0  # keep the last pose this long after tracking drops
-    fade_ms: float = 250.0  # then fade it out over this long
-    fade_in_ms: float = 120.0  # fade in when tracking (re)starts, so nothing pops
-
-
-class HoldAndFade:
-    """Decides what to show while tracking comes and goes.
-
-    `update(pose_or_none, t_ms)` returns (pose to draw or None, opacity 0..1, reset) where reset is True
-    when the caller should reset its smoothing (tracking came back after a long gap: snap, don't glide).
-    """
-
-    def __init__(self, params: HoldFadeParams | None = None) -> None:
-        self.params = params or HoldFadeParams()
-        self._last: HeadPose | None = None
-        self._last_seen_ms: float | None = None
-        self._acquired_ms: float | None = None
-
-    def update(self, pose: HeadPose | None, t_ms: float) -> tuple[HeadPose | None, float, bool]:
-        p = self.params
-        if pose is not None:
-            gap = math.inf if self._last_seen_ms is None else t_ms - self._last_seen_ms
-            reset = gap > p.hold_ms + p.fade_ms
-            if reset or self._acquired_ms is None:
-                self._acquired_ms = t_ms
-            self._last, self._last_seen_ms = pose, t_ms
-            fade_in = min(1.0, (t_ms - self._acquired_ms) / p.fade_in_ms) if p.fade_in_ms > 0 else 1.0
-            return pose, max(fade_in, 0.0), reset
-        if self._last is None or self._last_seen_ms is None:
-            return None, 0.0, False
-        since = t_ms - self._last_seen_ms
-        if since <= p.hold_ms:
-            return self._last, 1.0, False
-        if since <= p.hold_ms + p.fade_ms:
-            return self._last, 1.0 - (since - p.hold_ms) / p.fade_ms, False
-        self._last = self._last_seen_ms = self._acquired_ms = None
-        return None, 0.0, False
-
-
-class Hysteresis:
-    """A 0..1 visibility from a signal with separate hide and show thresholds, eased over time.
-
-    Used for the far ear: it hides once the head turns past `hide_at` and shows again only when the head
-    comes back below `show_at`, so it never flickers at the boundary.
-    """
-
-    def __init__(self, hide_at: float, show_at: float, ease_ms: float = 100.0) -> None:
-        if show_at >= hide_at:
-            raise ValueError("show_at must be below hide_at")
-        self.hide_at, self.show_at, self.ease_ms = hide_at, show_at, ease_ms
-        self._shown: bool | None = None
-        self._level = 1.0
-        self._t_ms: float | None = None
-
-    def __call__(self, value: float, t_ms: float | None) -> float:
-        if t_ms is None:  # a single photo: no history, decide at the midpoint
-            return 1.0 if value < 0.5 * (self.hide_at + self.show_at) else 0.0
-        if self._shown is None:
-            self._shown = value < 0.5 * (self.hide_at + self.show_at)
-            self._level = 1.0 if self._shown else 0.0
-        elif self._shown and value > self.hide_at:
-            self._shown = False
-        elif not self._shown and value < self.show_at:
-            self._shown = True
-        target = 1.0 if self._shown else 0.0
-        dt = 0.0 if self._t_ms is None else max(0.0, t_ms - self._t_ms)
-        step = 1.0 if self.ease_ms <= 0 else dt / self.ease_ms
-        self._level += float(np.clip(target - self._level, -step, step))
-        self._t_ms = t_ms
-        return self._level

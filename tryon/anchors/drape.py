@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tryon.anchors.neck import BODY, NeckBody
+from tryon.body import BODY, NeckBody
 
 SAMPLES_FRONT = 161  # points on the hanging front (odd: one at the bottom)
 SAMPLES_BACK = 64

@@ -1,0 +1,118 @@
+"""The HTTP API's request and response bodies (they are what /docs shows)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tryon.jewelry.catalog import Item
+from tryon.pipeline import MAX_PER_SITE, PLACES
+
+ItemSpec = Annotated[str, Field(max_length=200)]
+
+
+class Price(BaseModel):
+    amount: float
+    currency: str
+
+
+class ItemSummary(BaseModel):
+    """One catalog item as the catalog lists it. `places`: where it can be asked for ("id@where"), its site
+    first (the default)."""
+
+    id: str
+    name: str
+    kind: str
+    site: str
+    family: str
+    family_name: str
+    metal: str | None = None
+    stone: str | None = None
+    size_mm: float | None = None
+    dimensions_mm: dict[str, float] = Field(default_factory=dict)
+    places: list[str]
+    price: Price | None = None
+    thumbnail: str
+    model: str
+
+
+class ItemDetail(ItemSummary):
+    """An item with everything the catalog holds about it and `facts`: metal volume and weight in grams for
+    its alloy, stones with their carat weight, the thinnest metal against the minimum wall."""
+
+    model_config = ConfigDict(extra="allow")
+    facts: dict[str, Any] | None = None
+
+
+class Site(BaseModel):
+    places: dict[str, list[str]]
+    max_per_anchor: int
+
+
+class ItemList(BaseModel):
+    """`default`: the items worn at first. `sites`: per site, the anchor points each place covers and how many
+    items one of them holds."""
+
+    items: list[ItemSummary]
+    default: list[str]
+    sites: dict[str, Site]
+
+
+def item_summary(item: Item) -> ItemSummary:
+    """The one place an item's JSON for the API is made."""
+    data = item.to_json()
+    return ItemSummary(id=item.id, name=item.name, kind=item.kind, site=item.site, family=item.family,
+                       family_name=item.family_name, metal=item.metal, stone=item.stone, size_mm=item.size_mm,
+                       dimensions_mm=dict(item.dimensions_mm), places=list(PLACES.get(item.site, {})),
+                       price=data.get("price"), thumbnail=f"/api/items/{item.id}/thumbnail.png",
+                       model=f"/api/items/{item.id}/model.glb")
+
+
+def item_detail(item: Item, facts: dict[str, Any] | None) -> ItemDetail:
+    extra = {k: v for k, v in item.to_json().items() if k not in ItemSummary.model_fields}
+    return ItemDetail(**item_summary(item).model_dump(), **extra, facts=facts)
+
+
+def site_table() -> dict[str, Site]:
+    return {s: Site(places={w: list(anchors) for w, anchors in places.items()},
+                    max_per_anchor=MAX_PER_SITE.get(s, 1)) for s, places in PLACES.items()}
+
+
+class Offer(BaseModel):
+    sdp: str = Field(max_length=200_000, description="the browser's offer SDP")
+    type: Literal["offer"]
+    items: list[ItemSpec] = Field(default_factory=list, max_length=16,
+                                  description="what to wear at first: item ids, each optionally with a place, "
+                                              "'id@where' (rings: 'ring', 'index', 'left_ring', ...; wrist "
+                                              "pieces: 'wrist', 'left_wrist', 'right_wrist'; necklaces and "
+                                              "pendants: 'neck', two of them layered)")
+    utc_offset_min: int | None = Field(None, ge=-16 * 60, le=16 * 60,
+                                       description="the shopper's UTC offset in minutes, so watches show their "
+                                                   "time (default: the server's)")
+    kiosk: bool = Field(False, description="an in-store kiosk mirror: its snapshot and clip links live the kiosk's "
+                                           "link TTL, the face tracker always runs (is anyone there?), and links "
+                                           "no phone opened are deleted when the session ends")
+
+
+class Answer(BaseModel):
+    sdp: str
+    type: Literal["answer"] = "answer"
+    session: str
+
+
+class Health(BaseModel):
+    """`sessions`: every session, connected or still connecting; `seats`: those holding a live seat;
+    `pending`: offers answered but not yet connected."""
+
+    ok: bool
+    sessions: int
+    seats: int
+    pending: int
+    max_sessions: int
+
+
+class Problem(BaseModel):
+    """Every error: one line for the user."""
+
+    detail: str

@@ -1,0 +1,112 @@
+"""The catalog: list, one item, its model and thumbnail files, and importing a customer's model."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
+from fastapi.responses import FileResponse
+
+from tryon.errors import InputError, TryOnError, UnknownItemError
+from tryon.jewelry.catalog import Catalog, Item
+from tryon.server import bounded
+from tryon.server.models import ItemDetail, ItemList, ItemSummary, Problem, item_detail, item_summary, site_table
+from tryon.server.session import shorten
+from tryon.server.state import ServerState, server_state
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["items"])
+State = Annotated[ServerState, Depends(server_state)]
+DEFAULT_ITEMS = ["hoop-round-25mm-yellow-gold"]
+
+
+@router.get("/api/items", summary="The catalog: every item with its family, variants, places and thumbnail")
+def items(state: State, kind: str | None = None, site: str | None = None) -> ItemList:
+    catalog = state.catalog
+    chosen = [i for i in catalog if (kind is None or i.kind == kind) and (site is None or i.site == site)]
+    return ItemList(items=[item_summary(i) for i in chosen], default=[i for i in DEFAULT_ITEMS if i in catalog],
+                    sites=site_table())
+
+
+@router.get("/api/items/{item_id}", summary="One item: its entry, price, manufacturing facts, thumbnail and model",
+            responses={404: {"model": Problem}})
+def item(state: State, item_id: str) -> ItemDetail:
+    try:
+        found = state.catalog.get(item_id)
+    except UnknownItemError as e:
+        raise HTTPException(404, str(e)) from None
+    return item_detail(found, state.facts(found.id))
+
+
+def _item_file(item_id: str, what: str, locate: Callable[[str], Path], **response: Any) -> FileResponse:
+    """An item's file (its model or thumbnail), or 404 for an unknown item or a catalog not yet built."""
+    try:
+        path = locate(item_id)
+    except UnknownItemError as e:
+        raise HTTPException(404, str(e)) from None
+    if not path.is_file():
+        raise HTTPException(404, f"no {what} for {item_id}; run `tryon catalog build`")
+    return FileResponse(path, **response)
+
+
+@router.get("/api/items/{item_id}/model.glb", summary="The item's 3D model (glTF binary, metres)",
+            response_class=FileResponse, responses={404: {"model": Problem}})
+def model(state: State, item_id: str) -> FileResponse:
+    return _item_file(item_id, "model file", state.catalog.path_of, media_type="model/gltf-binary",
+                      filename=f"{item_id}.glb")
+
+
+@router.get("/api/items/{item_id}/thumbnail.png", summary="The item's thumbnail, rendered by the engine",
+            response_class=FileResponse, responses={404: {"model": Problem}})
+def thumbnail(state: State, item_id: str) -> FileResponse:
+    return _item_file(item_id, "thumbnail", state.catalog.thumbnail_of, media_type="image/png")
+
+
+@router.post("/api/items", summary="Import a model (glb, gltf, obj, stl) as a new item; admin token required",
+             status_code=201, responses={401: {"model": Problem, "description": "wrong token"},
+                                         403: {"model": Problem, "description": "imports off"},
+                                         400: {"model": Problem, "description": "a bad model"},
+                                         413: {"model": Problem, "description": "too big"}})
+async def import_item(state: State, model: Annotated[UploadFile, File(description="glb, gltf, obj or stl")],
+                      type: Annotated[Literal["ring", "earring", "pendant"], Form()],
+                      name: Annotated[str, Form(max_length=120)],
+                      metal: Annotated[str | None, Form()] = None, stone: Annotated[str | None, Form()] = None,
+                      units: Annotated[Literal["auto", "mm", "m"], Form()] = "auto",
+                      z_up: Annotated[bool, Form()] = False) -> ItemSummary:
+    """Send the token as `Authorization: Bearer TOKEN` (TRYON_ADMIN_TOKEN); it is checked before the body is
+    read. The piece goes into the user catalog with its thumbnail, bounds and price, and is at once in
+    /api/items and wearable. The import runs in its own process and is stopped after TRYON_MAX_IMPORT_S."""
+    settings = state.settings
+    limit = int(settings.max_upload_mb * 1024 * 1024)
+    data = await model.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(413, f"upload larger than {settings.max_upload_mb:g} MB")
+    job = (model.filename or "upload.glb", type, name, metal, stone, units, z_up, data, limit,
+           settings.user_catalog_dir, settings.assets_dir / "catalog.json")
+    try:
+        added = await asyncio.get_running_loop().run_in_executor(
+            state.import_pool, bounded.run_bounded, import_into_user_catalog, job, settings.max_import_s, "the import")
+    except InputError as e:
+        raise HTTPException(400, str(e)) from None
+    except TryOnError as e:
+        log.warning("import of %s failed: %s", shorten(model.filename or "?"), e)
+        raise HTTPException(422, f"this model could not be imported: {e}") from None
+    state.reload_catalog()
+    return item_summary(added)
+
+
+def import_into_user_catalog(filename: str, kind: str, name: str, metal: str | None, stone: str | None,
+                             units: str, z_up: bool, data: bytes, max_bytes: int, user_catalog_dir: Path,
+                             builtin_catalog: Path) -> Item:
+    """Import a model's bytes and add it to the user catalog (run in its own process by the server)."""
+    from tryon.catalog_build import add_user_items
+    from tryon.jewelry.importer import import_model
+
+    item, scene = import_model(Path(filename), kind, name, metal=metal, stone=stone, units=units, z_up=z_up,
+                               data=data, max_bytes=max_bytes)
+    (added,) = add_user_items([(item, lambda: scene)], user_catalog_dir, Catalog.load(builtin_catalog))
+    return added

@@ -1,0 +1,64 @@
+"""What the server holds while it runs, in one value the routes get through a dependency (`server_state`)."""
+
+from __future__ import annotations
+
+import functools
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+
+from tryon.config import Settings
+from tryon.jewelry.catalog import Catalog
+from tryon.pipeline import Pipeline
+from tryon.server.kiosk import KioskSettings
+from tryon.server.seats import SeatBook
+from tryon.server.session import Session
+from tryon.server.store import MediaStore
+
+
+@dataclass
+class ServerState:
+    """`catalog` is replaced, never changed, when a piece is added (a session keeps the one it started with).
+    `photo_pool` owns the photo pipeline (`photo`, made there on first use); `import_pool` waits on import
+    processes."""
+
+    settings: Settings
+    kiosk: KioskSettings
+    store: MediaStore
+    seats: SeatBook
+    catalog: Catalog
+    sessions: dict[str, Session] = field(default_factory=dict)
+    photo_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="tryon-photo"))
+    import_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="tryon-import"))
+    photo: Pipeline | None = None
+
+    @classmethod
+    def open(cls, settings: Settings, kiosk: KioskSettings) -> ServerState:
+        store = MediaStore(settings.data_dir, settings.link_ttl_s, max_bytes=int(settings.max_media_mb * 1024**2))
+        seats = SeatBook(settings.max_sessions, settings.max_seats_per_client, settings.max_pending_offers,
+                         settings.max_pending_per_client)
+        return cls(settings, kiosk, store, seats, Catalog.load_with_user(settings.assets_dir, settings.user_catalog_dir))
+
+    def reload_catalog(self) -> None:
+        """The catalog again from disk (a piece was added), and the facts cached for the old one dropped."""
+        self.catalog = Catalog.load_with_user(self.settings.assets_dir, self.settings.user_catalog_dir)
+        self.facts.cache_clear()
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019 - one state per server, alive as long as the server
+    def facts(self, item_id: str) -> dict[str, Any]:
+        from tryon.jewelry.facts import item_facts
+
+        return item_facts(self.catalog, item_id).to_json()
+
+    def __hash__(self) -> int:  # for the facts cache: one state is one server
+        return id(self)
+
+
+def server_state(request: Request) -> ServerState:
+    """The dependency every route takes."""
+    state: ServerState = request.app.state.tryon
+    return state
