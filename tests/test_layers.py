@@ -9,7 +9,7 @@ The layers, lowest first (a module's layer is that of the longest prefix listed)
   render       the renderer and the scene
   compositor   the camera's look on the render (and its training)
   pipeline     one frame's path
-  apps         the server, the product tools (studio), the developer tools (tools), the CLI
+  apps         the server, the product tools (studio), the developer tools (tools), the CLI, building the catalog
 Every import of a `tryon` module counts, at module level or inside a function.
 """
 
@@ -32,7 +32,7 @@ LAYERS = [
     ("compositor", ["tryon.compositor"]),
     ("pipeline", ["tryon.pipeline"]),
     ("apps", ["tryon.server", "tryon.studio", "tryon.tools", "tryon.cli", "tryon.kiosk", "tryon.quality",
-              "tryon.gallery", "tryon.bench", "tryon.bench_live", "tryon.soak"]),
+              "tryon.gallery", "tryon.bench", "tryon.bench_live", "tryon.soak", "tryon.catalog_build"]),
 ]
 
 
