@@ -6,6 +6,7 @@ import numpy as np
 from tryon.jewelry.catalog import Catalog
 from tryon.physics import hang_rotation
 from tryon.pipeline import Pipeline, PipelineOptions
+from tryon.render.scene import item_model
 from tryon.types import AnchorPose, Frame
 
 DROP = "drop-emerald-round-6mm-yellow-gold"
@@ -22,7 +23,7 @@ def _bottom(model, cam_T_anchor, swing):
 
 
 def test_the_swing_turns_the_drop_about_the_piercing(catalog: Catalog):
-    model = catalog.model(catalog.get(DROP))
+    model = item_model(catalog, catalog.get(DROP))
     assert 0.005 < model.hang_length_m < 0.03
     m = np.eye(4)
     m[:3, :3], m[:3, 3] = np.diag([1.0, -1.0, -1.0]), [0.0, 0.0, 0.3]  # +y up, facing the camera

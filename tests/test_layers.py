@@ -31,8 +31,7 @@ LAYERS = [
     ("render", ["tryon.render"]),
     ("compositor", ["tryon.compositor"]),
     ("pipeline", ["tryon.pipeline"]),
-    ("apps", ["tryon.server", "tryon.studio", "tryon.tools", "tryon.cli", "tryon.kiosk", "tryon.quality",
-              "tryon.gallery", "tryon.bench", "tryon.bench_live", "tryon.soak", "tryon.catalog_build"]),
+    ("apps", ["tryon.server", "tryon.studio", "tryon.tools", "tryon.cli", "tryon.kiosk"]),
 ]
 
 

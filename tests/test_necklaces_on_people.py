@@ -10,7 +10,7 @@ from conftest import load_rgb
 
 from tryon.errors import InputError
 from tryon.pipeline import Pipeline, PipelineOptions
-from tryon.quality import stability
+from tryon.tools import stability
 from tryon.tracking.face import FaceTracker
 from tryon.tracking.pose import PoseTracker
 from tryon.types import Frame

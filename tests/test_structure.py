@@ -200,7 +200,7 @@ def test_reading_the_catalog_loads_no_generator_and_no_renderer() -> None:
     loaded = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                             timeout=120).stdout.split()
     assert "tryon.jewelry.catalog" in loaded
-    heavy = [m for m in loaded if m.startswith(("tryon.render", "tryon.catalog_build", "tryon.jewelry.facts",
+    heavy = [m for m in loaded if m.startswith(("tryon.render", "tryon.studio.catalog_build", "tryon.jewelry.facts",
                                                 "tryon.jewelry.pricing", "tryon.jewelry.geometry"))
              or m in {f"tryon.jewelry.{g}" for g in GENERATORS}]
     assert not heavy, heavy

@@ -22,6 +22,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 
 from tryon.errors import InputError, TryOnError  # noqa: E402
+from tryon.render.scene import item_model
 
 log = logging.getLogger("tryon")
 
@@ -230,7 +231,7 @@ def _render(args: argparse.Namespace) -> int:
 
 def _gallery(args: argparse.Namespace) -> int:
     from tryon import media
-    from tryon.gallery import gallery
+    from tryon.studio.gallery import gallery
 
     settings = _settings()
     if media.kind_of(args.input) != "image" or media.kind_of(args.output) != "image":
@@ -320,12 +321,12 @@ def _bench(args: argparse.Namespace) -> int:
     if args.soak is not None:
         return _soak(args)
     if args.live:
-        from tryon.bench_live import format_live_result, run_live_bench
+        from tryon.tools.bench_live import format_live_result, run_live_bench
 
         live = run_live_bench(args.sessions, args.seconds)
         print(json.dumps(live, indent=2) if args.json else format_live_result(live))
         return 0
-    from tryon.bench import DEFAULT_VIDEO, format_result, run_bench, run_suite
+    from tryon.tools.bench import DEFAULT_VIDEO, format_result, run_bench, run_suite
 
     if args.frames < 10:
         raise InputError("--frames must be at least 10")
@@ -345,8 +346,8 @@ def _bench(args: argparse.Namespace) -> int:
 def _soak(args: argparse.Namespace) -> int:
     from skimage import data
 
-    from tryon.bench import letterbox
-    from tryon.soak import format_sample, soak
+    from tryon.tools.bench import letterbox
+    from tryon.tools.soak import format_sample, soak
 
     items = [args.item] if args.item else ["hoop-round-25mm-yellow-gold"]
 
@@ -360,7 +361,7 @@ def _soak(args: argparse.Namespace) -> int:
 
 
 def _catalog(args: argparse.Namespace) -> int:
-    from tryon.catalog_build import build_catalog
+    from tryon.studio.catalog_build import build_catalog
 
     settings = _settings()
     if args.action == "build":
@@ -383,7 +384,7 @@ def _catalog(args: argparse.Namespace) -> int:
     problems = []
     for item in catalog.items:
         try:
-            catalog.model(item)
+            item_model(catalog, item)
         except TryOnError as e:
             problems.append(f"{item.id}: {e}")
     if args.json:
@@ -505,9 +506,9 @@ def _facts(catalog: Any, args: argparse.Namespace) -> int:
 
 
 def _import(settings: Any, args: argparse.Namespace) -> int:
-    from tryon.catalog_build import add_user_items
     from tryon.jewelry.catalog import Catalog
     from tryon.jewelry.importer import import_model
+    from tryon.studio.catalog_build import add_user_items
 
     if args.file is None or args.type is None or args.name is None:
         raise InputError("tryon catalog import FILE --type ring|earring|pendant --name NAME")
@@ -529,9 +530,9 @@ def _import(settings: Any, args: argparse.Namespace) -> int:
 
 
 def _design(args: argparse.Namespace) -> int:
-    from tryon.catalog_build import add_user_items
     from tryon.jewelry.catalog import Catalog
     from tryon.jewelry.design import parameters, variations
+    from tryon.studio.catalog_build import add_user_items
 
     settings = _settings()
     space = parameters(args.type)
@@ -551,7 +552,7 @@ def _design(args: argparse.Namespace) -> int:
 def _turntable(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from tryon.render.turntable import write_stills, write_turntable
+    from tryon.studio.turntable import write_stills, write_turntable
 
     if (args.output is None) == (args.stills is None):
         raise InputError("give either -o VIDEO (a turntable) or --stills DIR")

@@ -34,7 +34,7 @@ from tryon.jewelry.catalog import Catalog, Item
 from tryon.render.environment import FrameLight
 from tryon.render.occluder import head_occluder_mesh
 from tryon.render.reference import renderer_for
-from tryon.render.scene import ItemModel, place
+from tryon.render.scene import ItemModel, item_model, place
 from tryon.tracking.face import FaceTracker, check_rgb
 from tryon.tracking.hands import HandTracker
 from tryon.tracking.pose import PoseTracker, arms, elbow_for
@@ -213,7 +213,7 @@ class Pipeline:
         chosen = resolve_specs(self.catalog, specs)
         for w in chosen:
             if w.item.id not in self._models:
-                self._models[w.item.id] = self.catalog.model(w.item)
+                self._models[w.item.id] = item_model(self.catalog, w.item)
                 if self._renderer is not None:
                     self._renderer.upload(self._models[w.item.id])
         self.placements = chosen

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from conftest import MEDIA, load_rgb
 
-from tryon.anchors.calibrate import TRUTH_PATH, load_observations, regression_errors_fw
 from tryon.anchors.ears import lobe_xy_px
 from tryon.jewelry.catalog import Catalog
 from tryon.pipeline import Pipeline, PipelineOptions
+from tryon.tools.calibrate import TRUTH_PATH, load_observations, regression_errors_fw
 from tryon.types import Frame
 
 FAR_EAR = {  # photo -> the site that must be hidden (the person's side turned away)

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import trimesh
 
-from tryon.catalog_build import build_catalog
 from tryon.errors import AssetError, InputError, UnknownItemError
 from tryon.jewelry import catalog as catalog_module
 from tryon.jewelry import materials
 from tryon.jewelry.catalog import Catalog, Item
+from tryon.studio.catalog_build import build_catalog
 
 REQUIRED_IDS = (
     "stud-diamond-4mm-yellow-gold",

@@ -13,11 +13,11 @@ import pytest
 import trimesh
 from scipy.spatial import cKDTree
 
-from tryon.catalog_build import add_user_items
 from tryon.errors import AssetError, InputError
 from tryon.jewelry.catalog import CATALOG_FILE, DEFAULT_ASSETS_DIR, Catalog, Item
 from tryon.jewelry.importer import MAX_NODES, import_model
 from tryon.render.scene import ItemModel
+from tryon.studio.catalog_build import add_user_items
 
 RINGS = DEFAULT_ASSETS_DIR / "rings"
 

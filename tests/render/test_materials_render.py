@@ -14,7 +14,7 @@ from tryon.errors import InputError
 from tryon.render.environment import FrameLight, studio_environment
 from tryon.render.reference import ReferenceRenderer, renderer_for
 from tryon.render.renderer import Renderer, Roi
-from tryon.render.scene import ItemModel
+from tryon.render.scene import ItemModel, item_model
 from tryon.render.thumbnail import render_thumbnail, thumbnail_pose
 
 SIZE = 128
@@ -50,7 +50,7 @@ def plain():
 
 
 def _model(catalog, item_id):
-    return catalog.model(catalog.get(item_id))
+    return item_model(catalog, catalog.get(item_id))
 
 
 def _thumb(renderer, catalog, item_id, kind, size=SIZE):

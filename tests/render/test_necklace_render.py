@@ -10,7 +10,7 @@ from test_renderer import _check_golden
 from tryon.anchors import neck
 from tryon.anchors.drape import drape_for
 from tryon.render.renderer import Renderer
-from tryon.render.scene import Placement, place
+from tryon.render.scene import Placement, item_model, place
 from tryon.types import FrameAnchors, Intrinsics
 
 INTR = Intrinsics.from_hfov(320, 240, 60.0)
@@ -33,14 +33,14 @@ def renderer():
                                      "necklace-choker-4mm-yellow-gold", "necklace-rope-2.5mm-yellow-gold"])
 def test_golden_images(renderer, catalog, item_id):
     anchors = _torso()
-    layer = renderer.render(anchors, place({"neck": [catalog.model(item_id)]}, anchors.anchors))
+    layer = renderer.render(anchors, place({"neck": [item_model(catalog, item_id)]}, anchors.anchors))
     _check_golden(f"neck-{item_id}", layer.full_frame())
 
 
 def test_the_neck_hides_the_back_of_the_chain(renderer, catalog):
     """Drawn whole (every unit round the loop) behind the neck's occluder, the chain looks as it does with
     its back left out; without the occluder the back shows through."""
-    model = catalog.model("necklace-cable-2.5mm-yellow-gold")
+    model = item_model(catalog, "necklace-cable-2.5mm-yellow-gold")
     anchors = _torso(y_m=-0.06)
     a = anchors.anchors[0]
     whole = Placement("neck", ((model, model.necklace_parts(a.cam_T_anchor, whole_loop=True)),), 1.0)
@@ -56,7 +56,7 @@ def test_the_neck_hides_the_back_of_the_chain(renderer, catalog):
 
 def test_the_pendant_hangs_below_the_notch_at_true_size(renderer, catalog):
     item = catalog.get("pendant-coin-18mm-yellow-gold")
-    model = catalog.model(item)
+    model = item_model(catalog, item)
     anchors = _torso(z_m=0.35)
     placed = place({"neck": [model]}, anchors.anchors)
     coin = [m for p, m in zip(model.parts, placed[0].items[0][1], strict=True) if p.role == "pendant"]
@@ -81,7 +81,7 @@ def _covered(anchors, amount: float):
 
 def test_hair_in_front_hides_the_necklace_only(renderer, catalog):
     anchors = _torso()
-    placed = place({"neck": [catalog.model("necklace-rope-2.5mm-yellow-gold")]}, anchors.anchors)
+    placed = place({"neck": [item_model(catalog, "necklace-rope-2.5mm-yellow-gold")]}, anchors.anchors)
     shown = renderer.render(anchors, placed)
     assert not shown.is_empty
     covered = renderer.render(_covered(anchors, 1.0), placed)
@@ -98,7 +98,7 @@ def test_small_links_drawn_simplified_look_the_same(renderer, catalog, item_id, 
     with the same coverage and nearly the same colours as the full one."""
     from tryon.render import renderer as module
 
-    model = catalog.model(item_id)
+    model = item_model(catalog, item_id)
     link = next(p for p in model.parts if p.role == "link")
     assert len(module.simplified(link.vertices)) < 0.75 * len(link.vertices)
     anchors = _torso(z_m=0.6)

@@ -13,7 +13,7 @@ from tryon.render import renderer as module
 from tryon.render.occluder import head_occluder_mesh
 from tryon.render.reference import ReferenceRenderer, renderer_for
 from tryon.render.renderer import Renderer, Roi
-from tryon.render.scene import ItemModel, place
+from tryon.render.scene import ItemModel, item_model, place
 from tryon.types import AnchorPose, Capsule, FrameAnchors, Intrinsics
 
 INTR = Intrinsics.from_hfov(640, 480, 60.0)
@@ -88,7 +88,7 @@ def _centroid(alpha: np.ndarray) -> np.ndarray:
 def test_silhouettes_agree(renderers, catalog, full_detail, case):
     item_id, make = CASES[case]
     anchors = make()
-    placed = place({anchors.anchors[0].site: [catalog.model(catalog.get(item_id))]}, anchors.anchors)
+    placed = place({anchors.anchors[0].site: [item_model(catalog, catalog.get(item_id))]}, anchors.anchors)
     ours, reference = (r.render(anchors, placed).full_frame()[..., 3] for r in renderers)
     a, b = ours > 0.5, reference > 0.5
     assert a.sum() > 1000  # large enough that edges are a small share
@@ -118,7 +118,7 @@ def test_the_head_hides_what_is_behind_it(renderers, catalog):
 
     m = np.eye(4)
     m[:3, :3], m[:3, 3] = np.diag([1.0, -1.0, -1.0]), [0.0, 0.0, 0.5]
-    model = catalog.model(catalog.get("stud-diamond-6mm-platinum"))
+    model = item_model(catalog, catalog.get("stud-diamond-6mm-platinum"))
     _, reference = renderers
     layers = {}
     for name, z, head in (("behind", 0.47, HeadPose(m, 1.0, 0)), ("front", 0.36, HeadPose(m, 1.0, 0)),
@@ -137,7 +137,7 @@ def test_smoke_and_conventions(renderers, catalog):
     ours, reference = renderers
     assert (ours.shading, reference.shading) == ("photoreal", "plain")
     anchors = _ear()
-    model = catalog.model(catalog.get("hoop-round-25mm-yellow-gold"))
+    model = item_model(catalog, catalog.get("hoop-round-25mm-yellow-gold"))
     reference.upload(model)
     placed = place({"left_ear": [model]}, anchors.anchors)
     layer = reference.render(anchors, placed)
@@ -154,7 +154,7 @@ def test_bad_input(renderers, catalog):
     _, reference = renderers
     with pytest.raises(InputError, match="shading"):
         renderer_for("toon")
-    model = catalog.model(catalog.get("stud-diamond-6mm-platinum"))
+    model = item_model(catalog, catalog.get("stud-diamond-6mm-platinum"))
     with pytest.raises(InputError, match=r"\(4, 4\).*\(3, 4\)"):
         reference.draw(Roi(0, 0, 32, 32), INTR, [(model, [np.eye(4)[:3]] * len(model.parts))])
     closed = ReferenceRenderer()
@@ -166,7 +166,7 @@ def test_bad_input(renderers, catalog):
 
 def test_closing_it_leaves_our_renderers_working(face_model, catalog):
     """pyrender's own teardown terminates the EGL display that moderngl's contexts share; ours must not."""
-    model = catalog.model(catalog.get("stud-diamond-6mm-platinum"))
+    model = item_model(catalog, catalog.get("stud-diamond-6mm-platinum"))
     anchors = _ear()
     placed = place({"left_ear": [model]}, anchors.anchors)
     with Renderer() as ours:

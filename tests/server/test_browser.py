@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tryon.bench import letterbox
 from tryon.config import Settings
 from tryon.server.app import serve_in_background
+from tryon.tools.bench import letterbox
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make deb)")

@@ -30,12 +30,12 @@ from conftest import BASE
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from tryon.bench import letterbox
-from tryon.bench_live import CHROMIUM_ARGS
 from tryon.config import Settings
 from tryon.kiosk import CHROMIUM_FLAGS, chromium_command, page_host, page_url, public_url
 from tryon.server.app import create_app, free_port, serve_in_background
 from tryon.server.kiosk import KioskSettings, phone_base_url, pick_lan_address
+from tryon.tools.bench import letterbox
+from tryon.tools.bench_live import CHROMIUM_ARGS
 
 CHROMIUM = "/usr/bin/chromium"
 needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make deb)")

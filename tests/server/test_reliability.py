@@ -1,4 +1,4 @@
-"""The live server under abuse, with real aiortc clients (tryon.soak.LiveClient) against the real server:
+"""The live server under abuse, with real aiortc clients (tryon.tools.soak.LiveClient) against the real server:
 offers that never connect, garbage offers, one client taking every seat, command floods, frames that throw,
 clients that die, and sessions that come and go. Each bound here is the product's own (a timeout, a limit),
 never the machine's speed."""
@@ -16,10 +16,10 @@ import time
 
 import pytest
 
-from tryon.bench import letterbox
 from tryon.config import Settings
 from tryon.server.app import free_port, serve_in_background
-from tryon.soak import LiveClient, get_json, post_json, proc_stats, server_process
+from tryon.tools.bench import letterbox
+from tryon.tools.soak import LiveClient, get_json, post_json, proc_stats, server_process
 
 CONNECT_TIMEOUT_S = 3.0
 FRAME_TIMEOUT_S = 4.0
@@ -239,8 +239,8 @@ def test_a_frame_that_throws_passes_through_and_a_session_that_keeps_failing_end
 CLIENT = textwrap.dedent("""
     import asyncio, sys
     from skimage import data
-    from tryon.bench import letterbox
-    from tryon.soak import LiveClient
+    from tryon.tools.bench import letterbox
+    from tryon.tools.soak import LiveClient
 
     async def main():
         client = LiveClient(letterbox(data.astronaut()), source="127.0.0.12")
@@ -299,7 +299,7 @@ def test_twenty_sessions_come_and_go_and_the_server_returns_to_its_level(tmp_pat
 
 
 def test_soak_reports_fps_latency_and_memory(camera):
-    from tryon.soak import soak
+    from tryon.tools.soak import soak
 
     samples = soak(0.25, 1, ["hoop-round-25mm-yellow-gold"], camera, period_s=5.0)
     assert len(samples) == 3

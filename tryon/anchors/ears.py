@@ -27,7 +27,7 @@ HAIR_HIDE = (0.32, 0.48)
 
 # The lobe's image position is regressed on these landmarks around the person's left ear (mirrored for
 # the right), relative to LOBE_ORIGIN, in a similarity-invariant way (see lobe_features). Chosen by
-# leave-one-photo-out error on tests/anchors/earlobe_truth.json.
+# leave-one-photo-out error on assets/annotations/earlobe_truth.json.
 LOBE_LANDMARKS = (361, 323, 397, 435, 366, 447)
 LOBE_ORIGIN = 323
 

@@ -36,6 +36,7 @@ from tryon.compositor.camera import capture, random_camera
 from tryon.compositor.look import PATCH_PX, region_mask, thumbnail
 from tryon.config import REPO_ROOT
 from tryon.errors import InputError
+from tryon.render.scene import item_model
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ class Jewelry:
         cat = catalog if catalog is not None else Catalog.load()
         assert isinstance(cat, Catalog)
         items = [cat.get(i) for i in item_ids] if item_ids is not None else list(cat)
-        self.items = [(item.kind, cat.model(item)) for item in items]
+        self.items = [(item.kind, item_model(cat, item)) for item in items]
         self._renderer = Renderer()
 
     def close(self) -> None:

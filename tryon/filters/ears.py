@@ -19,7 +19,7 @@ from tryon.types import AnchorPose, FaceLandmarks, HeadPose, Intrinsics
 
 # Anchor positions (camera metres): smooth hard when still (1 Hz), open up with speed (beta per m/s;
 # at a typical 5 cm/s head motion the cutoff is ~20 Hz, so the lag stays near 0.1 frame). Tuned on the
-# synthetic-motion clip of tryon.quality.stability.
+# synthetic-motion clip of tryon.tools.stability.
 ANCHOR_FILTER = OneEuroParams(min_cutoff_hz=1.0, beta=400.0)
 # Drop earrings: a damped pendulum at each lobe (tryon.physics), long enough for the hook's own turn.
 DROP_MIN_LENGTH_M = 0.02

@@ -2,7 +2,7 @@
 
 This module reads, checks and looks items up; it imports no generator and no renderer (``Catalog.model``
 alone reaches up to :mod:`tryon.render.scene`, when called). Building the catalog (generating the models,
-measuring and pricing them, drawing thumbnails, writing the files) is :mod:`tryon.catalog_build`.
+measuring and pricing them, drawing thumbnails, writing the files) is :mod:`tryon.studio.catalog_build`.
 
 catalog.json::
 
@@ -36,14 +36,11 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import trimesh
 
 from tryon.errors import AssetError, InputError, UnknownItemError
-
-if TYPE_CHECKING:
-    from tryon.render.scene import ItemModel
 
 __all__ = [
     "CATALOG_FILE",
@@ -262,15 +259,10 @@ class Catalog:
         item = self.get(item) if isinstance(item, str) else item
         return self.folder_of(item) / item.file
 
-    def model(self, item: Item | str) -> ItemModel:
-        """The item as draw-ready geometry, with the sizes the renderer fits it by (MODEL_SIZES)."""
-        # The one reach upward from the catalog to the renderer, and only when called: tryon.pipeline and the
-        # render tests ask the catalog for models. Reading the catalog itself never loads the renderer.
-        from tryon.render.scene import ItemModel
-
+    def nominal_sizes(self, item: Item | str) -> dict[str, float]:
+        """The sizes (mm) a renderer fits the item by (MODEL_SIZES), from its catalog entry."""
         item = self.get(item) if isinstance(item, str) else item
-        nominal = {k: item.dimensions_mm[k] for k in MODEL_SIZES.get(item.kind, ()) if k in item.dimensions_mm}
-        return ItemModel(item.id, self.load_scene(item), nominal)
+        return {k: item.dimensions_mm[k] for k in MODEL_SIZES.get(item.kind, ()) if k in item.dimensions_mm}
 
     def load_scene(self, item: Item | str) -> trimesh.Scene:
         """Load an item's GLB as a scene in metres (earring frame); raises :class:`AssetError` if it is

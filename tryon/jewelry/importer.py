@@ -4,8 +4,8 @@
 physical size), finds its units (jewelry is 3 to 150 mm: a model whose largest side is under 0.2 is in
 metres, over 2 in millimetres; in between it asks), turns it into the frame of its kind, puts its anchor at
 the origin, keeps its materials or assigns a metal (and a stone to parts named like one), and returns the
-scene with its catalog entry. `tryon.catalog_build.add_user_items` writes it (GLB, thumbnail, price) into the user catalog,
-all or nothing.
+scene with its catalog entry. `tryon.studio.catalog_build.add_user_items` writes it (GLB, thumbnail, price)
+into the user catalog, all or nothing.
 
 Limits are counted on what would be drawn, before any work proportional to it: a mesh placed by 5,000 nodes
 is drawn 5,000 times. For glTF and GLB they are read from the file's JSON (a GLB's first chunk) before the

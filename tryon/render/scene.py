@@ -15,6 +15,7 @@ import trimesh
 from tryon.anchors.drape import drape_for, pendant_rest
 from tryon.body import BODY
 from tryon.errors import AssetError, InputError
+from tryon.jewelry.catalog import Catalog, Item
 from tryon.jewelry.materials import GemSpec, material_spec
 from tryon.jewelry.necklaces import BACK_MM
 from tryon.physics import hang_rotation, swing_matrix
@@ -227,6 +228,12 @@ class Placement:
     site: str
     items: tuple[tuple[ItemModel, list[np.ndarray]], ...]  # each model with its parts' camera poses
     visible: float
+
+
+def item_model(catalog: Catalog, item: Item | str) -> ItemModel:
+    """A catalog item as draw-ready geometry, with the sizes it is fitted by."""
+    item = catalog.get(item) if isinstance(item, str) else item
+    return ItemModel(item.id, catalog.load_scene(item), catalog.nominal_sizes(item))
 
 
 def place(worn: dict[str, list[ItemModel]], anchors: tuple[AnchorPose, ...], dial_time_s: float | None = None,

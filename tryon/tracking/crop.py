@@ -4,7 +4,7 @@ MediaPipe's face mesh crops its input round the previous frame's landmarks, turn
 sized to the face, and its landmarks shift by fractions of a pixel with where the face sits in that crop
 and how it is turned and sized there. A face that moves, rolls or changes size therefore moves the
 landmarks by errors that follow the motion: slow, smooth errors that no time filter removes without
-lag. On the astronaut clip (tryon.quality.stability) the ear landmarks wander 0.45-0.5 px while the
+lag. On the astronaut clip (tryon.tools.stability) the ear landmarks wander 0.45-0.5 px while the
 whole face's similarity fit wanders 0.15 px.
 
 `FaceCrop` gives the face mesh a resampled copy of the frame in which the face stays where it was when

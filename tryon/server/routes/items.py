@@ -103,8 +103,8 @@ def import_into_user_catalog(filename: str, kind: str, name: str, metal: str | N
                              units: str, z_up: bool, data: bytes, max_bytes: int, user_catalog_dir: Path,
                              builtin_catalog: Path) -> Item:
     """Import a model's bytes and add it to the user catalog (run in its own process by the server)."""
-    from tryon.catalog_build import add_user_items
     from tryon.jewelry.importer import import_model
+    from tryon.studio.catalog_build import add_user_items
 
     item, scene = import_model(Path(filename), kind, name, metal=metal, stone=stone, units=units, z_up=z_up,
                                data=data, max_bytes=max_bytes)

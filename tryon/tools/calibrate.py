@@ -1,10 +1,10 @@
 """Fit the ear lobe's piercing point in the head frame to photos of people wearing real earrings.
 
-Ground truth: tests/anchors/earlobe_truth.json (hand-marked piercing points in shared/media photos and
+Ground truth: assets/annotations/earlobe_truth.json (hand-marked piercing points in shared/media photos and
 video frames). One point in the head frame (the left lobe; the right is its mirror image) is fitted by
 least squares on the reprojection error in face widths, with a weak prior toward anatomy (below and
 behind the face edge at the ear) so that depth, which frontal photos barely constrain, stays sensible.
-`python -m tryon.anchors.calibrate MEDIA_DIR` refits and writes it into assets/face_model.npz.
+`python -m tryon.tools.calibrate MEDIA_DIR` refits and writes it into assets/face_model.npz.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from scipy.optimize import least_squares
 from tryon.anchors.ears import lobe_features
 from tryon.anchors.face_model import MODEL_PATH, FaceModel, load_face_model, save_face_model
 from tryon.anchors.head import solve_head_pose
+from tryon.config import REPO_ROOT
 from tryon.tracking import landmarks as lm
 from tryon.tracking.face import FaceTracker
 from tryon.types import FaceLandmarks, HeadPose, Intrinsics
 
-TRUTH_PATH = Path(__file__).resolve().parents[2] / "tests" / "anchors" / "earlobe_truth.json"
+TRUTH_PATH = REPO_ROOT / "assets" / "annotations" / "earlobe_truth.json"
 # The prior's weight: a 1 cm move away from it costs as much as a 0.02 face-width reprojection error.
 PRIOR_M, PRIOR_FW = 0.01, 0.02
 

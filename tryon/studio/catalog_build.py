@@ -35,6 +35,7 @@ from tryon.jewelry.geometry.scenes import Builder
 from tryon.jewelry.geometry.units import MM
 from tryon.jewelry.pricing import list_price
 from tryon.render.renderer import Renderer
+from tryon.render.scene import item_model
 from tryon.render.thumbnail import render_thumbnail
 
 if sys.platform != "win32":
@@ -385,7 +386,7 @@ def write_thumbnails(catalog: Catalog) -> None:
         for item in catalog:
             target = catalog.thumbnail_of(item)
             target.parent.mkdir(parents=True, exist_ok=True)
-            model = catalog.model(item)
+            model = item_model(catalog, item)
             rgba = render_thumbnail(renderer, model, THUMBNAIL_PX, item.kind)
             Image.fromarray(rgba, "RGBA").save(target, optimize=True)
 

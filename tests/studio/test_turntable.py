@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from tryon.errors import InputError, RenderError, UnknownItemError
-from tryon.render import turntable
 from tryon.render.renderer import Renderer
-from tryon.render.turntable import (
+from tryon.render.scene import item_model
+from tryon.studio import turntable
+from tryon.studio.turntable import (
     MARGIN,
     STILL_ANGLES,
     metal_variants,
@@ -43,7 +44,7 @@ def renderer():
 
 def _model(catalog, item_id):
     item = catalog.get(item_id)
-    return catalog.model(item), item.kind
+    return item_model(catalog, item), item.kind
 
 
 def _diff(a: np.ndarray, b: np.ndarray) -> float:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tryon.errors import InputError
-from tryon.gallery import TILE_PX, crop_square, gallery, jewelry_box
+from tryon.studio.gallery import TILE_PX, crop_square, gallery, jewelry_box
 from tryon.types import RenderLayer
 
 

@@ -5,7 +5,7 @@ transform, where a perfect tracker gives a constant point.
 spread_px : RMS distance of the mapped-back points from their mean (both axes together), in pixels of
 the photo. lag_frames : the delay that best aligns the reported track with the true one.
 
-`python -m tryon.quality.stability [PHOTO ...] [--frames N] [--still] [--bare]` prints the ear anchors'
+`python -m tryon.tools.stability [PHOTO ...] [--frames N] [--still] [--bare]` prints the ear anchors'
 spread and lag on such clips (default: skimage's astronaut; photos are shrunk to 640 px), through the
 pipeline's tracking and filters; --still: sensor noise only, no motion; --bare: the face mesh without its
 steadied copy (tryon.tracking.crop), for comparison.
@@ -116,7 +116,7 @@ def ear_stability(photo: np.ndarray, n: int = 200, motion: Motion = Motion(), st
 
 
 def _main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="python -m tryon.quality.stability", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m tryon.tools.stability", description=__doc__.split("\n\n")[0])
     ap.add_argument("photos", nargs="*", type=Path)
     ap.add_argument("--frames", type=int, default=200)
     ap.add_argument("--still", action="store_true", help="sensor noise only, no motion")

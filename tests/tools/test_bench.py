@@ -2,8 +2,8 @@
 
 import json
 
-from tryon.bench import run_bench
 from tryon.cli import main
+from tryon.tools.bench import run_bench
 
 
 def test_bench_reports_every_stage_and_the_bare_tracker():

@@ -50,7 +50,7 @@ from tryon import media
 from tryon.errors import InputError
 from tryon.jewelry.catalog import NECK_KINDS, Catalog, Item
 from tryon.render.renderer import Z_NEAR_M, Renderer, Roi
-from tryon.render.scene import ItemModel
+from tryon.render.scene import ItemModel, item_model
 from tryon.render.thumbnail import THUMB_HFOV_DEG
 from tryon.types import Intrinsics
 
@@ -463,7 +463,7 @@ def write_turntable(catalog: Catalog, item_id: str, out_path: str | os.PathLike[
     if size_px % 2:
         raise InputError(f"a video's size must be even (yuv420p), got {size_px}")
     item = catalog.get(item_id)
-    model = catalog.model(item)
+    model = item_model(catalog, item)
     own = renderer is None
     renderer = Renderer() if renderer is None else renderer
     try:
@@ -523,7 +523,7 @@ def write_stills(catalog: Catalog, item_id: str, out_dir: str | os.PathLike[str]
     own = renderer is None
     renderer = Renderer() if renderer is None else renderer
     try:
-        pictures = {v.id: stills(renderer, catalog.model(v), v.kind, size_px, views) for v in variants}
+        pictures = {v.id: stills(renderer, item_model(catalog, v), v.kind, size_px, views) for v in variants}
     finally:
         if own:
             renderer.close()

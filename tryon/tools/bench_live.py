@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 import cv2
 
-from tryon.bench import SIZE, letterbox
 from tryon.config import Settings
 from tryon.errors import InputError, TryOnError
 from tryon.server.app import serve_in_background
+from tryon.tools.bench import SIZE, letterbox
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page

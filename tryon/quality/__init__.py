@@ -1,1 +1,0 @@
-"""How quality is measured (DESIGN.md): stability with ground truth and lag."""
