@@ -18,8 +18,10 @@ GREEN = (40, 220, 40)
 RED = (235, 40, 40)
 BLUE = (60, 140, 255)
 YELLOW = (250, 220, 40)
+MAGENTA = (255, 40, 255)
 BACKGROUND = (24, 24, 24)
 FONT = cv2.FONT_HERSHEY_SIMPLEX
+Point = Sequence[float] | np.ndarray  # (2,) pixels
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class Mark:
     to_xy: tuple[float, float] | None = None
 
 
-def crop_box(centre_xy: Sequence[float], half_px: float, size: tuple[int, int]) -> tuple[int, int, int]:
+def crop_box(centre_xy: Point, half_px: float, size: tuple[int, int]) -> tuple[int, int, int]:
     """(x0, y0, side) of a square crop around `centre_xy` with half-side `half_px` (at least 8 px), in frame
     pixels; it may reach past the frame (the outside is padded). size: the frame's (width, height)."""
     half = max(8.0, float(half_px))
@@ -41,7 +43,7 @@ def crop_box(centre_xy: Sequence[float], half_px: float, size: tuple[int, int]) 
     return int(round(centre_xy[0] - half)), int(round(centre_xy[1] - half)), side
 
 
-def tile(rgb: np.ndarray, centre_xy: Sequence[float], half_px: float, marks: Sequence[Mark],
+def tile(rgb: np.ndarray, centre_xy: Point, half_px: float, marks: Sequence[Mark],
          label: Sequence[str], overlay: np.ndarray | None = None) -> np.ndarray:
     """(TILE_PX + LABEL_PX, TILE_PX, 3) uint8: the crop, scaled to TILE_PX, with `marks` drawn after scaling (so
     they stay thin) and up to two lines of `label` under it. overlay: (H, W, 4) premultiplied RGBA float in
@@ -85,8 +87,15 @@ def tile(rgb: np.ndarray, centre_xy: Sequence[float], half_px: float, marks: Seq
     out = np.full((TILE_PX + LABEL_PX, TILE_PX, 3), BACKGROUND, np.uint8)
     out[:TILE_PX] = img
     for i, text in enumerate(list(label)[:2]):
-        cv2.putText(out, _fit(text), (3, TILE_PX + 13 + 15 * i), FONT, 0.36, (235, 235, 235), 1, cv2.LINE_AA)
+        cv2.putText(out, _fit(text), (3, TILE_PX + 13 + 15 * i), FONT, 0.34, (235, 235, 235), 1, cv2.LINE_AA)
     return out
+
+
+def tint(rgba: np.ndarray, colour: tuple[int, int, int] = MAGENTA) -> np.ndarray:
+    """A rendered layer (H, W, 4) premultiplied RGBA as a flat, strong colour where it has any alpha, so a thin
+    chain's placement reads on a small crop."""
+    a = np.clip(3.0 * rgba[..., 3:4], 0.0, 0.85)
+    return np.concatenate([a * (np.asarray(colour, np.float32) / 255.0), a], axis=-1).astype(np.float32)
 
 
 def _fit(text: str, chars: int = 44) -> str:
@@ -100,7 +109,8 @@ def sheet(tiles: Sequence[np.ndarray], title: str, columns: int = 6) -> np.ndarr
     cols = max(1, min(columns, len(tiles) or 1))
     rows = max(1, -(-len(tiles) // cols))
     gap, head = 4, 26
-    out = np.full((head + rows * (th + gap), cols * (tw + gap) + gap, 3), BACKGROUND, np.uint8)
+    title_px = cv2.getTextSize(title, FONT, 0.5, 1)[0][0] + 12
+    out = np.full((head + rows * (th + gap), max(cols * (tw + gap) + gap, title_px), 3), BACKGROUND, np.uint8)
     cv2.putText(out, title, (6, 18), FONT, 0.5, YELLOW, 1, cv2.LINE_AA)
     if not tiles:
         cv2.putText(out, "no cases", (6, head + 20), FONT, 0.5, (235, 235, 235), 1, cv2.LINE_AA)
