@@ -7,6 +7,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
+import trimesh
 from test_renderer import _check_golden
 
 from tests.conftest import load_rgb
@@ -212,3 +213,16 @@ def test_photoreal_and_plain_differ_and_unknown_shading_is_an_error(renderer, pl
     assert np.abs(a[..., :3].astype(int) - b[..., :3])[ma & mb].mean() > 5
     with pytest.raises(InputError, match="shading"):
         renderer_for("toon")
+
+
+def test_a_files_own_material_keeps_its_gltf_factors():
+    """A material that names none of ours (the importer keeps a file's own): its glTF colour, metallic and
+    roughness, as trimesh holds them (baseColorFactor as uint8 RGBA)."""
+    box = trimesh.creation.box((0.01, 0.01, 0.01))
+    box.visual = trimesh.visual.TextureVisuals(material=trimesh.visual.material.PBRMaterial(
+        name="their_gold", baseColorFactor=(0.9, 0.7, 0.3, 1.0), metallicFactor=1.0, roughnessFactor=0.2))
+    scene = trimesh.Scene()
+    scene.add_geometry(box, node_name="body")
+    material = ItemModel("theirs", scene).parts[0].material
+    np.testing.assert_allclose(material.base_color, (0.9, 0.7, 0.3), atol=1 / 255)
+    assert (material.metallic, material.roughness, material.ior) == pytest.approx((1.0, 0.2, 0.0))

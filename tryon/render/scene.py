@@ -204,12 +204,13 @@ def _material(mesh: trimesh.Trimesh) -> Material:
         return Material(spec.base_color, 0.0, spec.roughness, spec.ior, spec.dispersion)
     if spec is not None:
         return Material(spec.base_color, spec.metallic, spec.roughness, pearl=spec.name.endswith("pearl"))
-    color = np.asarray(getattr(visual_material, "baseColorFactor", None) or (200, 200, 200, 255), np.float64)
+    factor = getattr(visual_material, "baseColorFactor", None)  # trimesh: a uint8 RGBA array, whose truth is an error
+    color = np.asarray((200, 200, 200, 255) if factor is None else factor, np.float64)
     color = color[:3] / 255.0 if color.max() > 1.0 else color[:3]
     metallic = getattr(visual_material, "metallicFactor", None)
     roughness = getattr(visual_material, "roughnessFactor", None)
-    return Material(tuple(float(c) for c in color), float(1.0 if metallic is None else metallic),
-                    float(0.3 if roughness is None else roughness))
+    rgb = (float(color[0]), float(color[1]), float(color[2]))
+    return Material(rgb, float(1.0 if metallic is None else metallic), float(0.3 if roughness is None else roughness))
 
 
 def _hand_turn(role: str, t_s: float, mirror: bool) -> np.ndarray:
