@@ -15,10 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import cv2
 import numpy as np
 
-from tryon.anchors import fingers, neck
+from tryon.anchors import neck
 from tryon.anchors.ears import SITES as EAR_SITES
 from tryon.anchors.ears import ear_anchors, hair_cover, lobe_in_head, skin_model
 from tryon.anchors.face_model import FaceModel, load_face_model
@@ -31,24 +30,23 @@ from tryon.filters.ears import EarFilter
 from tryon.filters.hands import HandFilter
 from tryon.filters.neck import NeckFilter
 from tryon.jewelry.catalog import Catalog, Item
+from tryon.jewelry.places import HANDS, Worn, place_keys, resolve_specs
 from tryon.render.environment import FrameLight
 from tryon.render.occluder import head_occluder_mesh
 from tryon.render.reference import renderer_for
 from tryon.render.scene import ItemModel, item_model, place
-from tryon.tracking.face import FaceTracker, check_rgb
-from tryon.tracking.hands import HandTracker
-from tryon.tracking.pose import PoseTracker, arms, elbow_for
-from tryon.tracking.segmentation import PersonSegmenter
+from tryon.tracking.face import check_rgb
+from tryon.tracking.pose import elbow_for
+from tryon.tracking.trackers import Trackers, Tracking
 from tryon.types import (
     AnchorPose,
-    BodyLandmarks,
     Capsule,
-    FaceLandmarks,
     Frame,
     FrameAnchors,
     FrameResult,
     HandLandmarks,
     HandSizes,
+    HeadPose,
     Intrinsics,
     NotPlaced,
     RenderLayer,
@@ -58,24 +56,6 @@ log = logging.getLogger(__name__)
 
 
 Mode = Literal["image", "video"]
-HANDS = ("left", "right")
-# Where an item can be worn ("item@where"): the anchor sites each choice covers. A catalog item's own site
-# ("ears", "finger", "wrist", "neck") is its default: both ears; the ring finger of whichever hand is seen; both
-# wrists; the neck.
-PLACES: dict[str, dict[str, tuple[str, ...]]] = {
-    "ears": {"ears": EAR_SITES},
-    "finger": {
-        "finger": tuple(f"{h}_ring" for h in HANDS),
-        **{f: tuple(f"{h}_{f}" for h in HANDS) for f in fingers.FINGERS},
-        **{f"{h}_{f}": (f"{h}_{f}",) for h in HANDS for f in fingers.FINGERS},
-    },
-    "wrist": {"wrist": tuple(f"{h}_wrist" for h in HANDS), **{f"{h}_wrist": (f"{h}_wrist",) for h in HANDS}},
-    "neck": {"neck": (neck.SITE,)},
-}
-# Two rings stacked on a finger; a watch and a bracelet; two necklaces layered (each drapes by its length).
-MAX_PER_SITE = {"ears": 1, "finger": 2, "wrist": 2, "neck": 2}
-
-
 @dataclass(frozen=True)
 class PipelineOptions:
     mode: Mode = "video"
@@ -93,69 +73,6 @@ class PipelineOptions:
     steady_face: bool = True  # video: the face mesh reads a face-steadied copy (tryon.tracking.crop)
 
 
-@dataclass(frozen=True)
-class Worn:
-    """One worn item: where it was asked to go ("ears", "ring", "left_index", "wrist", ...) and the anchor
-    sites that covers."""
-
-    item: Item
-    where: str
-    sites: tuple[str, ...]
-
-    @property
-    def spec(self) -> str:
-        """How to ask for it again: "id" or "id@where"."""
-        return self.item.id if self.where == self.item.site else f"{self.item.id}@{self.where}"
-
-
-def place_keys(placements: Sequence[Worn]) -> list[str]:
-    """Each placement's key: where it was asked for, with "/2" for a second item at the same place."""
-    keys: list[str] = []
-    for w in placements:
-        keys.append(w.where if w.where not in keys else f"{w.where}/2")
-    return keys
-
-
-def resolve_specs(catalog: Catalog, specs: Sequence[str]) -> list[Worn]:
-    """The placements for item specs: "id" or "id@where" (where: a finger such as "index" or "left_ring", a
-    wrist such as "left_wrist"). Unknown ids raise UnknownItemError, bad places and crowded sites InputError."""
-    chosen: list[Worn] = []
-    per_site: dict[str, list[str]] = {}
-    for spec in specs:
-        item_id, _, where = str(spec).partition("@")
-        item = catalog.get(item_id.strip())
-        places = PLACES.get(item.site)
-        if places is None:
-            raise InputError(f"item {item.id} is worn at '{item.site}', which this pipeline cannot track yet")
-        where = where.strip() or item.site
-        sites = places.get(where)
-        if sites is None:
-            raise InputError(f"{item.id} cannot be worn at {where!r}; choose one of: {', '.join(places)}")
-        for site in sites:
-            taken = per_site.setdefault(site, [])
-            if len(taken) >= MAX_PER_SITE[item.site]:
-                what = "two items for the ears" if item.site == "ears" else f"too many items at {site}"
-                raise InputError(f"{what}: {', '.join(taken)} and {item.id}")
-            taken.append(item.id)
-        chosen.append(Worn(item, where, sites))
-    return chosen
-
-
-@dataclass(frozen=True)
-class Tracking:
-    """What the trackers found in one frame. `person`: the person mask (H, W) 0..1, held between its runs in
-    video; `body`: the pose, when it ran this frame (`posed`); `gray`: the frame in grey levels, when a stage
-    needs it (the hands' widths, the chest's flow)."""
-
-    face: FaceLandmarks | None = None
-    person: np.ndarray | None = None
-    person_new: bool = False
-    body: BodyLandmarks | None = None
-    posed: bool = False
-    hands: tuple[HandLandmarks, ...] = ()
-    gray: np.ndarray | None = None
-
-
 class Pipeline:
     """`process(Frame) -> FrameResult` with the worn items drawn; `track(Frame) -> FrameAnchors` alone gives
     the anchors.
@@ -171,10 +88,8 @@ class Pipeline:
         self.options = options or PipelineOptions()
         self.catalog = catalog
         self.face_model = face_model or load_face_model()
-        self._tracker: FaceTracker | None = None
-        self._segmenter: PersonSegmenter | None = None
-        self._hand_tracker: HandTracker | None = None
-        self._pose_tracker: PoseTracker | None = None
+        self._trackers = Trackers(self.options.mode, self.options.mirrored, self.options.steady_face,
+                                  self.options.segment_every)
         self._renderer = (renderer_for(self.options.shading, head_occluder_mesh(self.face_model))
                           if self.options.render else None)
         self._light = FrameLight()
@@ -199,11 +114,9 @@ class Pipeline:
         self._light.reset()
         if self.compositor is not None:
             self.compositor.reset()
-        self._frame_index = 0
+        self._trackers.reset()
         self._light_index = 0
-        self._person: np.ndarray | None = None  # video: the last person mask (it runs every segment_every)
         self._hair_cover: dict[str, float] = {}  # per ear, measured on the person mask's frame; {}: measure
-        self._arms: list[tuple[np.ndarray, np.ndarray]] = []  # the last pose's forearms, for the wrists
 
     # -- items -----------------------------------------------------------------------------------------
     def set_items(self, specs: Sequence[str]) -> None:
@@ -264,7 +177,10 @@ class Pipeline:
         h, w = rgb.shape[:2]
         intr = Intrinsics.from_hfov(w, h, self.options.hfov_deg)
         t_ms = frame.timestamp_ms if self.options.mode == "video" else 0
-        tracking = self._run_trackers(rgb, t_ms, timings)
+        video = self.options.mode == "video"
+        pose_every = self.options.neck_pose_every if self._tracks_neck() else self.options.pose_every
+        # Grey levels for the chest's flow (necklaces, video); the trackers make them for hands too.
+        tracking = self._trackers.run(rgb, t_ms, self.trackers(), timings, pose_every, self._tracks_neck() and video)
         t0 = time.perf_counter()
         face_part = self._ear_part(tracking, rgb, intr, t_ms) if "face" in self.trackers() else FrameAnchors(t_ms, intr)
         anchors, occluders, covers = face_part.anchors, face_part.occluders, dict(face_part.covers)
@@ -283,51 +199,13 @@ class Pipeline:
             anchors += hand_anchors
             occluders += hand_occluders
         timings["anchors"] = (time.perf_counter() - t0) * 1e3
-        self._frame_index += 1
         return dataclasses.replace(face_part, anchors=anchors, occluders=occluders, hands=sizes, covers=covers)
-
-    def _run_trackers(self, rgb: np.ndarray, t_ms: int, timings: dict[str, float]) -> Tracking:
-        """Each tracker the worn items need, at its own rate in video."""
-        video = self.options.mode == "video"
-        need = self.trackers()
-        face, person_new = None, False
-        if "face" in need:
-            if self._tracker is None:
-                steady = None if self.options.steady_face else False
-                self._tracker, self._segmenter = FaceTracker(self.options.mode, steady=steady), PersonSegmenter()
-            t0 = time.perf_counter()
-            faces = self._tracker.process(rgb, t_ms)
-            face = faces[0] if faces else None
-            t1 = time.perf_counter()
-            if face is not None and (not video or self._frame_index % max(1, self.options.segment_every) == 0
-                                     or self._person is None):
-                assert self._segmenter is not None
-                self._person, person_new = self._segmenter.process(rgb), True
-            timings.update(face_mesh=(t1 - t0) * 1e3, segmentation=(time.perf_counter() - t1) * 1e3)
-        every = self.options.neck_pose_every if self._tracks_neck() else self.options.pose_every
-        body: BodyLandmarks | None = None
-        posed = "pose" in need and (not video or self._frame_index % max(1, every) == 0)
-        if posed:
-            t0 = time.perf_counter()
-            if self._pose_tracker is None:
-                self._pose_tracker = PoseTracker(self.options.mode)
-            body = self._pose_tracker.process(rgb, t_ms)
-            self._arms = arms(body)
-            timings["pose"] = (time.perf_counter() - t0) * 1e3
-        hands: tuple[HandLandmarks, ...] = ()
-        if "hands" in need:
-            if self._hand_tracker is None:
-                self._hand_tracker = HandTracker(self.options.mode, mirrored=self.options.mirrored)
-            t0 = time.perf_counter()
-            hands = self._hand_tracker.process(rgb, t_ms)
-            timings["hands"] = (time.perf_counter() - t0) * 1e3
-        # Grey levels, once: the chest's flow (necklaces, video) and the finger and wrist widths (hands).
-        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if (self._tracks_neck() and video) or "hands" in need else None
-        return Tracking(face, self._person if face is not None else None, person_new, body, posed, hands, gray)
 
     def _ear_part(self, tracking: Tracking, rgb: np.ndarray, intr: Intrinsics, t_ms: int) -> FrameAnchors:
         """The head pose and the ear anchors, through the ears' filter."""
-        face, raw, raw_anchors = tracking.face, None, ()
+        face = tracking.face
+        raw: HeadPose | None = None
+        raw_anchors: tuple[AnchorPose, ...] = ()
         if face is not None:
             raw = solve_head_pose(face, intr, self.face_model, self._ears.prior)
             lobes = {s: lobe_in_head(face, raw, intr, s, self.face_model) for s in EAR_SITES}
@@ -355,12 +233,12 @@ class Pipeline:
         occluders: list[Capsule] = []
         sizes: list[HandSizes] = []
         for side in HANDS:
-            hand = by_side.get(side)
+            seen = by_side.get(side)
             elbow = None
-            if hand is not None and self._arms:
-                size = float(np.ptp(hand.points_px[:, :2], axis=0).max())
-                elbow = elbow_for(self._arms, hand.points_px[0, :2].astype(np.float64), size)
-            result = self._hands[side].update(hand, gray, intr, t_ms, elbow)
+            if seen is not None and tracking.arms:
+                size = float(np.ptp(seen.points_px[:, :2], axis=0).max())
+                elbow = elbow_for(list(tracking.arms), seen.points_px[0, :2].astype(np.float64), size)
+            result = self._hands[side].update(seen, gray, intr, t_ms, elbow)
             if result is not None:
                 a, o, sz = result
                 anchors += a
@@ -405,9 +283,9 @@ class Pipeline:
         return layer
 
     def close(self) -> None:
-        for part in (self._tracker, self._segmenter, self._hand_tracker, self._pose_tracker, self._renderer):
-            if part is not None:
-                part.close()
+        self._trackers.close()
+        if self._renderer is not None:
+            self._renderer.close()
 
     def __enter__(self) -> Pipeline:
         return self

@@ -22,14 +22,16 @@ def solve_head_pose(
     obj = model.points_m[RIGID_POINTS]
     img = face.points_px[RIGID_POINTS, :2].astype(np.float64)
     k = intrinsics.K
+    # distCoeffs=None: no lens distortion, which OpenCV takes (its stubs want an array there).
     if prior is not None:
         rvec = cv2.Rodrigues(prior.cam_T_head[:3, :3])[0]
         tvec = (prior.cam_T_head[:3, 3] / prior.scale).reshape(3, 1)
-        ok, rvec, tvec = cv2.solvePnP(obj, img, k, None, rvec, tvec, True, cv2.SOLVEPNP_ITERATIVE)
+        ok, rvec, tvec = cv2.solvePnP(obj, img, k, None, rvec, tvec, True,  # type: ignore[call-overload]
+                                      cv2.SOLVEPNP_ITERATIVE)
     else:
-        ok, rvec, tvec = cv2.solvePnP(obj, img, k, None, flags=cv2.SOLVEPNP_SQPNP)
+        ok, rvec, tvec = cv2.solvePnP(obj, img, k, None, flags=cv2.SOLVEPNP_SQPNP)  # type: ignore[call-overload]
         if ok:
-            rvec, tvec = cv2.solvePnPRefineLM(obj, img, k, None, rvec, tvec)
+            rvec, tvec = cv2.solvePnPRefineLM(obj, img, k, None, rvec, tvec)  # type: ignore[call-overload]
     r = cv2.Rodrigues(rvec)[0]
     t1 = tvec.ravel()
     scale = _iris_scale(face, intrinsics, model, r, t1)

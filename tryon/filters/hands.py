@@ -65,7 +65,7 @@ class HandFilter:
         anchors, caps, sizes = self._last
         return [dataclasses.replace(a, visible=opacity) for a in anchors], caps, sizes
 
-    def _smooth_size(self, key: str, size: Size, t_ms: int) -> Size:
+    def _smooth_size(self, key: str, size: Size, t_ms: float) -> Size:
         f = self._sizes.setdefault(key, OneEuroFilter(SIZE_FILTER))
         v = f(np.array([size.value_mm, size.sigma_mm]), float(t_ms))
         return Size(round(float(v[0]), 2), round(float(v[1]), 2))

@@ -127,9 +127,11 @@ class Renderer:
 
     def __init__(self, occluder: trimesh.Trimesh | None = None, shaders_dir: Path = SHADERS_DIR) -> None:
         try:
-            self._ctx = moderngl.create_standalone_context(backend="egl")
+            # (moderngl's stubs type every keyword setting as a dict; backend is a string.)
+            context = moderngl.create_standalone_context(backend="egl")  # type: ignore[arg-type]
         except Exception as e:  # EGL/driver failures come as many types
             raise RenderError(f"cannot start the offscreen renderer (EGL): {e}") from e
+        self._context: moderngl.Context | None = context
         try:
             with self._ctx:
                 # One program per material kind (and instanced or not): llvmpipe runs a shader holding all
@@ -142,8 +144,8 @@ class Renderer:
                         vert = load_shader(shaders_dir / "jewel.vert", {"INSTANCED": 1} if many else {})
                         program = self._programs[(kind, many)] = self._ctx.program(vertex_shader=vert,
                                                                                    fragment_shader=frag)
-                        program["u_light_dir"].write(np.array([d for d, _ in LIGHTS], np.float32).tobytes())
-                        program["u_light_color"].write(np.array([c for _, c in LIGHTS], np.float32).tobytes())
+                        _uniform(program, "u_light_dir").write(np.array([d for d, _ in LIGHTS], np.float32).tobytes())
+                        _uniform(program, "u_light_color").write(np.array([c for _, c in LIGHTS], np.float32).tobytes())
                 self._depth = self._ctx.program(vertex_shader=load_shader(shaders_dir / "depth.vert"),
                                                 fragment_shader=load_shader(shaders_dir / "depth.frag"))
                 self._occluder = None if occluder is None else self._vao(self._depth, occluder.vertices[occluder.faces])
@@ -151,7 +153,7 @@ class Renderer:
                                           np.hstack([trimesh.bounds.corners(occluder.bounds), np.ones((8, 1))]))
                 self._instances = self._ctx.buffer(reserve=64 * 256, dynamic=True)  # mat4 poses of instances
         except (OSError, moderngl.Error) as e:
-            self._ctx.release()
+            context.release()
             raise RenderError(f"cannot build the shaders in {shaders_dir}: {e}") from e
         # One VAO per part; a necklace's link parts also get two reading poses from the instance buffer (full
         # and simplified).
@@ -177,19 +179,26 @@ class Renderer:
                 self._env_texture.write(np.ascontiguousarray(m, np.float32).tobytes(), level=level)
             self._env_texture.use(location=0)
             for program in self._programs.values():
-                program["u_env"].value = 0
-                program["u_env_lods"].value = float(len(env.mips) - 1)
-                program["u_sh"].write(np.ascontiguousarray(env.sh, np.float32).tobytes())
-                program["u_light_tint"].value = tuple(float(c) for c in env.light)
-                program["u_exposure"].value = env.exposure
+                _uniform(program, "u_env").value = 0
+                _uniform(program, "u_env_lods").value = float(len(env.mips) - 1)
+                _uniform(program, "u_sh").write(np.ascontiguousarray(env.sh, np.float32).tobytes())
+                _uniform(program, "u_light_tint").value = tuple(float(c) for c in env.light)
+                _uniform(program, "u_exposure").value = env.exposure
         self.environment = env
 
     # -- lifetime ------------------------------------------------------------------------------------------
+    @property
+    def _ctx(self) -> moderngl.Context:
+        """This renderer's EGL context, while it is open."""
+        if self._context is None:
+            raise RenderError("the renderer is closed")
+        return self._context
+
     def close(self) -> None:
         """Free every GL object and this renderer's own EGL context (other renderers keep theirs)."""
-        if self._ctx is not None:
-            self._ctx.release()
-            self._ctx = None
+        if self._context is not None:
+            self._context.release()
+            self._context = None
 
     def __enter__(self) -> Renderer:
         return self
@@ -210,7 +219,8 @@ class Renderer:
         context current.)"""
         entry = self._models.get(id(model))
         if entry is None:  # keyed by id(), so the entry keeps the model alive (its id is never reused)
-            single, many = [], []
+            single: list[moderngl.VertexArray] = []
+            many: list[_Instanced | None] = []
             for p in model.parts:
                 vbo, ibo = self._indexed(p.vertices)
                 kind = material_kind(p.material)
@@ -298,8 +308,9 @@ class Renderer:
         with self._ctx:
             data = np.ascontiguousarray(tris, np.float32).tobytes()
             if self._capsule_vbo is None or self._capsule_vbo.size < len(data):
-                if self._capsule_vbo is not None:
+                if self._capsule_vao is not None:
                     self._capsule_vao.release()
+                if self._capsule_vbo is not None:
                     self._capsule_vbo.release()
                 self._capsule_vbo = self._ctx.buffer(reserve=max(len(data), 1 << 16), dynamic=True)
                 self._capsule_vao = self._ctx.vertex_array(self._depth, [(self._capsule_vbo, "3f", "in_position")])
@@ -321,18 +332,18 @@ class Renderer:
                 proj = _mat4(roi_projection(intr, roi))
                 if (cam_T_occluder is not None and self._occluder is not None) or capsules is not None:
                     fbo.color_mask = (False, False, False, False)
-                    self._depth["u_proj"].write(proj)
+                    _uniform(self._depth, "u_proj").write(proj)
                     if cam_T_occluder is not None and self._occluder is not None:
-                        self._depth["u_cam_T_part"].write(_mat4(cam_T_occluder))
+                        _uniform(self._depth, "u_cam_T_part").write(_mat4(cam_T_occluder))
                         self._occluder.render(moderngl.TRIANGLES)
                     if capsules is not None and self._capsule_vao is not None:
-                        self._depth["u_cam_T_part"].write(_mat4(np.eye(4)))
+                        _uniform(self._depth, "u_cam_T_part").write(_mat4(np.eye(4)))
                         k = capsule_vertex_count()
                         for first, count in _runs(capsules):
                             self._capsule_vao.render(moderngl.TRIANGLES, vertices=count * k, first=first * k)
                     fbo.color_mask = (True, True, True, True)
                 for program in self._programs.values():
-                    program["u_proj"].write(proj)
+                    _uniform(program, "u_proj").write(proj)
                 for model, cam_T_parts in items:
                     single, many = self._upload(model)
                     for part, vao, vao_many, cam_T_part in zip(model.parts, single, many, cam_T_parts, strict=True):
@@ -345,7 +356,7 @@ class Renderer:
                                 self._draw_many(vao_many[level], cam_T_part)
                             continue
                         program = self._programs[(kind, False)]
-                        program["u_cam_T_part"].write(_mat4(cam_T_part))
+                        _uniform(program, "u_cam_T_part").write(_mat4(cam_T_part))
                         _set_material(program, part.material)
                         vao.render(moderngl.TRIANGLES)
                 data = fbo.read(components=4, alignment=1)
@@ -378,7 +389,15 @@ def _set_material(program: moderngl.Program, m: Material) -> None:
     for name, value in (("u_base_color", m.base_color), ("u_metallic", m.metallic), ("u_roughness", m.roughness),
                         ("u_ior", m.ior), ("u_dispersion", m.dispersion)):
         if name in program:
-            program[name].value = value
+            _uniform(program, name).value = value
+
+
+def _uniform(program: moderngl.Program, name: str) -> moderngl.Uniform:
+    """The program's uniform `name` (moderngl's lookup by name also finds blocks, attributes and varyings)."""
+    member = program[name]
+    if not isinstance(member, moderngl.Uniform):
+        raise RenderError(f"{name} is not a uniform of this shader program")
+    return member
 
 
 def _runs(indices: np.ndarray) -> list[tuple[int, int]]:
@@ -460,7 +479,8 @@ def clustered(vertices: np.ndarray, cells: int) -> np.ndarray:
     cluster = cluster.ravel()
     count = np.bincount(cluster).astype(np.float64)[:, None]
     centre = np.stack([np.bincount(cluster, pos[:, k]) for k in range(3)], axis=1) / count
-    normal = np.stack([np.bincount(cluster, vertices[:, 3 + k]) for k in range(3)], axis=1)
+    # (numpy's stubs type bincount as integer, which it is only without weights)
+    normal: np.ndarray = np.stack([np.bincount(cluster, vertices[:, 3 + k]) for k in range(3)], axis=1)
     normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)
     # A cluster's mean lies inside a curved surface: put it back out on the outermost of its vertices (else
     # a thin wire's links come out thinner than they are).

@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import av
 import numpy as np
@@ -32,8 +32,9 @@ from tryon.anchors.fingers import sizes_to_json
 from tryon.anchors.neck import SITE as NECK
 from tryon.errors import InputError, TryOnError
 from tryon.jewelry.catalog import Catalog
+from tryon.jewelry.places import Worn, place_keys
 from tryon.media import encode_image
-from tryon.pipeline import Pipeline, PipelineOptions, Worn, place_keys
+from tryon.pipeline import Pipeline, PipelineOptions
 from tryon.server.clips import MAX_CLIP_S, ClipWriter
 from tryon.server.seats import Bucket
 from tryon.server.store import MediaStore, StoredMedia
@@ -195,7 +196,8 @@ class Session:
     async def _pump(self, track: MediaStreamTrack) -> None:
         try:
             while True:
-                self._latest = await track.recv()
+                # A video track's recv() gives video frames; aiortc types it for every kind of track.
+                self._latest = cast(av.VideoFrame, await track.recv())
                 self.frames_in += 1
                 self._new_frame.set()
         except MediaStreamError:  # the browser stopped sending: the peer is gone
@@ -263,12 +265,12 @@ class Session:
                 self._finish_clip_in_worker(auto=True)
             except InputError as e:  # the clip could not be kept: the page hears why, the video goes on
                 self._loop.call_soon_threadsafe(self._send, {"event": "clip", "error": str(e)})
-        result = av.VideoFrame.from_ndarray(out, format="rgb24")
-        result.pts, result.time_base = frame.pts, frame.time_base
+        processed = av.VideoFrame.from_ndarray(out, format="rgb24")
+        processed.pts, processed.time_base = frame.pts, frame.time_base
         self._process_ms.append((time.perf_counter() - t0) * 1e3)
         self.frames_out += 1
         self._out_times.append(time.monotonic())
-        return result
+        return processed
 
     # -- control channel ------------------------------------------------------------------------------------
     def _on_datachannel(self, channel: RTCDataChannel) -> None:

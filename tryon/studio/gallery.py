@@ -77,7 +77,8 @@ def gallery(rgb: np.ndarray, catalog: Catalog, items: Sequence[str], hfov_deg: f
                 pipe.set_items([spec])
                 result = pipe.process(Frame(rgb))
                 shots[shading] = (result.image, result.layer)
-            box = jewelry_box(shots["photoreal"][1])
+            layer = shots["photoreal"][1]
+            box = jewelry_box(layer) if layer is not None else None
             if box is None:
                 raise InputError(f"{spec}: nothing to show on this photo (is the place it is worn in view?)")
             pair = np.hstack([_label(crop_square(shots["plain"][0], box), "plain PBR"),

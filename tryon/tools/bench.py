@@ -76,7 +76,7 @@ def load_frames(video: Path | None, n: int) -> tuple[list[np.ndarray], str]:
 
     base = letterbox(data.astronaut())
     for i in range(n):
-        m = cv2.getRotationMatrix2D((320, 240), 4 * np.sin(i / 15), 1.0 + 0.03 * np.sin(i / 23))
+        m: np.ndarray = cv2.getRotationMatrix2D((320, 240), 4 * np.sin(i / 15), 1.0 + 0.03 * np.sin(i / 23))
         m[:, 2] += (6 * np.sin(i / 11), 4 * np.cos(i / 13))
         frames.append(cv2.warpAffine(base, m, SIZE, borderMode=cv2.BORDER_REFLECT))
     return frames, "skimage astronaut, synthetic motion"

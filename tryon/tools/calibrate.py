@@ -44,14 +44,15 @@ class LobeObservation:
 
 
 def read_frame(media_dir: Path, file: str, frame: int | None) -> np.ndarray | None:
+    bgr: np.ndarray | None
     if frame is None:
         bgr = cv2.imread(str(media_dir / file))
     else:
         cap = cv2.VideoCapture(str(media_dir / file))
         cap.set(cv2.CAP_PROP_POS_FRAMES, frame)
-        ok, bgr = cap.read()
+        ok, read = cap.read()
         cap.release()
-        bgr = bgr if ok else None
+        bgr = read if ok else None
     return None if bgr is None else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
@@ -138,7 +139,7 @@ def _main(argv: list[str]) -> int:
     print("mean error", errors_fw(lobe, obs).mean(), "fw; lobe_left_m", lobe)
     # Leave-one-source-out: how well does a fit without a photo predict it?
     sources = sorted({o.source.split("#")[0] for o in obs})
-    held = []
+    held: list[float] = []
     for s in sources:
         train = [o for o in obs if not o.source.startswith(s)]
         test = [o for o in obs if o.source.startswith(s)]

@@ -37,7 +37,7 @@ def warp_matrix(i: int, size: tuple[int, int], motion: Motion) -> np.ndarray:
     w, h = size
     roll = motion.roll_deg * np.sin(2 * np.pi * i / 70)
     scale = 1.0 + motion.scale * np.sin(2 * np.pi * i / 97)
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), roll, scale)
+    m: np.ndarray = cv2.getRotationMatrix2D((w / 2, h / 2), roll, scale)
     m[:, 2] += (motion.shift_px * np.sin(2 * np.pi * i / 53), 0.6 * motion.shift_px * np.cos(2 * np.pi * i / 61))
     return m
 

@@ -14,8 +14,9 @@ import numpy as np
 
 MAX_CORNERS = 80
 MIN_POINTS = 12  # fewer than this tracked: no answer, and new corners are found
-LK = {"winSize": (15, 15), "maxLevel": 2,
-      "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.01)}
+LK_WINDOW_PX = (15, 15)  # pyramidal Lucas-Kanade: search window, pyramid levels, stopping criteria
+LK_LEVELS = 2
+LK_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.01)
 FB_MAX_PX = 0.5  # forward-backward disagreement above this: the point is dropped
 RANSAC_PX = 1.0
 
@@ -34,8 +35,8 @@ class RegionFlow:
         moved = None
         if self._gray is not None and self._points is not None and len(self._points) >= MIN_POINTS \
                 and self._gray.shape == gray.shape:
-            ahead, ok, _ = cv2.calcOpticalFlowPyrLK(self._gray, gray, self._points, None, **LK)
-            back, ok_back, _ = cv2.calcOpticalFlowPyrLK(gray, self._gray, ahead, None, **LK)
+            ahead, ok = _lucas_kanade(self._gray, gray, self._points)
+            back, ok_back = _lucas_kanade(gray, self._gray, ahead)
             good = (ok.ravel() == 1) & (ok_back.ravel() == 1) & \
                 (np.linalg.norm((back - self._points).reshape(-1, 2), axis=1) < FB_MAX_PX)
             if int(good.sum()) >= MIN_POINTS:
@@ -53,6 +54,14 @@ class RegionFlow:
         if (self._points is None or len(self._points) < 2 * MIN_POINTS) and box is not None:
             self._points = _corners(gray, box)
         return moved
+
+
+def _lucas_kanade(prev: np.ndarray, nxt: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the (n, 1, 2) float32 `points` of `prev` lie in `nxt`, and (n, 1) uint8 status (1: found)."""
+    # nextPts=None: OpenCV allocates the output (its stubs want an array there).
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(prev, nxt, points, None,  # type: ignore[call-overload]
+                                                winSize=LK_WINDOW_PX, maxLevel=LK_LEVELS, criteria=LK_CRITERIA)
+    return moved, status
 
 
 def _corners(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | None:
