@@ -2,10 +2,10 @@
 sensor noise; anchors mapped back through the inverse transform should not move."""
 
 import numpy as np
-from tryon.tools import stability
 
 from tryon.jewelry.catalog import Catalog
 from tryon.pipeline import Pipeline, PipelineOptions
+from tryon.tools import stability
 from tryon.tracking.face import FaceTracker
 from tryon.types import Frame
 

@@ -7,11 +7,11 @@ import cv2
 import numpy as np
 import pytest
 from mediapipe.framework.formats import landmark_pb2
-from tryon.tools import stability
 
 from tryon.anchors.ears import SITES, lobe_xy_px
 from tryon.anchors.face_model import load_face_model
 from tryon.errors import InputError
+from tryon.tools import stability
 from tryon.tracking.crop import REGION_PX, FaceCrop, fit_similarity, region_box, region_side
 from tryon.tracking.face import FaceTracker, landmark_array
 from tryon.types import FaceLandmarks
