@@ -39,6 +39,7 @@ kiosk: setup
 
 test: setup
 	$(VENV)/bin/ruff check tryon tests
+	$(VENV)/bin/mypy tryon
 	$(PY) -m pytest -q
 
 lint: setup
