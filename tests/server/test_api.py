@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from tryon.config import Settings
-from tryon.pipeline import place_keys
+from tryon.jewelry.places import place_keys
 from tryon.server.app import create_app
 from tryon.server.session import Session, dial_time_s
 from tryon.server.store import MediaStore
@@ -288,7 +288,7 @@ def test_session_wears_two_necklaces_layered_and_tracks_the_neck(catalog, tmp_pa
 
 
 def test_place_keys_number_a_second_piece_at_the_same_place(catalog):
-    from tryon.pipeline import Worn
+    from tryon.jewelry.places import Worn
 
     ring = next(i for i in catalog if i.site == "finger")
     placements = [Worn(ring, "ring", ()), Worn(ring, "left_ring", ()), Worn(ring, "ring", ())]

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tryon.jewelry.catalog import Item
-from tryon.pipeline import MAX_PER_SITE, PLACES
+from tryon.jewelry.places import MAX_PER_SITE, PLACES
 
 ItemSpec = Annotated[str, Field(max_length=200)]
 

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from tryon.errors import TryOnError
-from tryon.pipeline import resolve_specs
+from tryon.jewelry.places import resolve_specs
 from tryon.server.models import Answer, Offer, Problem
 from tryon.server.seats import RefusedError
 from tryon.server.session import Session, check_offer_sdp, shorten
