@@ -27,7 +27,19 @@ def test_earrings_drawn_at_the_lobes(photo, astronaut):
 
 def test_nothing_drawn_without_a_face(photo):
     blank = np.full((240, 320, 3), 200, np.uint8)
-    assert np.array_equal(photo.process(Frame(blank)).image, blank)
+    result = photo.process(Frame(blank))
+    assert np.array_equal(result.image, blank)
+    # Said, not silent: the piece that could not be placed, and why.
+    assert [(n.item_id, n.reason) for n in result.not_placed] == [("hoop-round-25mm-yellow-gold", "no face found")]
+
+
+def test_the_result_is_a_value_with_the_frame_s_anchors_layer_and_timings(photo, astronaut):
+    result = photo.process(Frame(astronaut))
+    assert result.not_placed == () and result.layer is not None and not result.layer.is_empty
+    assert {a.site for a in result.anchors.anchors} == {"left_ear", "right_ear"}
+    assert {"face_mesh", "render", "composite"} <= set(result.timings_ms)
+    again = photo.process(Frame(astronaut))  # a photo is a fresh stream: the same photo, the same answer
+    assert np.array_equal(again.image, result.image)
 
 
 def test_far_earring_not_drawn_on_a_turned_head(catalog):

@@ -30,7 +30,7 @@ from tryon.filters.ears import EarFilter
 from tryon.filters.hands import HandFilter
 from tryon.filters.neck import NeckFilter
 from tryon.jewelry.catalog import Catalog, Item
-from tryon.jewelry.places import HANDS, Worn, place_keys, resolve_specs
+from tryon.jewelry.places import HANDS, Worn, not_placed, place_keys, resolve_specs
 from tryon.render.environment import FrameLight
 from tryon.render.occluder import head_occluder_mesh
 from tryon.render.reference import renderer_for
@@ -48,7 +48,6 @@ from tryon.types import (
     HandSizes,
     HeadPose,
     Intrinsics,
-    NotPlaced,
     RenderLayer,
 )
 
@@ -164,7 +163,7 @@ class Pipeline:
         t0 = time.perf_counter()
         out = self.compositor(frame.rgb, layer) if self.compositor is not None else composite(frame.rgb, layer)
         timings["composite"] = (time.perf_counter() - t0) * 1e3
-        return FrameResult(out, anchors, layer, timings, self.not_placed(anchors))
+        return FrameResult(out, anchors, layer, timings, not_placed(self.placements, anchors))
 
     def track(self, frame: Frame) -> FrameAnchors:
         """This frame's anchors (tracking, anchors and filters, no rendering)."""
@@ -246,18 +245,6 @@ class Pipeline:
                 sizes.append(sz)
         return tuple(anchors), tuple(occluders), tuple(sizes)
 
-    def not_placed(self, anchors: FrameAnchors) -> tuple[NotPlaced, ...]:
-        """The worn pieces with no visible anchor in this frame, each with the reason."""
-        missing = []
-        for w in self.placements:
-            shown = [a for s in w.sites if (a := anchors.get(s)) is not None and a.visible >= 0.5]
-            if shown:
-                continue
-            found = [a for s in w.sites if anchors.get(s) is not None]
-            missing.append(NotPlaced(w.item.id, w.where, _reason(w.item.site, w.where, bool(found),
-                                                                  anchors.head is not None)))
-        return tuple(missing)
-
     def render(self, anchors: FrameAnchors, frame: Frame) -> RenderLayer:
         """The worn items drawn for these anchors; the frame lights them (the room's light is taken from it
         every `light_every` frames in video, from every photo)."""
@@ -292,13 +279,3 @@ class Pipeline:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _reason(site: str, where: str, found: bool, face: bool) -> str:
-    """Why a piece at `site` was not drawn: its anchor was found but hidden, or not found at all."""
-    if site == "ears":
-        return "the ears are hidden (hair or the head's turn)" if found else "no face found"
-    if site == "neck":
-        return "the neck is hidden" if found else "no shoulders found" if face else "no face or shoulders found"
-    hand = "left hand" if where.startswith("left") else "right hand" if where.startswith("right") else "hand"
-    return f"the {hand} is hidden" if found else f"no {hand} found"

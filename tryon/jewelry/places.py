@@ -13,6 +13,7 @@ from tryon.anchors import fingers, neck
 from tryon.anchors.ears import SITES as EAR_SITES
 from tryon.errors import InputError
 from tryon.jewelry.catalog import Catalog, Item
+from tryon.types import FrameAnchors, NotPlaced
 
 HANDS = ("left", "right")
 # Where an item can be worn ("item@where"): the anchor sites each choice covers. A catalog item's own site
@@ -78,3 +79,25 @@ def resolve_specs(catalog: Catalog, specs: Sequence[str]) -> list[Worn]:
             taken.append(item.id)
         chosen.append(Worn(item, where, sites))
     return chosen
+
+
+def not_placed(placements: Sequence[Worn], anchors: FrameAnchors) -> tuple[NotPlaced, ...]:
+    """The worn pieces with no visible anchor in this frame (visible >= 0.5 at none of their sites), each with
+    the reason."""
+    missing = []
+    for w in placements:
+        if any((a := anchors.get(s)) is not None and a.visible >= 0.5 for s in w.sites):
+            continue
+        found = any(anchors.get(s) is not None for s in w.sites)
+        missing.append(NotPlaced(w.item.id, w.where, _reason(w.item.site, w.where, found, anchors.head is not None)))
+    return tuple(missing)
+
+
+def _reason(site: str, where: str, found: bool, face: bool) -> str:
+    """Why a piece at `site` was not drawn: its anchor was found but hidden, or not found at all."""
+    if site == "ears":
+        return "the ears are hidden (hair or the head's turn)" if found else "no face found"
+    if site == "neck":
+        return "the neck is hidden" if found else "no shoulders found" if face else "no face or shoulders found"
+    hand = "left hand" if where.startswith("left") else "right hand" if where.startswith("right") else "hand"
+    return f"the {hand} is hidden" if found else f"no {hand} found"
