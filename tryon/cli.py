@@ -26,6 +26,7 @@ from tryon.errors import InputError, TryOnError  # noqa: E402
 from tryon.render.scene import item_model
 
 log = logging.getLogger("tryon")
+GRACEFUL_STOP_S = 10
 
 
 def _port(text: str) -> int:
@@ -482,7 +483,10 @@ def _serve(args: argparse.Namespace) -> int:
         host, port = sock.getsockname()[:2]
         print(f"tryon: serving the live try-on at {_url(host, port)} (API docs at /docs)", flush=True)
         # proxy_headers off: the server's guard decides whose X-Forwarded-For to believe (TRYON_TRUSTED_PROXIES).
-        uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False)).run(
+        # A stop (SIGTERM) waits for running requests at most GRACEFUL_STOP_S, then the app's shutdown ends the
+        # sessions and kills a model import still running in its own process.
+        uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False,
+                                      timeout_graceful_shutdown=GRACEFUL_STOP_S)).run(
             sockets=[sock])
     return 0
 

@@ -115,7 +115,8 @@ def serve_in_background(settings: Settings, kiosk: KioskSettings | None = None, 
 
     port = free_port() if port is None else port
     server = uvicorn.Server(uvicorn.Config(create_app(settings, kiosk), host=host, port=port, log_level="warning",
-                                          proxy_headers=False))  # the guard decides whom to believe
+                                          proxy_headers=False,  # the guard decides whom to believe
+                                          timeout_graceful_shutdown=10))
     thread = threading.Thread(target=server.run, name="tryon-server", daemon=True)
     thread.start()
     try:
