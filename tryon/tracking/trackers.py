@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from tryon.tracking.face import FaceTracker
+from tryon.tracking.face import FaceTracker, Mode
 from tryon.tracking.hands import HandTracker
 from tryon.tracking.pose import PoseTracker, arms
 from tryon.tracking.segmentation import PersonSegmenter
@@ -41,7 +41,7 @@ class Trackers:
     """mode: "image" (every frame on its own) or "video" (timestamps increase). mirrored: the frames are mirror
     images (hands' sides). steady_face: the face mesh reads a face-steadied copy in video (tryon.tracking.crop)."""
 
-    def __init__(self, mode: str, mirrored: bool = False, steady_face: bool = True, segment_every: int = 3) -> None:
+    def __init__(self, mode: Mode, mirrored: bool = False, steady_face: bool = True, segment_every: int = 3) -> None:
         self.mode, self.mirrored, self.steady_face = mode, mirrored, steady_face
         self.segment_every = max(1, segment_every)
         self._face: FaceTracker | None = None
