@@ -48,6 +48,7 @@ from tryon.render.renderer import (
     Roi,
     box_roi,
     capsule_triangles,
+    covered,
     union_layer,
 )
 from tryon.render.scene import ItemModel, Material, Placement
@@ -236,11 +237,7 @@ class ReferenceRenderer:
             if roi is None:
                 continue
             rgba = self.draw(roi, intr, list(placed.items), head_T, capsules) * np.float32(placed.visible)
-            cover = anchors.covers.get(placed.site)
-            front = cover(roi.x0, roi.y0, roi.w, roi.h) if cover is not None else None
-            if front is not None:
-                rgba *= 1.0 - front[..., None]
-            patches.append((roi, rgba))
+            patches.append((roi, covered(rgba, anchors, placed.site, roi)))
         return union_layer(patches, (intr.width_px, intr.height_px))
 
     def draw(self, roi: Roi, intr: Intrinsics, items: list[tuple[ItemModel, list[np.ndarray]]],

@@ -283,11 +283,7 @@ class Renderer:
                                       & (boxes[:, 1] < roi.y0 + roi.h) & (boxes[:, 3] > roi.y0))
             head = head_T if head_T is not None and self._reaches(head_T, roi, intr) else None
             rgba = self.draw(roi, intr, list(placed.items), head, near) * np.float32(placed.visible)
-            cover = anchors.covers.get(placed.site)
-            front = cover(roi.x0, roi.y0, roi.w, roi.h) if cover is not None else None
-            if front is not None:
-                rgba *= 1.0 - front[..., None]
-            patches.append((roi, rgba))
+            patches.append((roi, covered(rgba, anchors, placed.site, roi)))
         return union_layer(patches, (intr.width_px, intr.height_px))
 
     def _reaches(self, cam_T_occluder: np.ndarray, roi: Roi, intr: Intrinsics) -> bool:
@@ -499,6 +495,14 @@ def clustered(vertices: np.ndarray, cells: int) -> np.ndarray:
     face /= np.maximum(np.linalg.norm(face, axis=1, keepdims=True), 1e-18)
     face *= np.where(np.einsum("ij,ij->i", face, normal[tris].sum(axis=1)) < 0.0, -1.0, 1.0)[:, None]
     return np.hstack([corners.reshape(-1, 3), np.repeat(face, 3, axis=0)]).astype(np.float32)
+
+
+def covered(rgba: np.ndarray, anchors: FrameAnchors, site: str, roi: Roi) -> np.ndarray:
+    """(h, w, 4) premultiplied `rgba` of a site's region with what lies in front of it there (hair over a
+    necklace, `anchors.covers`) taken away."""
+    cover = anchors.covers.get(site)
+    front = cover(roi.x0, roi.y0, roi.w, roi.h) if cover is not None else None
+    return rgba if front is None else rgba * (1.0 - front[..., None])
 
 
 def union_layer(patches: list[tuple[Roi, np.ndarray]], frame_size: tuple[int, int]) -> RenderLayer:
