@@ -45,6 +45,17 @@ def test_render_photo_and_layer(photo, tmp_path):
     assert len(xs) > 20 and 100 < xs.mean() < 400 and 80 < ys.mean() < 260  # at the ears, not elsewhere
 
 
+def test_a_photo_where_nothing_can_be_placed_says_so_and_exits_non_zero(tmp_path):
+    hand = media_path("hands/ok_sign_white_bg.jpg")  # a hand, no face
+    out = tmp_path / "out.jpg"
+    r = run("render", hand, "-o", out, "--item", ITEM)
+    assert r.returncode == 3 and out.is_file()  # the picture is written; the exit says nothing was placed
+    assert f"tryon: warning: {ITEM} (ears) not placed: no face found" in r.stderr
+    ring = "ring-solitaire-diamond-6.5mm-platinum"
+    r = run("render", hand, "-o", out, "--item", ITEM, "--item", ring)  # the ring is placed, the earring not
+    assert r.returncode == 0 and "not placed: no face found" in r.stderr and ring not in r.stderr
+
+
 @pytest.mark.parametrize("args,message", [
     (["--item", "no-such-item"], "Unknown item"),
     (["--item", ITEM, "--save-layer", "layer.jpg"], "--save-layer"),

@@ -215,7 +215,7 @@ def _render(args: argparse.Namespace) -> int:
         if args.save_layer is not None:
             media.write_png_rgba(args.save_layer, _layer_rgba(layer))
         print(f"wrote {args.output}")
-        return 0
+        return _say_not_placed({(n.item_id, n.where): (1, n.reason) for n in result.not_placed}, 1, len(args.item))
     from tqdm import tqdm
 
     opts = PipelineOptions(mode="video", hfov_deg=hfov, shading=args.shading, use_compositor=use_compositor)
@@ -225,9 +225,34 @@ def _render(args: argparse.Namespace) -> int:
             def progress(done: int, total: int) -> None:
                 bar.update(done - bar.n)
 
-            media.transcode_video(args.input, args.output, lambda rgb, ts: pipe.process(Frame(rgb, ts)).image,
-                                  progress)
+            missed: dict[tuple[str, str], tuple[int, str]] = {}
+            frames = 0
+
+            def process(rgb: np.ndarray, ts: int) -> np.ndarray:
+                nonlocal frames
+                result = pipe.process(Frame(rgb, ts))
+                frames += 1
+                for n in result.not_placed:
+                    count, _ = missed.get((n.item_id, n.where), (0, ""))
+                    missed[(n.item_id, n.where)] = (count + 1, n.reason)
+                return result.image
+
+            media.transcode_video(args.input, args.output, process, progress)
     print(f"wrote {args.output}")
+    return _say_not_placed(missed, frames, len(args.item))
+
+
+NOTHING_PLACED = 3  # the exit status when no worn piece could be drawn anywhere
+
+
+def _say_not_placed(missed: dict[tuple[str, str], tuple[int, str]], frames: int, worn: int) -> int:
+    """One warning line per piece that could not be drawn in some frames (with the last reason); the exit
+    status: NOTHING_PLACED when no piece was drawn in any frame, else 0."""
+    for (item_id, where), (count, reason) in missed.items():
+        when = "" if frames <= 1 else f" in {count} of {frames} frames" if count < frames else " in any frame"
+        print(f"tryon: warning: {item_id} ({where}) not placed{when}: {reason}", file=sys.stderr)
+    never = [k for k, (count, _) in missed.items() if count >= frames]
+    return NOTHING_PLACED if frames and worn and len(never) == worn else 0
     return 0
 
 

@@ -100,6 +100,8 @@ def test_photo_tryon_wears_a_ring_where_asked_and_refuses_a_bad_place(client):
     r = client.post("/api/tryon", files={"image": ("h.png", png, "image/png")},
                     data={"items": f"{ring}@left_ring"})  # the left hand is not in the photo: nothing drawn
     assert r.status_code == 200
+    assert json.loads(r.headers["x-tryon-not-placed"]) == [{"item": ring, "where": "left_ring",
+                                                             "reason": "no left hand found"}]
     r = client.post("/api/tryon", files={"image": ("h.png", png, "image/png")}, data={"items": f"{ring}@nose"})
     assert r.status_code == 400 and "cannot be worn at 'nose'" in r.json()["detail"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
@@ -18,6 +19,7 @@ from tryon.types import Frame
 router = APIRouter(tags=["photos"])
 State = Annotated[ServerState, Depends(server_state)]
 MAX_ITEMS = 16
+NOT_PLACED_HEADER = "X-Tryon-Not-Placed"  # JSON: [{"item", "where", "reason"}] of the pieces not drawn
 
 
 @router.post("/api/tryon", summary="Photo in, photo with the jewelry out", response_class=Response,
@@ -27,7 +29,8 @@ MAX_ITEMS = 16
 async def tryon_photo(state: State, image: Annotated[UploadFile, File(description="jpg, png or webp")],
                       items: Annotated[str, Form(description="item ids, comma separated")],
                       format: Annotated[Literal["png", "jpg"], Form()] = "jpg") -> Response:
-    """Photos over TRYON_MAX_IMAGE_MEGAPIXELS are refused before they are decoded."""
+    """Photos over TRYON_MAX_IMAGE_MEGAPIXELS are refused before they are decoded. The pieces that could not be
+    placed (no face, no hand, hidden) come back in the `X-Tryon-Not-Placed` header, as JSON, with the reason."""
     settings = state.settings
     limit = int(settings.max_upload_mb * 1024 * 1024)
     data = await image.read(limit + 1)
@@ -37,7 +40,7 @@ async def tryon_photo(state: State, image: Annotated[UploadFile, File(descriptio
     if len(ids) > MAX_ITEMS or any(len(i) > 200 for i in ids):
         raise HTTPException(400, f"at most {MAX_ITEMS} item ids, each at most 200 characters")
 
-    def run() -> bytes:
+    def run() -> tuple[bytes, str]:
         rgb = decode_image(data, max_pixels=int(settings.max_image_megapixels * 1e6))
         if state.photo is None or state.photo.catalog is not state.catalog:
             if state.photo is not None:
@@ -45,12 +48,15 @@ async def tryon_photo(state: State, image: Annotated[UploadFile, File(descriptio
             options = PipelineOptions(mode="image", hfov_deg=settings.hfov_deg, use_compositor=settings.use_compositor)
             state.photo = Pipeline(state.catalog, [], options)
         state.photo.set_items(ids)
-        return encode_image(state.photo.process(Frame(rgb)).image, f".{format}")
+        result = state.photo.process(Frame(rgb))
+        missing = [{"item": n.item_id, "where": n.where, "reason": n.reason} for n in result.not_placed]
+        return encode_image(result.image, f".{format}"), json.dumps(missing)
 
     try:
-        out = await asyncio.get_running_loop().run_in_executor(state.photo_pool, run)
+        out, missing = await asyncio.get_running_loop().run_in_executor(state.photo_pool, run)
     except UnknownItemError as e:
         raise HTTPException(404, str(e)) from None
     except InputError as e:
         raise HTTPException(400, str(e)) from None
-    return Response(out, media_type="image/png" if format == "png" else "image/jpeg")
+    return Response(out, media_type="image/png" if format == "png" else "image/jpeg",
+                    headers={NOT_PLACED_HEADER: missing})
