@@ -73,6 +73,8 @@ class Trackers:
             if face is not None and (not video or self._index % self.segment_every == 0 or self._person is None):
                 assert self._segmenter is not None
                 self._person, person_new = self._segmenter.process(rgb), True
+            if len(faces) > 1 and self._person is not None:
+                face = max(faces, key=lambda f: f.area_px * on_person(f, self._person))
             timings.update(face_mesh=(t1 - t0) * 1e3, segmentation=(time.perf_counter() - t1) * 1e3)
         body: BodyLandmarks | None = None
         posed = "pose" in need and (not video or self._index % max(1, pose_every) == 0)
@@ -99,3 +101,14 @@ class Trackers:
         for part in (self._face, self._segmenter, self._hands, self._pose):
             if part is not None:
                 part.close()
+
+
+def on_person(face: FaceLandmarks, person: np.ndarray) -> float:
+    """How much of a face lies on the person mask (H, W) 0..1: the mean of the mask at its landmarks. A "face"
+    the face mesh finds in a backdrop (a poster, a pattern on a wall) lies off the person."""
+    h, w = person.shape[:2]
+    xy = np.rint(face.points_px[:, :2]).astype(int)
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
+    if not inside.any():
+        return 0.0
+    return float(person[xy[inside, 1], xy[inside, 0]].mean())
