@@ -73,8 +73,9 @@ class Trackers:
             if face is not None and (not video or self._index % self.segment_every == 0 or self._person is None):
                 assert self._segmenter is not None
                 self._person, person_new = self._segmenter.process(rgb), True
-            if len(faces) > 1 and self._person is not None:
-                face = max(faces, key=lambda f: f.area_px * on_person(f, self._person))
+            person = self._person
+            if len(faces) > 1 and person is not None:
+                face = max(faces, key=lambda f: f.area_px * on_person(f, person))
             timings.update(face_mesh=(t1 - t0) * 1e3, segmentation=(time.perf_counter() - t1) * 1e3)
         body: BodyLandmarks | None = None
         posed = "pose" in need and (not video or self._index % max(1, pose_every) == 0)
