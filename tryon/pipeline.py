@@ -175,25 +175,25 @@ class Pipeline:
             self.reset()
         h, w = rgb.shape[:2]
         intr = Intrinsics.from_hfov(w, h, self.options.hfov_deg)
-        t_ms = frame.timestamp_ms if self.options.mode == "video" else 0
         video = self.options.mode == "video"
-        pose_every = self.options.neck_pose_every if self._tracks_neck() else self.options.pose_every
+        t_ms = frame.timestamp_ms if video else 0
+        need, necklace = self.trackers(), self._tracks_neck()
+        pose_every = self.options.neck_pose_every if necklace else self.options.pose_every
         # Grey levels for the chest's flow (necklaces, video); the trackers make them for hands too.
-        tracking = self._trackers.run(rgb, t_ms, self.trackers(), timings, pose_every, self._tracks_neck() and video)
+        tracking = self._trackers.run(rgb, t_ms, need, timings, pose_every, necklace and video)
         t0 = time.perf_counter()
-        face_part = self._ear_part(tracking, rgb, intr, t_ms) if "face" in self.trackers() else FrameAnchors(t_ms, intr)
+        face_part = self._ear_part(tracking, rgb, intr, t_ms) if "face" in need else FrameAnchors(t_ms, intr)
         anchors, occluders, covers = face_part.anchors, face_part.occluders, dict(face_part.covers)
-        if self._tracks_neck():
-            video_gray = tracking.gray if self.options.mode == "video" else None
+        if necklace:
             found = self._neck.update(tracking.body, tracking.posed, intr, face_part.head, t_ms, tracking.face,
-                                      video_gray)
+                                      tracking.gray if video else None)
             if found is not None:
                 anchors += (found[0],)
                 occluders += found[1]
                 if tracking.face is not None and tracking.person is not None:
                     covers[neck.SITE] = HairCover(rgb, tracking.person, tracking.face)
         sizes: tuple[HandSizes, ...] = ()
-        if "hands" in self.trackers():
+        if "hands" in need:
             hand_anchors, hand_occluders, sizes = self._hand_part(tracking, intr, t_ms)
             anchors += hand_anchors
             occluders += hand_occluders
