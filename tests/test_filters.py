@@ -58,3 +58,11 @@ def test_hysteresis_does_not_flicker():
     out = [h(v, i * 33.0) for i, v in enumerate(values)]
     assert out == [1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]
     assert Hysteresis(0.4, 0.3)(0.36, 0.0) == 0.0  # a photo (a fresh one) decides at the midpoint
+
+
+def test_at_once_shows_a_fresh_stream_s_first_value_fully_then_fades_in_as_usual():
+    h = HoldAndFade(HoldFadeParams(fade_in_ms=100), at_once=True)
+    assert h.fresh and h.update(_pose(0), 0)[1] == 1.0 and not h.fresh  # a photo: shown fully
+    h.reset()
+    assert h.update(None, 0)[1] == 0.0  # the stream starts with nothing found...
+    assert h.update(_pose(33), 33)[1] == 0.0  # ...so a value found later fades in

@@ -41,7 +41,7 @@ class EarFilter:
     def __init__(self, model: FaceModel) -> None:
         self.model = model
         self._filter = HeadPoseFilter()
-        self._hold: HoldAndFade[HeadPose] = HoldAndFade()
+        self._hold: HoldAndFade[HeadPose] = HoldAndFade(at_once=True)
         self._visibility = EarVisibility()
         self._anchor_filters = {site: OneEuroFilter(ANCHOR_FILTER) for site in SITES}
         self._drop_depth = {site: OneEuroFilter(DROP_DEPTH_FILTER) for site in SITES}  # per ear, metres
@@ -50,14 +50,12 @@ class EarFilter:
         self.reset()
 
     def reset(self) -> None:
-        self._filter.reset()
         self._hold.reset()
         self._visibility = EarVisibility()
         self._reset_motion()
         self.prior: HeadPose | None = None  # the last raw head pose: the head solver's starting point
         self._last_vis: dict[str, float] = {}
         self._last_anchors: tuple[AnchorPose, ...] = ()
-        self._first = True  # the stream's first frame: shown as measured, no easing, no fade-in
 
     def _reset_motion(self) -> None:
         self._filter.reset()
@@ -85,7 +83,7 @@ class EarFilter:
                hair_cover: dict[str, float], intr: Intrinsics, t_ms: float) -> EarsResult:
         """One frame: `raw` is this frame's head pose solved from `face` (None when no face), `raw_anchors` its
         unsmoothed ear anchors, `hair_cover` per ear how much hair lies over the lobe (0..1)."""
-        first, self._first = self._first, False
+        first = self._hold.fresh  # the stream's first frame: each ear shown or hidden, no easing
         shown, opacity, reset = self._hold.update(raw, t_ms)
         if reset:  # back after a long gap: snap to the new pose rather than glide from the old one
             self._reset_motion()
@@ -101,8 +99,6 @@ class EarFilter:
             self._last_anchors = tuple(self._smooth(a, pose, intr, t_ms) for a in raw_anchors)
         else:
             pose = shown  # held: the last smoothed pose and anchors
-        if first:
-            opacity = 1.0  # the stream's first frame (a photo): nothing was shown before, so nothing fades in
         anchors = tuple(dataclasses.replace(a, visible=self._last_vis.get(a.site, 0.0) * opacity)
                         for a in self._last_anchors)
         return EarsResult(pose, anchors)

@@ -27,7 +27,7 @@ class HandFilter:
     when it returns, One Euro on each anchor's pose and a slow filter on the measured sizes."""
 
     def __init__(self) -> None:
-        self._hold: HoldAndFade[fingers.HandPose] = HoldAndFade()
+        self._hold: HoldAndFade[fingers.HandPose] = HoldAndFade(at_once=True)
         self.reset()
 
     def reset(self) -> None:
@@ -36,15 +36,11 @@ class HandFilter:
         self._poses: dict[str, RigidFilter] = {}
         self._sizes: dict[str, OneEuroFilter] = {}
         self._last: tuple[list[AnchorPose], list[Capsule], HandSizes] | None = None
-        self._first = True
 
     def update(self, hand: HandLandmarks | None, gray: np.ndarray, intr: Intrinsics, t_ms: float,
                elbow_px: np.ndarray | None = None) -> tuple[list[AnchorPose], list[Capsule], HandSizes] | None:
         pose = fingers.hand_pose(hand, intr) if hand is not None else None
-        first, self._first = self._first, False
         shown, opacity, reset = self._hold.update(pose, float(t_ms))
-        if first:
-            opacity = 1.0  # the stream's first frame (a photo): nothing fades in
         if reset:
             self._poses.clear()
             self._sizes.clear()

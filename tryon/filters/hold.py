@@ -27,26 +27,38 @@ class HoldAndFade(Generic[T]):
 
     `update(value_or_none, t_ms)` returns (value to draw or None, opacity 0..1, reset) where reset is True
     when the caller should reset its smoothing (tracking came back after a long gap: snap, don't glide).
-    A value found fades in over `fade_in_ms`.
+    A value found fades in over `fade_in_ms`; with `at_once`, one found on the stream's first update after
+    `reset()` (or creation) is shown fully at once (a photo is a fresh stream and one frame: nothing was on screen
+    to pop from).
     """
 
-    def __init__(self, params: HoldFadeParams | None = None) -> None:
+    def __init__(self, params: HoldFadeParams | None = None, at_once: bool = False) -> None:
         self.params = params or HoldFadeParams()
+        self.at_once = at_once
         self.reset()
 
     def reset(self) -> None:
         self._last: T | None = None
         self._last_seen_ms: float | None = None
         self._acquired_ms: float | None = None
+        self._fresh = True
+
+    @property
+    def fresh(self) -> bool:
+        """No update since the last reset: the next is the stream's first frame."""
+        return self._fresh
 
     def update(self, value: T | None, t_ms: float) -> tuple[T | None, float, bool]:
         p = self.params
+        first, self._fresh = self._fresh, False
         if value is not None:
             gap = math.inf if self._last_seen_ms is None else t_ms - self._last_seen_ms
             reset = gap > p.hold_ms + p.fade_ms
             if reset or self._acquired_ms is None:
                 self._acquired_ms = t_ms
             self._last, self._last_seen_ms = value, t_ms
+            if first and self.at_once:
+                return value, 1.0, reset
             fade_in = min(1.0, (t_ms - self._acquired_ms) / p.fade_in_ms) if p.fade_in_ms > 0 else 1.0
             return value, max(fade_in, 0.0), reset
         if self._last is None or self._last_seen_ms is None:

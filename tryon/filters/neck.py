@@ -52,14 +52,13 @@ class NeckFilter:
     """
 
     def __init__(self) -> None:
-        self._hold: HoldAndFade[tuple[np.ndarray, float]] = HoldAndFade()
+        self._hold: HoldAndFade[tuple[np.ndarray, float]] = HoldAndFade(at_once=True)
         self._pendulum = Pendulum()
         self.reset()
 
     def reset(self) -> None:
         """A new stream: nothing held, every filter empty; the next frame comes out as measured."""
         self._hold.reset()
-        self._first = True
         self._restart()
 
     def _restart(self) -> None:
@@ -83,7 +82,6 @@ class NeckFilter:
         chin's cue goes through a slow filter, so nodding does not move the necklace. gray: the frame in
         grey levels (float32 or uint8), for the flow (None: none, as for a photo)."""
         t = float(t_ms)
-        first, self._first = self._first, False
         notch_up = neck.NOTCH_UP
         cue = neck.notch_up_from_chin(body, face.points_px[152, :2], face.face_width_px) \
             if body is not None and face is not None else None
@@ -97,7 +95,7 @@ class NeckFilter:
             shown, opacity, reset = self._hold.update(frame, t)
             if reset:
                 self._restart()
-            self._opacity = 1.0 if first else opacity  # the stream's first frame (a photo): nothing fades in
+            self._opacity = opacity
             if shown is None:
                 self._torso = None
                 return None
