@@ -24,7 +24,8 @@ from urllib.parse import urlencode, urlsplit
 
 from tryon.config import Settings
 from tryon.errors import InputError
-from tryon.server.kiosk import KioskSettings, is_loopback, lan_address
+from tryon.server.guard import is_loopback
+from tryon.server.kiosk import KioskSettings, lan_address
 
 log = logging.getLogger(__name__)
 CHROMIUM = "/usr/bin/chromium"  # Debian's; `tryon kiosk` falls back to `chromium` on the PATH

@@ -60,9 +60,11 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
-def is_local(client: str) -> bool:
-    """A loopback address (this machine); "" (unknown) is not local."""
-    address = _ip(client)
+def is_loopback(host: str) -> bool:
+    """This machine: "localhost" or a loopback address (brackets allowed); "" (unknown) is not."""
+    if host == "localhost":
+        return True
+    address = _ip(host)
     return address is not None and address.is_loopback
 
 
@@ -152,7 +154,7 @@ class Guard:
         scope.setdefault("state", {})["client"] = client
         if not host_allowed(headers.get("host", ""), policy.allowed_hosts):
             return 400, "unknown host: add it to TRYON_ALLOWED_HOSTS to serve it"
-        if policy.lan_handoff_only and not is_local(client) and not (
+        if policy.lan_handoff_only and not is_loopback(client) and not (
                 method in ("GET", "HEAD") and HANDOFF_PATH.fullmatch(path)):
             return 403, "This kiosk only serves its download links to other devices."
         origin = headers.get("origin")

@@ -25,6 +25,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tryon.server.guard import is_loopback
 from tryon.server.store import MediaStore
 
 QR_SCALE = 10  # pixels per module of the SVG's own size (it scales without loss)
@@ -67,15 +68,6 @@ class KioskSettings(BaseSettings):
             raise ValueError(f"reset_after_s ({self.reset_after_s:g}) must not be shorter than attract_after_s "
                              f"({self.attract_after_s:g}): the attract loop plays before the reset")
         return self
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def pick_lan_address(candidates: Iterable[str]) -> str | None:

@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from tryon.jewelry.catalog import Item
 from tryon.jewelry.places import MAX_PER_SITE, PLACES
 
-ItemSpec = Annotated[str, Field(max_length=200)]
+MAX_ITEMS = 16  # pieces asked for at once
+MAX_SPEC_CHARS = 200  # one "id@where"
+ItemSpec = Annotated[str, Field(max_length=MAX_SPEC_CHARS)]
 
 
 class Price(BaseModel):
@@ -82,7 +84,7 @@ def site_table() -> dict[str, Site]:
 class Offer(BaseModel):
     sdp: str = Field(max_length=200_000, description="the browser's offer SDP")
     type: Literal["offer"]
-    items: list[ItemSpec] = Field(default_factory=list, max_length=16,
+    items: list[ItemSpec] = Field(default_factory=list, max_length=MAX_ITEMS,
                                   description="what to wear at first: item ids, each optionally with a place, "
                                               "'id@where' (rings: 'ring', 'index', 'left_ring', ...; wrist "
                                               "pieces: 'wrist', 'left_wrist', 'right_wrist'; necklaces and "

@@ -82,9 +82,7 @@ async def import_item(state: State, model: Annotated[UploadFile, File(descriptio
     /api/items and wearable. The import runs in its own process and is stopped after TRYON_MAX_IMPORT_S."""
     settings = state.settings
     limit = int(settings.max_upload_mb * 1024 * 1024)
-    data = await model.read(limit + 1)
-    if len(data) > limit:
-        raise HTTPException(413, f"upload larger than {settings.max_upload_mb:g} MB")
+    data = await model.read()  # the guard has held the body to this limit
     job = (model.filename or "upload.glb", type, name, metal, stone, units, z_up, data, limit,
            settings.user_catalog_dir, settings.assets_dir / "catalog.json")
     try:

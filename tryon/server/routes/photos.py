@@ -12,13 +12,12 @@ from fastapi.responses import Response
 from tryon.errors import InputError, UnknownItemError
 from tryon.media import decode_image, encode_image
 from tryon.pipeline import Pipeline, PipelineOptions
-from tryon.server.models import Problem
+from tryon.server.models import MAX_ITEMS, MAX_SPEC_CHARS, Problem
 from tryon.server.state import ServerState, server_state
 from tryon.types import Frame
 
 router = APIRouter(tags=["photos"])
 State = Annotated[ServerState, Depends(server_state)]
-MAX_ITEMS = 16
 NOT_PLACED_HEADER = "X-Tryon-Not-Placed"  # JSON: [{"item", "where", "reason"}] of the pieces not drawn
 
 
@@ -32,13 +31,10 @@ async def tryon_photo(state: State, image: Annotated[UploadFile, File(descriptio
     """Photos over TRYON_MAX_IMAGE_MEGAPIXELS are refused before they are decoded. The pieces that could not be
     placed (no face, no hand, hidden) come back in the `X-Tryon-Not-Placed` header, as JSON, with the reason."""
     settings = state.settings
-    limit = int(settings.max_upload_mb * 1024 * 1024)
-    data = await image.read(limit + 1)
-    if len(data) > limit:
-        raise HTTPException(413, f"upload larger than {settings.max_upload_mb:g} MB")
+    data = await image.read()  # the guard has held the body to TRYON_MAX_UPLOAD_MB
     ids = [i.strip() for i in items.split(",") if i.strip()]
-    if len(ids) > MAX_ITEMS or any(len(i) > 200 for i in ids):
-        raise HTTPException(400, f"at most {MAX_ITEMS} item ids, each at most 200 characters")
+    if len(ids) > MAX_ITEMS or any(len(i) > MAX_SPEC_CHARS for i in ids):
+        raise HTTPException(400, f"at most {MAX_ITEMS} item ids, each at most {MAX_SPEC_CHARS} characters")
 
     def run() -> tuple[bytes, str]:
         rgb = decode_image(data, max_pixels=int(settings.max_image_megapixels * 1e6))
