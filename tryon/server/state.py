@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +34,7 @@ class ServerState:
     import_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="tryon-import"))
     photo: Pipeline | None = None
+    _facts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def open(cls, settings: Settings, kiosk: KioskSettings) -> ServerState:
@@ -44,18 +44,17 @@ class ServerState:
         return cls(settings, kiosk, store, seats, Catalog.load_with_user(settings.assets_dir, settings.user_catalog_dir))
 
     def reload_catalog(self) -> None:
-        """The catalog again from disk (a piece was added), and the facts cached for the old one dropped."""
+        """The catalog again from disk (a piece was added), and the facts worked out for the old one dropped."""
         self.catalog = Catalog.load_with_user(self.settings.assets_dir, self.settings.user_catalog_dir)
-        self.facts.cache_clear()
+        self._facts.clear()
 
-    @functools.lru_cache(maxsize=256)  # noqa: B019 - one state per server, alive as long as the server
     def facts(self, item_id: str) -> dict[str, Any]:
-        from tryon.jewelry.facts import item_facts
+        """An item's manufacturing facts (metal weight, stones, thinnest wall), worked out once per catalog."""
+        if item_id not in self._facts:
+            from tryon.jewelry.facts import item_facts
 
-        return item_facts(self.catalog, item_id).to_json()
-
-    def __hash__(self) -> int:  # for the facts cache: one state is one server
-        return id(self)
+            self._facts[item_id] = item_facts(self.catalog, item_id).to_json()
+        return self._facts[item_id]
 
 
 def server_state(request: Request) -> ServerState:
