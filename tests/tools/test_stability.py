@@ -10,16 +10,22 @@ from tryon.tracking.face import FaceTracker
 from tryon.types import Frame
 
 
-def test_ear_anchors_are_stable_with_little_lag(astronaut):
-    with Pipeline(Catalog.load(), [], PipelineOptions(mode="video", render=False, track=frozenset({"face"}))) as pipe, \
-            FaceTracker("video") as raw:
+def _track_beside_raw(photo, tracked: str, raw_tracker, landmark: int, n: int) -> dict:
+    """The stability of the pipeline's anchors (tracking `tracked`) and, as "raw_landmark_N", of the bare
+    tracker's landmark N on the same clip."""
+    with Pipeline(Catalog.load(), [], PipelineOptions(mode="video", render=False, track=frozenset({tracked}))) as pipe, \
+            raw_tracker as raw:
         def track(frame, ts):
             out = {a.site: a.xy_px for a in pipe.track(Frame(frame, ts)).anchors}
-            faces = raw.process(frame, ts)
-            out["raw_landmark_361"] = faces[0].points_px[361, :2] if faces else np.full(2, np.nan)
+            found = raw.process(frame, ts)
+            out[f"raw_landmark_{landmark}"] = found[0].points_px[landmark, :2] if found else np.full(2, np.nan)
             return out
 
-        res = stability.run(astronaut, track, n=200)
+        return stability.run(photo, track, n=n)
+
+
+def test_ear_anchors_are_stable_with_little_lag(astronaut):
+    res = _track_beside_raw(astronaut, "face", FaceTracker("video"), 361, 200)
     for site in ("left_ear", "right_ear"):
         r = res[site]
         assert r.frames == 200
@@ -54,16 +60,7 @@ def test_ring_anchors_are_stable_with_little_lag():
 
     from tryon.tracking.hands import HandTracker
 
-    photo = load_rgb("hands/back_of_hand_ring.jpg")
-    with Pipeline(Catalog.load(), [], PipelineOptions(mode="video", render=False, track=frozenset({"hands"}))) as pipe, \
-            HandTracker("video") as raw:
-        def track(frame, ts):
-            out = {a.site: a.xy_px for a in pipe.track(Frame(frame, ts)).anchors}
-            hands = raw.process(frame, ts)
-            out["raw_landmark_13"] = hands[0].points_px[13, :2] if hands else np.full(2, np.nan)
-            return out
-
-        res = stability.run(photo, track, n=150)
+    res = _track_beside_raw(load_rgb("hands/back_of_hand_ring.jpg"), "hands", HandTracker("video"), 13, 150)
     for site in ("left_ring", "left_index", "left_wrist"):
         r = res[site]
         assert r.frames == 150
