@@ -293,7 +293,7 @@ def _session_result(index: int, raw: dict[str, Any], seconds: float) -> dict[str
         "received_fps": round(displayed / elapsed_s, 2),
         "sent_fps": round(raw["sent"] / elapsed_s, 2),
         "latency_ms": {"median": round(statistics.median(first_seen), 1),
-                       "p90": round(_percentile(first_seen, 0.9), 1)},
+                       "p90": round(percentile(first_seen, 0.9), 1)},
         "decoded_frames": len(counters),
         "displayed_frames": displayed,
         "video_size": raw["video_size"],
@@ -301,7 +301,8 @@ def _session_result(index: int, raw: dict[str, Any], seconds: float) -> dict[str
     }
 
 
-def _percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank q-quantile (q in 0..1) of values."""
     v = sorted(values)
     return v[min(len(v) - 1, int(q * len(v)))]
 

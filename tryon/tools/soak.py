@@ -34,6 +34,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from tryon.errors import InputError, TryOnError
+from tryon.tools.bench_live import percentile
 
 COUNTER_BITS = 12  # frame numbers modulo 4096: two minutes at 30 fps, far beyond any latency
 CELL_PX = 16  # each bit a 16x16 black or white square: survives VP8 at low bitrates
@@ -288,10 +289,10 @@ class SoakSample:
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
+    """p50, p90 and p99 (nearest rank, as the live bench reports them), rounded to 0.1; NaN with no values."""
     if not values:
         return {"p50": float("nan"), "p90": float("nan"), "p99": float("nan")}
-    v = sorted(values)
-    return {f"p{q}": round(v[min(len(v) - 1, int(q / 100 * len(v)))], 1) for q in (50, 90, 99)}
+    return {f"p{q}": round(percentile(values, q / 100), 1) for q in (50, 90, 99)}
 
 
 def soak(minutes: float, sessions: int, items: list[str], rgb: np.ndarray, period_s: float = REPORT_PERIOD_S,
