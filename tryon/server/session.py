@@ -123,12 +123,11 @@ class Session:
 
     # -- set-up and tear-down -------------------------------------------------------------------------
     async def start(self, offer_sdp: str) -> str:
-        """Read the offer, then build the pipeline, and return the answer's SDP. An offer that cannot work is
-        refused (InputError) before the costly pipeline is built."""
+        """Read the offer (its SDP already looked at by `check_offer_sdp`), then build the pipeline, and return
+        the answer's SDP. An offer with no video is refused (InputError) before the costly pipeline is built."""
         from aiortc import RTCSessionDescription
 
         self._loop = asyncio.get_running_loop()
-        check_offer_sdp(offer_sdp)
         self.pc.on("datachannel", self._on_datachannel)
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)
@@ -459,7 +458,7 @@ class Session:
 
     def _keep(self, media: StoredMedia) -> dict[str, Any]:
         self._media.append(media.token)
-        self._media_bytes += media.path.stat().st_size if media.path.exists() else 0
+        self._media_bytes += media.size
         return _link(media)
 
     async def _cmd_reset(self, msg: dict[str, Any]) -> dict[str, Any]:

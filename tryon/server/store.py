@@ -34,6 +34,7 @@ class StoredMedia:
     path: Path
     content_type: str
     expires_at: float  # unix seconds
+    size: int = 0  # bytes
 
     @property
     def url(self) -> str:
@@ -70,8 +71,8 @@ class MediaStore:
         ttl_s = self.ttl_s if ttl_s is None else float(ttl_s)
         if ttl_s <= 0:
             raise InputError(f"a link's lifetime must be positive, not {ttl_s:g} s")
-        item = StoredMedia(token, path, CONTENT_TYPES[path.suffix], self._clock() + ttl_s)
         size = path.stat().st_size
+        item = StoredMedia(token, path, CONTENT_TYPES[path.suffix], self._clock() + ttl_s, size)
         with self._lock:
             try:
                 self._make_room(size)
@@ -118,11 +119,11 @@ class MediaStore:
         self.purge()
         token, _, suffix = name.partition(".")
         with self._lock:
-            row = self._db.execute("SELECT file, content_type, expires_at FROM media WHERE token = ?",
+            row = self._db.execute("SELECT file, content_type, expires_at, size FROM media WHERE token = ?",
                                    (token,)).fetchone()
         if row is None or not row[0].endswith("." + suffix):
             return None
-        return StoredMedia(token, self.root / row[0], row[1], row[2])
+        return StoredMedia(token, self.root / row[0], row[1], row[2], row[3])
 
     def claim(self, token: str) -> None:
         """Note that a link was taken along (opened on a phone): `revoke(..., keep_claimed=True)` spares it."""

@@ -40,7 +40,7 @@ async def offer(state: State, body: Offer, request: Request) -> Answer:
     connection is up, and loses its place unless that happens within the connect timeout."""
     settings, kiosk, seats, sessions = state.settings, state.kiosk, state.seats, state.sessions
     try:
-        # Cheap checks first: a bad offer costs nothing and holds nothing.
+        # Cheap checks first: a bad offer costs nothing and holds no place.
         resolve_specs(state.catalog, body.items)
         check_offer_sdp(body.sdp)
     except TryOnError as e:
