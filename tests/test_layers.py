@@ -31,7 +31,7 @@ LAYERS = [
     ("render", ["tryon.render"]),
     ("compositor", ["tryon.compositor"]),
     ("pipeline", ["tryon.pipeline"]),
-    ("apps", ["tryon.server", "tryon.studio", "tryon.tools", "tryon.cli", "tryon.kiosk"]),
+    ("apps", ["tryon.server", "tryon.studio", "tryon.tools", "tryon.quality", "tryon.cli", "tryon.kiosk"]),
 ]
 
 

@@ -138,6 +138,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--min-wall", type=float, default=0.8, metavar="MM", help="facts: the thinnest metal allowed")
     c.add_argument("--json", action="store_true")
 
+    ev = sub.add_parser("evaluate", add_help=False,
+                        help="quality over many annotated people (the test part by default); --help for its options")
+    ev.add_argument("rest", nargs="*", help="its own options (tryon evaluate --help)")
+
     nc = sub.add_parser("compositor", help="the neural compositor: remake its weights, or measure them")
     nc_sub = nc.add_subparsers(dest="action", required=True)
     nt = nc_sub.add_parser("train", help="render the data, train (seeded, on this CPU), write the weights")
@@ -153,6 +157,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["evaluate"]:  # its options are its own (tryon.quality.evaluate)
+        from tryon.quality.evaluate import main as evaluate_main
+
+        return evaluate_main(argv[1:])
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")

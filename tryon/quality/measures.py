@@ -1,4 +1,4 @@
-"""The measures of the evaluation over many people (tryon.tools.evaluate), one annotated case at a time, as
+"""The measures of the evaluation over many people (tryon.quality.evaluate), one annotated case at a time, as
 pure functions of a frame's anchors and its annotation: a `Case` per ear, hand or neck with its number and
 whether it passed, and its contact-sheet crop; the statistics and the grouping per skin tone and head turn.
 
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from tryon.tools.contact_sheet import BLUE, GREEN, RED, YELLOW, Mark, tile
+from tryon.quality.contact_sheet import BLUE, GREEN, RED, YELLOW, Mark, tile
 from tryon.types import AnchorPose, FrameAnchors, HeadPose, Intrinsics
 
 Point = Sequence[float] | np.ndarray  # (2,) pixels or (3,) a direction

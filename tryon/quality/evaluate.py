@@ -1,10 +1,11 @@
 """Evaluation over many people: how right the current product is on annotated photos and videos of people it
 was not tuned for (DESIGN.md, "How quality is measured"). It measures; it changes nothing.
 
-`python -m tryon.tools.evaluate [--media DIR] [--out DIR] [--json] [--earlobe-truth FILE|none]` reads a folder
-laid out like shared/media/people (a `people.json` whose "about" block explains every field, files beside it)
-and reports, overall and per skin tone (Monk 1-3, 4-6, 7-10) and head turn (frontal, three-quarter, profile),
-with the number of cases and of distinct people in each cell ("too few" under TOO_FEW):
+`python -m tryon.quality.evaluate [--part test|fit|all] [--media DIR] [--out DIR] [--json]` (or `tryon evaluate`)
+reads a folder laid out like shared/media/people (a `people.json` whose "about" block explains every field, files
+beside it) and reports, on one part of it, overall and per skin tone (Monk 1-3, 4-6, 7-10) and head turn
+(frontal, three-quarter, profile), with the number of cases and of distinct people in each cell ("too few" under
+TOO_FEW):
 
 1. earlobe error: for each ear annotated "visible" with a lobe point, the distance from our ear anchor's pixel
    to it, in face widths (our face_width_px: landmarks 234 to 454): mean, median, p90, max, count over 0.05;
@@ -18,8 +19,12 @@ with the number of cases and of distinct people in each cell ("too few" under TO
 5. necklace: the neck anchor's distance to the annotated sternal notch in shoulder widths (and face widths),
    and whether a rendered necklace's alpha lies below the chin and between the shoulders.
 
+The parts are split by person (people.json's person_key, through a hash, so the split is fixed before anything
+is fitted and a person is never in both): "fit" is what the product's constants may be fitted and tuned on,
+"test" is what nothing is fitted to and the only part whose numbers are reported as the product's quality.
+
 The measures themselves, one case at a time, and the way an annotated ear (an image side) is matched to our
-ear anchors (the person's sides) by the head's orientation, are in tryon.tools.measures.
+ear anchors (the person's sides) by the head's orientation, are in tryon.quality.measures.
 
 Only the trackers each measure needs run, and only the necklace check renders. The contact sheets (one JPEG
 per measure: the worst cases, annotated point green, ours red) and `report.json` go to --out.
@@ -30,6 +35,7 @@ relative to the shared media folder); the lobe regression was fitted to them, so
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
@@ -42,8 +48,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from tryon.tools.contact_sheet import sheet, tint
-from tryon.tools.measures import (
+from tryon.quality.contact_sheet import sheet, tint
+from tryon.quality.measures import (
     GROSS,
     HIDDEN,
     IDEAL_ANGLE_DEG,
@@ -82,6 +88,14 @@ CHIN = 152  # face mesh: the chin's lowest point
 
 
 # -- reading the annotations -------------------------------------------------------------------------------
+
+
+PARTS = ("test", "fit", "all")
+
+
+def part_of(person_key: str) -> str:
+    """"test" or "fit": which part a person belongs to (half of them each, on average, fixed by the key)."""
+    return "test" if hashlib.sha256(person_key.encode()).digest()[0] % 2 == 0 else "fit"
 
 
 def subject_of(entry: Mapping[str, Any]) -> Subject:
@@ -431,10 +445,14 @@ def write_outputs(cases: Sequence[Case], report: Mapping[str, Any], out: Path) -
 
 
 def evaluate(media: Path, truth: Path | None = None, truth_media: Path | None = None, necklace: str = NECKLACE,
-             files: Sequence[str] = ()) -> tuple[dict[str, Any], list[Case]]:
-    """(report, cases) for a people folder; `files` limits it to those entries (people.json's "file")."""
+             files: Sequence[str] = (), part: str = "test") -> tuple[dict[str, Any], list[Case]]:
+    """(report, cases) for one part ("test", "fit" or "all") of a people folder; `files` limits it to those
+    entries (people.json's "file")."""
+    if part not in PARTS:
+        raise ValueError(f"part {part!r}: one of {', '.join(PARTS)}")
     t0 = time.perf_counter()
-    entries = [e for e in load_people(media) if not files or e["file"] in files]
+    entries = [e for e in load_people(media) if (not files or e["file"] in files)
+               and (part == "all" or part_of(subject_of(e).person) == part)]
     runner = Runner(necklace)
     cases: list[Case] = []
     try:
@@ -446,7 +464,7 @@ def evaluate(media: Path, truth: Path | None = None, truth_media: Path | None = 
             cases += evaluate_truth(runner, truth, truth_media)
     finally:
         runner.close()
-    report = {"media": str(media), "files": len(entries),
+    report = {"media": str(media), "part": part, "files": len(entries),
               "people": len({subject_of(e).person for e in entries}),
               "photos": sum(not e.get("frames") for e in entries), "videos": sum(bool(e.get("frames")) for e in entries),
               "necklace": necklace, **summarise(cases), "seconds": round(time.perf_counter() - t0, 1)}
@@ -457,8 +475,11 @@ def _default_truth() -> Path | None:
     return next((p for p in TRUTH_FILES if p.exists()), None)
 
 
-def _main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="python -m tryon.tools.evaluate", description=__doc__.split("\n\n")[0])
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="tryon evaluate", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--part", choices=PARTS, default="test",
+                    help="test: the people nothing is fitted to (the product's numbers); fit: those constants may be "
+                         "tuned on; all: both")
     ap.add_argument("--media", type=Path, default=DEFAULT_MEDIA, help="a folder laid out like shared/media/people")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the contact sheets and report.json go")
     ap.add_argument("--json", action="store_true", help="print the report (numbers, no cases) as JSON")
@@ -477,19 +498,21 @@ def _main(argv: list[str]) -> int:
         return 2
     truth: Path | None = None
     if args.earlobe_truth == "auto":
-        truth = _default_truth() if args.media.resolve() == DEFAULT_MEDIA.resolve() and not args.file else None
+        truth = (_default_truth() if args.media.resolve() == DEFAULT_MEDIA.resolve() and not args.file
+                 and args.part != "test" else None)
     elif args.earlobe_truth != "none":
         truth = Path(args.earlobe_truth)
-    report, cases = evaluate(args.media, truth, args.truth_media or args.media.parent, args.necklace, args.file)
+    report, cases = evaluate(args.media, truth, args.truth_media or args.media.parent, args.necklace, args.file,
+                             args.part)
     written = write_outputs(cases, report, args.out)
     if args.json:
         print(json.dumps(report, indent=1, default=jsonable))
     else:
         print(format_tables(report))
-        print(f"\n{report['files']} files, {report['people']} people, {report['seconds']} s; "
+        print(f"\npart {report['part']}: {report['files']} files, {report['people']} people, {report['seconds']} s; "
               f"wrote {', '.join(str(p) for p in written)}")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(_main(sys.argv[1:]))
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,4 +1,4 @@
-"""The evaluation over many people (tryon.tools.evaluate, tryon.tools.measures): its pure parts on small
+"""The evaluation over many people (tryon.quality.evaluate, tryon.quality.measures): its pure parts on small
 synthetic inputs (matching ears to image sides, the error maths, grouping, the report's shape, the contact
 sheet's marks), and one run on three real annotated photos that checks the report counts what it should (not
 the product's numbers)."""
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from conftest import media_path
 
-from tryon.tools import evaluate as ev
-from tryon.tools import measures as ms
-from tryon.tools.contact_sheet import GREEN, RED, TILE_PX, Mark, sheet, tile
+from tryon.quality import evaluate as ev
+from tryon.quality import measures as ms
+from tryon.quality.contact_sheet import GREEN, RED, TILE_PX, Mark, sheet, tile
 from tryon.types import AnchorPose, FrameAnchors, HeadPose, Intrinsics
 
 INTR = Intrinsics.from_hfov(640, 480, 60.0)
@@ -317,7 +317,21 @@ def real_report():
     people = media_path("people/people.json").parent
     for f in REAL:
         media_path(f"people/{f}")
-    return ev.evaluate(people, files=REAL)
+    return ev.evaluate(people, files=REAL, part="all")
+
+
+def test_parts_split_people_not_files():
+    people = media_path("people/people.json").parent
+    entries = ev.load_people(people)
+    parts: dict[str, set[str]] = {}
+    for e in entries:
+        person = ev.subject_of(e).person
+        parts.setdefault(person, set()).add(ev.part_of(person))
+    assert all(len(p) == 1 for p in parts.values())  # a person is in one part only
+    tested = sum(p == {"test"} for p in parts.values())
+    assert 0.3 < tested / len(parts) < 0.7
+    with pytest.raises(ValueError, match="part"):
+        ev.evaluate(people, part="held")
 
 
 def test_real_photos_report_counts(real_report):
@@ -352,4 +366,4 @@ def test_real_photos_outputs(real_report, tmp_path):
 def test_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="people.json"):
         ev.load_people(tmp_path)
-    assert ev._main(["--media", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert ev.main(["--media", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
