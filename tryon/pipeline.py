@@ -19,7 +19,7 @@ import numpy as np
 
 from tryon.anchors import neck
 from tryon.anchors.ears import SITES as EAR_SITES
-from tryon.anchors.ears import ear_anchors, hair_cover, lobe_in_head, skin_model
+from tryon.anchors.ears import ear_anchors, lobe_in_head
 from tryon.anchors.face_model import FaceModel, load_face_model
 from tryon.anchors.hair import HairCover
 from tryon.anchors.head import solve_head_pose
@@ -41,6 +41,7 @@ from tryon.tracking.trackers import Trackers, Tracking
 from tryon.types import (
     AnchorPose,
     Capsule,
+    Cover,
     Frame,
     FrameAnchors,
     FrameResult,
@@ -115,7 +116,6 @@ class Pipeline:
             self.compositor.reset()
         self._trackers.reset()
         self._light_index = 0
-        self._hair_cover: dict[str, float] = {}  # per ear, measured on the person mask's frame; {}: measure
 
     # -- items -----------------------------------------------------------------------------------------
     def set_items(self, specs: Sequence[str]) -> None:
@@ -182,16 +182,19 @@ class Pipeline:
         # Grey levels for the chest's flow (necklaces, video); the trackers make them for hands too.
         tracking = self._trackers.run(rgb, t_ms, need, timings, pose_every, necklace and video)
         t0 = time.perf_counter()
-        face_part = self._ear_part(tracking, rgb, intr, t_ms) if "face" in need else FrameAnchors(t_ms, intr)
-        anchors, occluders, covers = face_part.anchors, face_part.occluders, dict(face_part.covers)
+        face_part = self._ear_part(tracking, intr, t_ms) if "face" in need else FrameAnchors(t_ms, intr)
+        anchors, occluders = face_part.anchors, face_part.occluders
+        covers: dict[str, Cover] = {}
+        if tracking.face is not None and tracking.person is not None:
+            # Hair in front of the ears and the neck hides the pixels of the pieces that it covers.
+            hair = HairCover(rgb, tracking.person, tracking.face)
+            covers = {site: hair for site in (*EAR_SITES, neck.SITE)}
         if necklace:
             found = self._neck.update(tracking.body, tracking.posed, intr, face_part.head, t_ms, tracking.face,
                                       tracking.gray if video else None)
             if found is not None:
                 anchors += (found[0],)
                 occluders += found[1]
-                if tracking.face is not None and tracking.person is not None:
-                    covers[neck.SITE] = HairCover(rgb, tracking.person, tracking.face)
         sizes: tuple[HandSizes, ...] = ()
         if "hands" in need:
             hand_anchors, hand_occluders, sizes = self._hand_part(tracking, intr, t_ms)
@@ -200,7 +203,7 @@ class Pipeline:
         timings["anchors"] = (time.perf_counter() - t0) * 1e3
         return dataclasses.replace(face_part, anchors=anchors, occluders=occluders, hands=sizes, covers=covers)
 
-    def _ear_part(self, tracking: Tracking, rgb: np.ndarray, intr: Intrinsics, t_ms: int) -> FrameAnchors:
+    def _ear_part(self, tracking: Tracking, intr: Intrinsics, t_ms: int) -> FrameAnchors:
         """The head pose and the ear anchors, through the ears' filter."""
         face = tracking.face
         raw: HeadPose | None = None
@@ -209,13 +212,7 @@ class Pipeline:
             raw = solve_head_pose(face, intr, self.face_model, self._ears.prior)
             lobes = {s: lobe_in_head(face, raw, intr, s, self.face_model) for s in EAR_SITES}
             raw_anchors = ear_anchors(raw, intr, self.face_model, {}, lobes)
-            # Hair cover is measured on the frames whose person mask is new (every segment_every-th in
-            # video) and held in between: the mask itself is held, and hair moves slowly.
-            if tracking.person is not None and (tracking.person_new or not self._hair_cover):
-                skin = skin_model(rgb, face)
-                self._hair_cover = {a.site: hair_cover(rgb, tracking.person, face, a.xy_px, a.site, skin)
-                                    for a in raw_anchors}
-        ears = self._ears.update(face, raw, raw_anchors, self._hair_cover, intr, float(t_ms))
+        ears = self._ears.update(face, raw, raw_anchors, intr, float(t_ms))
         if ears.head is None:
             return FrameAnchors(t_ms, intr)
         width = face.face_width_px if face is not None else 0.0

@@ -1,5 +1,6 @@
 """Ear lobe anchors: where each earring's piercing point is, which way the lobe faces, and whether the
-earring should show (the far ear hides as the head turns; hair over the ear hides it)."""
+earring should show (the far ear hides as the head turns). Hair over an ear does not hide the ear's earring
+as a whole: it hides the pixels of the piece that it covers (tryon.anchors.hair, the frame's covers)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,6 @@ LOBE_FORWARD_DEG = 60.0  # lobes face out and well forward: front-on hoops look 
 # 0.41 (profiles, where the mesh's ratio saturates) and from 0.44 (three-quarter) up.
 FAR_EAR_HIDE = 0.38
 FAR_EAR_SHOW = 0.28
-# Hair cover fraction: fully shown below the first, hidden above the second (a photo: hidden past 0.40).
-# Measured: bare ears 0.0-0.39, ears under long hair 0.42-0.87.
-HAIR_HIDE = (0.32, 0.48)
 
 # The lobe's image position is regressed on these landmarks around the person's left ear (mirrored for
 # the right), relative to LOBE_ORIGIN, in a similarity-invariant way (see lobe_features). Chosen by
@@ -100,36 +98,6 @@ def far_ear_signal(face: FaceLandmarks, site: str) -> float:
     return r if site == "left_ear" else -r
 
 
-def hair_cover(
-    rgb: np.ndarray, person: np.ndarray, face: FaceLandmarks, lobe_xy_px: np.ndarray, site: str,
-    skin: tuple[np.ndarray, np.ndarray],
-) -> float:
-    """Fraction 0..1 of the ear region covered by hair.
-
-    The ear region runs from the face's edge at the ear (234/454) down to the lobe and out by a fraction
-    of the face width. A pixel counts as hair when the person mask says "person" and its colour is far
-    from the cheeks' skin colour (Lab, per person, so it works for any skin and for black-and-white
-    photos); background pixels are not hair, they are air beside the ear.
-
-    rgb : (H, W, 3) uint8; person : (H, W) float32 0..1; lobe_xy_px : (2,); skin : skin_model(rgb, face).
-    """
-    h, w = person.shape
-    fw = face.face_width_px
-    edge = face.points_px[lm.FACE_SIDE_IMAGE_RIGHT if site == "left_ear" else lm.FACE_SIDE_IMAGE_LEFT, :2]
-    centre = 0.5 * (edge + lobe_xy_px)
-    r = max(3.0, 0.09 * fw)
-    x0, x1 = int(max(0, centre[0] - r)), int(min(w, centre[0] + r + 1))
-    y0, y1 = int(max(0, min(edge[1], lobe_xy_px[1]) - 0.3 * r)), int(min(h, max(edge[1], lobe_xy_px[1]) + 0.3 * r + 1))
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return 0.0
-    lab = cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
-    is_person = person[y0:y1, x0:x1].reshape(-1) > 0.5
-    skin_mean, skin_sd = skin
-    z = np.abs(lab - skin_mean) / skin_sd
-    not_skin = (z[:, 0] > 3.0) | (np.hypot(z[:, 1], z[:, 2]) > 3.0)
-    return float(np.mean(is_person & not_skin))
-
-
 def skin_model(rgb: np.ndarray, face: FaceLandmarks) -> tuple[np.ndarray, np.ndarray]:
     """Mean and spread of the cheeks' colour in Lab, from 5x5 patches at the cheek landmarks."""
     h, w = rgb.shape[:2]
@@ -142,21 +110,15 @@ def skin_model(rgb: np.ndarray, face: FaceLandmarks) -> tuple[np.ndarray, np.nda
     return lab.mean(axis=0), np.maximum(lab.std(axis=0), np.array([14.0, 4.0, 4.0], np.float32))
 
 
-def smoothstep(lo: float, hi: float, x: float) -> float:
-    t = min(1.0, max(0.0, (x - lo) / (hi - lo)))
-    return t * t * (3.0 - 2.0 * t)
-
-
 class EarVisibility:
-    """Per-stream visibility of each ear: far-ear hysteresis times hair cover. The first frame of a stream
-    (a photo: a fresh stream and one frame) has no transition to ease: each ear is shown or hidden."""
+    """Per-stream visibility of each ear: the far ear's hysteresis. The first frame of a stream (a photo: a
+    fresh stream and one frame) has no transition to ease: each ear is shown or hidden."""
 
     def __init__(self) -> None:
         self._far = {s: Hysteresis(FAR_EAR_HIDE, FAR_EAR_SHOW) for s in SITES}
 
-    def __call__(self, face: FaceLandmarks, site: str, hair: float, t_ms: float, first: bool = False) -> float:
-        far = self._far[site](far_ear_signal(face, site), t_ms)
-        shown = far * (1.0 - smoothstep(*HAIR_HIDE, hair))
+    def __call__(self, face: FaceLandmarks, site: str, t_ms: float, first: bool = False) -> float:
+        shown = self._far[site](far_ear_signal(face, site), t_ms)
         if first:
             return 1.0 if shown >= 0.5 else 0.0
         return shown

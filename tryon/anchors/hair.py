@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from tryon.anchors.ears import skin_model
-from tryon.types import FaceLandmarks
+from tryon.types import Cover, FaceLandmarks
 
 FOREHEAD_TOP = 10  # face mesh landmark at the hairline's middle
 MIN_SAMPLES = 40
@@ -66,3 +66,22 @@ class HairCover:
         rh, rw = hair.shape
         out[:rh, :rw] = cv2.GaussianBlur(hair.astype(np.float32), (3, 3), 0)
         return out
+
+
+def cover_at(cover: Cover | None, xy: np.ndarray, radius_px: float, shape: tuple[int, int]) -> float:
+    """How much of a disc of `radius_px` around `xy` a cover hides, 0..1 (0 without a cover or outside the
+    frame of `shape` (h, w)): whether a small piece there, a stud at the lobe, is seen."""
+    if cover is None:
+        return 0.0
+    h, w = shape
+    r = max(1, round(radius_px))
+    cx, cy = round(float(xy[0])), round(float(xy[1]))
+    x0, y0, x1, y1 = max(0, cx - r), max(0, cy - r), min(w, cx + r + 1), min(h, cy + r + 1)
+    if x1 <= x0 or y1 <= y0:
+        return 0.0
+    front = cover(x0, y0, x1 - x0, y1 - y0)
+    if front is None:
+        return 0.0
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    disc = (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r
+    return float(front[disc].mean())

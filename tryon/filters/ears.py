@@ -80,9 +80,9 @@ class EarFilter:
                        for s in SITES}
 
     def update(self, face: FaceLandmarks | None, raw: HeadPose | None, raw_anchors: tuple[AnchorPose, ...],
-               hair_cover: dict[str, float], intr: Intrinsics, t_ms: float) -> EarsResult:
+               intr: Intrinsics, t_ms: float) -> EarsResult:
         """One frame: `raw` is this frame's head pose solved from `face` (None when no face), `raw_anchors` its
-        unsmoothed ear anchors, `hair_cover` per ear how much hair lies over the lobe (0..1)."""
+        unsmoothed ear anchors."""
         first = self._hold.fresh  # the stream's first frame: each ear shown or hidden, no easing
         shown, opacity, reset = self._hold.update(raw, t_ms)
         if reset:  # back after a long gap: snap to the new pose rather than glide from the old one
@@ -94,7 +94,7 @@ class EarFilter:
             return EarsResult(None, ())
         if raw is not None and face is not None:
             pose = self._filter(raw)
-            self._last_vis = {a.site: self._visibility(face, a.site, hair_cover.get(a.site, 0.0), t_ms, first)
+            self._last_vis = {a.site: self._visibility(face, a.site, t_ms, first)
                               for a in raw_anchors}
             self._last_anchors = tuple(self._smooth(a, pose, intr, t_ms) for a in raw_anchors)
         else:

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from tryon.anchors.hair import cover_at
 from tryon.quality.contact_sheet import BLUE, GREEN, RED, YELLOW, Mark, tile
 from tryon.types import AnchorPose, FrameAnchors, HeadPose, Intrinsics
 
@@ -33,6 +34,8 @@ TOO_FEW = 5  # a cell with fewer cases than this says "too few"
 LOBE_LIMIT = 0.05  # face widths: DESIGN's nearest single landmark is ~0.055 off, the goal under 0.03
 GROSS = 0.5  # face widths: past this our ear is on another face (a spurious detection chosen) or lost
 SHOWN_AT = 0.5  # an anchor at least this visible is drawn (Pipeline.not_placed)
+LOBE_DISC = 0.02  # face widths: a stud's radius at the lobe (a 6 mm stud on a 14 cm face is 0.02)
+COVERED_AT = 0.5  # a lobe this much under the frame's cover (hair) is hidden
 SIDES = ("image-left", "image-right")
 HIDDEN = ("hidden_hair", "hidden_turn", "hidden_other")
 IDEAL_ANGLE_DEG = {"back": 0.0, "side": 90.0, "palm": 180.0}  # ring +z vs the way to the camera
@@ -346,9 +349,12 @@ def ear_cases(rgb: np.ndarray, anchors: FrameAnchors, subject: Subject, ears: Ma
             c.tile = _ear_tile(rgb, c, lobe, a, ours, fw, f"{err:.3f} fw" if err is not None else "no face")
             cases.append(c)
         if "state" in ear:
-            shown = a is not None and a.visible >= SHOWN_AT
+            # Shown: the ear wears its earring and hair does not hide the lobe (a stud there would be seen).
+            covered = 0.0 if a is None else cover_at(anchors.covers.get(a.site), a.xy_px, LOBE_DISC * fw,
+                                                     (rgb.shape[0], rgb.shape[1]))
+            shown = a is not None and a.visible >= SHOWN_AT and covered < COVERED_AT
             expect = True if state == "visible" else False if state in HIDDEN else None
-            d = {**detail, "shown": shown, "truth_xy": lobe}
+            d = {**detail, "shown": shown, "truth_xy": lobe, "covered": covered}
             c = Case("ear_visibility", subject, at, None if a is None else float(a.visible),
                      None if expect is None else shown == expect, d)
             if c.ok is False or c.ok is None:
