@@ -118,3 +118,16 @@ def test_the_neck_is_stable_on_a_moving_clip_and_the_pendant_swings(catalog, ast
     assert neck.lag_frames <= 1.0, res
     s = np.abs(np.array(swings))
     assert s.max() > 0.005 and s.max() < 0.6  # the motion swings the pendant, within its limits
+
+
+def test_long_hair_over_the_shoulders_hides_the_choker(catalog):
+    """Issue 21, seen 4: on the blonde portrait the hair falls over both sides of the neck; the choker shows
+    between the strands only (its alpha in the hair on each side of the neck is nil, in the middle it is a chain)."""
+    rgb = load_rgb("body/woman_blonde_bare_shoulders.jpg")
+    assert rgb.shape[:2] == (415, 560)
+    with Pipeline(catalog, ["necklace-choker-4mm-yellow-gold"], PipelineOptions(mode="image", use_compositor=False)) as p:
+        result = p.process(Frame(rgb))
+    alpha = result.layer.full_frame()[..., 3]
+    band = alpha[240:320]
+    assert band[:, 160:228].sum() < 2.0 and band[:, 338:400].sum() < 2.0  # the hair on each side of the neck
+    assert band[:, 240:325].sum() > 100.0  # the chain on the bare neck
