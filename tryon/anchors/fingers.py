@@ -37,6 +37,12 @@ DEPTH_TO_WIDTH = 0.85  # a finger's cross-section is an ellipse this much thinne
 # about this (breadth 70-90 mm, length 90-110 mm as MediaPipe places the points).
 PALM_SIZE_MM = (120.0, 200.0)
 PALM_SIZE_PRIOR_MM = 158.0
+PALM = (0, 5, 9, 13, 17)  # the wrist and the four knuckles: the palm's points that move together
+# The palm's outline seen square on (PALM's points, x toward the little finger on a right hand's back, y toward the
+# wrist, unit size): the mean of nine hands held square to the camera, aligned by similarity.
+PALM_OUTLINE = np.array([[-0.043, 0.746], [-0.357, -0.235], [-0.092, -0.261], [0.141, -0.192], [0.350, -0.059]])
+SQUARE_ON = 0.90  # palms' outlines differ: a foreshortening ratio above this is within that spread (no tilt)
+MAX_TILT = math.radians(80.0)  # the palm's tilt is capped short of edge-on (its depth slope would be infinite)
 WORLD_SCALE_SIGMA = 0.07  # relative uncertainty of the metric scale
 EDGE_SIGMA_PX = 1.0
 OCCLUDER_INSET = 0.9  # the finger occluder sits inside the ring's inner radius: the band's back hides
@@ -98,7 +104,63 @@ def hand_pose(hand: HandLandmarks, intr: Intrinsics) -> HandPose | None:
     if float(z.min()) <= 0.02:
         return None
     pts = np.stack([(px[:, 0] - intr.cx) * z / intr.fx, (px[:, 1] - intr.cy) * z / intr.fy, z], axis=1)
-    return HandPose(hand.side, pts, palm_dorsal(pts, hand.side), sigma)
+    pts, normal = turn_palm(pts, px)
+    if float(pts[:, 2].min()) <= 0.02:
+        return None
+    back = palm_dorsal(pts, hand.side)
+    return HandPose(hand.side, pts, normal if float(normal @ back) >= 0 else -normal, sigma)
+
+
+def palm_tilt(points_px: np.ndarray) -> tuple[float, np.ndarray]:
+    """(tilt, direction): how far the palm turns from square to the camera (radians) as its outline's
+    foreshortening tells, and the unit image direction (2,) along which the outline is shortened (the depth
+    slope's direction, up to its sign). points_px : (21, 2+) landmarks in pixels."""
+    q = points_px[list(PALM), :2].astype(np.float64)
+    q -= q.mean(axis=0)
+    t = PALM_OUTLINE - PALM_OUTLINE.mean(axis=0)
+    m, *_ = np.linalg.lstsq(t, q, rcond=None)  # q ~ t @ m: the outline's affine image
+    u, s, _ = np.linalg.svd(m.T)
+    ratio = float(s[1] / max(float(s[0]), 1e-12))
+    return math.acos(min(1.0, ratio / SQUARE_ON)), u[:, 1]
+
+
+def turn_palm(points_m: np.ndarray, points_px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(points (21, 3), normal (3,)): the landmarks (camera metres, each on its pixel's ray) turned with the
+    palm to the tilt that its outline's foreshortening gives (`palm_tilt`), and the palm's unit normal then
+    (facing the camera; which side of it is the back is the hand's side's business).
+
+    MediaPipe's relative z tilts a palm held square to the camera by 20 to 35 degrees (the wrist deeper than
+    the knuckles, one side of the knuckles deeper than the other), which turns a ring's head off the back of
+    the finger; but which side is nearer, and each finger's depth against its palm, hold. So the palm's normal
+    keeps MediaPipe's direction of lean where the outline barely shows one and takes the outline's where it is
+    clearly foreshortened, with the outline's magnitude. Square on means facing along the ray to the palm,
+    not along the optical axis: that is how a palm off the image's centre looks unforeshortened. The whole
+    hand turns with its palm about the palm's centre, each landmark then back on its own pixel's ray at its
+    turned depth (a turn moves depths by at most the hand's size)."""
+    p = points_m
+    palm = list(PALM)
+    c = p[palm].mean(axis=0)
+    e3 = c / max(float(np.linalg.norm(c)), 1e-12)  # the ray to the palm, away from the camera
+    e1 = np.array([1.0, 0.0, 0.0]) - e3[0] * e3
+    e1 /= float(np.linalg.norm(e1))
+    e2 = np.cross(e3, e1)  # image down, square to the ray
+    n_mp = np.linalg.svd(p[palm] - c)[2][2]  # MediaPipe's palm plane
+    n_mp = -n_mp if float(n_mp @ e3) > 0 else n_mp  # facing the camera
+    tilt, along = palm_tilt(points_px)
+    lean = np.array([float(n_mp @ e1), float(n_mp @ e2)])  # the normal leans toward where the plane recedes
+    if float(np.linalg.norm(lean)) > 1e-9:
+        lean /= float(np.linalg.norm(lean))
+        along = along if float(along @ lean) >= 0 else -along
+        w = math.sin(tilt) ** 2
+        along = w * along + (1.0 - w) * lean
+        along /= max(float(np.linalg.norm(along)), 1e-12)
+    tilt = min(tilt, MAX_TILT)
+    n = -math.cos(tilt) * e3 + math.sin(tilt) * (along[0] * e1 + along[1] * e2)
+    axis = np.cross(n_mp, n)
+    angle = math.atan2(float(np.linalg.norm(axis)), float(n_mp @ n))
+    turn = cv2.Rodrigues(axis / max(float(np.linalg.norm(axis)), 1e-12) * angle)[0]
+    depth = c[2] + (p - c) @ turn[2]  # each landmark's depth after the turn
+    return p * (depth / p[:, 2])[:, None], n
 
 
 def _palm_size(points: np.ndarray) -> float:
@@ -128,9 +190,25 @@ def frame_from(origin: np.ndarray, y: np.ndarray, z_hint: np.ndarray) -> np.ndar
 
 
 def ring_seat(pose: HandPose, finger: str) -> np.ndarray:
-    """(4, 4) cam_T_anchor of the ring seat on `finger`."""
-    a, b = (pose.points_m[i] for i in PROXIMAL[finger])
-    return frame_from(a + SEAT_AT * (b - a), b - a, pose.dorsal_m)
+    """(4, 4) cam_T_anchor of the ring seat on `finger`: +y along the proximal phalanx, +z out of its back.
+
+    A finger bends at its knuckle about the knuckles' line, so the back of its first bone is the back of the
+    hand turned about that line: +z is square to both the bone and the knuckles' line (on the thumb, which
+    bends about another axis, the back of the hand made square to the bone). A bone's depth slope that
+    leans it along the knuckles' line (MediaPipe's finger depths are noisy) then cannot turn the ring's head
+    to the side of the finger."""
+    p = pose.points_m
+    a, b = (p[i] for i in PROXIMAL[finger])
+    bone = b - a
+    hint = pose.dorsal_m
+    if finger != "thumb":
+        across = p[17] - p[5]
+        across = across - (across @ pose.dorsal_m) * pose.dorsal_m  # the knuckles' line in the palm's plane
+        z = np.cross(across, bone)
+        if float(np.linalg.norm(z)) > 1e-3 * float(np.linalg.norm(across)) * float(np.linalg.norm(bone)):
+            # The sign that gives the back of the hand for a straight finger (the palm's own axis as the bone).
+            hint = z if float(np.cross(across, p[9] - p[0]) @ pose.dorsal_m) > 0 else -z
+    return frame_from(a + SEAT_AT * bone, bone, hint)
 
 
 def measure_width_px(gray: np.ndarray, centre_px: np.ndarray, along_px: np.ndarray, expected_px: float,
