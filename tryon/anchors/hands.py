@@ -19,7 +19,7 @@ def hand_anchors(hand: HandLandmarks, pose: fingers.HandPose, gray: np.ndarray, 
     sizes = {f: smooth(f, fingers.finger_size(gray, hand, pose, f, intr)) for f in fingers.FINGERS}
     anchors = [fingers.ring_anchor(pose, f, sizes[f], intr) for f in fingers.FINGERS]
     axis = wrist.forearm_axis(pose, elbow_px, hand, intr)
-    frame = wrist.wrist_frame(pose, axis)
+    frame = wrist.wrist_frame(pose, axis, intr)
     width, circumference = wrist.wrist_size(gray, hand, frame, intr, pose.scale_sigma)
     width, circumference = smooth("wrist_width", width), smooth("wrist_circumference", circumference)
     anchors.append(wrist.wrist_anchor(pose, frame, width, intr))

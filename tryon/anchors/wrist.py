@@ -3,6 +3,9 @@ forearm occluder.
 
 The wrist frame: origin on the forearm's axis WATCH_BACK_M up the arm from landmark 0 (where a watch sits,
 just above the wrist bone), +y along the forearm toward the hand, +z out of the back of the wrist, +x = y x z.
+Where the arm leaves the picture close to the wrist (a hand photographed to the wrist), the origin slides
+toward the wrist joint, at most to landmark 0, so that a piece around the wrist is not cut off by the edge:
+there is no arm to wear it on past the edge, and a loose bangle rests at the joint anyway.
 On the right wrist the frame is turned half a turn about z, so a watch reads the right way up there too
 (its crown then faces the elbow, as a right-wrist watch is worn).
 The forearm's direction comes from the hand (wrist to the middle of the index and little knuckles) or, when
@@ -19,6 +22,7 @@ from tryon.anchors.fingers import HandPose, ellipse_perimeter, frame_from, measu
 from tryon.types import AnchorPose, Capsule, HandLandmarks, Intrinsics, Size
 
 WATCH_BACK_M = 0.012
+IN_VIEW_M = 0.026  # the origin stays this far (a piece's front, over the wrist) inside the picture's edge
 PRIOR_WIDTH_MM = 58.0  # adult wrist breadth (ANSUR II: women ~54, men ~62)
 THICKNESS_TO_WIDTH = 0.72
 OCCLUDER_INSET = 0.92
@@ -40,12 +44,26 @@ def forearm_axis(pose: HandPose, elbow_px: np.ndarray | None, hand: HandLandmark
     return y / max(float(np.linalg.norm(y)), 1e-12)
 
 
-def wrist_frame(pose: HandPose, axis: np.ndarray) -> np.ndarray:
-    """(4, 4) cam_T_anchor of the wrist (see the module's docstring)."""
-    m = frame_from(pose.points_m[0] - WATCH_BACK_M * axis, axis, pose.dorsal_m)
+def wrist_frame(pose: HandPose, axis: np.ndarray, intr: Intrinsics | None = None) -> np.ndarray:
+    """(4, 4) cam_T_anchor of the wrist (see the module's docstring); with `intr`, kept in view."""
+    back = WATCH_BACK_M
+    if intr is not None:
+        p0 = pose.points_m[0]
+        for k in range(6, -1, -1):  # from the watch's place toward the joint, the first one in view
+            back = WATCH_BACK_M * k / 6
+            if _inside(intr, p0 - back * axis, IN_VIEW_M):
+                break
+    m = frame_from(pose.points_m[0] - back * axis, axis, pose.dorsal_m)
     if pose.side == "right":
         m[:3, :2] *= -1.0  # half a turn about z
     return m
+
+
+def _inside(intr: Intrinsics, point_m: np.ndarray, margin_m: float) -> bool:
+    """Whether a point (camera metres) projects at least margin_m (at its depth) inside the picture."""
+    xy = intr.project(point_m[None])[0]
+    pad = margin_m * intr.fx / max(float(point_m[2]), 1e-6)
+    return bool(pad <= xy[0] <= intr.width_px - 1 - pad and pad <= xy[1] <= intr.height_px - 1 - pad)
 
 
 def wrist_size(gray: np.ndarray, hand: HandLandmarks, frame: np.ndarray, intr: Intrinsics,
