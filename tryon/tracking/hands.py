@@ -11,10 +11,18 @@ idle graph looks for another every SEARCH_EVERY frames, in a copy of the frame w
 far painted out; with no hand followed, the first graph looks on every frame. A graph that finds a hand
 another already follows is dropped back to looking. The graphs of one frame run at once, in threads
 (MediaPipe releases the GIL): two hands cost about what one does on two cores.
+
+Photos: the palm detector sees the whole picture at 192 pixels, where a small hand, or one cut by the frame's
+edge, is a few pixels of palm. So a photo is also read in TILES x TILES overlapping tiles (each one the
+detector sees at up to its full 192 pixels); a hand found there that no hand of the whole picture overlaps
+is added if it is what a tile is for: small in the picture, surely a hand (handedness score), not collapsed
+onto a line. Tiles smaller than TILE_MIN_PX are not read: the detector would see them magnified, and finds
+hands in faces there.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 
 import mediapipe as mp
@@ -27,6 +35,12 @@ from tryon.types import HandLandmarks
 SEARCH_EVERY = 5  # video, a hand tracked: look for another one every n-th frame (6 times a second at 30 fps)
 MASK_GROW = 0.3  # a tracked hand is painted out over its box grown by this fraction of its size each side
 SAME_HAND_IOU = 0.3  # two graphs' hands whose boxes overlap this much are the same hand
+TILES = 2  # photos: also read in 2 x 2 tiles, each TILE_OVERLAP of its size into its neighbours
+TILE_OVERLAP = 0.3
+TILE_MIN_PX = 256  # a tile's longer side at least this
+TILE_HAND_MAX = 0.3  # a tile's hand spans at most this fraction of the picture's longer side
+TILE_HAND_SCORE = 0.9  # and MediaPipe is at least this sure of its side (false hands in faces score lower)
+TILE_HAND_ASPECT = 0.25  # its box's shorter side at least this fraction of its longer one
 
 
 class HandTracker:
@@ -41,7 +55,7 @@ class HandTracker:
             raise InputError(f"mode must be 'image' or 'video', got {mode!r}")
         if not 1 <= max_hands <= 4:
             raise InputError(f"max_hands must be 1..4, got {max_hands}")
-        self.mode, self.mirrored = mode, mirrored
+        self.mode, self.mirrored, self.max_hands = mode, mirrored, max_hands
         video = mode == "video"
         self._graphs = [mp.solutions.hands.Hands(
             static_image_mode=not video, max_num_hands=1 if video else max_hands, model_complexity=model_complexity,
@@ -68,7 +82,16 @@ class HandTracker:
     def process(self, rgb: np.ndarray, timestamp_ms: int = 0) -> tuple[HandLandmarks, ...]:
         rgb = check_rgb(rgb)
         if self.mode == "image":
-            return tuple(sorted(self._run(0, rgb, timestamp_ms), key=lambda hd: hd.area_px, reverse=True))
+            found = self._run(0, rgb, timestamp_ms)
+            h, w = rgb.shape[:2]
+            for x0, y0, x1, y1 in tiles(w, h):
+                if max(x1 - x0, y1 - y0) < TILE_MIN_PX:
+                    break
+                for hand in self._run(0, np.ascontiguousarray(rgb[y0:y1, x0:x1]), timestamp_ms):
+                    hand = _moved(hand, x0, y0, w, h)
+                    if _tile_hand(hand, max(w, h)) and not _same_hand(hand, found):
+                        found.append(hand)
+            return tuple(sorted(found, key=lambda hd: hd.area_px, reverse=True)[:self.max_hands])
         jobs = [(g, rgb) for g in range(len(self._graphs)) if self._following[g]]
         idle = [g for g in range(len(self._graphs)) if not self._following[g]]
         if idle and (not jobs or self._frame % SEARCH_EVERY == 0):
@@ -108,6 +131,30 @@ class HandTracker:
             side = said if self.mirrored else ("left" if said == "right" else "right")
             hands.append(HandLandmarks(px, wm, side, float(cls.score), (w, h), int(timestamp_ms)))
         return hands
+
+
+def tiles(w: int, h: int, n: int = TILES, overlap: float = TILE_OVERLAP) -> list[tuple[int, int, int, int]]:
+    """(x0, y0, x1, y1) of n x n tiles covering a w x h picture, each `overlap` of its size into the next."""
+    tw, th = w / (n - (n - 1) * overlap), h / (n - (n - 1) * overlap)
+    return [(round(j * tw * (1 - overlap)), round(i * th * (1 - overlap)),
+             min(w, round(j * tw * (1 - overlap) + tw)), min(h, round(i * th * (1 - overlap) + th)))
+            for i in range(n) for j in range(n)]
+
+
+def _moved(hand: HandLandmarks, x0: int, y0: int, w: int, h: int) -> HandLandmarks:
+    """A hand found in a tile whose corner is (x0, y0), in the whole w x h picture's pixels."""
+    px = hand.points_px.copy()
+    px[:, 0] += x0
+    px[:, 1] += y0  # (relative depth is in pixels too: a tile's are the picture's)
+    return dataclasses.replace(hand, points_px=px, image_size=(w, h))
+
+
+def _tile_hand(hand: HandLandmarks, picture_px: int) -> bool:
+    """Whether a hand found in a tile is kept (see the module's docstring)."""
+    lo, hi = hand.points_px[:, :2].min(axis=0), hand.points_px[:, :2].max(axis=0)
+    span = hi - lo
+    return (float(span.max()) <= TILE_HAND_MAX * picture_px and hand.score >= TILE_HAND_SCORE
+            and float(span.min()) >= TILE_HAND_ASPECT * float(span.max()))
 
 
 def _box(hand: HandLandmarks, grow: float = 0.0) -> np.ndarray:

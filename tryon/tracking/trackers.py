@@ -89,7 +89,8 @@ class Trackers:
         hands: tuple[HandLandmarks, ...] = ()
         if "hands" in need:
             if self._hands is None:
-                self._hands = HandTracker(self.mode, mirrored=self.mirrored)
+                # A photo may show more hands than one per side (the pipeline picks among them).
+                self._hands = HandTracker(self.mode, max_hands=4 if self.mode == "image" else 2, mirrored=self.mirrored)
             t0 = time.perf_counter()
             hands = self._hands.process(rgb, t_ms)
             timings["hands"] = (time.perf_counter() - t0) * 1e3
