@@ -223,6 +223,10 @@ class Pipeline:
         by_side: dict[str, HandLandmarks] = {}
         for hand in tracking.hands:  # largest first: with two left hands in view, the bigger one
             by_side.setdefault(hand.side, hand)
+        for hand in tracking.hands:  # then a second hand of one side on the other side's free sites
+            free = [s for s in HANDS if s not in by_side]
+            if free and all(hand is not h for h in by_side.values()):
+                by_side[free[0]] = hand
         assert tracking.gray is not None
         gray = tracking.gray.astype(np.float32)  # (cvtColor, not numpy's mean over channels: that cost 5 ms)
         anchors: list[AnchorPose] = []
@@ -234,7 +238,7 @@ class Pipeline:
             if seen is not None and tracking.arms:
                 size = float(np.ptp(seen.points_px[:, :2], axis=0).max())
                 elbow = elbow_for(list(tracking.arms), seen.points_px[0, :2].astype(np.float64), size)
-            result = self._hands[side].update(seen, gray, intr, t_ms, elbow)
+            result = self._hands[side].update(seen, gray, intr, t_ms, elbow, side)
             if result is not None:
                 a, o, sz = result
                 anchors += a

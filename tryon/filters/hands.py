@@ -38,7 +38,11 @@ class HandFilter:
         self._last: tuple[list[AnchorPose], list[Capsule], HandSizes] | None = None
 
     def update(self, hand: HandLandmarks | None, gray: np.ndarray, intr: Intrinsics, t_ms: float,
-               elbow_px: np.ndarray | None = None) -> tuple[list[AnchorPose], list[Capsule], HandSizes] | None:
+               elbow_px: np.ndarray | None = None, shown_as: str | None = None
+               ) -> tuple[list[AnchorPose], list[Capsule], HandSizes] | None:
+        """This frame's anchors, occluders and sizes (None when nothing is held). shown_as: the side whose
+        sites the hand fills when that is not its own ("left"/"right": a second hand of one side, shown where
+        no hand of the other side is); its shape and which way it faces stay its own side's."""
         pose = fingers.hand_pose(hand, intr) if hand is not None else None
         shown, opacity, reset = self._hold.update(pose, float(t_ms))
         if reset:
@@ -50,6 +54,9 @@ class HandFilter:
         if pose is not None and hand is not None:
             anchors, caps, sizes = hand_anchors(hand, pose, gray, intr, elbow_px,
                                                  lambda key, size: self._smooth_size(key, size, t_ms))
+            if shown_as is not None and shown_as != hand.side:
+                anchors = [dataclasses.replace(a, site=shown_as + a.site.removeprefix(hand.side)) for a in anchors]
+                sizes = dataclasses.replace(sizes, side=shown_as)
             smoothed = []
             for a in anchors:
                 m = self._poses.setdefault(a.site, RigidFilter(HAND_ROTATION_FILTER, HAND_FILTER))(
