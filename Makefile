@@ -30,8 +30,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --prefer-binary -e ".[dev]"
 	touch $(STAMP)
 
+# `make serve PORT=8765` (or HOST=0.0.0.0 to serve the whole network; SERVE_FLAGS for anything else).
+PORT ?= 8000
+HOST ?= 127.0.0.1
 serve: setup
-	$(VENV)/bin/tryon serve
+	$(VENV)/bin/tryon serve --host $(HOST) --port $(PORT) $(SERVE_FLAGS)
 
 # The in-store mirror: serves on the network (for the phones' QR links) and opens Chromium full-screen on it.
 kiosk: setup

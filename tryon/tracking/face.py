@@ -15,6 +15,7 @@ import numpy as np
 
 from tryon.errors import InputError, TrackingError
 from tryon.tracking.crop import FaceCrop
+from tryon.tracking.quiet import QuietStart, native_quiet
 from tryon.types import FaceLandmarks
 
 Mode = Literal["image", "video"]
@@ -73,13 +74,15 @@ class FaceTracker:
         if steady and not one:
             raise InputError("a steadied face mesh follows one face in video: a photo has no previous frame")
         self.mode = mode
-        self._mesh = mp.solutions.face_mesh.FaceMesh(
-            static_image_mode=mode == "image",
-            max_num_faces=max_faces or (4 if mode == "image" else 1),
-            refine_landmarks=True,
-            min_detection_confidence=min_confidence,
-            min_tracking_confidence=min_confidence,
-        )
+        with native_quiet():
+            self._mesh = mp.solutions.face_mesh.FaceMesh(
+                static_image_mode=mode == "image",
+                max_num_faces=max_faces or (4 if mode == "image" else 1),
+                refine_landmarks=True,
+                min_detection_confidence=min_confidence,
+                min_tracking_confidence=min_confidence,
+            )
+        self._quiet = QuietStart()
         self._last_ts_us = -1
         self._steady = FaceCrop() if (one if steady is None else steady) else None
 
@@ -99,7 +102,8 @@ class FaceTracker:
             self._last_ts_us = feed_timestamp(self._mesh, timestamp_ms, self._last_ts_us)
         image = rgb if self._steady is None else self._steady(rgb)
         try:
-            result = self._mesh.process(image)
+            with self._quiet():
+                result = self._mesh.process(image)
         except (RuntimeError, ValueError) as e:  # MediaPipe's graph errors
             raise TrackingError(f"face mesh failed: {e}") from e
         found = result.multi_face_landmarks or []

@@ -12,6 +12,7 @@ import numpy as np
 
 from tryon.errors import TrackingError
 from tryon.tracking.face import Mode, check_rgb, feed_timestamp
+from tryon.tracking.quiet import QuietStart, native_quiet
 from tryon.types import BodyLandmarks
 
 SHOULDERS = (12, 11)  # the person's right, then left
@@ -25,8 +26,10 @@ class PoseTracker:
     def __init__(self, mode: Mode = "video") -> None:
         # model_complexity 1: the one model the wheel ships (0 and 2 would be downloaded at run time).
         self._mode = mode
-        self._pose = mp.solutions.pose.Pose(static_image_mode=mode == "image", model_complexity=1,
-                                            smooth_landmarks=False, enable_segmentation=False)
+        with native_quiet():
+            self._pose = mp.solutions.pose.Pose(static_image_mode=mode == "image", model_complexity=1,
+                                                smooth_landmarks=False, enable_segmentation=False)
+        self._quiet = QuietStart()
         self._last_ts_us = -1
 
     def __enter__(self) -> PoseTracker:
@@ -44,7 +47,8 @@ class PoseTracker:
         if self._mode == "video":
             self._last_ts_us = feed_timestamp(self._pose, timestamp_ms, self._last_ts_us)
         try:
-            result = self._pose.process(rgb)
+            with self._quiet():
+                result = self._pose.process(rgb)
         except (RuntimeError, ValueError) as e:
             raise TrackingError(f"pose tracking failed: {e}") from e
         if result.pose_landmarks is None or result.pose_world_landmarks is None:

@@ -6,6 +6,7 @@ import mediapipe as mp
 import numpy as np
 
 from tryon.tracking.face import check_rgb
+from tryon.tracking.quiet import QuietStart, native_quiet
 
 
 class PersonSegmenter:
@@ -15,7 +16,9 @@ class PersonSegmenter:
     """
 
     def __init__(self, model: int = 1) -> None:
-        self._seg = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=model)
+        with native_quiet():
+            self._seg = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=model)
+        self._quiet = QuietStart()
 
     def __enter__(self) -> PersonSegmenter:
         return self
@@ -27,5 +30,6 @@ class PersonSegmenter:
         self._seg.close()
 
     def process(self, rgb: np.ndarray) -> np.ndarray:
-        result = self._seg.process(check_rgb(rgb))
+        with self._quiet():
+            result = self._seg.process(check_rgb(rgb))
         return np.asarray(result.segmentation_mask, np.float32)
