@@ -19,6 +19,9 @@ MIN_SAMPLES = 40
 HAIR_SD_FLOOR = np.array([8.0, 4.0, 4.0], np.float32)  # Lab: hair's brightness varies most (sheen, shade)
 HAIR_Z = 2.5  # within this many spreads of the hair's colour
 SKIN_Z = 3.0  # at least this far from the skin's colour (as the ears' hair test)
+# The person mask's edge is soft and bleeds into the background for a few percent of a face width: a dark
+# wall there looks like dark hair beside a bare ear. Hair in front of an ear or a chain lies well inside it.
+MASK_EDGE_FW = 0.03
 
 
 class HairCover:
@@ -26,6 +29,7 @@ class HairCover:
 
     def __init__(self, rgb: np.ndarray, person: np.ndarray, face: FaceLandmarks) -> None:
         self._rgb, self._person = rgb, person
+        self._edge_px = max(1, round(MASK_EDGE_FW * face.face_width_px))
         self._skin = skin_model(rgb, face)
         self.hair = self._hair_model(face)
 
@@ -50,6 +54,17 @@ class HairCover:
         samples = lab[hair]
         return samples.mean(axis=0), np.maximum(samples.std(axis=0), HAIR_SD_FLOOR)
 
+    def _inside(self, x0: int, y0: int, w: int, h: int) -> np.ndarray:
+        """(h', w') bool: the region's pixels well inside the person mask (its edge eroded away; the frame's
+        border is not an edge)."""
+        m = self._edge_px
+        fh, fw = self._person.shape
+        px0, py0, px1, py1 = max(0, x0 - m), max(0, y0 - m), min(fw, x0 + w + m), min(fh, y0 + h + m)
+        person = (self._person[py0:py1, px0:px1] > 0.5).astype(np.uint8)
+        core = cv2.erode(person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * m + 1, 2 * m + 1)),
+                         borderType=cv2.BORDER_REPLICATE)
+        return core[y0 - py0 : y0 - py0 + h, x0 - px0 : x0 - px0 + w].astype(bool)
+
     def __call__(self, x0: int, y0: int, w: int, h: int) -> np.ndarray | None:
         """Hair cover of the frame region at (x0, y0), w by h pixels; None when no hair model."""
         if self.hair is None:
@@ -59,7 +74,7 @@ class HairCover:
         mean, sd = self.hair
         z = np.abs(lab - mean) / sd
         near_hair = np.sqrt(np.sum(np.square(z), axis=-1)) < HAIR_Z * np.sqrt(3.0)
-        hair = ((self._person[y0 : y0 + h, x0 : x0 + w] > 0.5) & near_hair & self._not_skin(lab)).astype(np.uint8)
+        hair = (self._inside(x0, y0, w, h) & near_hair & self._not_skin(lab)).astype(np.uint8)
         # Hair comes in strands and locks, not single pixels: drop specks, then soften the edges.
         hair = cv2.morphologyEx(hair, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         out = np.zeros((h, w), np.float32)
