@@ -17,7 +17,6 @@ import tempfile
 import threading
 from collections.abc import Iterator
 
-
 # Routine lines: TensorFlow Lite's delegate notice, absl's note before its logging starts, and absl/glog
 # INFO and WARNING lines ("W0000 00:00:1796624316.054669    1965 file.cc:114] ..."). Errors (E, F) pass.
 NOISE = re.compile(
