@@ -143,7 +143,7 @@ def turn_palm(points_m: np.ndarray, points_px: np.ndarray) -> tuple[np.ndarray, 
     e3 = c / max(float(np.linalg.norm(c)), 1e-12)  # the ray to the palm, away from the camera
     e1 = np.array([1.0, 0.0, 0.0]) - e3[0] * e3
     e1 /= float(np.linalg.norm(e1))
-    e2 = np.cross(e3, e1)  # image down, square to the ray
+    e2 = _cross(e3, e1)  # image down, square to the ray
     n_mp = np.linalg.svd(p[palm] - c)[2][2]  # MediaPipe's palm plane
     n_mp = -n_mp if float(n_mp @ e3) > 0 else n_mp  # facing the camera
     tilt, along = palm_tilt(points_px)
@@ -156,7 +156,7 @@ def turn_palm(points_m: np.ndarray, points_px: np.ndarray) -> tuple[np.ndarray, 
         along /= max(float(np.linalg.norm(along)), 1e-12)
     tilt = min(tilt, MAX_TILT)
     n = -math.cos(tilt) * e3 + math.sin(tilt) * (along[0] * e1 + along[1] * e2)
-    axis = np.cross(n_mp, n)
+    axis = _cross(n_mp, n)
     angle = math.atan2(float(np.linalg.norm(axis)), float(n_mp @ n))
     turn = cv2.Rodrigues(axis / max(float(np.linalg.norm(axis)), 1e-12) * angle)[0]
     depth = c[2] + (p - c) @ turn[2]  # each landmark's depth after the turn
@@ -171,9 +171,14 @@ def _palm_size(points: np.ndarray) -> float:
 def palm_dorsal(points_m: np.ndarray, side: str) -> np.ndarray:
     """Unit normal out of the back of the hand. For a right hand, index-knuckle x little-knuckle (from the
     wrist) points out of the palm; a left hand is its mirror image."""
-    n = np.cross(points_m[5] - points_m[0], points_m[17] - points_m[0])
+    n = _cross(points_m[5] - points_m[0], points_m[17] - points_m[0])
     n /= max(float(np.linalg.norm(n)), 1e-12)
     return -n if side == "right" else n
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a x b of two 3-vectors (numpy's cross costs about 40 us a call: several per finger per frame)."""
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
 
 
 def frame_from(origin: np.ndarray, y: np.ndarray, z_hint: np.ndarray) -> np.ndarray:
@@ -181,10 +186,10 @@ def frame_from(origin: np.ndarray, y: np.ndarray, z_hint: np.ndarray) -> np.ndar
     y = y / max(float(np.linalg.norm(y)), 1e-12)
     z = z_hint - (z_hint @ y) * y
     if float(np.linalg.norm(z)) < 1e-6:  # hint along the bone: any square direction
-        z = np.cross(y, [1.0, 0.0, 0.0] if abs(y[0]) < 0.9 else [0.0, 1.0, 0.0])
+        z = _cross(y, np.array([1.0, 0.0, 0.0] if abs(y[0]) < 0.9 else [0.0, 1.0, 0.0]))
     z /= float(np.linalg.norm(z))
     m = np.eye(4)
-    m[:3, :3] = np.stack([np.cross(y, z), y, z], axis=1)
+    m[:3, :3] = np.stack([_cross(y, z), y, z], axis=1)
     m[:3, 3] = origin
     return m
 
@@ -204,10 +209,10 @@ def ring_seat(pose: HandPose, finger: str) -> np.ndarray:
     if finger != "thumb":
         across = p[17] - p[5]
         across = across - (across @ pose.dorsal_m) * pose.dorsal_m  # the knuckles' line in the palm's plane
-        z = np.cross(across, bone)
+        z = _cross(across, bone)
         if float(np.linalg.norm(z)) > 1e-3 * float(np.linalg.norm(across)) * float(np.linalg.norm(bone)):
             # The sign that gives the back of the hand for a straight finger (the palm's own axis as the bone).
-            hint = z if float(np.cross(across, p[9] - p[0]) @ pose.dorsal_m) > 0 else -z
+            hint = z if float(_cross(across, p[9] - p[0]) @ pose.dorsal_m) > 0 else -z
     return frame_from(a + SEAT_AT * bone, bone, hint)
 
 
