@@ -22,6 +22,8 @@ SKIN_Z = 3.0  # at least this far from the skin's colour (as the ears' hair test
 # The person mask's edge is soft and bleeds into the background for a few percent of a face width: a dark
 # wall there looks like dark hair beside a bare ear. Hair in front of an ear or a chain lies well inside it.
 MASK_EDGE_FW = 0.03
+HUE_OFF_DEG = 12.0  # chosen on the fit part: 10 hid a visible lobe, 15 no more hair than without
+HUE_MIN_CHROMA = 12.0
 
 
 class HairCover:
@@ -36,7 +38,14 @@ class HairCover:
     def _not_skin(self, lab: np.ndarray) -> np.ndarray:
         mean, sd = self._skin
         z = np.abs(lab - mean) / sd
-        return (z[..., 0] > SKIN_Z) | (np.hypot(z[..., 1], z[..., 2]) > SKIN_Z)
+        far = (z[..., 0] > SKIN_Z) | (np.hypot(z[..., 1], z[..., 2]) > SKIN_Z)
+        # Blond and red hair can sit within the skin's spread of a* and b* and still be another hue (yellower
+        # or redder than any skin on that face): a hue far from the skin's, at a clear colour, is not skin.
+        a, b = lab[..., 1] - 128.0, lab[..., 2] - 128.0
+        hue = np.degrees(np.arctan2(b, a))
+        skin_hue = float(np.degrees(np.arctan2(mean[2] - 128.0, mean[1] - 128.0)))
+        off = np.abs((hue - skin_hue + 180.0) % 360.0 - 180.0)
+        return far | ((off > HUE_OFF_DEG) & (np.hypot(a, b) > HUE_MIN_CHROMA))
 
     def _hair_model(self, face: FaceLandmarks) -> tuple[np.ndarray, np.ndarray] | None:
         """Mean and spread (Lab) of the person's non-skin pixels in a band above the forehead."""
