@@ -30,6 +30,7 @@ import numpy as np
 
 from tryon.errors import InputError, TrackingError
 from tryon.tracking.face import Mode, check_rgb, feed_timestamp, landmark_array
+from tryon.tracking.quiet import QuietStart, native_quiet
 from tryon.types import HandLandmarks
 
 SEARCH_EVERY = 5  # video, a hand tracked: look for another one every n-th frame (6 times a second at 30 fps)
@@ -57,10 +58,13 @@ class HandTracker:
             raise InputError(f"max_hands must be 1..4, got {max_hands}")
         self.mode, self.mirrored, self.max_hands = mode, mirrored, max_hands
         video = mode == "video"
-        self._graphs = [mp.solutions.hands.Hands(
-            static_image_mode=not video, max_num_hands=1 if video else max_hands, model_complexity=model_complexity,
-            min_detection_confidence=min_confidence, min_tracking_confidence=min_confidence)
-            for _ in range(max_hands if video else 1)]
+        with native_quiet():
+            self._graphs = [mp.solutions.hands.Hands(
+                static_image_mode=not video, max_num_hands=1 if video else max_hands,
+                model_complexity=model_complexity, min_detection_confidence=min_confidence,
+                min_tracking_confidence=min_confidence)
+                for _ in range(max_hands if video else 1)]
+        self._quiet = [QuietStart() for _ in self._graphs]  # a graph's first frames chatter on stderr
         self._last_ts_us = [-1] * len(self._graphs)
         self._following = [False] * len(self._graphs)  # video: which graphs follow a hand
         self._last: list[HandLandmarks] = []  # video: the previous frame's hands
@@ -116,7 +120,8 @@ class HandTracker:
         if self.mode == "video":
             self._last_ts_us[g] = feed_timestamp(graph, timestamp_ms, self._last_ts_us[g])
         try:
-            result = graph.process(rgb)
+            with self._quiet[g]():
+                result = graph.process(rgb)
         except (RuntimeError, ValueError) as e:
             raise TrackingError(f"hand tracking failed: {e}") from e
         hands = []
