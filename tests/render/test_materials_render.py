@@ -90,11 +90,15 @@ def _tinted(rgb: np.ndarray, gains: tuple[float, float, float]) -> np.ndarray:
 # White-balance shifts a camera could make (much stronger and MediaPipe stops finding the hand).
 BLUE_LIGHT = (0.75, 0.9, 1.2)
 WARM_LIGHT = (1.2, 0.95, 0.75)
+# Blue over red on a platinum ring's layer, the blue room's over the warm room's, at least (about 1.07 with the
+# room's tint held to TINT_MAX; tryon.render.environment).
+MILD_TINT = 1.04
 
 
 def test_a_ring_takes_on_the_room_tint(renderer, catalog, astronaut):
     """The same platinum ring, lit from a cool blue photo and from a warm photo, on the jewelry layer: blue
-    over red is clearly higher in the blue room, and both differ from the neutral studio's."""
+    over red is higher in the blue room, and both differ from the neutral studio's. (A mild tint: the metal
+    keeps its own colour in every room, tests/render/test_metal_identity.py; 1.25 times before that.)"""
     item = "ring-band-4mm-platinum"
     colours = {}
     for name, gains in (("blue", BLUE_LIGHT), ("warm", WARM_LIGHT)):
@@ -103,7 +107,7 @@ def test_a_ring_takes_on_the_room_tint(renderer, catalog, astronaut):
     renderer.set_environment(studio_environment())
     neutral = _layer_colour(_thumb(renderer, catalog, item, "ring"))
     ratio = {k: c[2] / c[0] for k, c in colours.items()}
-    assert ratio["blue"] > 1.25 * ratio["warm"]
+    assert ratio["blue"] > MILD_TINT * ratio["warm"]
     assert ratio["blue"] > neutral[2] / neutral[0] > ratio["warm"]
 
 
@@ -122,7 +126,7 @@ def test_the_saved_layer_takes_on_the_photo_tint(tmp_path):
         rgba = cv2.cvtColor(cv2.imread(str(layer), cv2.IMREAD_UNCHANGED), cv2.COLOR_BGRA2RGBA)
         c = _layer_colour(rgba)
         ratios[name] = c[2] / c[0]
-    assert ratios["blue"] > 1.25 * ratios["warm"]
+    assert ratios["blue"] > MILD_TINT * ratios["warm"]
 
 
 def _with_dispersion(model: ItemModel, dispersion: float) -> ItemModel:

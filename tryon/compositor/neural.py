@@ -29,6 +29,7 @@ from tryon.compositor.look import (
     LookParams,
     blend_looks,
     composite_look_np,
+    held_colour,
     patch_at,
     regions,
     thumbnail,
@@ -146,7 +147,8 @@ class Compositor:
 
     def looks(self, thumbs: np.ndarray, patches: np.ndarray) -> list[LookParams]:
         """(n, 32, 32, 3) uint8 thumbnails and (n, 64, 64, 3) uint8 patches (THUMB_PX, PATCH_PX) -> the n camera
-        looks the network reads off them."""
+        looks the network reads off them, their colour held to a mild setting (look.held_colour: a wall's
+        colour is not the camera's)."""
         import torch
 
         if self.model is None:
@@ -155,7 +157,7 @@ class Compositor:
             t = torch.from_numpy(np.require(thumbs, requirements=["C", "W"])).permute(0, 3, 1, 2).float().div_(255.0)
             p = torch.from_numpy(np.require(patches, requirements=["C", "W"])).permute(0, 3, 1, 2).float().div_(255.0)
             look = self.model.look(t, p)
-            return [look.params(i) for i in range(len(thumbs))]
+            return [held_colour(look.params(i)) for i in range(len(thumbs))]
 
     def noise_at(self, x0: int, y0: int, w: int, h: int, key: int = 0) -> np.ndarray | None:
         """(h, w, 3) float32 standard normal noise for this region of a frame (None: noise off); key moves

@@ -17,12 +17,21 @@ The map is blended with a studio (soft boxes, a ceiling, a floor; `studio`) tint
 jewelry photographs are lit that way, and the studio's bright, sharp shapes give polished metal and
 faceted stones their contrast where the camera's own view is flat. FRAME_WEIGHT says how much is room.
 
+Metal keeps its identity in every room. A white-balanced frame's colours are mostly the colours of things (a
+blue backdrop, a red wall, skin filling a close-up), not of the light, which comes from lamps, windows and the
+sky and is near white. Multiplied into gold's reflectance, a blue room made gold olive and a red one copper,
+and white metals took the wall's colour. So the light's colour is the frame's mean colour held to a mild tint
+(TINT_MAX), and each texel of the reflected room keeps colour only in proportion to its own luminance
+(ROOM_CHROMA): a saturated wall, which is never bright, darkens the reflections without repainting the metal.
+And the light's strength is read off the frame's bright part (KEY_FRACTION) as well as its mean: a person
+lit in front of a black backdrop is lit, and the jewelry they wear shows its highlights.
+
 `Environment` holds what the shader reads:
   - `mips`: the equirectangular map prefiltered for glossy reflection, one mip level per roughness step
     (level k is blurred to about 2^k texels); linear RGB radiance, float32, (H >> k, W >> k, 3);
   - `sh`: (9, 3) irradiance spherical harmonics (Ramamoorthi and Hanrahan 2001), for diffuse light;
-  - `light`: (3,) the room's mean radiance relative to the studio's mean luminance: the colour and strength
-    of the direct lights (the studio's own is about (1, 1, 1));
+  - `light`: (3,) the colour and strength of the direct lights, relative to the studio's mean luminance
+    (`room_light`; the studio's own is about (1, 1, 1));
   - `exposure`: the camera's: a mirror shows the frame's own pixel values at 1 (a room map); the studio is
     shown at 0.85.
 
@@ -45,20 +54,29 @@ MAP_W, MAP_H = 128, 64
 MIP_LEVELS = 6  # 128x64 .. 4x2
 SAMPLE_W = 160  # the frame is shrunk to this width first: the map is blurry by design
 FRAME_WEIGHT = 0.55
-# The frame's mean colour is the light's colour times the colours of what is in view (an orange jacket); the
-# direct lights and the studio take only this much of its saturation.
+# A map's mean colour is its light's colour times the colours of what is in view; a map given without its
+# light (make_environment) lights the direct lights with this much of its saturation.
 LIGHT_SATURATION = 0.5
-# Likewise the reflected room: a white-balanced camera's colours are mostly the colours of things, which a
-# mirror shows as they are, but a frame filled by an orange jacket would turn gold into copper.
-ROOM_SATURATION = 0.6
+# A frame's light (see the module docstring): its mean colour at most TINT_MAX from white in any channel,
+# relative to its luminance (a blue backdrop cools the light a little and no more; a camera's white balance,
+# which colours everything, shows at this strength too). Before, the light kept half the mean's saturation
+# and the room 60 % of its own: a blue backdrop turned a yellow gold hoop olive (CIELAB hue 115 and chroma 8;
+# gold's own are 91 and 38) and white gold blue (chroma 20); tryon.tools.metal_identity measures it.
+TINT_MAX = 0.05
+# The reflected room: each texel's colour at most this fraction of its luminance in any channel.
+ROOM_CHROMA = 0.06
+# The light's strength: the mean luminance of the room, or KEY_SHARE of the mean of its brightest KEY_FRACTION
+# (the lit face and clothes, lamps, windows) if that is more (a dark backdrop drags the mean down, not the light).
+KEY_FRACTION = 0.2
+KEY_SHARE = 0.5
 HIGHLIGHT_GAIN = 5.0  # clipped whites come back this many times brighter
 HIGHLIGHT_KNEE = 0.75  # sRGB level where the lift starts
 BACK_RING = 0.6  # the camera's side of the sphere shows the frame's outer 40 % (see FrameLight)
-SMOOTHING = 0.35
+SMOOTHING = 0.35  # video: the new map's weight against the running one (no flicker when light changes)
 # A frame's pixels are what its surfaces reflect, not the light falling on them: a room of mean albedo
 # about 0.5 looks half as bright as its light. Diffuse light from the frame is scaled back up by this;
 # mirror reflections see the pixels as they are.
-ALBEDO_GAIN = 2.0  # video: the new map's weight against the running one (no flicker when light changes)
+ALBEDO_GAIN = 2.0
 
 
 @dataclass(frozen=True)
@@ -155,19 +173,46 @@ def _luminance(rgb: np.ndarray) -> np.ndarray:
     return rgb @ np.array([0.2126, 0.7152, 0.0722], rgb.dtype)
 
 
-def make_environment(radiance: np.ndarray, exposure: float = 1.0, diffuse_gain: float = 1.0) -> Environment:
+def make_environment(radiance: np.ndarray, exposure: float = 1.0, diffuse_gain: float = 1.0,
+                     light: np.ndarray | None = None) -> Environment:
     """The Environment of an equirectangular linear radiance map (MAP_H, MAP_W, 3). diffuse_gain scales the
-    diffuse light (the SH) against the reflections."""
+    diffuse light (the SH) against the reflections. light: (3,) the direct lights' radiance, relative to the
+    studio's (None: the map's mean, desaturated)."""
     radiance = np.ascontiguousarray(radiance, np.float32)
     mips = _mips(radiance)
     sh = irradiance_sh(mips[2]) * np.float32(diffuse_gain)  # a 32x16 map is plenty for nine coefficients
-    light = (_desaturated(_mean(mips[2])) / _studio_level()).astype(np.float32)
-    return Environment(mips, sh, light, float(exposure))
+    if light is None:
+        light = _desaturated(_mean(mips[2])) / _studio_level()
+    return Environment(mips, sh, np.asarray(light, np.float32), float(exposure))
 
 
 def _desaturated(rgb: np.ndarray, keep: float = LIGHT_SATURATION) -> np.ndarray:
     lum = _luminance(rgb)[..., None]
     return lum + keep * (rgb - lum)
+
+
+def _chroma_limited(rgb: np.ndarray, limit: float) -> np.ndarray:
+    """(..., 3) linear RGB with each colour's departure from grey at most `limit` times its luminance in any
+    channel (luminance kept)."""
+    lum = _luminance(rgb)[..., None]
+    off = rgb - lum
+    most = np.abs(off).max(axis=-1, keepdims=True)
+    return lum + off * np.minimum(1.0, limit * lum / np.maximum(most, 1e-12))
+
+
+def _key_level(room: np.ndarray) -> float:
+    """The light's luminance in a room map (MAP_H, MAP_W, 3): its mean, or KEY_SHARE of its brightest
+    KEY_FRACTION's mean if that is more."""
+    lum = _luminance(room).ravel()
+    top = np.partition(lum, int(lum.size * (1.0 - KEY_FRACTION)))[int(lum.size * (1.0 - KEY_FRACTION)):]
+    return max(float(_luminance(_mean(room))), KEY_SHARE * float(top.mean()))
+
+
+def room_light(room: np.ndarray) -> np.ndarray:
+    """(3,) the colour and strength of a room map's light (MAP_H, MAP_W, 3), relative to the studio's mean
+    luminance: the map's mean colour held to a mild tint (TINT_MAX), at its key level."""
+    tint = _chroma_limited(_mean(room), TINT_MAX)
+    return (tint / max(float(_luminance(tint)), 1e-12) * (_key_level(room) / _studio_level())).astype(np.float32)
 
 
 def _mean(radiance: np.ndarray) -> np.ndarray:
@@ -263,11 +308,13 @@ class FrameLight:
 
     def __call__(self, rgb: np.ndarray, video: bool = False) -> Environment:
         """The light of this frame (in video, averaged with the frames before it)."""
-        room = _desaturated(self.room(rgb), ROOM_SATURATION)
+        room = self.room(rgb)
         if video and self._room is not None:
             room = self._room + SMOOTHING * (room - self._room)
         self._room = room if video else None
-        # The studio's shapes in the room's colour, at the room's brightness.
-        studio_part = self._studio * (_desaturated(_mean(room)) / _studio_level())
-        return make_environment(self.frame_weight * room + (1.0 - self.frame_weight) * studio_part,
-                                diffuse_gain=ALBEDO_GAIN)
+        # The studio's shapes in the light's colour, at its strength; the room's reflection with its colours
+        # held to its brightness.
+        light = room_light(room)
+        reflected = _chroma_limited(room, ROOM_CHROMA)
+        return make_environment(self.frame_weight * reflected + (1.0 - self.frame_weight) * self._studio * light,
+                                diffuse_gain=ALBEDO_GAIN, light=light)
