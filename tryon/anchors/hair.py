@@ -61,7 +61,11 @@ class HairCover:
         if int(hair.sum()) < max(MIN_SAMPLES, 0.15 * hair.size):
             return None
         samples = lab[hair]
-        return samples.mean(axis=0), np.maximum(samples.std(axis=0), HAIR_SD_FLOOR)
+        # The median and the median's spread: a few bright pixels (the wall behind a soft mask edge, a
+        # highlight) must not stretch dark hair's model over a worn earring or the jaw's shade.
+        mid = np.median(samples, axis=0)
+        spread = 1.4826 * np.median(np.abs(samples - mid), axis=0)
+        return mid, np.maximum(spread, HAIR_SD_FLOOR)
 
     def _inside(self, x0: int, y0: int, w: int, h: int) -> np.ndarray:
         """(h', w') bool: the region's pixels well inside the person mask (its edge eroded away; the frame's
