@@ -21,7 +21,7 @@ from tryon.anchors import neck
 from tryon.anchors.ears import SITES as EAR_SITES
 from tryon.anchors.ears import ear_anchors, lobe_in_head
 from tryon.anchors.face_model import FaceModel, load_face_model
-from tryon.anchors.hair import HairCover
+from tryon.anchors.hair import HairColours, HairCover, hair_colours
 from tryon.anchors.head import solve_head_pose
 from tryon.compositor.alpha import composite
 from tryon.compositor.neural import Compositor
@@ -116,6 +116,7 @@ class Pipeline:
             self.compositor.reset()
         self._trackers.reset()
         self._light_index = 0
+        self._hair_colours: HairColours | None = None
 
     # -- items -----------------------------------------------------------------------------------------
     def set_items(self, specs: Sequence[str]) -> None:
@@ -186,8 +187,11 @@ class Pipeline:
         anchors, occluders = face_part.anchors, face_part.occluders
         covers: dict[str, Cover] = {}
         if tracking.face is not None and tracking.person is not None:
-            # Hair in front of the ears and the neck hides the pixels of the pieces that it covers.
-            hair = HairCover(rgb, tracking.person, tracking.face)
+            # Hair in front of the ears and the neck hides the pixels of the pieces that it covers. Its colours
+            # are measured with each new person mask (every few frames in video) and held in between.
+            if tracking.person_new or self._hair_colours is None:
+                self._hair_colours = hair_colours(rgb, tracking.person, tracking.face)
+            hair = HairCover(rgb, tracking.person, self._hair_colours)
             covers = {site: hair for site in (*EAR_SITES, neck.SITE)}
         if necklace:
             found = self._neck.update(tracking.body, tracking.posed, intr, face_part.head, t_ms, tracking.face,

@@ -1,12 +1,15 @@
-"""Hair in front of a necklace: which pixels of a region are the person's hair, so a chain passes behind it.
+"""Hair in front of jewelry: which pixels of a region are the person's hair, so a chain or an earring passes
+behind it, pixel by pixel.
 
-Long hair falls over the shoulders in front of the collarbones, where a chain lies. A pixel is hair when
+Long hair falls over the ears and over the shoulders in front of the collarbones, where a chain lies. A pixel is hair when
 the person mask says "person", its colour is far from the cheeks' skin (tryon.anchors.ears.skin_model) and
 near the hair's own colour, sampled above the forehead where hair is almost always found. No hair there
 (short or no hair, a hat): no hair model, nothing is hidden.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -26,70 +29,123 @@ HUE_OFF_DEG = 12.0  # chosen on the fit part: 10 hid a visible lobe, 15 no more 
 HUE_MIN_CHROMA = 12.0
 
 
+_LEVELS = np.arange(256, dtype=np.float32)  # the 8-bit Lab levels OpenCV gives: L*255/100, a*+128, b*+128
+_A, _B = np.meshgrid(_LEVELS - 128.0, _LEVELS - 128.0, indexing="ij")  # (256, 256) over (a, b), from neutral
+
+
+def _skin_tables(skin: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Which 8-bit Lab levels are not the face's skin: ((256,) bool over L, (256, 256) bool over (a, b)); a
+    pixel is not skin when either says so. Far from the skin's brightness or its colour, or (blond and red
+    hair can sit within the skin's spread of a* and b* and still be another hue, yellower or redder than any
+    skin on that face) a clear colour more than HUE_OFF_DEG from the skin's hue, through the cosine of the
+    angle between the (a*, b*) directions."""
+    mean, sd = skin
+    l_far = np.abs(_LEVELS - mean[0]) / sd[0] > SKIN_Z
+    ab_far = np.hypot((_A + 128.0 - mean[1]) / sd[1], (_B + 128.0 - mean[2]) / sd[2]) > SKIN_Z
+    a0, b0 = float(mean[1]) - 128.0, float(mean[2]) - 128.0
+    chroma = np.hypot(_A, _B)
+    other_hue = (_A * a0 + _B * b0) < np.float32(np.cos(np.radians(HUE_OFF_DEG)) * np.hypot(a0, b0)) * chroma
+    return l_far, ab_far | (other_hue & (chroma > HUE_MIN_CHROMA))
+
+
+def _hair_tables(hair: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The squared distance from the hair's colour, in its spreads, split into its L and (a, b) parts."""
+    mean, sd = hair
+    l2 = np.square((_LEVELS - mean[0]) / sd[0]).astype(np.float32)
+    ab2 = (np.square((_A + 128.0 - mean[1]) / sd[1]) + np.square((_B + 128.0 - mean[2]) / sd[2])).astype(np.float32)
+    return l2, ab2
+
+
+@dataclass(frozen=True)
+class HairColours:
+    """The face's skin and the hair's colours (Lab mean and spread; hair None when none was found), as tables
+    over the 8-bit Lab levels, and how much of the person mask's edge is not to be trusted, in pixels.
+    Measured on one frame, used on the next few (colours change slowly): `hair_colours(rgb, person, face)`."""
+
+    skin: tuple[np.ndarray, np.ndarray]
+    hair: tuple[np.ndarray, np.ndarray] | None
+    edge_px: int
+    not_skin_l: np.ndarray = field(repr=False)
+    not_skin_ab: np.ndarray = field(repr=False)
+    hair_l2: np.ndarray | None = field(default=None, repr=False)
+    hair_ab2: np.ndarray | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, skin: tuple[np.ndarray, np.ndarray], hair: tuple[np.ndarray, np.ndarray] | None,
+           edge_px: int) -> HairColours:
+        l_far, ab_far = _skin_tables(skin)
+        l2, ab2 = _hair_tables(hair) if hair is not None else (None, None)
+        return cls(skin, hair, edge_px, l_far, ab_far, l2, ab2)
+
+    def not_skin(self, lab: np.ndarray) -> np.ndarray:
+        """(...) bool: 8-bit Lab pixels that are not the face's skin."""
+        return self.not_skin_l[lab[..., 0]] | self.not_skin_ab[lab[..., 1], lab[..., 2]]
+
+    def near_hair(self, lab: np.ndarray) -> np.ndarray:
+        """(...) bool: 8-bit Lab pixels within HAIR_Z spreads of the hair's colour (all False without one)."""
+        if self.hair_l2 is None or self.hair_ab2 is None:
+            return np.zeros(lab.shape[:-1], bool)
+        ab2 = self.hair_ab2[lab[..., 1], lab[..., 2]]
+        return self.hair_l2[lab[..., 0]] + ab2 < np.float32(3.0 * HAIR_Z**2)
+
+
+def hair_colours(rgb: np.ndarray, person: np.ndarray, face: FaceLandmarks) -> HairColours:
+    """The skin's colour from the cheeks; the hair's from the person's non-skin pixels in a band above the
+    forehead (its median and the median's spread: a few bright pixels, the wall behind a soft mask edge or a
+    highlight, must not stretch dark hair's model over a worn earring or the jaw's shade)."""
+    skin = skin_model(rgb, face)
+    edge = max(1, round(MASK_EDGE_FW * face.face_width_px))
+    none = HairColours.of(skin, None, edge)
+    h, w = person.shape
+    top = face.points_px[FOREHEAD_TOP, :2]
+    fw = face.face_width_px
+    x0, x1 = int(max(0, top[0] - 0.3 * fw)), int(min(w, top[0] + 0.3 * fw))
+    y0, y1 = int(max(0, top[1] - 0.35 * fw)), int(min(h, top[1] - 0.05 * fw))
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return none
+    step = max(1, (y1 - y0) // 40)  # at most about 40 rows and columns: the colour, not the detail
+    lab = cv2.cvtColor(rgb[y0:y1:step, x0:x1:step], cv2.COLOR_RGB2LAB)
+    hair = (person[y0:y1:step, x0:x1:step] > 0.5) & none.not_skin(lab)
+    if int(hair.sum()) < max(MIN_SAMPLES // step**2, 4, 0.15 * hair.size):
+        return none
+    samples = lab[hair].astype(np.float32)
+    mid = np.median(samples, axis=0)
+    spread = 1.4826 * np.median(np.abs(samples - mid), axis=0)
+    hair_colour = (mid, np.maximum(spread, HAIR_SD_FLOOR))
+    l2, ab2 = _hair_tables(hair_colour)
+    return replace(none, hair=hair_colour, hair_l2=l2, hair_ab2=ab2)
+
+
 class HairCover:
-    """`HairCover(rgb, person, face)(x0, y0, w, h)` -> (h, w) float32 0..1, how much hair covers each pixel."""
+    """`HairCover(rgb, person, colours)(x0, y0, w, h)` -> (h, w) float32 0..1, how much hair covers each pixel
+    of that region of the frame `rgb` (with its person mask, perhaps held from an earlier frame)."""
 
-    def __init__(self, rgb: np.ndarray, person: np.ndarray, face: FaceLandmarks) -> None:
-        self._rgb, self._person = rgb, person
-        self._edge_px = max(1, round(MASK_EDGE_FW * face.face_width_px))
-        self._skin = skin_model(rgb, face)
-        self.hair = self._hair_model(face)
+    def __init__(self, rgb: np.ndarray, person: np.ndarray, colours: HairColours) -> None:
+        self._rgb, self._person, self.colours = rgb, person, colours
 
-    def _not_skin(self, lab: np.ndarray) -> np.ndarray:
-        mean, sd = self._skin
-        z = np.abs(lab - mean) / sd
-        far = (z[..., 0] > SKIN_Z) | (np.hypot(z[..., 1], z[..., 2]) > SKIN_Z)
-        # Blond and red hair can sit within the skin's spread of a* and b* and still be another hue (yellower
-        # or redder than any skin on that face): a hue far from the skin's, at a clear colour, is not skin.
-        a, b = lab[..., 1] - 128.0, lab[..., 2] - 128.0
-        hue = np.degrees(np.arctan2(b, a))
-        skin_hue = float(np.degrees(np.arctan2(mean[2] - 128.0, mean[1] - 128.0)))
-        off = np.abs((hue - skin_hue + 180.0) % 360.0 - 180.0)
-        return far | ((off > HUE_OFF_DEG) & (np.hypot(a, b) > HUE_MIN_CHROMA))
-
-    def _hair_model(self, face: FaceLandmarks) -> tuple[np.ndarray, np.ndarray] | None:
-        """Mean and spread (Lab) of the person's non-skin pixels in a band above the forehead."""
-        h, w = self._person.shape
-        top = face.points_px[FOREHEAD_TOP, :2]
-        fw = face.face_width_px
-        x0, x1 = int(max(0, top[0] - 0.3 * fw)), int(min(w, top[0] + 0.3 * fw))
-        y0, y1 = int(max(0, top[1] - 0.35 * fw)), int(min(h, top[1] - 0.05 * fw))
-        if x1 - x0 < 3 or y1 - y0 < 3:
-            return None
-        lab = cv2.cvtColor(self._rgb[y0:y1, x0:x1], cv2.COLOR_RGB2LAB).astype(np.float32)
-        hair = (self._person[y0:y1, x0:x1] > 0.5) & self._not_skin(lab)
-        if int(hair.sum()) < max(MIN_SAMPLES, 0.15 * hair.size):
-            return None
-        samples = lab[hair]
-        # The median and the median's spread: a few bright pixels (the wall behind a soft mask edge, a
-        # highlight) must not stretch dark hair's model over a worn earring or the jaw's shade.
-        mid = np.median(samples, axis=0)
-        spread = 1.4826 * np.median(np.abs(samples - mid), axis=0)
-        return mid, np.maximum(spread, HAIR_SD_FLOOR)
+    @property
+    def hair(self) -> tuple[np.ndarray, np.ndarray] | None:
+        return self.colours.hair
 
     def _inside(self, x0: int, y0: int, w: int, h: int) -> np.ndarray:
-        """(h', w') bool: the region's pixels well inside the person mask (its edge eroded away; the frame's
-        border is not an edge)."""
-        m = self._edge_px
+        """(h', w') uint8 0/1: the region's pixels well inside the person mask (its edge eroded away; the
+        frame's border is not an edge)."""
+        m = self.colours.edge_px
         fh, fw = self._person.shape
         px0, py0, px1, py1 = max(0, x0 - m), max(0, y0 - m), min(fw, x0 + w + m), min(fh, y0 + h + m)
         person = (self._person[py0:py1, px0:px1] > 0.5).astype(np.uint8)
-        core = cv2.erode(person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * m + 1, 2 * m + 1)),
+        core = cv2.erode(person, np.ones((2 * m + 1, 2 * m + 1), np.uint8),  # a square: separable, fast
                          borderType=cv2.BORDER_REPLICATE)
-        return core[y0 - py0 : y0 - py0 + h, x0 - px0 : x0 - px0 + w].astype(bool)
+        return core[y0 - py0 : y0 - py0 + h, x0 - px0 : x0 - px0 + w]
 
     def __call__(self, x0: int, y0: int, w: int, h: int) -> np.ndarray | None:
         """Hair cover of the frame region at (x0, y0), w by h pixels; None when no hair model."""
         if self.hair is None:
             return None
-        rgb = self._rgb[y0 : y0 + h, x0 : x0 + w]
-        lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-        mean, sd = self.hair
-        z = np.abs(lab - mean) / sd
-        near_hair = np.sqrt(np.sum(np.square(z), axis=-1)) < HAIR_Z * np.sqrt(3.0)
-        hair = (self._inside(x0, y0, w, h) & near_hair & self._not_skin(lab)).astype(np.uint8)
+        lab = cv2.cvtColor(np.ascontiguousarray(self._rgb[y0 : y0 + h, x0 : x0 + w]), cv2.COLOR_RGB2LAB)
+        hair = self._inside(x0, y0, w, h) & (self.colours.near_hair(lab) & self.colours.not_skin(lab))
         # Hair comes in strands and locks, not single pixels: drop specks, then soften the edges.
-        hair = cv2.morphologyEx(hair, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        hair = cv2.morphologyEx(hair.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         out = np.zeros((h, w), np.float32)
         rh, rw = hair.shape
         out[:rh, :rw] = cv2.GaussianBlur(hair.astype(np.float32), (3, 3), 0)
