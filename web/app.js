@@ -8,7 +8,8 @@ import {
   Recorder, ShownError, channelOpen, closeSession, connectLive, createSession, keepCamera, playRemote,
   readyToGoLive, sendCommand,
 } from './live.js';
-import { familyCard, fetchCatalog, formatName, showOnCard, textElement } from './catalog.js';
+import { alsoText, familyCard, fetchCatalog, formatName, showOnCard, textElement, variantChoices } from './catalog.js';
+import { formatClock, formatRingSize, formatUntil } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -97,7 +98,6 @@ const recording = new Recorder((command) => send(command), {
 
 const formatSize = (mm) => `${mm} mm`;
 const pad2 = (n) => String(n).padStart(2, '0');
-const formatClock = (date) => `${pad2(date.getHours())}:${pad2(date.getMinutes())}`;
 
 function formatDuration(seconds) {
   const s = Math.floor(seconds);
@@ -407,9 +407,6 @@ function renderVariants() {
     return;
   }
   const key = placeKeys(state.worn)[state.worn.indexOf(placement)];
-  const members = state.families.get(item.family).members;
-  const stones = unique(members.map((m) => m.stone).filter(Boolean));
-  const sizes = unique(members.map((m) => m.size_mm).filter(Number.isFinite)).sort((a, b) => a - b);
   const parts = [];
   if (state.worn.length > 1) parts.push(siteTabs(placement));
   const title = item.site === 'ears' || item.site === 'neck' ? item.name : `${item.name} · ${placeLabel(item.site, placement.where)}`;
@@ -418,13 +415,13 @@ function renderVariants() {
   if (facts) parts.push(textElement('p', 'item-facts', facts));
   if (item.site === 'finger' || item.site === 'wrist') parts.push(...placePicker(placement));
   if (!isPearlStrand(item)) {
-    parts.push(chipGroup(key, { label: 'Metal', attr: 'metal', arg: 'metal', values: unique(members.map((m) => m.metal)), current: item.metal, format: formatName }));
+    parts.push(chipGroup(key, item, { label: 'Metal', attr: 'metal', arg: 'metal', format: formatName }));
   }
-  if (stones.length) {
-    parts.push(chipGroup(key, { label: 'Stone', attr: 'stone', arg: 'stone', values: stones, current: item.stone, format: formatName }));
+  if (variantChoices(item, 'stone').length) {
+    parts.push(chipGroup(key, item, { label: 'Stone', attr: 'stone', arg: 'stone', format: formatName }));
   }
-  if (sizes.length) {
-    parts.push(chipGroup(key, { label: sizeLabel(item), attr: 'size', arg: 'size_mm', values: sizes, current: item.size_mm, format: formatSize }));
+  if (variantChoices(item, 'size_mm').length) {
+    parts.push(chipGroup(key, item, { label: sizeLabel(item), attr: 'size', arg: 'size_mm', format: formatSize }));
   }
   if (item.site === 'finger') {
     const room = fits(state.worn, { id: item.id, where: placement.where });
@@ -507,8 +504,9 @@ function siteTabs(current) {
   return tabs;
 }
 
-/** A row of chips, one pressed; picking another calls onPick(value). */
-function pickerGroup({ label, attr, values, current, format, onPick }) {
+/** A row of chips, one pressed; picking another calls onPick(value). describe(value), where given, says what
+ * else picking it changes: shown on the chip after a "·". */
+function pickerGroup({ label, attr, values, current, format, onPick, describe = () => '' }) {
   const group = document.createElement('div');
   group.className = 'chip-group';
   group.setAttribute('role', 'group');
@@ -527,6 +525,12 @@ function pickerGroup({ label, attr, values, current, format, onPick }) {
       chip.append(swatch);
     }
     chip.append(format(value));
+    const also = describe(value);
+    if (also) {
+      chip.classList.add('changes-more');
+      chip.append(textElement('span', 'chip-also', `· ${also}`));
+      chip.title = `${format(value)} comes with ${also}`;
+    }
     chip.addEventListener('click', () => {
       if (value !== current) onPick(value);
     });
@@ -535,8 +539,15 @@ function pickerGroup({ label, attr, values, current, format, onPick }) {
   return group;
 }
 
-function chipGroup(key, { label, attr, arg, values, current, format }) {
-  return pickerGroup({ label, attr, values, current, format, onPick: (value) => chooseVariant(key, arg, value) });
+/** The chips of one variant attribute (arg: "metal", "stone" or "size_mm") of a worn piece: the server's choices
+ * for it (each names the member it gives); a chip that changes more than its own value says what. */
+function chipGroup(key, item, { label, attr, arg, format }) {
+  const choices = variantChoices(item, arg);
+  const also = new Map(choices.map((c) => [c.value, alsoText(c.also, formatSize)]));
+  return pickerGroup({
+    label, attr, values: choices.map((c) => c.value), current: item[arg], format,
+    onPick: (value) => chooseVariant(key, arg, value), describe: (value) => also.get(value),
+  });
 }
 
 function chooseVariant(site, arg, value) {
@@ -544,16 +555,6 @@ function chooseVariant(site, arg, value) {
 }
 
 // ---------------------------------------------------------------- measured sizes (from the stats event)
-
-const QUARTERS = { 0: '', 0.25: '¼', 0.5: '½', 0.75: '¾' };
-
-/** US ring size in quarters: 6.75 -> "6¾". */
-function formatUsSize(us) {
-  if (!Number.isFinite(us)) return '–';
-  const whole = Math.floor(us);
-  const quarter = Math.round((us - whole) * 4) / 4;
-  return `${whole}${QUARTERS[quarter] ?? ''}` || '0';
-}
 
 const formatMm = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 
@@ -586,7 +587,7 @@ function renderSizes() {
     if (site === 'finger') {
       const ring = hand?.ring_size?.[parts.finger];
       value = ring
-        ? `⌀ ${formatMm(ring.inner_diameter_mm)} ± ${formatMm(ring.sigma_mm)} mm · US ${formatUsSize(ring.us)} · EU ${formatNumber(ring.eu)}`
+        ? `⌀ ${formatMm(ring.inner_diameter_mm)} ± ${formatMm(ring.sigma_mm)} mm · ${formatRingSize(ring.us, ring.eu)}`
         : null;
     } else {
       const wrist = hand?.wrist_circumference_mm;
@@ -972,7 +973,7 @@ function addDownload({ kind, url, name, expiresAt, durationS }) {
   const title = isClip ? `Clip · ${Number(durationS ?? 0).toFixed(1)} s` : `Snapshot · ${formatClock(new Date())}`;
   const expiry = Date.parse(expiresAt);
   const expiryText = textElement('span', 'expiry',
-    Number.isFinite(expiry) ? `link valid until ${formatClock(new Date(expiry))}` : '');
+    Number.isFinite(expiry) ? `link valid until ${formatUntil(new Date(expiry))}` : '');
   info.append(textElement('span', 'download-title', title), expiryText);
 
   const actions = document.createElement('div');

@@ -78,3 +78,18 @@ export function showOnCard(card, family, wornItems) {
   if (img.getAttribute('src') !== shown.thumbnail) img.src = shown.thumbnail;
   return shown;
 }
+
+/** The chips a piece offers for one of its family's variant attributes ("metal", "stone", "size_mm"), from the
+ * server (item.variants): [{value, item, also}], where `also` is what else choosing it changes. */
+export const variantChoices = (item, attr) => item.variants?.[attr] ?? [];
+
+const ALSO_ORDER = ['stone', 'size_mm', 'metal'];
+
+/** What else a choice changes, in words: {stone: 'amethyst', size_mm: 10} -> "amethyst, 10 mm" ('' for nothing).
+ * A chip never changes what it does not say. */
+export function alsoText(also, formatSize = (mm) => `${mm} mm`) {
+  return ALSO_ORDER.filter((k) => also && k in also).map((k) => {
+    if (k === 'size_mm') return formatSize(also[k]);
+    return also[k] === null ? `no ${k}` : formatName(also[k]).toLowerCase();
+  }).join(', ');
+}

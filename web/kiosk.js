@@ -8,7 +8,8 @@ import {
   Recorder, ShownError, channelOpen, closeSession, connectLive, createSession, errorDetail, keepCamera, playRemote,
   readyToGoLive, sendCommand,
 } from './live.js';
-import { familyCard, fetchCatalog, formatName, showOnCard, textElement } from './catalog.js';
+import { alsoText, familyCard, fetchCatalog, formatName, showOnCard, textElement, variantChoices } from './catalog.js';
+import { formatUntil } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -81,7 +82,6 @@ const recording = new Recorder((command) => send(command), {
 // ---------------------------------------------------------------- formatting
 
 const pad2 = (n) => String(n).padStart(2, '0');
-const formatClock = (date) => `${pad2(date.getHours())}:${pad2(date.getMinutes())}`;
 const formatDuration = (s) => `${pad2(Math.floor(s / 60))}:${pad2(Math.floor(s % 60))}`;
 const unique = (values) => [...new Set(values)];
 
@@ -271,24 +271,29 @@ function factRows(item, facts) {
   return rows;
 }
 
-/** Metal and size chips for the selected piece's family. */
+/** Metal and size chips for the selected piece's family (the server's choices: a chip that changes more than its
+ * own value says what). */
 function renderVariants(item) {
-  const members = state.families.get(item.family).members;
   const groups = [];
-  const metals = unique(members.map((m) => m.metal).filter(Boolean));
+  const metals = variantChoices(item, 'metal');
   if (metals.length > 1) groups.push(chips('metal', metals, item.metal, formatName));
-  const sizes = unique(members.map((m) => m.size_mm).filter(Number.isFinite)).sort((a, b) => a - b);
+  const sizes = variantChoices(item, 'size_mm');
   if (sizes.length > 1) groups.push(chips('size_mm', sizes, item.size_mm, (mm) => `${mm} mm`));
   el.pieceVariants.replaceChildren(...groups);
 }
 
-function chips(arg, values, current, format) {
+function chips(arg, choices, current, format) {
   const group = document.createElement('div');
   group.className = 'chips';
   group.setAttribute('role', 'group');
   group.setAttribute('aria-label', arg === 'metal' ? 'Metal' : 'Size');
-  for (const value of values) {
+  for (const { value, also } of choices) {
     const chip = textElement('button', 'chip', format(value));
+    const more = alsoText(also);
+    if (more) {
+      chip.classList.add('changes-more');
+      chip.append(textElement('span', 'chip-also', ` · ${more}`));
+    }
     chip.type = 'button';
     chip.dataset[arg === 'metal' ? 'metal' : 'size'] = String(value);
     chip.setAttribute('aria-pressed', String(value === current));
@@ -384,7 +389,7 @@ function showHandoff(take) {
   el.handoffTitle.textContent = take.kind === 'clip' ? 'Your video is ready' : 'Your photo is ready';
   const expiry = new Date(take.expiresAt);
   el.handoffExpiry.textContent = Number.isNaN(expiry.getTime()) ? ''
-    : `The link works until ${formatClock(expiry)} (${formatSpan(state.config.link_ttl_s)}), then it is deleted.`;
+    : `The link works until ${formatUntil(expiry)} (${formatSpan(state.config.link_ttl_s)}), then it is deleted.`;
   el.handoff.hidden = false;
 }
 

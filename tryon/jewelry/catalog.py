@@ -50,7 +50,9 @@ __all__ = [
     "MODEL_SIZES",
     "NECK_KINDS",
     "Catalog",
+    "VARIANT_ATTRS",
     "Item",
+    "VariantChoice",
     "check_schema",
 ]
 
@@ -74,6 +76,7 @@ FAMILY_NAMES = {"stud": "Stud", "hoop-round": "Round hoop", "hoop-knife": "Knife
                 "pendant-solitaire": "Solitaire pendant", "pendant-heart": "Heart pendant",
                 "pendant-coin": "Coin pendant", "pendant-initial": "Initial pendant"}
 
+VARIANT_ATTRS = ("metal", "stone", "size_mm")  # what tells a family's members apart (Item.family)
 NECK_KINDS = ("necklace", "pendant")  # kinds worn on the neck: a chain unit, drawn along a drape
 # The sizes (dimensions_mm) the renderer fits each kind by (tryon.render.scene.ItemModel's nominal_mm).
 MODEL_SIZES = {"ring": ("inner_diameter",), "bracelet": ("inner_width", "inner_thickness"),
@@ -136,6 +139,28 @@ class Item:
         return FAMILY_NAMES.get(self.family, self.name)
 
 
+@dataclass(frozen=True)
+class VariantChoice:
+    """One value a piece's variant chip offers: asking its family for ``attr`` = ``value`` from the piece gives
+    ``item_id`` (:meth:`Catalog.variant`), and ``also`` names what else that changes, with the new values
+    (empty: only ``attr`` changes). A chip with something in ``also`` must say so."""
+
+    attr: str
+    value: str | float
+    item_id: str
+    also: Mapping[str, str | float | None] = field(default_factory=dict, hash=False)
+
+
+def _likeness(item: Item) -> Any:
+    """Sort key of a family member's likeness to ``item``: the most variant attributes in common first, then
+    the nearest size, then (by max's first-wins) catalog order. Catalog.variant and the chips use only this."""
+    def key(other: Item) -> tuple[int, float]:
+        same = sum(getattr(other, k) == getattr(item, k) for k in VARIANT_ATTRS)
+        gap = abs(other.size_mm - item.size_mm) if other.size_mm is not None and item.size_mm is not None else 0.0
+        return same, -gap
+    return key
+
+
 @functools.cache
 def _schema_validator() -> Any:
     import jsonschema
@@ -168,6 +193,9 @@ class Catalog:
             raise AssetError(f"Catalog lists these ids more than once: {', '.join(dupes)}.")
         self._items = tuple(items)
         self._by_id = {i.id: i for i in items}
+        self._families: dict[str, list[Item]] = {}
+        for i in items:
+            self._families.setdefault(i.family, []).append(i)
         self.assets_dir = Path(assets_dir)
         self._dirs = {k: Path(v) for k, v in (item_dirs or {}).items()}
 
@@ -239,7 +267,7 @@ class Catalog:
         """The member of this item's family with the asked metal, stone and/or size; among several, the one
         closest to the item in what was not asked. Raises InputError naming what the family offers."""
         item = self.get(item_id)
-        family = [i for i in self._items if i.family == item.family]
+        family = self._families[item.family]
         asked = {"metal": metal, "stone": stone, "size_mm": size_mm}
         fits = [i for i in family if all(v is None or getattr(i, k) == v for k, v in asked.items())]
         if not fits:
@@ -247,7 +275,28 @@ class Catalog:
             wanted = ", ".join(f"{k} {v}" for k, v in asked.items() if v is not None)
             raise InputError(f"no {item.family_name.lower()} with {wanted}; it comes in "
                              + "; ".join(f"{k}: {', '.join(v)}" for k, v in offer.items()))
-        return max(fits, key=lambda i: sum(getattr(i, k) == getattr(item, k) for k in asked))
+        return max(fits, key=_likeness(item))
+
+    def variant_choices(self, item: Item | str) -> dict[str, tuple[VariantChoice, ...]]:
+        """Per variant attribute its family has values of (VARIANT_ATTRS; metals and stones in catalog order,
+        sizes ascending), the choices a piece's chips offer: each value, the member `variant` gives for it
+        from this piece, and what else that member changes. A family of one offers each of its values once."""
+        item = self.get(item) if isinstance(item, str) else item
+        family = self._families[item.family]
+        out: dict[str, tuple[VariantChoice, ...]] = {}
+        for attr in VARIANT_ATTRS:
+            values = list(dict.fromkeys(v for i in family if (v := getattr(i, attr)) is not None))
+            if attr == "size_mm":
+                values.sort()
+            choices = []
+            for value in values:
+                target = self.variant(item.id, **{attr: value})
+                also = {k: getattr(target, k) for k in VARIANT_ATTRS
+                        if k != attr and getattr(target, k) != getattr(item, k)}
+                choices.append(VariantChoice(attr, value, target.id, also))
+            if choices:
+                out[attr] = tuple(choices)
+        return out
 
     def thumbnail_of(self, item: Item | str) -> Path:
         """Where the item's thumbnail PNG is (made by `tryon catalog build`)."""

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tryon.jewelry.catalog import Item
+from tryon.jewelry.catalog import Catalog, Item
 from tryon.jewelry.places import MAX_PER_SITE, PLACES
 
 MAX_ITEMS = 16  # pieces asked for at once
@@ -19,9 +19,19 @@ class Price(BaseModel):
     currency: str
 
 
+class VariantChoice(BaseModel):
+    """One chip of a piece's variants: `set_variant` with this value gives `item`; `also` is what else that
+    changes, with the new values (empty where only this value changes)."""
+
+    value: str | float
+    item: str
+    also: dict[str, str | float | None] = Field(default_factory=dict)
+
+
 class ItemSummary(BaseModel):
     """One catalog item as the catalog lists it. `places`: where it can be asked for ("id@where"), its site
-    first (the default)."""
+    first (the default). `variants`: per attribute its family varies in ("metal", "stone", "size_mm"), the
+    values a chip offers from this piece and the member each gives."""
 
     id: str
     name: str
@@ -37,6 +47,7 @@ class ItemSummary(BaseModel):
     price: Price | None = None
     thumbnail: str
     model: str
+    variants: dict[str, list[VariantChoice]] = Field(default_factory=dict)
 
 
 class ItemDetail(ItemSummary):
@@ -61,19 +72,22 @@ class ItemList(BaseModel):
     sites: dict[str, Site]
 
 
-def item_summary(item: Item) -> ItemSummary:
-    """The one place an item's JSON for the API is made."""
+def item_summary(item: Item, catalog: Catalog | None = None) -> ItemSummary:
+    """The one place an item's JSON for the API is made; its variants where the catalog holding it is given."""
     data = item.to_json()
+    variants = {} if catalog is None else {
+        attr: [VariantChoice(value=c.value, item=c.item_id, also=dict(c.also)) for c in choices]
+        for attr, choices in catalog.variant_choices(item).items()}
     return ItemSummary(id=item.id, name=item.name, kind=item.kind, site=item.site, family=item.family,
                        family_name=item.family_name, metal=item.metal, stone=item.stone, size_mm=item.size_mm,
                        dimensions_mm=dict(item.dimensions_mm), places=list(PLACES.get(item.site, {})),
                        price=data.get("price"), thumbnail=f"/api/items/{item.id}/thumbnail.png",
-                       model=f"/api/items/{item.id}/model.glb")
+                       model=f"/api/items/{item.id}/model.glb", variants=variants)
 
 
-def item_detail(item: Item, facts: dict[str, Any] | None) -> ItemDetail:
+def item_detail(item: Item, facts: dict[str, Any] | None, catalog: Catalog | None = None) -> ItemDetail:
     extra = {k: v for k, v in item.to_json().items() if k not in ItemSummary.model_fields}
-    return ItemDetail(**item_summary(item).model_dump(), **extra, facts=facts)
+    return ItemDetail(**item_summary(item, catalog).model_dump(), **extra, facts=facts)
 
 
 def site_table() -> dict[str, Site]:

@@ -28,7 +28,7 @@ DEFAULT_ITEMS = ["hoop-round-25mm-yellow-gold"]
 def items(state: State, kind: str | None = None, site: str | None = None) -> ItemList:
     catalog = state.catalog
     chosen = [i for i in catalog if (kind is None or i.kind == kind) and (site is None or i.site == site)]
-    return ItemList(items=[item_summary(i) for i in chosen], default=[i for i in DEFAULT_ITEMS if i in catalog],
+    return ItemList(items=[item_summary(i, catalog) for i in chosen], default=[i for i in DEFAULT_ITEMS if i in catalog],
                     sites=site_table())
 
 
@@ -39,7 +39,7 @@ def item(state: State, item_id: str) -> ItemDetail:
         found = state.catalog.get(item_id)
     except UnknownItemError as e:
         raise HTTPException(404, str(e)) from None
-    return item_detail(found, state.facts(found.id))
+    return item_detail(found, state.facts(found.id), state.catalog)
 
 
 def _item_file(item_id: str, what: str, locate: Callable[[str], Path], **response: Any) -> FileResponse:
@@ -94,7 +94,7 @@ async def import_item(state: State, model: Annotated[UploadFile, File(descriptio
         log.warning("import of %s failed: %s", shorten(model.filename or "?"), e)
         raise HTTPException(422, f"this model could not be imported: {e}") from None
     state.reload_catalog()
-    return item_summary(added)
+    return item_summary(added, state.catalog)
 
 
 def import_into_user_catalog(filename: str, kind: str, name: str, metal: str | None, stone: str | None,
