@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tryon.errors import InputError
-from tryon.jewelry.design import variations
+from tryon.jewelry.design import uses, variations
 
 
 @pytest.mark.parametrize("kind", ["ring", "earring", "pendant"])
@@ -36,7 +36,16 @@ def test_fixed_parameters_are_kept():
     ({"metal": "bronze"}, 2, "metal is one of"),
     ({"style": "band", "band_width_mm": 3, "metal": "silver"}, 2, "Only 1 distinct"),
     ({}, 0, "between 1 and 200"),
+    ({"style": "halo", "band_width_mm": 5.0}, 1, "No ring can be made with these parameters: Band width 5"),
 ])
 def test_impossible_requests_are_refused_clearly(fixed, count, message):
     with pytest.raises(InputError, match=message):
         variations("ring", fixed, count)
+
+
+def test_what_each_style_uses():
+    assert uses("ring", "band") == {"style", "metal", "band_width_mm"}
+    assert uses("earring", "hoop") == {"style", "metal", "diameter_mm", "wire_mm"}
+    assert "letter" in uses("pendant", "initial") and "stone" not in uses("pendant", "heart")
+    with pytest.raises(InputError, match="style is one of"):
+        uses("ring", "stud")

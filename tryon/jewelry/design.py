@@ -57,10 +57,13 @@ def variations(kind: str, fixed: Mapping[str, Any], count: int, seed: int = 0) -
     rng = np.random.default_rng(seed)
     out: list[tuple[Item, Builder]] = []
     seen: set[str] = set()
+    refusal = ""  # why the builders refused the last one (said when none at all can be made)
     tries = 0
     while len(out) < count:
         tries += 1
         if tries > MAX_TRIES * count:
+            if not out and refusal:
+                raise InputError(f"No {kind} can be made with these parameters: {refusal}")
             raise InputError(f"Only {len(out)} distinct {kind} designs fit these fixed parameters; ask for fewer.")
         params = {k: fixed.get(k, _draw(rng, v)) for k, v in space.items()}
         params = _relevant(kind, params)
@@ -72,11 +75,20 @@ def variations(kind: str, fixed: Mapping[str, Any], count: int, seed: int = 0) -
         build = _builder(kind, params)
         try:
             build()  # valid: the builder accepts it
-        except InputError:
+        except InputError as e:
+            refusal = str(e)
             continue
         seen.add(key)
         out.append((_item(kind, params), build))
     return out
+
+
+def uses(kind: str, style: str) -> frozenset[str]:
+    """The parameters a `kind` of this `style` uses (the others are not drawn for it, nor may they be fixed)."""
+    space = parameters(kind)
+    if style not in space["style"]:
+        raise InputError(f"A {kind}'s style is one of: {', '.join(space['style'])}; got {style!r}.")
+    return frozenset(_relevant(kind, {**dict.fromkeys(space), "style": style}))
 
 
 def _check(kind: str, name: str, value: Any, choices: Any) -> Any:
