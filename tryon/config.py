@@ -37,7 +37,8 @@ class Settings(BaseSettings):
                                                           "phone opened go first")
     max_session_media_mb: float = Field(200.0, gt=0, description="snapshots and clips one live session may keep")
     use_compositor: bool = True
-    admin_token: str | None = Field(None, min_length=16, description="allows POST /api/items (imports); unset: off")
+    admin_token: str | None = Field(None, min_length=16,
+                                    description="allows POST /api/items (imports) and /api/design; unset: off")
     allowed_hosts: list[str] = Field(default_factory=list,
                                      description="host names this server answers to besides IP addresses and "
                                                  "localhost (DNS rebinding guard); ['*'] allows any")

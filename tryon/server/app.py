@@ -22,7 +22,7 @@ from tryon.errors import TryOnError
 from tryon.server import bounded
 from tryon.server.guard import Guard, Policy
 from tryon.server.kiosk import KioskSettings, kiosk_router
-from tryon.server.routes import health, items, live, media, photos
+from tryon.server.routes import design, health, items, live, media, photos
 from tryon.server.state import ServerState
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, kiosk: KioskSettings | None = N
         trusted_proxies=tuple(settings.trusted_proxies), lan_handoff_only=kiosk.lan_handoff_only))
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.state.tryon = state
-    for module in (items, live, photos, media, health):
+    for module in (items, live, photos, media, health, design):
         app.include_router(module.router)
     app.mount("/docs-assets", StaticFiles(directory=health.DOCS_ASSETS), name="docs-assets")
     app.include_router(kiosk_router(kiosk, state.store, WEB_DIR))

@@ -45,7 +45,7 @@ class Policy:
 
     upload_bytes: int
     uploads: frozenset[str] = frozenset({"/api/tryon", "/api/items"})
-    admin: frozenset[tuple[str, str]] = frozenset({("POST", "/api/items")})
+    admin: frozenset[tuple[str, str]] = frozenset({("POST", "/api/items"), ("POST", "/api/design")})
     admin_token: str | None = None
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()

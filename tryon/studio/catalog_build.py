@@ -19,10 +19,10 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import trimesh
 from PIL import Image
@@ -304,6 +304,16 @@ def write_items(specs: Iterable[tuple[Item, Builder]], folder: Path, keep: Itera
     tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     tmp.replace(folder / CATALOG_FILE)
     return items
+
+
+def add_designs(kind: str, fixed: Mapping[str, Any], count: int, seed: int, folder: Path,
+                built_in: Path) -> list[Item]:
+    """`count` distinct designs of `kind` (tryon.jewelry.design.variations: `fixed` kept, the rest drawn with
+    `seed`), built, priced and thumbnailed into the user catalog in `folder` (`built_in`: the built-in
+    catalog.json, whose ids are not reused). `tryon design` and POST /api/design both make pieces this way."""
+    from tryon.jewelry.design import variations
+
+    return add_user_items(variations(kind, fixed, count, seed), folder, Catalog.load(built_in))
 
 
 def add_user_items(specs: list[tuple[Item, Builder]], folder: Path, built_in: Catalog) -> list[Item]:
