@@ -327,6 +327,7 @@ def anchors_to_json(frame_index: int, anchors: Any) -> dict[str, Any]:
 
 def _anchors(args: argparse.Namespace) -> int:
     from tryon import media
+    from tryon.jewelry.rings import ring_size_text
     from tryon.pipeline import Pipeline, PipelineOptions
     from tryon.types import Frame
 
@@ -349,7 +350,7 @@ def _anchors(args: argparse.Namespace) -> int:
                 for hand in record["hands"]:
                     r = hand["ring_size"]["ring"]
                     print(f"  {hand['side']} hand: ring finger {r['inner_diameter_mm']:.1f} +- {r['sigma_mm']:.1f} mm "
-                          f"(US {r['us']:g}, EU {r['eu']:g})")
+                          f"({ring_size_text(r['us'], r['eu'])})")
     return 0
 
 
