@@ -111,9 +111,14 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--size", type=int, default=720, help="frame size in pixels, square (default 720; stills 1024)")
     t.add_argument("--fps", type=int, default=30)
 
-    d = sub.add_parser("design", help="make N distinct design variations of a piece, ready to try on")
-    d.add_argument("type", choices=["ring", "earring", "pendant"])
-    d.add_argument("--count", type=int, default=6, help="how many designs (default 6)")
+    d = sub.add_parser("design", help="make N distinct design variations of a piece, ready to try on",
+                       description="TYPE with parameters, or --prompt with words ('rose gold halo ring with a 7 mm "
+                                   "sapphire, thin band'); flags given with --prompt override what the words say.")
+    d.add_argument("type", nargs="?", choices=["ring", "earring", "pendant"],
+                   help="the piece (with --prompt: only where the words do not say)")
+    d.add_argument("--prompt", metavar="TEXT", help="the design in words: piece, style, metal, stone, sizes "
+                                                    "(mm, cm, inches, carats), chain and length, initial")
+    d.add_argument("--count", type=int, help="how many designs (default 6; with --prompt 1)")
     d.add_argument("--seed", type=int, default=0, help="the same seed and parameters give the same designs")
     for name, what in (("style", "ring: band, solitaire, halo; earring: stud, hoop, drop; pendant: solitaire, heart, "
                                  "coin, initial"), ("metal", "yellow-gold, white-gold, rose-gold, platinum, silver"),
@@ -586,19 +591,37 @@ def _import(settings: Any, args: argparse.Namespace) -> int:
 
 
 def _design(args: argparse.Namespace) -> int:
-    from tryon.jewelry.catalog import Catalog
-    from tryon.jewelry.design import parameters, variations
-    from tryon.studio.catalog_build import add_user_items
+    import dataclasses
+
+    from tryon.jewelry.design import parameters
+    from tryon.jewelry.prompt import parse
+    from tryon.studio.catalog_build import add_designs
 
     settings = _settings()
-    space = parameters(args.type)
-    fixed = {k: v for k, v in vars(args).items() if k in space and v is not None}
-    specs = variations(args.type, fixed, args.count, args.seed)
-    folder = settings.user_catalog_dir
-    written = add_user_items(specs, folder, Catalog.load(settings.assets_dir / "catalog.json"))
-    if args.json:
-        print(json.dumps([i.to_json() for i in written], indent=2))
+    request = None
+    if args.prompt is not None:
+        request = parse(args.prompt, args.type)
+        kind = request.kind
+    elif args.type is None:
+        raise InputError("tryon design TYPE [--style ...] or tryon design --prompt TEXT")
     else:
+        kind = args.type
+    space = parameters(kind)
+    flags = {k: v for k, v in vars(args).items() if k in space and v is not None}
+    fixed = {**(request.fixed if request else {}), **flags}  # the flags override the words
+    count = args.count if args.count is not None else (1 if request else 6)
+    folder = settings.user_catalog_dir
+    written = add_designs(kind, fixed, count, args.seed, folder, settings.assets_dir / "catalog.json")
+    if args.json:
+        items = [i.to_json() for i in written]
+        said = {**request.said, **{k: f"--{k.replace('_', '-')}" for k in flags}} if request else {}
+        print(json.dumps({**request.to_json(), "parameters": fixed, "said": said, "items": items} if request else items,
+                         indent=2))
+    else:
+        if request:
+            print(f"understood: {dataclasses.replace(request, fixed=fixed).describe()}")
+            for note in request.notes:
+                print(f"  not a design parameter: {note}")
         for i in written:
             print(f"{i.id}  ${i.price:,.0f}  {i.name}")
         print(f"{len(written)} designs in {folder}; try one on: tryon render PHOTO -o OUT --item {written[0].id}")
