@@ -137,8 +137,11 @@ def test_jewelry_comes_back_near_the_ear_and_switching_items_changes_it(browser,
     hoop_px, stud_px = drawn(hoop, bare), drawn(stud, bare)
     ys, xs = np.nonzero(hoop_px)
     assert hoop_px.sum() > 60, "no hoop drawn"
-    # The astronaut's ear in the letterboxed frame: about x 80 + 175 * 480 / 512, y 125 * 480 / 512.
-    assert abs(np.median(xs) - 244) < 40 and 100 < np.median(ys) < 200
+    # The astronaut's ears in the letterboxed frame: about x 80 + (175 and 272) * 480 / 512, y 125 * 480 / 512;
+    # her short hair leaves both in view, so both wear a hoop.
+    for ear_x in (244, 335):
+        near = np.abs(xs - ear_x) < 40
+        assert near.sum() > 30 and 100 < np.median(ys[near]) < 200, ear_x
     assert 5 < stud_px.sum() < hoop_px.sum() / 2  # a stud is much smaller than a 40 mm hoop
 
 
