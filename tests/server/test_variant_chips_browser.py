@@ -17,7 +17,6 @@ from tryon.tools.bench import letterbox
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make deb)")
 PEAR = "drop-diamond-pear-8mm-white-gold"
-SCREENSHOT = Path("/tmp/variant_chips.png")
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +68,7 @@ def choose(page, attr: str, value: str, then: str) -> None:
     page.wait_for_function("id => window.tryon.confirmed.join() === id", arg=then, timeout=15000)
 
 
-def test_a_chip_says_what_else_it_changes_and_does_what_it_says(page, server):
+def test_a_chip_says_what_else_it_changes_and_does_what_it_says(page, server, tmp_path):
     wear(page, PEAR)
     # Before: "Silver" alone, and choosing it gave the 10 mm amethyst drop.
     assert chip_text(page, "metal", "silver") == "Silver · amethyst, 10 mm"
@@ -86,7 +85,7 @@ def test_a_chip_says_what_else_it_changes_and_does_what_it_says(page, server):
                 shown = f"{also:g} mm" if isinstance(also, float) else str(also).replace("_", " ")
                 assert shown in text, (attr, value, text)
             assert ("·" in text) == bool(choice["also"])
-    page.screenshot(path=str(SCREENSHOT))
+    page.screenshot(path=str(tmp_path / "variant_chips.png"))  # to look at when it fails
     choose(page, "metal", "silver", then="drop-amethyst-pear-10mm-silver")
 
 
