@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 
 from tryon.config import Settings
+from tryon.errors import InputError, TryOnError
 from tryon.jewelry.catalog import Catalog
 from tryon.pipeline import Pipeline
+from tryon.server import bounded
 from tryon.server.kiosk import KioskSettings
 from tryon.server.seats import SeatBook
 from tryon.server.session import Session
 from tryon.server.store import MediaStore
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -47,6 +55,20 @@ class ServerState:
         """The catalog again from disk (a piece was added), and the facts worked out for the old one dropped."""
         self.catalog = Catalog.load_with_user(self.settings.assets_dir, self.settings.user_catalog_dir)
         self._facts.clear()
+
+    async def add_to_catalog(self, fn: Callable[..., T], job: tuple[Any, ...], what: str, failed: str) -> T:
+        """`fn(*job)` in its own process (bounded by TRYON_MAX_IMPORT_S; the event loop waits on the import pool),
+        then the catalog again: a bad request is a 400, work that fails a 422 saying `failed` and why."""
+        try:
+            out = await asyncio.get_running_loop().run_in_executor(
+                self.import_pool, bounded.run_bounded, fn, job, self.settings.max_import_s, what)
+        except InputError as e:
+            raise HTTPException(400, str(e)) from None
+        except TryOnError as e:
+            log.warning("%s failed: %s", what, e)
+            raise HTTPException(422, f"{failed}: {e}") from None
+        self.reload_catalog()
+        return out
 
     def facts(self, item_id: str) -> dict[str, Any]:
         """An item's manufacturing facts (metal weight, stones, thinnest wall), worked out once per catalog."""

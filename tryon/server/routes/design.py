@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 
-from tryon.errors import InputError, TryOnError
+from tryon.errors import InputError
 from tryon.jewelry.prompt import MAX_PROMPT_CHARS, parse
-from tryon.server import bounded
 from tryon.server.models import ItemSummary, Problem, item_summary
 from tryon.server.state import ServerState, server_state
 from tryon.studio.catalog_build import add_designs
@@ -62,14 +60,6 @@ async def design_from_words(state: State, body: DesignRequest) -> DesignResponse
     fixed: dict[str, Any] = {**request.fixed, **body.parameters}
     said = {**request.said, **{k: "parameters" for k in body.parameters}}
     job = (request.kind, fixed, body.count, body.seed, settings.user_catalog_dir, settings.assets_dir / "catalog.json")
-    try:
-        added = await asyncio.get_running_loop().run_in_executor(
-            state.import_pool, bounded.run_bounded, add_designs, job, settings.max_import_s, "the design")
-    except InputError as e:
-        raise HTTPException(400, str(e)) from None
-    except TryOnError as e:
-        log.warning("design of %r failed: %s", request.describe(), e)
-        raise HTTPException(422, f"this design could not be made: {e}") from None
-    state.reload_catalog()
+    added = await state.add_to_catalog(add_designs, job, "the design", "this design could not be made")
     return DesignResponse(kind=request.kind, parameters=fixed, said=said, notes=list(request.notes),
                           items=[item_summary(i) for i in added])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -11,9 +10,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
 from fastapi.responses import FileResponse
 
-from tryon.errors import InputError, TryOnError, UnknownItemError
+from tryon.errors import UnknownItemError
 from tryon.jewelry.catalog import Catalog, Item
-from tryon.server import bounded
 from tryon.server.models import ItemDetail, ItemList, ItemSummary, Problem, item_detail, item_summary, site_table
 from tryon.server.session import shorten
 from tryon.server.state import ServerState, server_state
@@ -85,15 +83,8 @@ async def import_item(state: State, model: Annotated[UploadFile, File(descriptio
     data = await model.read()  # the guard has held the body to this limit
     job = (model.filename or "upload.glb", type, name, metal, stone, units, z_up, data, limit,
            settings.user_catalog_dir, settings.assets_dir / "catalog.json")
-    try:
-        added = await asyncio.get_running_loop().run_in_executor(
-            state.import_pool, bounded.run_bounded, import_into_user_catalog, job, settings.max_import_s, "the import")
-    except InputError as e:
-        raise HTTPException(400, str(e)) from None
-    except TryOnError as e:
-        log.warning("import of %s failed: %s", shorten(model.filename or "?"), e)
-        raise HTTPException(422, f"this model could not be imported: {e}") from None
-    state.reload_catalog()
+    added = await state.add_to_catalog(import_into_user_catalog, job, f"the import of {shorten(model.filename or '?')}",
+                                       "this model could not be imported")
     return item_summary(added, state.catalog)
 
 
