@@ -141,6 +141,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--anchor", metavar="X,Y,Z", help="import: the attachment point, in the file's coordinates")
     c.add_argument("--item", action="append", metavar="ID", help="facts: these items only (repeatable)")
     c.add_argument("--min-wall", type=float, default=0.8, metavar="MM", help="facts: the thinnest metal allowed")
+    c.add_argument("--lighter", action="store_true",
+                   help="facts: propose a lighter variant of each ring and pendant (metal thinned to --min-wall)")
     c.add_argument("--json", action="store_true")
 
     ev = sub.add_parser("evaluate", add_help=False,
@@ -553,6 +555,8 @@ def _facts(catalog: Any, args: argparse.Namespace) -> int:
     """Metal weight, stones and the thinnest metal of each item; exit 1 when a piece is thinner than allowed."""
     from tryon.jewelry.facts import item_facts
 
+    if args.lighter:
+        return _lighter(catalog, args)
     chosen = [catalog.get(i) for i in args.item] if args.item else list(catalog.items)
     facts = [item_facts(catalog, item, min_wall_mm=args.min_wall) for item in chosen]
     if args.json:
@@ -564,6 +568,26 @@ def _facts(catalog: Any, args: argparse.Namespace) -> int:
             print(f"{f.item_id:<44} {f.metal_weight_g:7.2f} g {f.metal:<15} thinnest {f.thinnest_metal_mm:.2f} mm "
                   f"({verdict}){'  ' + stones if stones else ''}")
     return 0 if all(f.ok for f in facts) else 1
+
+
+def _lighter(catalog: Any, args: argparse.Namespace) -> int:
+    """A lighter variant of each ring and pendant (or of the items asked for): grams before and after, the
+    variant's thinnest wall, the price difference; pieces that cannot be made lighter with the reason."""
+    from tryon.jewelry.lighter import LIGHTER_KINDS, lighter_variant
+
+    chosen = [catalog.get(i) for i in args.item] if args.item else [
+        i for i in catalog.items if i.kind in LIGHTER_KINDS]
+    found = [lighter_variant(catalog, item, min_wall_mm=args.min_wall) for item in chosen]
+    if args.json:
+        print(json.dumps([f.to_json() for f in found], indent=2))
+        return 0
+    for f in found:
+        if f.refused:
+            print(f"{f.item_id:<44} {f.grams_before:7.2f} g  not lighter: {f.refused}")
+            continue
+        print(f"{f.item_id:<44} {f.grams_before:7.2f} g -> {f.grams_after:6.2f} g (saves {f.saved_g:.2f} g, "
+              f"{f.saved_pct:.1f} %), thinnest {f.thinnest_mm:.2f} mm, price {f.price_difference:+,.0f}")
+    return 0
 
 
 def _import(settings: Any, args: argparse.Namespace) -> int:
