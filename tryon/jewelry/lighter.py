@@ -5,8 +5,9 @@ finger's axis (ring frame: the y axis) until the metal outside it is ``target`` 
 the finger touches (at the band's smallest radius: the fit), which stay. A comfort-fit band so gets two
 channels inside, either side of the rib that sits on the finger; its outside, its width and its inner
 diameter are the original's. Pendants are thinned from the back: each vertex of the body's back moves
-forward (+z) until the metal in front of it is ``target`` thick; the outline seen from the front and the
-front itself are the original's. Stones, settings, bails and jump rings are left as they are.
+forward (+z) until the metal in front of it is ``target`` thick, and no nearer than ``target`` to any of the
+front where it slopes (a puffed heart's back becomes its front offset inward); the outline seen from the front
+and the front itself are the original's. Stones, settings, bails and jump rings are left as they are.
 
 Only vertices move (the faces are the original's), so a watertight mesh stays watertight. ``target`` starts
 a little over the minimum wall (the walls are measured along the surface's normal, a sloped channel's wall
@@ -144,6 +145,8 @@ def _thin_mesh(mesh: trimesh.Trimesh, matrix: FloatArray, kind: str, target_mm: 
     inward = np.divide(side, size, out=np.zeros_like(side), where=size > 1e-6 * np.abs(mean[pick]).max())
     t = exit_distances(unique[pick] + nudge * aim - 0.01 * inward, aim, tris, np.zeros((0, 3, 3))) + nudge
     step = np.where(np.isfinite(t), np.maximum(t - target_mm, 0.0), 0.0)
+    if kind == "pendant":  # not only straight ahead: where the front slopes, keep target_mm to all of it
+        step = np.minimum(step, _clearance(unique[pick], tris, target_mm))
     moved = unique.copy()
     moved[pick] += step[:, None] * dirs[pick]
     back = trimesh.transform_points(moved[inverse] * MM, np.linalg.inv(matrix))
@@ -151,6 +154,34 @@ def _thin_mesh(mesh: trimesh.Trimesh, matrix: FloatArray, kind: str, target_mm: 
     if mesh.visual is not None:
         out.visual = mesh.visual.copy()
     return out
+
+
+def _clearance(points: FloatArray, tris: FloatArray, target_mm: float) -> FloatArray:
+    """How far each point (n, 3; mm) may move along +z and stay ``target_mm`` from every front-facing triangle
+    (of ``tris`` (t, 3, 3)): under each point of the front (sampled every 0.05 mm or so), a sphere of that
+    radius; the point stops at the lowest of them. (n,) mm, at least 0."""
+    from scipy.spatial import cKDTree
+
+    cross = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
+    front = tris[cross[:, 2] > 1e-12]
+    area = 0.5 * np.linalg.norm(np.cross(front[:, 1] - front[:, 0], front[:, 2] - front[:, 0]), axis=1)
+    count = int(min(400_000, max(1000, area.sum() / 0.05**2)))
+    rng = np.random.default_rng(7919)
+    which = rng.choice(len(front), size=count, p=area / area.sum())
+    a, b = rng.random((2, count))
+    flip = a + b > 1.0
+    a, b = np.where(flip, 1.0 - a, a), np.where(flip, 1.0 - b, b)
+    f = front[which]
+    samples = np.concatenate([f[:, 0] + a[:, None] * (f[:, 1] - f[:, 0]) + b[:, None] * (f[:, 2] - f[:, 0]),
+                              front.reshape(-1, 3)])
+    tree = cKDTree(samples[:, :2])
+    out = np.full(len(points), np.inf)
+    for i, near in enumerate(tree.query_ball_point(points[:, :2], target_mm)):
+        if near:
+            p = samples[near]
+            d2 = ((p[:, :2] - points[i, :2]) ** 2).sum(axis=1)
+            out[i] = float(np.min(p[:, 2] - np.sqrt(np.maximum(target_mm**2 - d2, 0.0)))) - points[i, 2]
+    return np.maximum(out, 0.0)
 
 
 def _thinned_scene(scene: trimesh.Scene, nodes: list[str], kind: str, target_mm: float) -> trimesh.Scene:
