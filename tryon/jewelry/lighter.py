@@ -237,8 +237,8 @@ def lighter_variant(catalog: Catalog, item: Item | str, *, min_wall_mm: float = 
         return refuse(f"no thinning reads {min_wall_mm:g} mm everywhere (at {target:.2f} mm "
                                          f"the thinnest is {thinnest:.2f} mm)")
     if after.metal_weight_g > before.metal_weight_g * (1.0 - _MIN_SAVING):
-        return refuse(f"already at the minimum wall: thinning to {target:.2f} mm saves under "
-                                         f"{100 * _MIN_SAVING:g} % of the metal")
+        return refuse(f"little to thin: taking the thinnable metal to {target:.2f} mm saves under "
+                      f"{100 * _MIN_SAVING:g} % of the metal")
     return Lighter(item.id, item.kind, item.metal, before.metal_weight_g, min_wall_mm=float(min_wall_mm),
                    grams_after=after.metal_weight_g, thinnest_mm=thinnest, target_mm=target,
                    nodes=tuple(nodes), price_before=price_before, price_after=list_price(after, item.kind),
