@@ -204,3 +204,19 @@ def test_the_kiosk_with_every_kind_worn_leaves_the_ears_and_hands_in_view(kiosk,
                                            ".card[aria-pressed='true']:not([hidden])"]),
     }
     assert {k: v for k, v in problems.items() if v} == {}
+
+
+def test_the_kiosk_photo_hand_off_leaves_the_person_in_view(kiosk, tmp_path):
+    """Before: the QR card sat at the mirror's top right, over the head of a person standing off centre."""
+    for name, size in KIOSK_SIZES.items():
+        resize(kiosk, size)
+        kiosk.click("#snapshot")
+        kiosk.wait_for_selector("#handoff:not([hidden])", timeout=15000)
+        kiosk.wait_for_function("document.querySelector('#qr').complete && document.querySelector('#qr').naturalWidth > 0",
+                                timeout=15000)
+        kiosk.screenshot(path=str(tmp_path / f"{name}-handoff.png"))
+        person = kiosk.evaluate(PERSON_JS, "#video")
+        assert covering(kiosk, person, ["#handoff"]) == [], name
+        assert unreachable(kiosk, ["#qr", "#handoff-close"]) == [], name
+        kiosk.click("#handoff-close")
+        kiosk.wait_for_selector("#handoff", state="hidden", timeout=5000)
