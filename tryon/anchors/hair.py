@@ -1,10 +1,10 @@
 """Hair in front of jewelry: which pixels of a region are the person's hair, so a chain or an earring passes
 behind it, pixel by pixel.
 
-Long hair falls over the ears and over the shoulders in front of the collarbones, where a chain lies. A pixel is hair when
-the person mask says "person", its colour is far from the cheeks' skin (tryon.anchors.ears.skin_model) and
-near the hair's own colour, sampled above the forehead where hair is almost always found. No hair there
-(short or no hair, a hat): no hair model, nothing is hidden.
+Long hair falls over the ears and over the shoulders in front of the collarbones, where a chain lies. A pixel
+is hair when it lies well inside the person mask, its colour is not the cheeks' skin (tryon.anchors.ears.
+skin_model) and is near the hair's own colour, sampled above the forehead where hair is almost always found. No
+hair there (short or no hair, a hat): no hair model, nothing is hidden.
 """
 
 from __future__ import annotations
@@ -58,44 +58,36 @@ def _hair_tables(hair: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.nd
 
 @dataclass(frozen=True)
 class HairColours:
-    """The face's skin and the hair's colours (Lab mean and spread; hair None when none was found), as tables
-    over the 8-bit Lab levels, and how much of the person mask's edge is not to be trusted, in pixels.
-    Measured on one frame, used on the next few (colours change slowly): `hair_colours(rgb, person, face)`."""
+    """The face's skin and the hair's colours as tables over the 8-bit Lab levels: which levels are not skin
+    (`not_skin_l` over L, `not_skin_ab` over (a, b); a pixel is not skin when either says so) and each level's
+    squared distance from the hair's colour in its spreads (`hair_l2` + `hair_ab2`; None when no hair was
+    found); and how much of the person mask's edge is not to be trusted, in pixels. Measured on one frame,
+    used on the next few (colours change slowly): `hair_colours(rgb, person, face)`."""
 
-    skin: tuple[np.ndarray, np.ndarray]
-    hair: tuple[np.ndarray, np.ndarray] | None
     edge_px: int
     not_skin_l: np.ndarray = field(repr=False)
     not_skin_ab: np.ndarray = field(repr=False)
     hair_l2: np.ndarray | None = field(default=None, repr=False)
     hair_ab2: np.ndarray | None = field(default=None, repr=False)
 
-    @classmethod
-    def of(cls, skin: tuple[np.ndarray, np.ndarray], hair: tuple[np.ndarray, np.ndarray] | None,
-           edge_px: int) -> HairColours:
-        l_far, ab_far = _skin_tables(skin)
-        l2, ab2 = _hair_tables(hair) if hair is not None else (None, None)
-        return cls(skin, hair, edge_px, l_far, ab_far, l2, ab2)
-
     def not_skin(self, lab: np.ndarray) -> np.ndarray:
         """(...) bool: 8-bit Lab pixels that are not the face's skin."""
         return self.not_skin_l[lab[..., 0]] | self.not_skin_ab[lab[..., 1], lab[..., 2]]
 
-    def near_hair(self, lab: np.ndarray) -> np.ndarray:
-        """(...) bool: 8-bit Lab pixels within HAIR_Z spreads of the hair's colour (all False without one)."""
+    def hair_in(self, lab: np.ndarray) -> np.ndarray:
+        """(...) bool: 8-bit Lab pixels that are not skin and within HAIR_Z spreads of the hair's colour (all
+        False when no hair was found)."""
         if self.hair_l2 is None or self.hair_ab2 is None:
             return np.zeros(lab.shape[:-1], bool)
-        ab2 = self.hair_ab2[lab[..., 1], lab[..., 2]]
-        return self.hair_l2[lab[..., 0]] + ab2 < np.float32(3.0 * HAIR_Z**2)
+        near = self.hair_l2[lab[..., 0]] + self.hair_ab2[lab[..., 1], lab[..., 2]] < np.float32(3.0 * HAIR_Z**2)
+        return near & self.not_skin(lab)
 
 
 def hair_colours(rgb: np.ndarray, person: np.ndarray, face: FaceLandmarks) -> HairColours:
     """The skin's colour from the cheeks; the hair's from the person's non-skin pixels in a band above the
     forehead (its median and the median's spread: a few bright pixels, the wall behind a soft mask edge or a
     highlight, must not stretch dark hair's model over a worn earring or the jaw's shade)."""
-    skin = skin_model(rgb, face)
-    edge = max(1, round(MASK_EDGE_FW * face.face_width_px))
-    none = HairColours.of(skin, None, edge)
+    none = HairColours(max(1, round(MASK_EDGE_FW * face.face_width_px)), *_skin_tables(skin_model(rgb, face)))
     h, w = person.shape
     top = face.points_px[FOREHEAD_TOP, :2]
     fw = face.face_width_px
@@ -111,9 +103,8 @@ def hair_colours(rgb: np.ndarray, person: np.ndarray, face: FaceLandmarks) -> Ha
     samples = lab[hair].astype(np.float32)
     mid = np.median(samples, axis=0)
     spread = 1.4826 * np.median(np.abs(samples - mid), axis=0)
-    hair_colour = (mid, np.maximum(spread, HAIR_SD_FLOOR))
-    l2, ab2 = _hair_tables(hair_colour)
-    return replace(none, hair=hair_colour, hair_l2=l2, hair_ab2=ab2)
+    l2, ab2 = _hair_tables((mid, np.maximum(spread, HAIR_SD_FLOOR)))
+    return replace(none, hair_l2=l2, hair_ab2=ab2)
 
 
 class HairCover:
@@ -122,10 +113,6 @@ class HairCover:
 
     def __init__(self, rgb: np.ndarray, person: np.ndarray, colours: HairColours) -> None:
         self._rgb, self._person, self.colours = rgb, person, colours
-
-    @property
-    def hair(self) -> tuple[np.ndarray, np.ndarray] | None:
-        return self.colours.hair
 
     def _inside(self, x0: int, y0: int, w: int, h: int) -> np.ndarray:
         """(h', w') uint8 0/1: the region's pixels well inside the person mask (its edge eroded away; the
@@ -140,10 +127,10 @@ class HairCover:
 
     def __call__(self, x0: int, y0: int, w: int, h: int) -> np.ndarray | None:
         """Hair cover of the frame region at (x0, y0), w by h pixels; None when no hair model."""
-        if self.hair is None:
+        if self.colours.hair_l2 is None:
             return None
         lab = cv2.cvtColor(np.ascontiguousarray(self._rgb[y0 : y0 + h, x0 : x0 + w]), cv2.COLOR_RGB2LAB)
-        hair = self._inside(x0, y0, w, h) & (self.colours.near_hair(lab) & self.colours.not_skin(lab))
+        hair = self._inside(x0, y0, w, h) & self.colours.hair_in(lab)
         # Hair comes in strands and locks, not single pixels: drop specks, then soften the edges.
         hair = cv2.morphologyEx(hair.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         out = np.zeros((h, w), np.float32)
