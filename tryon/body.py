@@ -1,4 +1,5 @@
-"""The nominal body that anchors and the renderer share: the neck's base, where chains lie.
+"""The nominal body that anchors and the renderer share: the neck's base, where chains lie; and the ring size
+scale that a finger's measure and a ring's size are both said in.
 
 Below every stage (tracking, anchors, render): it holds only numbers and the shapes they make.
 """
@@ -60,3 +61,38 @@ class NeckBody:
 
 
 BODY = NeckBody()
+
+
+# US/Canada ring sizes: size 0 is 11.63 mm across inside, and each size 0.8128 mm more. ISO 8653 (EU) sizes are
+# the inner circumference in mm.
+US_SIZE_0_MM = 11.63
+US_SIZE_STEP_MM = 0.8128
+
+
+def us_ring_size(inner_diameter_mm: float) -> float:
+    """The US size (any real number) of a ring or finger this many mm across inside."""
+    return (inner_diameter_mm - US_SIZE_0_MM) / US_SIZE_STEP_MM
+
+
+def us_inner_diameter_mm(us: float) -> float:
+    """The inner diameter in mm of US size `us`."""
+    return US_SIZE_0_MM + US_SIZE_STEP_MM * us
+
+
+# The US sizes shops carry for adults, in half sizes (the live page's web/format.js holds the same range). A
+# measure outside them is said to be outside: a little finger measured at 11.8 mm is not a "US 0.25".
+US_SIZES_SOLD = (3.0, 13.0)
+
+
+def ring_size_text(us: float, eu: float) -> str:
+    """A measured ring size (US size, any real number; EU size) as a size sold: "US 6.5, EU 53", or
+    "below US 3 / EU 44" and "above US 13 / EU 70" outside US_SIZES_SOLD."""
+    if not math.isfinite(us):
+        return "US -, EU -"
+    low, high = US_SIZES_SOLD
+    half = math.floor(us * 2 + 0.5) / 2  # half up, as the page's Math.round
+    if half < low:
+        return f"below US {low:g} / EU {math.pi * us_inner_diameter_mm(low):.0f}"
+    if half > high:
+        return f"above US {high:g} / EU {math.pi * us_inner_diameter_mm(high):.0f}"
+    return f"US {half:g}, EU {math.floor(eu + 0.5)}"

@@ -334,7 +334,7 @@ def anchors_to_json(frame_index: int, anchors: Any) -> dict[str, Any]:
 
 def _anchors(args: argparse.Namespace) -> int:
     from tryon import media
-    from tryon.jewelry.rings import ring_size_text
+    from tryon.body import ring_size_text
     from tryon.pipeline import Pipeline, PipelineOptions
     from tryon.types import Frame
 

@@ -5,9 +5,9 @@ import pytest
 from conftest import BASE
 from fastapi.testclient import TestClient
 
+from tryon.body import US_SIZES_SOLD, ring_size_text
 from tryon.config import Settings
 from tryon.jewelry.catalog import VARIANT_ATTRS
-from tryon.jewelry.rings import US_SIZES_SOLD, ring_size_text
 from tryon.server.app import create_app
 
 PEAR = "drop-diamond-pear-8mm-white-gold"

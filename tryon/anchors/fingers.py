@@ -21,6 +21,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from tryon.body import us_ring_size
 from tryon.types import AnchorPose, Capsule, HandLandmarks, HandSizes, Intrinsics, Size
 
 FINGERS = ("thumb", "index", "middle", "ring", "little")
@@ -59,8 +60,8 @@ def width_to_inner_diameter(width_mm: float) -> float:
 
 
 def ring_sizes(inner_diameter_mm: float) -> dict[str, float]:
-    """US/Canada size (size 0 is 11.63 mm, 0.8128 mm a size) and ISO 8653 / EU size (inner circumference, mm)."""
-    return {"us": round((inner_diameter_mm - 11.63) / 0.8128 * 4) / 4, "eu": round(math.pi * inner_diameter_mm, 1)}
+    """US/Canada size to a quarter and ISO 8653 / EU size (inner circumference, mm) (tryon.body's scale)."""
+    return {"us": round(us_ring_size(inner_diameter_mm) * 4) / 4, "eu": round(math.pi * inner_diameter_mm, 1)}
 
 
 def sizes_to_json(hand: HandSizes) -> dict[str, Any]:

@@ -43,15 +43,10 @@ __all__ = [
     "halo",
     "signet",
     "solitaire",
-    "US_SIZES_SOLD",
-    "ring_size_text",
 ]
 
 DEFAULT_INNER_DIAMETER_MM = 17.35  # US size 7 (ISO 8653 circumference 54.5 mm)
 INNER_DIAMETER_RANGE_MM = (12.0, 26.0)  # below US 1 .. above US 16
-# The US sizes shops carry for adults, in half sizes (the live page's web/format.js holds the same range). A
-# measure outside them is said to be outside: a little finger measured at 11.8 mm is not a "US 0.25".
-US_SIZES_SOLD = (3.0, 13.0)
 BAND_SEGMENTS = 72  # the 72-gon's flats sit 0.008 mm inside a 17 mm circle: finer than any fit
 # One sweep frame for all bands: the path circle lies in the sweep frame's x-y plane; +90 degrees about x
 # takes sweep y (the top of the path) to ring +z and the sweep's z (across the band) to ring -y.
@@ -300,22 +295,3 @@ def signet(
     inset = 0.35 * min(length, width) / 2.0
     face = _oval_face(width / 2.0, length / 2.0, r_in + 0.8 * MM, z_top, inset)
     return scene(("band", shank, metal), ("head_face", face, metal))
-
-
-def _eu_of_us(us: float) -> float:
-    """ISO 8653 (EU) size, the inner circumference in mm, of a US size (size 0 is 11.63 mm, 0.8128 mm a size)."""
-    return math.pi * (11.63 + 0.8128 * us)
-
-
-def ring_size_text(us: float, eu: float) -> str:
-    """A measured ring size (US size, any real number; EU size) as a size sold: "US 6.5, EU 53", or
-    "below US 3 / EU 44" and "above US 13 / EU 70" outside US_SIZES_SOLD."""
-    if not math.isfinite(us):
-        return "US -, EU -"
-    low, high = US_SIZES_SOLD
-    half = math.floor(us * 2 + 0.5) / 2  # half up, as the page's Math.round
-    if half < low:
-        return f"below US {low:g} / EU {_eu_of_us(low):.0f}"
-    if half > high:
-        return f"above US {high:g} / EU {_eu_of_us(high):.0f}"
-    return f"US {half:g}, EU {math.floor(eu + 0.5)}"
