@@ -5,6 +5,7 @@ Every field can be set from the environment with the prefix TRYON_, e.g. TRYON_H
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
@@ -12,6 +13,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_ROOT.parent
+
+
+def shared_media_dir() -> Path:
+    """The shared test media (photos and videos for measuring, never shipped): TRYON_MEDIA, else
+    ../shared/media beside the repository."""
+    return Path(os.environ.get("TRYON_MEDIA", REPO_ROOT.parent / "shared" / "media"))
 
 
 class Settings(BaseSettings):

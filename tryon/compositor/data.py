@@ -34,13 +34,13 @@ import numpy as np
 
 from tryon.compositor.camera import capture, random_camera
 from tryon.compositor.look import PATCH_PX, region_mask, thumbnail
-from tryon.config import REPO_ROOT
+from tryon.config import shared_media_dir
 from tryon.errors import InputError
 from tryon.render.scene import item_model
 
 log = logging.getLogger(__name__)
 
-MEDIA_DIR = REPO_ROOT.parent / "shared" / "media"
+MEDIA_DIR = shared_media_dir()
 SKIMAGE_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "stereo_motorcycle")
 # Held out whatever the hash says: the README's before/after picture is made on the astronaut.
 ALWAYS_TEST = frozenset({"astronaut", "coffee"})

@@ -38,7 +38,6 @@ import argparse
 import hashlib
 import json
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -48,6 +47,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from tryon.config import shared_media_dir
 from tryon.quality.contact_sheet import sheet, tint
 from tryon.quality.measures import (
     GROSS,
@@ -76,10 +76,9 @@ from tryon.quality.measures import (
 
 log = logging.getLogger(__name__)
 
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_MEDIA = Path(os.environ.get("TRYON_MEDIA", REPO.parent / "shared" / "media")) / "people"
+
+DEFAULT_MEDIA = shared_media_dir() / "people"
 DEFAULT_OUT = Path("out/evaluate")
-TRUTH_FILES = (REPO / "assets" / "annotations" / "earlobe_truth.json", REPO / "tests" / "anchors" / "earlobe_truth.json")
 
 NECKLACE = "necklace-cable-2.5mm-yellow-gold"
 SHEET_MAX = 36  # tiles per contact sheet (six rows)
@@ -471,10 +470,6 @@ def evaluate(media: Path, truth: Path | None = None, truth_media: Path | None = 
     return report, cases
 
 
-def _default_truth() -> Path | None:
-    return next((p for p in TRUTH_FILES if p.exists()), None)
-
-
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="tryon evaluate", description=__doc__.split("\n\n")[0])
     ap.add_argument("--part", choices=PARTS, default="test",
@@ -498,7 +493,9 @@ def main(argv: list[str]) -> int:
         return 2
     truth: Path | None = None
     if args.earlobe_truth == "auto":
-        truth = (_default_truth() if args.media.resolve() == DEFAULT_MEDIA.resolve() and not args.file
+        from tryon.tools.calibrate import TRUTH_PATH
+
+        truth = (TRUTH_PATH if args.media.resolve() == DEFAULT_MEDIA.resolve() and not args.file
                  and args.part != "test" else None)
     elif args.earlobe_truth != "none":
         truth = Path(args.earlobe_truth)

@@ -26,14 +26,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tryon.config import REPO_ROOT
+from tryon.config import shared_media_dir
 from tryon.jewelry import earrings
 from tryon.jewelry.catalog import Catalog
+from tryon.media import read_image
 from tryon.pipeline import Pipeline, PipelineOptions
 from tryon.tracking.segmentation import PersonSegmenter
 from tryon.types import Frame, FrameResult
 
-MEDIA = REPO_ROOT.parent / "shared" / "media"
+MEDIA = shared_media_dir()
 # Frontal portraits with both ears in view, of different skin tones and lighting (../shared/media), close
 # enough that the measuring hoop's wire is several pixels wide (see INTERIOR_PX).
 PORTRAITS = (
@@ -127,10 +128,10 @@ def lab(rgb: np.ndarray) -> np.ndarray:
 
 def metal_reference(metal: str) -> MetalColour:
     """The metal's own colour: its F0 (linear) shown as sRGB, in CIELAB."""
+    from tryon.compositor.camera import linear_to_srgb
     from tryon.jewelry.materials import metal as spec
 
-    f0 = np.asarray(spec(metal).base_color, np.float64)
-    srgb = np.where(f0 <= 0.0031308, 12.92 * f0, 1.055 * f0 ** (1 / 2.4) - 0.055)
+    srgb = linear_to_srgb(np.asarray(spec(metal).base_color, np.float32))
     L, a, b = lab(srgb[None])[0]
     return MetalColour(float(L), float(a), float(b), 1)
 
@@ -179,10 +180,7 @@ def fit_width(rgb: np.ndarray, width_px: int = WIDTH_PX) -> np.ndarray:
 
 def read_portrait(rel: str) -> np.ndarray:
     """A portrait of ../shared/media as (H, W, 3) uint8 RGB, WIDTH_PX wide at most."""
-    bgr = cv2.imread(str(MEDIA / rel))
-    if bgr is None:
-        raise FileNotFoundError(MEDIA / rel)
-    return fit_width(np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
+    return fit_width(read_image(MEDIA / rel))
 
 
 def walls_of(rgb: np.ndarray, walls: dict[str, tuple[int, int, int]] = WALLS) -> dict[str, np.ndarray]:
