@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -14,7 +13,6 @@ from tryon.server.models import ItemSummary, Problem, item_summary
 from tryon.server.state import ServerState, server_state
 from tryon.studio.catalog_build import add_designs
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["design"])
 State = Annotated[ServerState, Depends(server_state)]
 MAX_DESIGNS = 12

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,7 +15,6 @@ from tryon.server.models import ItemDetail, ItemList, ItemSummary, Problem, item
 from tryon.server.session import shorten
 from tryon.server.state import ServerState, server_state
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["items"])
 State = Annotated[ServerState, Depends(server_state)]
 DEFAULT_ITEMS = ["hoop-round-25mm-yellow-gold"]
