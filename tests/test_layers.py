@@ -8,6 +8,7 @@ The layers, lowest first (a module's layer is that of the longest prefix listed)
   filters      per-site smoothing through time (ears, neck, hands)
   render       the renderer and the scene
   compositor   the camera's look on the render (and its training)
+  retouch      product photos to catalog photos: matte, clean, compose, checks (and the matting net's training)
   pipeline     one frame's path
   apps         the server, the product tools (studio), the developer tools (tools), the CLI, building the catalog
 Every import of a `tryon` module counts, at module level or inside a function.
@@ -30,6 +31,7 @@ LAYERS = [
     ("filters", ["tryon.filters.ears", "tryon.filters.neck", "tryon.filters.hands"]),
     ("render", ["tryon.render"]),
     ("compositor", ["tryon.compositor"]),
+    ("retouch", ["tryon.retouch"]),
     ("pipeline", ["tryon.pipeline"]),
     ("apps", ["tryon.server", "tryon.studio", "tryon.tools", "tryon.quality", "tryon.cli", "tryon.kiosk"]),
 ]
