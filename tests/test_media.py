@@ -17,7 +17,8 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from PIL import Image
+from conftest import media_path
+from PIL import Image, ImageCms
 
 from tryon import media
 from tryon.errors import InputError
@@ -473,3 +474,22 @@ def test_transcode_rejects_wrong_frame_shape_and_extension(tmp_path: Path) -> No
     with pytest.raises(InputError, match="unsupported format '.avi'"):
         media.transcode_video(src, tmp_path / "out.avi", paint_red)
     assert [p.name for p in tmp_path.iterdir()] == ["a.mp4"]
+
+
+def test_colour_profiles_are_converted_to_srgb() -> None:
+    """A product photo in Adobe RGB reads as its sRGB colours (a saturated teal moves, grey stays); an sRGB
+    profile changes nothing; a profile LittleCMS cannot read is ignored, not an error."""
+
+    with Image.open(media_path("products/ring_turquoise_silver_white_bg_shadow.jpg")) as photo:
+        adobe = photo.info["icc_profile"]
+    patch = np.zeros((8, 16, 3), np.uint8)
+    patch[:, :8] = (20, 160, 140)  # a turquoise: Adobe RGB's wider gamut makes it more saturated in sRGB
+    patch[:, 8:] = (128, 128, 128)
+    img = Image.fromarray(patch)
+    tagged = media.decode_image(encoded(img, icc_profile=adobe))
+    teal, grey = tagged[0, 0].astype(int), tagged[0, 12].astype(int)
+    assert teal[1] - teal[0] > 160 - 20 + 10, teal  # green over red grows: more saturated
+    assert np.abs(grey - 128).max() <= 3, grey  # the same white point: grey stays grey
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    np.testing.assert_array_equal(media.decode_image(encoded(img, icc_profile=srgb)), patch)
+    np.testing.assert_array_equal(media.decode_image(encoded(img, icc_profile=b"not a profile")), patch)

@@ -32,7 +32,7 @@ import av
 import numpy as np
 from av.audio.stream import AudioStream
 from av.video.stream import VideoStream
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from tryon.errors import InputError
 
@@ -126,9 +126,31 @@ def _decode(data: bytes, name: str, max_pixels: int = MAX_PIXELS) -> np.ndarray:
             img.load()  # decode now, so truncated data fails here and not later
             # PIL rotates by EXIF explicitly; cv2.imdecode would too, but PIL also covers WebP and PNG eXIf.
             ImageOps.exif_transpose(img, in_place=True)
-            return _to_rgb(img)
+            return _to_rgb(_to_srgb(img, name))
         except (*bad, Image.DecompressionBombError) as e:
             raise InputError(f"{name}: not a readable image ({e})") from None
+
+
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+def _to_srgb(img: Image.Image, name: str) -> Image.Image:
+    """The image in sRGB when it carries an ICC profile of another space (Adobe RGB, Display P3, a printer's
+    CMYK): a product's colour depends on it. Untagged images and sRGB ones are taken as they are; a profile
+    LittleCMS cannot read is logged and ignored (the pixels are then taken as sRGB, as browsers do)."""
+    icc = img.info.get("icc_profile")
+    if not icc or img.mode not in ("RGB", "RGBA", "CMYK", "L", "LA"):
+        return img
+    try:
+        src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if ImageCms.getProfileDescription(src).strip().startswith("sRGB"):
+            return img
+        mode = "RGB" if img.mode in ("RGB", "RGBA", "CMYK") else "L"
+        return ImageCms.profileToProfile(img.convert(mode) if img.mode in ("RGBA", "LA") else img, src, _SRGB,
+                                         renderingIntent=ImageCms.Intent.PERCEPTUAL, outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError) as e:
+        log.warning("%s: ignoring its colour profile (%s)", name, e)
+        return img
 
 
 def _too_large(name: str, max_pixels: int, size: tuple[int, int] | None = None, pixels: int | None = None) -> str:
