@@ -146,8 +146,9 @@ def _to_srgb(img: Image.Image, name: str) -> Image.Image:
         if ImageCms.getProfileDescription(src).strip().startswith("sRGB"):
             return img
         mode = "RGB" if img.mode in ("RGB", "RGBA", "CMYK") else "L"
-        return ImageCms.profileToProfile(img.convert(mode) if img.mode in ("RGBA", "LA") else img, src, _SRGB,
-                                         renderingIntent=ImageCms.Intent.PERCEPTUAL, outputMode="RGB")
+        out = ImageCms.profileToProfile(img.convert(mode) if img.mode in ("RGBA", "LA") else img, src, _SRGB,
+                                        renderingIntent=ImageCms.Intent.PERCEPTUAL, outputMode="RGB")
+        return img if out is None else out  # None only when asked to convert in place
     except (ImageCms.PyCMSError, OSError, ValueError) as e:
         log.warning("%s: ignoring its colour profile (%s)", name, e)
         return img
