@@ -90,12 +90,12 @@ def read_image(path: PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     return _decode(data, str(p), max_pixels)
 
 
-def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+def decode_image(data: bytes, max_pixels: int = MAX_PIXELS, name: str = "uploaded image") -> np.ndarray:
     """Decode encoded image bytes (an HTTP upload) to (H, W, 3) uint8 RGB, upright.
 
-    An image of more than max_pixels pixels raises InputError without being decoded.
+    An image of more than max_pixels pixels raises InputError without being decoded; errors name it `name`.
     """
-    return _decode(data, "uploaded image", max_pixels)
+    return _decode(data, name, max_pixels)
 
 
 def _decode(data: bytes, name: str, max_pixels: int = MAX_PIXELS) -> np.ndarray:
@@ -232,6 +232,12 @@ def write_image(path: PathLike, rgb: np.ndarray) -> None:
         raise InputError(f"{p}: not an image extension: use one of {', '.join(IMAGE_EXTS)}")
     data = encode_image(rgb, p.suffix)
     with _atomic(p) as tmp:
+        Path(tmp).write_bytes(data)
+
+
+def write_bytes(path: PathLike, data: bytes) -> None:
+    """Write an encoded file atomically: readers see the old file or the whole new one, never a part."""
+    with _atomic(Path(path)) as tmp:
         Path(tmp).write_bytes(data)
 
 
