@@ -149,6 +149,28 @@ def _parser() -> argparse.ArgumentParser:
                         help="quality over many annotated people (the test part by default); --help for its options")
     ev.add_argument("rest", nargs="*", help="its own options (tryon evaluate --help)")
 
+    rt = sub.add_parser("retouch", help="raw product photos to catalog images (also: retouch train, retouch eval)",
+                        description="Raw product photos in, catalog-ready images out: the piece cut out onto white "
+                                    "(or transparent, or a colour), a shadow, dust out, true metal colour. "
+                                    "`tryon retouch train` remakes the matting net's weights; `tryon retouch eval` "
+                                    "measures the studio against baselines (each has its own --help).")
+    rt.add_argument("inputs", nargs="+", metavar="INPUT", help="photo files, folders or globs")
+    rt.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR", help="where outputs go")
+    rt.add_argument("--background", default="white", help="white (default), transparent or #RRGGBB")
+    rt.add_argument("--shadow", default="contact", choices=["contact", "drop", "reflection", "none"])
+    rt.add_argument("--metal", default="auto",
+                    choices=["auto", "yellow-gold", "rose-gold", "white-gold", "silver", "platinum"])
+    rt.add_argument("--frame", default="fill", choices=["fill", "keep"],
+                    help="fill: a square canvas, the piece spanning 85%% of it (default); keep: the photo's framing")
+    rt.add_argument("--size", type=int, default=None, metavar="PX",
+                    help="the longer side in pixels (fill: default 2000; keep: the photo's)")
+    rt.add_argument("--format", default="jpg", choices=["jpg", "png", "webp"],
+                    help="jpg (default; transparent outputs are png)")
+    rt.add_argument("--match", type=Path, default=None, metavar="REF", help="give every output this photo's look")
+    rt.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
+    rt.add_argument("--force", action="store_true", help="remake outputs that a previous run already made")
+    rt.add_argument("--json", action="store_true", help="print the manifest as JSON on stdout")
+
     nc = sub.add_parser("compositor", help="the neural compositor: remake its weights, or measure them")
     nc_sub = nc.add_subparsers(dest="action", required=True)
     nt = nc_sub.add_parser("train", help="render the data, train (seeded, on this CPU), write the weights")
@@ -169,6 +191,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tryon.quality.evaluate import main as evaluate_main
 
         return evaluate_main(argv[1:])
+    if argv[:2] == ["retouch", "train"]:  # its own options (tryon.retouch.train)
+        from tryon.retouch.train import main as train_main
+
+        return train_main(argv[2:])
+    if argv[:2] == ["retouch", "eval"]:  # its own options (tryon.quality.retouch_eval)
+        from tryon.quality.retouch_eval import main as retouch_eval_main
+
+        return retouch_eval_main(argv[2:])
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
@@ -385,6 +415,42 @@ def _bench(args: argparse.Namespace) -> int:
     else:
         print("\n\n".join(format_result(r) for r in results))
     return 0
+
+
+def _retouch(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from tryon.retouch.types import RetouchOptions
+    from tryon.studio.retouch_batch import expand_inputs, run_batch
+
+    options = RetouchOptions(background=args.background, shadow=args.shadow, metal=args.metal, frame=args.frame,
+                             size_px=args.size, format=args.format)
+    if args.jobs is not None and args.jobs < 1:
+        raise InputError("--jobs must be at least 1")
+    if args.match is not None and not args.match.is_file():
+        raise InputError(f"--match {args.match}: no such file")
+    paths = expand_inputs(args.inputs)
+    if args.output.exists() and not args.output.is_dir():
+        raise InputError(f"{args.output} is a file; -o takes a folder")
+    failed: list[str] = []
+    with tqdm(total=len(paths), unit="photo", desc="retouch", disable=None) as bar:
+        def step(entry: Any) -> None:
+            bar.update(1)
+            if entry.error is not None:
+                failed.append(f"{entry.input}: {entry.error}")
+                tqdm.write(f"tryon: {entry.error}", file=sys.stderr)
+
+        manifest = run_batch(paths, args.output, options, force=args.force, match=args.match, jobs=args.jobs,
+                             progress=step)
+        bar.update(len(paths) - bar.n)  # the ones a previous run had already made
+    made = [e for e in manifest["outputs"] if e.get("error") is None]
+    if args.json:
+        print(json.dumps(manifest, indent=1))
+    else:
+        checked = sum(1 for e in made if e.get("ok"))
+        print(f"{len(made)} of {len(paths)} made in {args.output} ({checked} pass every marketplace check); "
+              f"manifest: {args.output / 'manifest.json'}")
+    return 1 if failed else 0
 
 
 def _soak(args: argparse.Namespace) -> int:
@@ -675,7 +741,7 @@ def _turntable(args: argparse.Namespace) -> int:
 
 _COMMANDS = {"render": _render, "anchors": _anchors, "bench": _bench, "catalog": _catalog, "serve": _serve,
              "compositor": _compositor, "turntable": _turntable, "design": _design, "kiosk": _kiosk,
-             "gallery": _gallery}
+             "gallery": _gallery, "retouch": _retouch}
 
 if __name__ == "__main__":
     raise SystemExit(main())
