@@ -79,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--soak", type=float, default=None, metavar="MINUTES",
                    help="instead: a soak and load run of the live server (real WebRTC clients against a `tryon serve` "
                         "process): frames per second, latency percentiles and the server's memory every 30 s")
+    b.add_argument("--retouch", action="store_true",
+                   help="instead: the retouch studio, seconds per 1 MP and 12 MP photo and a batch's photos a minute")
     b.add_argument("--sessions", type=int, default=1, help="--live, --soak: sessions at once")
     b.add_argument("--seconds", type=float, default=10.0, help="--live: how long to measure, after a warm-up")
 
@@ -394,6 +396,12 @@ def _anchors(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     if args.soak is not None:
         return _soak(args)
+    if args.retouch:
+        from tryon.tools.bench_retouch import format_retouch_bench, run_retouch_bench
+
+        r = run_retouch_bench()
+        print(json.dumps(dataclasses.asdict(r), indent=2) if args.json else format_retouch_bench(r))
+        return 0
     if args.live:
         from tryon.tools.bench_live import format_live_result, run_live_bench
 

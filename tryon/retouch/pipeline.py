@@ -19,9 +19,10 @@ from tryon.errors import InputError
 from tryon.retouch.checks import marketplace_checks
 from tryon.retouch.compose import compose
 from tryon.retouch.dust import remove_dust
+from tryon.retouch.gems import restore_gems
 from tryon.retouch.look import apply_look, measure_look
 from tryon.retouch.matte import cut_out, foreground_colours
-from tryon.retouch.tone import balance_white, correct_metal, detect_metal, restore_gems, roll_off_highlights
+from tryon.retouch.tone import balance_white, correct_metal, detect_metal, roll_off_highlights
 from tryon.retouch.types import FILL_SHARE, FILL_SIZE_PX, Look, Matte, Retouched, RetouchOptions
 
 CROP_MARGIN = 0.12  # of the piece's longer side, kept around it for the fill crop (edges, the shadow's room)

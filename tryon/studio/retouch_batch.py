@@ -165,7 +165,8 @@ def _worker_init() -> None:
         pass
 
 
-def _workers(n: int) -> int:
+def worker_count(n: int) -> int:
+    """Worker processes for a batch of n photos: one per core, never more than photos."""
     return max(1, min(n, os.cpu_count() or 1))
 
 
@@ -221,7 +222,7 @@ def _look_for(paths: list[Path], todo: list[Path], manifest: dict[str, Any], mat
 
 def _run(todo: list[Path], outdir: Path, options: RetouchOptions, look: Look | None,
          jobs: int | None) -> Iterator[Entry]:
-    n = _workers(jobs or os.cpu_count() or 1)
+    n = min(worker_count(jobs or os.cpu_count() or 1), len(todo))
     if n == 1 or len(todo) < 2:
         for p in todo:
             yield retouch_file(p, outdir, options, look)

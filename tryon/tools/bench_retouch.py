@@ -1,0 +1,92 @@
+"""`tryon bench --retouch`: the studio's speed per photo (1 MP and 12 MP) and a batch's throughput.
+
+The photos are real product photos from the shared media (a ring on grey, a pendant chain on grey), resized to
+exactly 1 MP and 12 MP (a 12 MP phone or camera frame is 4000 x 3000). Each size is timed `repeats` times after a
+warm-up (the first call loads the matting net); each stage's time comes from the pipeline's own steps. The batch
+runs `batch` photos through `run_batch` with one worker per core, as `tryon retouch` does.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from tryon import media
+from tryon.config import shared_media_dir
+from tryon.errors import InputError
+from tryon.retouch.pipeline import retouch
+from tryon.retouch.types import RetouchOptions
+from tryon.studio.retouch_batch import run_batch, worker_count
+
+PHOTOS = ("ring_sapphire_solitaire_side_view_light_grey_bg.jpg", "necklace_gold_chain_dust_speck_grey_bg.png",
+          "earrings_garnet_drop_rose_gold_two_panel_grey_bg.jpg")
+SIZES_MP = (1.0, 12.0)
+
+
+@dataclass(frozen=True)
+class RetouchBench:
+    photos: list[str]
+    seconds: dict[str, dict[str, float]] = field(default_factory=dict)  # "1 MP" -> median / max over photos, runs
+    batch_photos: int = 0
+    batch_workers: int = 0
+    batch_seconds: float = 0.0
+    photos_per_minute: float = 0.0
+
+
+def at_megapixels(rgb: np.ndarray, mp: float) -> np.ndarray:
+    """rgb resized, aspect kept, to `mp` megapixels."""
+    s = (mp * 1e6 / (rgb.shape[0] * rgb.shape[1])) ** 0.5
+    size = (round(rgb.shape[1] * s), round(rgb.shape[0] * s))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_CUBIC if s > 1 else cv2.INTER_AREA)
+
+
+def _photos() -> list[Path]:
+    folder = shared_media_dir() / "products"
+    found = [folder / name for name in PHOTOS if (folder / name).is_file()]
+    if not found:
+        raise InputError(f"the retouch bench needs the shared product photos in {folder} (set TRYON_MEDIA)")
+    return found
+
+
+def run_retouch_bench(repeats: int = 3, batch: int = 8) -> RetouchBench:
+    photos = _photos()
+    options = RetouchOptions()
+    images = [media.read_image(p) for p in photos]
+    retouch(at_megapixels(images[0], 1.0), options)  # warm-up: the net's weights, OpenCV's first calls
+    seconds: dict[str, dict[str, float]] = {}
+    for mp in SIZES_MP:
+        runs = []
+        for rgb in images:
+            big = at_megapixels(rgb, mp)
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                retouch(big, options)
+                runs.append(time.perf_counter() - t0)
+        seconds[f"{mp:g} MP"] = {"median": round(statistics.median(runs), 3), "max": round(max(runs), 3)}
+    with tempfile.TemporaryDirectory() as tmp:
+        inputs = []
+        for i in range(batch):
+            p = Path(tmp) / "in" / f"photo{i:02d}.png"
+            p.parent.mkdir(exist_ok=True)
+            media.write_image(p, at_megapixels(images[i % len(images)], 1.0))
+            inputs.append(p)
+        t0 = time.perf_counter()
+        manifest = run_batch(inputs, Path(tmp) / "out", options)
+        took = time.perf_counter() - t0
+    return RetouchBench([p.name for p in photos], seconds, len(manifest["outputs"]), worker_count(batch), round(took, 2),
+                        round(60.0 * batch / took, 1))
+
+
+def format_retouch_bench(r: RetouchBench) -> str:
+    lines = [f"retouch, whole pipeline (--frame fill, white, contact shadow), photos: {', '.join(r.photos)}"]
+    for size, s in r.seconds.items():
+        lines.append(f"  {size:>6}: {s['median']:.2f} s median, {s['max']:.2f} s worst")
+    lines.append(f"  batch: {r.batch_photos} photos of 1 MP with {r.batch_workers} workers in {r.batch_seconds:.1f} s "
+                 f"({r.photos_per_minute:.0f} photos a minute)")
+    return "\n".join(lines)
