@@ -1,0 +1,106 @@
+"""shadow.make_shadow: each kind below the piece, subtle, exactly zero far away and at the canvas's edge."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from tryon.errors import InputError
+from tryon.retouch.shadow import make_shadow, piece_box
+
+
+def ring(h: int = 1000, w: int = 1000, centre: tuple[int, int] = (500, 480), outer: int = 300,
+         inner: int = 250) -> np.ndarray:
+    """(h, w) float32: a ring seen from the front (an annulus; its hole is background)."""
+    a = np.zeros((h, w), np.float32)
+    cv2.circle(a, centre, outer, 1.0, -1, lineType=cv2.LINE_AA)
+    cv2.circle(a, centre, inner, 0.0, -1, lineType=cv2.LINE_AA)
+    return a
+
+
+@pytest.mark.parametrize("kind", ["contact", "drop", "reflection"])
+def test_shadow_lies_below_the_piece_and_is_zero_far_away(kind: str) -> None:
+    a = ring()
+    d = make_shadow(a, kind)
+    assert d.shape == a.shape and d.dtype == np.float32
+    x0, y0, x1, y1 = piece_box(a)
+    L = max(x1 - x0, y1 - y0)
+    visible = d * (1 - a)  # the piece is laid over its shadow
+    assert 0.15 <= visible.max() <= 0.5  # subtle: never black, never a grey box
+    assert (d[: (y0 + y1) // 2] == 0).all()  # nothing above the piece's middle
+    ys, xs = np.nonzero(visible > 0.02)
+    assert ys.min() >= y1 - 0.12 * L  # what shows is under the piece's bottom, or beside its rounded foot
+    rows = np.arange(a.shape[0])
+    assert (visible.sum(axis=1) * rows).sum() / visible.sum() >= y1 - 0.02 * L
+    far = np.ones_like(a, bool)
+    far[max(0, y0 - L // 3): y1 + L // 3, max(0, x0 - L // 3): x1 + L // 3] = False
+    assert (d[far] == 0).all()
+    assert (d[-1] == 0).all() and (d[:, 0] == 0).all() and (d[:, -1] == 0).all()
+
+
+def test_contact_is_a_line_under_the_bottom_not_in_the_hole() -> None:
+    a = ring()
+    d = make_shadow(a, "contact")
+    # the hole's top edge is the upper band's underside, high above the ground: no contact under it
+    assert d[480 - 250:480, 400:600].max() < 0.01
+    # anisotropic: much wider than tall
+    strong = d * (1 - a) > 0.5 * (d * (1 - a)).max()
+    ys, xs = np.nonzero(strong)
+    assert xs.max() - xs.min() > 3 * (ys.max() - ys.min() + 1)
+
+
+def test_each_part_gets_its_own_contact() -> None:
+    # two studs at different heights (a pair of earrings): each stands on its own ground
+    a = np.zeros((800, 1000), np.float32)
+    cv2.circle(a, (300, 300), 100, 1.0, -1, lineType=cv2.LINE_AA)
+    cv2.circle(a, (700, 450), 100, 1.0, -1, lineType=cv2.LINE_AA)
+    d = make_shadow(a, "contact") * (1 - a)
+    assert d[400:440, 250:350].max() > 0.15
+    assert d[550:590, 650:750].max() > 0.15
+
+
+def test_reflection_mirrors_the_piece_in_its_colour() -> None:
+    a = np.zeros((600, 600), np.float32)
+    a[200:400, 250:350] = 1.0
+    a[300:400, 350:400] = 1.0  # an L shape: its reflection is an upside-down L
+    fg = np.zeros((600, 600, 3), np.float32)
+    fg[...] = (0.9, 0.2, 0.2)  # red
+    op = make_shadow(a, "reflection")
+    dark = make_shadow(a, "reflection", fg)
+    assert op.ndim == 2 and dark.shape == (600, 600, 3)
+    assert op[400:430, 360:390].mean() > 0.1 and op[460:480, 360:390].max() == 0  # the foot, mirrored
+    assert op[400:460, 270:330].mean() > 0.05
+    assert op[401, 300] > op[440, 300] > 0  # fading away from the piece
+    below = op > 0.05
+    assert (dark[below][:, 0] < dark[below][:, 1]).all()  # red: it takes less red than green from the white
+    assert (dark.max(axis=2) <= op + 1e-6).all()
+
+
+def test_shadow_stays_inside_the_canvas() -> None:
+    a = ring(h=700, w=700, centre=(350, 420), outer=260, inner=220)  # its bottom 20 px from the edge
+    for kind in ("contact", "drop", "reflection"):
+        d = make_shadow(a, kind)
+        assert (d[-1] == 0).all(), kind
+        assert (d[-3:] <= d[-10:-3].max() + 1e-6).all()
+
+
+def test_none_and_no_piece() -> None:
+    assert not make_shadow(ring(), "none").any()
+    assert not make_shadow(np.zeros((50, 50), np.float32), "contact").any()
+
+
+@pytest.mark.parametrize("alpha,kind", [
+    (np.zeros((10, 10), np.float32), "long"),
+    (np.zeros((10, 10, 1), np.float32), "contact"),
+    (np.zeros((10, 10), np.uint8), "contact"),
+    (np.zeros((0, 10), np.float32), "drop"),
+])
+def test_bad_input(alpha: np.ndarray, kind: str) -> None:
+    with pytest.raises(InputError):
+        make_shadow(alpha, kind)
+
+
+def test_bad_reflection_colour() -> None:
+    with pytest.raises(InputError):
+        make_shadow(ring(), "reflection", np.zeros((10, 10, 3), np.float32))

@@ -1,0 +1,201 @@
+"""Compose: the piece framed on its output canvas, its shadow under it, the chosen background behind.
+
+Compositing is done in sRGB, `fg * alpha + bg * (1 - alpha)`, not in linear light, because every matte the
+studio makes (the colour key, closed-form matting, the network trained on composites) and foreground_colours solve
+that same equation in sRGB: composing with it puts back exactly the edge pixels the matte explains, and a thin
+chain keeps its weight (in linear light a 30 % chain pixel on white comes out lighter, and fine chains fade).
+There is no grey halo as long as fg is the piece's own colour (foreground_colours removes the backdrop's spill):
+an edge pixel is then a blend of the piece and the new background, never of the old one.
+
+Background pixels are exactly the background colour (255, 255, 255 for white) wherever there is no piece and no
+shadow: the piece's alpha is cut to 0 below ALPHA_FLOOR after resampling and the shadow has a hard floor
+(shadow.SHADOW_FLOOR), so resampling and soft tails leave no 254s. Only the crop around the piece is resampled
+and only the rectangle the piece and its shadow cover is computed; the rest of the canvas is filled as uint8.
+
+Framing (RetouchOptions.frame):
+    fill : a square canvas of size_px (default FILL_SIZE_PX); the piece's box (alpha > shadow.BOX_ALPHA, shadow
+        not included) centred and scaled so its longer side spans FILL_SHARE of the canvas's side
+    keep : the input's canvas and framing; size_px, when given, scales the longer side to it
+Resampling is premultiplied (fg * alpha and alpha resampled together, so no colour from outside the piece leaks
+into its edge): INTER_AREA down, INTER_CUBIC up, alpha clipped to 0..1 (cubic overshoot would ring).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from tryon.errors import InputError
+from tryon.retouch.shadow import make_shadow, piece_box
+from tryon.retouch.types import FILL_SHARE, FILL_SIZE_PX, RetouchOptions
+
+ALPHA_FLOOR = 1.0 / 255  # alpha below this after resampling is no piece: it would only turn 255 into 254
+FILTER_PAD = 3  # source pixels kept around the piece for the resampling filter's support
+
+
+@dataclass(frozen=True)
+class Placed:
+    """The piece resampled into its canvas: only the crop around it is held.
+
+    canvas : (H, W) of the output
+    rect : (x0, y0, x1, y1) of the crop in the canvas, x1 and y1 exclusive
+    premul : (y1 - y0, x1 - x0, 3) float32, fg * alpha (premultiplied colour), 0 <= premul <= alpha
+    alpha : (y1 - y0, x1 - x0) float32 0..1, 0 below ALPHA_FLOOR
+    """
+
+    canvas: tuple[int, int]
+    rect: tuple[int, int, int, int]
+    premul: np.ndarray
+    alpha: np.ndarray
+
+    def full_alpha(self) -> np.ndarray:
+        """(H, W) float32: the piece's alpha over the whole canvas."""
+        out = np.zeros(self.canvas, np.float32)
+        x0, y0, x1, y1 = self.rect
+        out[y0:y1, x0:x1] = self.alpha
+        return out
+
+    def full_fg(self) -> np.ndarray:
+        """(H, W, 3) float32: the piece's straight colour over the whole canvas (0 where there is no piece)."""
+        out = np.zeros(self.canvas + (3,), np.float32)
+        x0, y0, x1, y1 = self.rect
+        a = self.alpha[..., None]
+        out[y0:y1, x0:x1] = np.divide(self.premul, a, out=np.zeros_like(self.premul), where=a > 0)
+        np.clip(out, 0.0, 1.0, out=out)
+        return out
+
+
+def place(fg: np.ndarray, alpha: np.ndarray, options: RetouchOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Frame the piece on its output canvas (see the module's docstring for fill and keep).
+
+    fg : (H, W, 3) float 0..1 sRGB, the piece's own colour; alpha : (H, W) float 0..1, its matte
+    returns : fg (H', W', 3) float32 (0 where alpha is 0), alpha (H', W') float32 in the canvas's frame
+    """
+    p = place_crop(fg, alpha, options)
+    return p.full_fg(), p.full_alpha()
+
+
+def place_crop(fg: np.ndarray, alpha: np.ndarray, options: RetouchOptions) -> Placed:
+    """place(), keeping only the resampled crop around the piece (what compose needs)."""
+    fg, alpha = _check_inputs(fg, alpha, options)
+    h, w = alpha.shape
+    box = piece_box(alpha)
+    if box is None:
+        raise InputError("nothing to compose: the matte has no piece (alpha is nowhere above 0.5)")
+    x0, y0, x1, y1 = box
+    if options.frame == "fill":
+        side = options.size_px or FILL_SIZE_PX
+        canvas = (side, side)
+        k = FILL_SHARE * side / max(x1 - x0, y1 - y0)
+        tx, ty = side / 2 - k * (x0 + x1) / 2, side / 2 - k * (y0 + y1) / 2
+    else:
+        k = options.size_px / max(h, w) if options.size_px else 1.0
+        canvas = (max(1, round(h * k)), max(1, round(w * k)))
+        tx = ty = 0.0
+    # the source crop: all of the piece's faint edge (not only its box), padded for the filter, limited to what
+    # lands on the canvas
+    faint = alpha > ALPHA_FLOOR
+    rows = np.flatnonzero(faint.any(axis=1))
+    cols = np.flatnonzero(faint[rows[0]:rows[-1] + 1].any(axis=0))
+    sx0 = max(0, int(cols[0]) - FILTER_PAD, int(np.floor(-tx / k)))
+    sx1 = min(w, int(cols[-1]) + 1 + FILTER_PAD, int(np.ceil((canvas[1] - tx) / k)))
+    sy0 = max(0, int(rows[0]) - FILTER_PAD, int(np.floor(-ty / k)))
+    sy1 = min(h, int(rows[-1]) + 1 + FILTER_PAD, int(np.ceil((canvas[0] - ty) / k)))
+    a = np.clip(alpha[sy0:sy1, sx0:sx1], 0.0, 1.0)  # a copy: the caller's matte is never written to
+    pm = fg[sy0:sy1, sx0:sx1] * a[..., None]
+    dx0, dy0 = round(k * sx0 + tx), round(k * sy0 + ty)
+    dx1, dy1 = max(dx0 + 1, round(k * sx1 + tx)), max(dy0 + 1, round(k * sy1 + ty))
+    if (dx1 - dx0, dy1 - dy0) != (sx1 - sx0, sy1 - sy0):
+        interp = cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC
+        a = cv2.resize(a, (dx1 - dx0, dy1 - dy0), interpolation=interp)
+        pm = cv2.resize(pm, (dx1 - dx0, dy1 - dy0), interpolation=interp)
+        # cubic overshoot: alpha is clipped to 0..1, so the colour is taken out at the alpha it was resampled
+        # with and put back at the clipped one (else a solid edge's colour would shift by the overshoot)
+        colour = np.divide(pm, a[..., None], out=np.zeros_like(pm), where=a[..., None] > ALPHA_FLOOR)
+        np.clip(a, 0.0, 1.0, out=a)
+        pm = np.clip(colour, 0.0, 1.0) * a[..., None]
+    a[a < ALPHA_FLOOR] = 0.0
+    pm[a == 0] = 0.0
+    np.minimum(pm, a[..., None], out=pm)  # fg above 1 (a sample passed the check) is clipped too
+    # rounding may push the crop a pixel past the canvas: cut it there
+    cx0, cy0 = max(0, -dx0), max(0, -dy0)
+    cx1, cy1 = (dx1 - dx0) - max(0, dx1 - canvas[1]), (dy1 - dy0) - max(0, dy1 - canvas[0])
+    rect = (dx0 + cx0, dy0 + cy0, dx0 + cx1, dy0 + cy1)
+    return Placed(canvas, rect, np.ascontiguousarray(pm[cy0:cy1, cx0:cx1]), np.ascontiguousarray(a[cy0:cy1, cx0:cx1]))
+
+
+def compose(fg: np.ndarray, alpha: np.ndarray, options: RetouchOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Place the piece, make its shadow and lay both on the background.
+
+    fg : (H, W, 3) float 0..1 sRGB, the piece's own colour (foreground_colours); alpha : (H, W) float 0..1
+    returns : image (H', W', 3) uint8 RGB on white or a colour, or (H', W', 4) uint8 straight RGBA when the
+        background is transparent (alpha channel = the piece's alpha plus the shadow as semi-transparent black);
+        alpha_out (H', W') float32 0..1, the piece alone in the output's frame (shadow not included)
+    """
+    p = place_crop(fg, alpha, options)
+    a_full = p.full_alpha()
+    kind = options.shadow
+    dark = make_shadow(a_full, kind, p.full_fg() if kind == "reflection" else None)
+    # the rectangle the piece and its shadow cover; outside it the canvas is the background as it is
+    x0, y0, x1, y1 = p.rect
+    shadow_rows = np.flatnonzero(dark.reshape(dark.shape[0], -1).any(axis=1))
+    if shadow_rows.size:
+        shadow_cols = np.flatnonzero(dark[shadow_rows[0]:shadow_rows[-1] + 1].reshape(
+            shadow_rows[-1] + 1 - shadow_rows[0], dark.shape[1], -1).any(axis=(0, 2)))
+        x0, x1 = min(x0, int(shadow_cols[0])), max(x1, int(shadow_cols[-1]) + 1)
+        y0, y1 = min(y0, int(shadow_rows[0])), max(y1, int(shadow_rows[-1]) + 1)
+    a = a_full[y0:y1, x0:x1, None]
+    pm = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
+    px0, py0, px1, py1 = p.rect
+    pm[py0 - y0:py1 - y0, px0 - x0:px1 - x0] = p.premul
+    d = dark[y0:y1, x0:x1]
+    d = d[..., None] if d.ndim == 2 else d
+    bg = options.background_rgb()
+    h, w = p.canvas
+    if bg is not None:
+        image = np.empty((h, w, 3), np.uint8)
+        image[:] = bg
+        bgf = np.asarray(bg, np.float32) / 255.0
+        out = pm + bgf * (1.0 - d) * (1.0 - a)
+        image[y0:y1, x0:x1] = _to_u8(out)
+        return image, a_full
+    # transparent: the shadow is a layer of its own colour (black, or the reflection's tint) and opacity, chosen
+    # so that the PNG laid on white looks exactly like the white composite
+    opacity = d.max(axis=2, keepdims=True)
+    tint = np.divide(opacity - d, opacity, out=np.zeros_like(d), where=opacity > 0) if d.shape[2] == 3 else 0.0
+    total = a + opacity * (1.0 - a)
+    colour = pm + tint * opacity * (1.0 - a)
+    rgb = np.divide(colour, total, out=np.ones_like(colour), where=total > 0)
+    image = np.zeros((h, w, 4), np.uint8)
+    image[..., :3] = 255  # transparent pixels are white underneath, for viewers that ignore alpha
+    image[y0:y1, x0:x1, :3] = _to_u8(rgb)
+    image[y0:y1, x0:x1, 3] = _to_u8(total[..., 0])
+    return image, a_full
+
+
+def _to_u8(x: np.ndarray) -> np.ndarray:
+    """float 0..1 -> uint8, rounded (1.0 -> 255 exactly)."""
+    return (np.clip(x, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def _check_inputs(fg: np.ndarray, alpha: np.ndarray, options: RetouchOptions) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(options, RetouchOptions):
+        raise InputError(f"compose: options must be RetouchOptions, got {type(options).__name__}")
+    if not isinstance(alpha, np.ndarray) or alpha.ndim != 2 or alpha.size == 0:
+        raise InputError(f"compose: alpha must be (H, W) float 0..1, got {getattr(alpha, 'shape', type(alpha).__name__)}")
+    if not isinstance(fg, np.ndarray) or fg.shape != alpha.shape + (3,):
+        raise InputError(f"compose: fg must be ({alpha.shape[0]}, {alpha.shape[1]}, 3) like alpha, "
+                         f"got {getattr(fg, 'shape', type(fg).__name__)}")
+    for name, arr in (("fg", fg), ("alpha", alpha)):
+        if not np.issubdtype(arr.dtype, np.floating):
+            raise InputError(f"compose: {name} must be float 0..1, got {arr.dtype}")
+    # a sample is enough to catch 0..255 floats or NaNs without scanning a 12 MP array twice
+    step = max(1, alpha.shape[0] // 256)
+    sample = fg[::step, ::step]
+    if not np.isfinite(sample).all() or sample.max() > 1.0 + 1e-3 or sample.min() < -1e-3:
+        raise InputError("compose: fg must be finite float 0..1 (sRGB), not 0..255")
+    if not np.isfinite(alpha[::step, ::step]).all():
+        raise InputError("compose: alpha must be finite float 0..1")
+    return fg.astype(np.float32, copy=False), alpha.astype(np.float32, copy=False)

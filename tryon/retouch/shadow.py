@@ -1,0 +1,221 @@
+"""Shadows made from the piece's matte, in the output canvas's frame: contact, drop, reflection.
+
+A shadow is a *darkness*: the share of the backdrop's light it takes away, 0..1, so the backdrop under it is
+`bg * (1 - darkness)` (compose.py lays the piece over it). Every size is a share of the piece's longer side L
+(the box of alpha > BOX_ALPHA), so a shadow looks the same at any output size. Darkness fades to exactly 0 (a
+hard floor, SHADOW_FLOOR) and is 0 on the canvas's outermost rows and columns, so the background beyond the shadow
+stays pure white (255, not 254) and the shadow never runs off the canvas.
+
+The smooth shadows (contact, drop) are worked out on a crop around the piece brought down to about WORK_PX on
+its longer side (a soft shadow has no detail to lose) and brought back up bilinearly; the reflection is a copy
+of the piece's detail, so it is made at full resolution, and only over the few rows below the piece.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from tryon.errors import InputError
+from tryon.retouch.types import SHADOWS
+
+BOX_ALPHA = 0.5  # the piece's box: alpha above this (as Matte.box)
+SHADOW_FLOOR = 1.5 / 255  # darkness below this is cut to exactly 0 (and the rest rescaled: no step)
+WORK_PX = 480  # the smooth shadows' working resolution, the piece's longer side in pixels
+
+# contact: a thin dark line just under the piece's bottom edges plus a wider, fainter occlusion around it
+CONTACT_PEAK = 0.42  # darkness right under a long flat bottom edge
+CONTACT_REACH = 0.04  # contact fades with an edge's height above its part's lowest point over this share of L
+CONTACT_SIGMA = ((0.010, 0.0035), (0.035, 0.012))  # (sigma_x, sigma_y) / L: the line, the soft occlusion
+CONTACT_MIX = (0.65, 0.35)  # their shares of the peak
+CONTACT_DROP = 0.004  # the line sits this share of L below the edge (the piece rests on it, not in it)
+
+# drop: the silhouette squashed onto the ground under the piece and blurred
+DROP_PEAK = 0.24
+DROP_SQUASH = 0.12  # the silhouette's height on the ground, a share of its own height
+DROP_OFFSET = 0.012  # its centre this share of L below the piece's lowest point
+DROP_SIGMA = (0.022, 0.010)  # (sigma_x, sigma_y) / L
+
+# reflection: the piece mirrored about its lowest row, fading out over a share of its height
+REFLECTION_PEAK = 0.30  # opacity of the mirrored copy right at the contact line
+REFLECTION_LENGTH = 0.30  # fades to 0 over this share of the piece's height (or the room left below it)
+REFLECTION_SIGMA = 0.002  # a glossy surface is not a perfect mirror: a slight blur, / L
+
+
+def make_shadow(alpha: np.ndarray, kind: str, fg: np.ndarray | None = None) -> np.ndarray:
+    """The shadow's darkness under a piece already placed in the output canvas.
+
+    alpha : (H, W) float 0..1, the piece's matte in the canvas's frame
+    kind : one of SHADOWS: "contact", "drop", "reflection", "none"
+    fg : (H, W, 3) float 0..1 sRGB, the piece's colour in the same frame; only "reflection" reads it
+    returns : (H, W) float32 darkness 0..1; for "reflection" with fg given, (H, W, 3) float32: the
+        mirrored copy's darkness per channel on white, opacity * (1 - its colour); without fg its opacity.
+        Exactly 0 far from the piece and on the canvas's outermost rows and columns.
+    """
+    a = _check_alpha(alpha)
+    if kind not in SHADOWS:
+        raise InputError(f"shadow '{kind}': use one of {', '.join(SHADOWS)}")
+    if fg is not None and (fg.shape != a.shape + (3,) or not np.issubdtype(fg.dtype, np.floating)):
+        raise InputError(f"reflection colour: expected ({a.shape[0]}, {a.shape[1]}, 3) float, got {fg.shape} {fg.dtype}")
+    h, w = a.shape
+    out = np.zeros((h, w), np.float32)
+    box = piece_box(a)
+    if kind == "none" or box is None:
+        return out if fg is None or kind != "reflection" else np.zeros((h, w, 3), np.float32)
+    if kind == "reflection":
+        return _reflection(a, box, fg)
+    x0, y0, x1, y1 = box
+    L = float(max(x1 - x0, y1 - y0))
+    # the region the shadow can reach: around the piece, mostly below it
+    rx0, rx1 = max(0, int(x0 - 0.2 * L)), min(w, int(np.ceil(x1 + 0.2 * L)))
+    ry0, ry1 = max(0, int(y0 - 0.05 * L)), min(h, int(np.ceil(y1 + 0.25 * L)))
+    crop = a[ry0:ry1, rx0:rx1]
+    s = min(1.0, WORK_PX / L)
+    if s < 1.0:
+        size = (max(1, round(crop.shape[1] * s)), max(1, round(crop.shape[0] * s)))
+        small = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+        s_y = small.shape[0] / crop.shape[0]
+    else:
+        small, s_y = crop, 1.0
+    Ls = L * s
+    dark = _contact(small, Ls) if kind == "contact" else _drop(small, Ls, (y1 - ry0) * s_y)
+    if dark.shape != crop.shape:
+        dark = cv2.resize(dark, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_LINEAR)
+    out[ry0:ry1, rx0:rx1] = dark
+    return _finish(out)
+
+
+def piece_box(alpha: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) of alpha > BOX_ALPHA (x1, y1 exclusive), or None when there is no piece."""
+    rows = np.flatnonzero((alpha > BOX_ALPHA).any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero((alpha[rows[0]:rows[-1] + 1] > BOX_ALPHA).any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def _check_alpha(alpha: np.ndarray) -> np.ndarray:
+    if not isinstance(alpha, np.ndarray) or alpha.ndim != 2 or alpha.size == 0:
+        raise InputError(f"matte: expected (H, W) float 0..1, got {getattr(alpha, 'shape', type(alpha).__name__)}")
+    if not np.issubdtype(alpha.dtype, np.floating):
+        raise InputError(f"matte: expected float 0..1, got {alpha.dtype}")
+    return np.clip(alpha, 0.0, 1.0).astype(np.float32, copy=False)
+
+
+def _contact(a: np.ndarray, L: float) -> np.ndarray:
+    """Darkness of a soft line under the bottom edges that are near their part's lowest point."""
+    h, w = a.shape
+    k = max(1, round(0.006 * L))
+    below = np.zeros_like(a)
+    below[:-k] = a[k:]
+    edge = np.clip(a - below, 0.0, 1.0)  # piece here, none just below: a bottom edge
+    # Only edges near the ground touch it: a ring's hole has a bottom edge too (its top band's underside), and a
+    # ring's sides curve up from its lowest point. Each part of the piece (a connected component: one earring of a
+    # pair) stands on its own ground, the row under its lowest pixel.
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((a > 0.05).astype(np.uint8), connectivity=8)
+    ground = (stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT]).astype(np.float32)
+    rows = np.arange(h, dtype=np.float32)[:, None]
+    weight = np.exp(-np.maximum(ground[labels] - 1 - rows, 0.0) / (CONTACT_REACH * L))
+    weight[labels == 0] = 0.0  # the background
+    edge *= weight.astype(np.float32)
+    shift = max(0, round(CONTACT_DROP * L))
+    if shift:
+        edge = np.vstack([np.zeros((shift, w), np.float32), edge[:-shift]])
+    dark = np.zeros_like(a)
+    for (sx, sy), share in zip(CONTACT_SIGMA, CONTACT_MIX, strict=True):
+        sig_x, sig_y = max(0.6, sx * L), max(0.6, sy * L)
+        b = cv2.GaussianBlur(edge, (0, 0), sigmaX=sig_x, sigmaY=sig_y, borderType=cv2.BORDER_CONSTANT)
+        # a long flat edge k rows tall blurs to a peak of about k / (sqrt(2 pi) sigma_y): that is "full" contact;
+        # stacked edges saturate instead of adding up to a black blot
+        full = k / (np.sqrt(2 * np.pi) * sig_y)
+        dark += share * (1.0 - np.exp(-2.0 * b / full)) / (1.0 - np.exp(-2.0))
+    return np.clip(CONTACT_PEAK * dark, 0.0, CONTACT_PEAK).astype(np.float32)
+
+
+def _drop(a: np.ndarray, L: float, bottom: float) -> np.ndarray:
+    """Darkness of the silhouette squashed to DROP_SQUASH of its height, centred just below `bottom` (row)."""
+    h, w = a.shape
+    rows = np.flatnonzero((a > BOX_ALPHA).any(axis=1))
+    top = float(rows[0]) if rows.size else 0.0
+    # squashed with INTER_AREA (a warp would skip rows and alias a chain into stripes), its centre just below
+    # the bottom
+    sq_h = max(1, round((bottom - top) * DROP_SQUASH))
+    squashed = cv2.resize(a[int(top):int(np.ceil(bottom))], (w, sq_h), interpolation=cv2.INTER_AREA)
+    start = round(bottom + DROP_OFFSET * L - sq_h / 2)
+    sil = np.zeros_like(a)
+    r0, r1 = max(0, start), min(h, start + sq_h)
+    if r1 > r0:
+        sil[r0:r1] = squashed[r0 - start:r1 - start]
+    sil = cv2.GaussianBlur(sil, (0, 0), sigmaX=max(0.6, DROP_SIGMA[0] * L), sigmaY=max(0.6, DROP_SIGMA[1] * L),
+                           borderType=cv2.BORDER_CONSTANT)
+    peak = float(sil.max())
+    if peak <= 0:
+        return np.zeros_like(a)
+    # a thin piece (a bangle seen edge-on) casts a faint blurred line: scaled to the same peak darkness, its
+    # shadow still reads, while a wide one is not allowed to go darker than DROP_PEAK
+    return (DROP_PEAK / peak) * sil
+
+
+def _reflection(a: np.ndarray, box: tuple[int, int, int, int], fg: np.ndarray | None) -> np.ndarray:
+    """The piece mirrored about its lowest row, fading out below it: opacity (H, W), or darkness (H, W, 3)."""
+    h, w = a.shape
+    x0, y0, x1, y1 = box
+    L = float(max(x1 - x0, y1 - y0))
+    bottom = y1  # mirror line: the row just under the lowest piece row
+    border = _border_px(h, w)
+    room = h - border - bottom
+    length = int(min(REFLECTION_LENGTH * (y1 - y0), 0.9 * room))
+    opacity = np.zeros((h, w), np.float32)
+    dark = np.zeros((h, w, 3), np.float32) if fg is not None else None
+    if length < 2:
+        return dark if dark is not None else opacity
+    # row bottom + i mirrors row bottom - 1 - i
+    n = min(length, bottom)
+    src = a[bottom - n:bottom, x0:x1][::-1]
+    t = np.arange(n, dtype=np.float32) / length
+    fade = (REFLECTION_PEAK * (1.0 - t) ** 2)[:, None]
+    sig = REFLECTION_SIGMA * L
+    mirrored = cv2.GaussianBlur(np.ascontiguousarray(src), (0, 0), sig) if sig >= 0.5 else src
+    op = _floor(np.clip(mirrored * fade, 0.0, 1.0))
+    opacity[bottom:bottom + n, x0:x1] = op
+    _zero_border(opacity, border)
+    if dark is None or fg is None:
+        return opacity
+    col: np.ndarray = np.clip(fg[bottom - n:bottom, x0:x1][::-1], 0.0, 1.0).astype(np.float32)
+    if sig >= 0.5:
+        col = cv2.GaussianBlur(np.ascontiguousarray(col), (0, 0), sig)
+    dark[bottom:bottom + n, x0:x1] = opacity[bottom:bottom + n, x0:x1, None] * (1.0 - col)
+    return dark
+
+
+def _floor(d: np.ndarray) -> np.ndarray:
+    """Darkness below SHADOW_FLOOR to exactly 0, the rest stretched so the fade has no step."""
+    return np.maximum(d - SHADOW_FLOOR, 0.0) * np.float32(1.0 / (1.0 - SHADOW_FLOOR))
+
+
+def _border_px(h: int, w: int) -> int:
+    """The shadow fades to 0 over this many pixels before the canvas's edge."""
+    return max(2, round(0.01 * max(h, w)))
+
+
+def _zero_border(d: np.ndarray, border: int) -> None:
+    """Fade d (in place) to 0 over `border` pixels at the canvas's edges: a shadow never runs off the canvas."""
+    h, w = d.shape[:2]
+    ramp = np.clip(np.arange(border, dtype=np.float32) / border, 0.0, 1.0)
+    b = min(border, h // 2, w // 2)
+    if b <= 0:
+        d[...] = 0
+        return
+    r = ramp[:b]
+    shape_y = (b, 1) if d.ndim == 2 else (b, 1, 1)
+    shape_x = (1, b) if d.ndim == 2 else (1, b, 1)
+    d[:b] *= r.reshape(shape_y)
+    d[h - b:] *= r[::-1].reshape(shape_y)
+    d[:, :b] *= r.reshape(shape_x)
+    d[:, w - b:] *= r[::-1].reshape(shape_x)
+
+
+def _finish(d: np.ndarray) -> np.ndarray:
+    d = _floor(d)
+    _zero_border(d, _border_px(*d.shape[:2]))
+    return d
