@@ -43,9 +43,18 @@ class Settings(BaseSettings):
     max_media_mb: float = Field(2048.0, gt=0, description="all snapshots and clips kept; past it the oldest no "
                                                           "phone opened go first")
     max_session_media_mb: float = Field(200.0, gt=0, description="snapshots and clips one live session may keep")
+    max_retouch_files: int = Field(200, ge=1, le=10000, description="photos one retouch job takes (a request "
+                                                                   "also stays under max_upload_mb)")
+    max_retouch_s: float = Field(120.0, gt=0, description="a photo the retouch worker has not finished by then "
+                                                           "fails (the worker is started again)")
+    retouch_keep_s: int = Field(7 * 24 * 3600, gt=0, description="finished retouch jobs and their files are "
+                                                                  "deleted after this long")
+    retouch_nice: int = Field(10, ge=0, le=19, description="how much the retouch worker process lowers its CPU "
+                                                           "priority below the live sessions'")
     use_compositor: bool = True
     admin_token: str | None = Field(None, min_length=16,
-                                    description="allows POST /api/items (imports) and /api/design; unset: off")
+                                    description="allows POST /api/items (imports), /api/design and "
+                                                "/api/retouch(/jobs); unset: off")
     allowed_hosts: list[str] = Field(default_factory=list,
                                      description="host names this server answers to besides IP addresses and "
                                                  "localhost (DNS rebinding guard); ['*'] allows any")

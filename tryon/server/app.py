@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import socket
 import threading
@@ -22,7 +23,7 @@ from tryon.errors import TryOnError
 from tryon.server import bounded
 from tryon.server.guard import Guard, Policy
 from tryon.server.kiosk import KioskSettings, kiosk_router
-from tryon.server.routes import design, health, items, live, media, photos
+from tryon.server.routes import design, health, items, live, media, photos, retouch
 from tryon.server.state import ServerState
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,9 @@ def create_app(settings: Settings | None = None, kiosk: KioskSettings | None = N
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(_purge_loop(state)), asyncio.create_task(_connect_watch(state))]
+        state.retouch.start()  # and resume the jobs a restart cut off
         yield
+        state.retouch.close()
         for task in tasks:
             task.cancel()
         bounded.kill_all()
@@ -60,13 +63,15 @@ def create_app(settings: Settings | None = None, kiosk: KioskSettings | None = N
 
     app = FastAPI(title="Jewelry try-on", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Live AR jewelry try-on over WebRTC, photo try-on, and share links.")
-    app.add_middleware(Guard, policy=Policy(  # type: ignore[arg-type]
-        upload_bytes=int(settings.max_upload_mb * 1024 * 1024), admin_token=settings.admin_token,
-        allowed_hosts=tuple(settings.allowed_hosts), allowed_origins=tuple(settings.allowed_origins),
-        trusted_proxies=tuple(settings.trusted_proxies), lan_handoff_only=kiosk.lan_handoff_only))
+    policy = Policy(upload_bytes=int(settings.max_upload_mb * 1024 * 1024), admin_token=settings.admin_token,
+                    allowed_hosts=tuple(settings.allowed_hosts), allowed_origins=tuple(settings.allowed_origins),
+                    trusted_proxies=tuple(settings.trusted_proxies), lan_handoff_only=kiosk.lan_handoff_only)
+    policy = dataclasses.replace(policy, uploads=policy.uploads | retouch.UPLOAD_PATHS,
+                                 admin=policy.admin | retouch.ADMIN_ROUTES)
+    app.add_middleware(Guard, policy=policy)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.state.tryon = state
-    for module in (items, live, photos, media, health, design):
+    for module in (items, live, photos, media, health, design, retouch):
         app.include_router(module.router)
     app.mount("/docs-assets", StaticFiles(directory=health.DOCS_ASSETS), name="docs-assets")
     app.include_router(kiosk_router(kiosk, state.store, WEB_DIR))

@@ -17,6 +17,7 @@ from tryon.jewelry.catalog import Catalog
 from tryon.pipeline import Pipeline
 from tryon.server import bounded
 from tryon.server.kiosk import KioskSettings
+from tryon.server.retouch_jobs import RetouchJobs
 from tryon.server.seats import SeatBook
 from tryon.server.session import Session
 from tryon.server.store import MediaStore
@@ -29,13 +30,14 @@ T = TypeVar("T")
 class ServerState:
     """`catalog` is replaced, never changed, when a piece is added (a session keeps the one it started with).
     `photo_pool` owns the photo pipeline (`photo`, made there on first use); `import_pool` waits on import
-    processes."""
+    processes. `retouch`: the retouch studio's jobs and their worker process."""
 
     settings: Settings
     kiosk: KioskSettings
     store: MediaStore
     seats: SeatBook
     catalog: Catalog
+    retouch: RetouchJobs
     sessions: dict[str, Session] = field(default_factory=dict)
     photo_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="tryon-photo"))
@@ -49,7 +51,11 @@ class ServerState:
         store = MediaStore(settings.data_dir, settings.link_ttl_s, max_bytes=int(settings.max_media_mb * 1024**2))
         seats = SeatBook(settings.max_sessions, settings.max_seats_per_client, settings.max_pending_offers,
                          settings.max_pending_per_client)
-        return cls(settings, kiosk, store, seats, Catalog.load_with_user(settings.assets_dir, settings.user_catalog_dir))
+        retouch = RetouchJobs(settings.data_dir / "retouch", max_files=settings.max_retouch_files,
+                              photo_timeout_s=settings.max_retouch_s, keep_s=settings.retouch_keep_s,
+                              nice=settings.retouch_nice)
+        return cls(settings, kiosk, store, seats, Catalog.load_with_user(settings.assets_dir, settings.user_catalog_dir),
+                   retouch)
 
     def reload_catalog(self) -> None:
         """The catalog again from disk (a piece was added), and the facts worked out for the old one dropped."""
