@@ -423,6 +423,12 @@ class RetouchJobs:
 
     # ---- the runner
 
+    @property
+    def worker_pid(self) -> int | None:
+        """The worker process's id while one runs (it stays a while after its last photo)."""
+        with self._worker_lock:
+            return None if self._worker is None else self._worker.process.pid
+
     def start(self) -> None:
         """Begin working (again): pending files of earlier runs first, oldest job first."""
         if self._thread is None:

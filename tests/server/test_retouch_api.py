@@ -1,0 +1,224 @@
+"""The retouch studio's HTTP API on the real app: one photo in, a catalog image out; batch jobs whose bad photos
+fail alone; the results and their zip; jobs that survive a restart; the admin token and the limits.
+
+The photos: a gold ring drawn with OpenCV on a grey card (always there) and a real product photo from the shared
+media (skipped where it is absent). Jobs are waited for by their state, with generous timeouts, never timed."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+import zipfile
+
+import cv2
+import numpy as np
+import pytest
+from conftest import BASE, media_path
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from tryon.config import Settings
+from tryon.server.app import create_app
+
+TOKEN = "a-long-enough-admin-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+WAIT_S = 900.0  # a generous bound on a busy 2-core machine, not a speed requirement
+SMALL = {"size": "1000"}  # a 1000 px canvas: the smallest marketplaces take, and quicker to compose
+REAL = "products/ring_sapphire_solitaire_side_view_light_grey_bg.jpg"
+
+
+def gold_ring(seed: int = 0, size: tuple[int, int] = (720, 960)) -> np.ndarray:
+    """(H, W, 3) uint8: a shaded gold ring with a white stone on a grey card with a slight gradient and noise."""
+    rng = np.random.default_rng(seed)
+    h, w = size
+    yy, xx = np.mgrid[0:h, 0:w]
+    card = (150 + 20 * (yy / h) - 10 * (xx / w)).astype(np.float32)
+    rgb = np.clip(np.dstack([card, card * 0.99, card * 0.97]) + rng.normal(0, 1.5, (h, w, 3)), 0, 255).astype(np.uint8)
+    c = (w // 2 + int(rng.integers(-40, 40)), h // 2 + 30)
+    cv2.ellipse(rgb, c, (190, 120), 0, 0, 360, (150, 110, 30), 34, cv2.LINE_AA)
+    cv2.ellipse(rgb, c, (190, 120), 0, 180, 360, (235, 195, 90), 22, cv2.LINE_AA)  # the lit back of the band
+    cv2.ellipse(rgb, c, (190, 120), 0, 0, 180, (200, 155, 55), 22, cv2.LINE_AA)
+    cv2.circle(rgb, (c[0], c[1] - 150), 42, (225, 185, 80), -1, cv2.LINE_AA)  # the setting
+    cv2.circle(rgb, (c[0], c[1] - 150), 30, (245, 245, 250), -1, cv2.LINE_AA)  # the stone
+    return rgb
+
+
+def encoded(rgb: np.ndarray, fmt: str = "JPEG") -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format=fmt)
+    return buf.getvalue()
+
+
+def corrupt_jpeg(seed: int = 0) -> bytes:
+    """A JPEG's first bytes, then noise: what a cut-off or damaged upload looks like."""
+    return b"\xff\xd8\xff\xe0" + np.random.default_rng(seed).integers(0, 256, 4000, dtype=np.uint8).tobytes()
+
+
+def decoded(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+def wait_for(client: TestClient, job_id: str, done: str = "j['finished']", timeout_s: float = WAIT_S) -> dict:
+    """The job's state once `done` (a Python expression of `j`) holds; fails with the last state at timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        r = client.get(f"/api/retouch/jobs/{job_id}")
+        assert r.status_code == 200, r.text
+        j = r.json()
+        if eval(done, {}, {"j": j}):
+            return j
+        if time.monotonic() > deadline:
+            pytest.fail(f"job not in state {done!r} within {timeout_s:g} s: {j}")
+        time.sleep(0.2)
+
+
+def settings_for(data_dir) -> Settings:
+    return Settings(data_dir=data_dir, admin_token=TOKEN, max_upload_mb=6.0, max_retouch_files=4)
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    with TestClient(create_app(settings_for(tmp_path_factory.mktemp("data"))), base_url=BASE) as c:
+        yield c
+
+
+def assert_white_catalog_jpeg(r, side: int) -> dict:
+    """A square JPEG of `side` px with a pure white border and a piece in it; returns the checks."""
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "image/jpeg"
+    img = decoded(r.content)
+    assert img.shape == (side, side, 3)
+    border = np.concatenate([img[:8].reshape(-1, 3), img[-8:].reshape(-1, 3), img[:, :8].reshape(-1, 3)])
+    assert (border >= 254).all()  # JPEG may move pure white by a step; the exact 255 is the checks' job
+    assert (img.min(axis=2) < 200).mean() > 0.03  # the piece is there, not an empty white canvas
+    checks = json.loads(r.headers["x-retouch-checks"])
+    assert checks["background"]["ok"] and checks["fill"]["ok"] and checks["size"]["ok"], checks
+    return checks
+
+
+def test_one_synthetic_photo_comes_back_on_white(client):
+    r = client.post("/api/retouch", files={"file": ("ring.jpg", encoded(gold_ring()), "image/jpeg")},
+                    data=SMALL, headers=AUTH)
+    assert_white_catalog_jpeg(r, 1000)
+    assert r.headers["x-retouch-passed"] == "true" and r.headers["x-retouch-metal"]
+
+
+def test_one_product_photo_comes_back_on_white(client):
+    photo = media_path(REAL)
+    r = client.post("/api/retouch", files={"file": (photo.name, photo.read_bytes(), "image/jpeg")}, headers=AUTH)
+    assert_white_catalog_jpeg(r, 2000)  # fill's default canvas
+
+
+def test_transparent_background_is_a_png_with_alpha(client):
+    r = client.post("/api/retouch", files={"file": ("ring.png", encoded(gold_ring(2), "PNG"), "image/png")},
+                    data={**SMALL, "background": "transparent"}, headers=AUTH)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "image/png"
+    rgba = decoded(r.content)
+    assert rgba.shape == (1000, 1000, 4) and (rgba[:8, :, 3] == 0).all() and (rgba[..., 3] == 255).mean() > 0.03
+
+
+def test_bad_requests_get_clear_answers(client):
+    photo = ("ring.jpg", encoded(gold_ring()), "image/jpeg")
+    no_token = client.post("/api/retouch", files={"file": photo})
+    assert no_token.status_code == 401 and "admin token" in no_token.json()["detail"]
+    assert client.post("/api/retouch/jobs", files=[("files", photo)]).status_code == 401
+    text = client.post("/api/retouch", files={"file": ("notes.jpg", b"shopping list: milk, eggs", "image/jpeg")},
+                       headers=AUTH)
+    assert text.status_code == 400 and "notes.jpg" in text.json()["detail"]
+    for field, value, said in (("shadow", "neon", "shadow"), ("background", "blue", "#RRGGBB"),
+                               ("size", "big", "size"), ("size", "20", "64 to 8000"), ("metal", "brass", "metal")):
+        r = client.post("/api/retouch", files={"file": photo}, data={field: value}, headers=AUTH)
+        assert r.status_code == 400 and said in r.json()["detail"], (field, r.text)
+    five = client.post("/api/retouch/jobs", files=[("files", photo)] * 5, headers=AUTH)
+    assert five.status_code == 400 and "at most 4 photos" in five.json()["detail"]
+    big = client.post("/api/retouch", files={"file": ("big.jpg", b"\xff" * (7 * 1024 * 1024), "image/jpeg")},
+                      headers=AUTH)
+    assert big.status_code == 413 and "larger than 6 MB" in big.json()["detail"]
+    assert client.get("/api/retouch/jobs/nope").status_code == 404
+    assert client.get("/api/retouch/jobs/nope/result.zip").status_code == 404
+    info = client.get("/api/retouch").json()
+    assert info["max_files"] == 4 and info["max_upload_bytes"] == 6 * 1024 * 1024 and "transparent" in info["backgrounds"]
+
+
+def test_a_job_with_a_corrupt_photo_finishes_the_others(client):
+    files = [("files", ("ring-a.jpg", encoded(gold_ring(0)), "image/jpeg")),
+             ("files", ("broken.jpg", corrupt_jpeg(), "image/jpeg")),
+             ("files", ("sub/ring-b.png", encoded(gold_ring(1), "PNG"), "image/png"))]
+    r = client.post("/api/retouch/jobs", files=files, data=SMALL, headers=AUTH)
+    assert r.status_code == 202, r.text
+    job_id = r.json()["id"]
+    assert r.json()["total"] == 3 and len(job_id) >= 20  # unguessable: the id is the key to the results
+    job = wait_for(client, job_id)
+    assert (job["total"], job["done"], job["failed"]) == (3, 2, 1)
+    by_name = {f["name"]: f for f in job["files"]}
+    assert set(by_name) == {"ring-a.jpg", "broken.jpg", "ring-b.png"}  # no folder part kept
+    bad = by_name["broken.jpg"]
+    assert bad["ok"] is False and bad["url"] is None and "broken.jpg" in bad["error"]
+    for name in ("ring-a.jpg", "ring-b.png"):
+        f = by_name[name]
+        assert f["ok"] is True and f["error"] is None and f["checks"]["background"]["ok"] and f["passed"] is True
+        out = client.get(f["url"])
+        assert out.status_code == 200 and out.headers["content-type"] == "image/jpeg"
+        assert decoded(out.content).shape == (1000, 1000, 3)
+    assert client.get(f"/api/retouch/jobs/{job_id}/files/broken.jpg").status_code == 404
+
+    z = client.get(job["zip"])
+    assert z.status_code == 200 and z.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(z.content)) as archive:
+        assert set(archive.namelist()) == {"ring-a.jpg", "ring-b.jpg", "manifest.json"}
+        manifest = json.loads(archive.read("manifest.json"))
+        assert decoded(archive.read("ring-b.jpg")).shape == (1000, 1000, 3)
+    assert manifest["finished"] and manifest["options"]["size_px"] == 1000
+    entries = {e["name"]: e for e in manifest["files"]}
+    assert entries["broken.jpg"]["ok"] is False and "broken.jpg" in entries["broken.jpg"]["error"]
+    assert entries["ring-a.jpg"]["output"] == "ring-a.jpg" and entries["ring-a.jpg"]["checks"]["fill"]["ok"]
+
+    # The photos ran in another process that lowered its priority below the server's (the live sessions').
+    pid = client.app.state.tryon.retouch.worker_pid
+    assert pid is not None and pid != os.getpid()
+    assert os.getpriority(os.PRIO_PROCESS, pid) > os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def test_a_batch_larger_than_one_request_goes_in_several(client):
+    """`more=true` keeps the job open; `job=ID` adds to it; the last upload closes it. Corrupt files keep it quick."""
+    first = client.post("/api/retouch/jobs", files=[("files", ("a.jpg", corrupt_jpeg(1), "image/jpeg"))],
+                        data={"more": "true"}, headers=AUTH)
+    assert first.status_code == 202, first.text
+    job_id = first.json()["id"]
+    assert client.get(f"/api/retouch/jobs/{job_id}").json()["open"] is True
+    last = client.post("/api/retouch/jobs", files=[("files", ("a.jpg", corrupt_jpeg(2), "image/jpeg"))],
+                       data={"job": job_id}, headers=AUTH)
+    assert last.status_code == 202 and last.json() == {"id": job_id, "url": f"/api/retouch/jobs/{job_id}", "total": 2}
+    job = wait_for(client, job_id)
+    assert [f["output"] for f in job["files"]] == ["a.jpg", "a-2.jpg"]  # the same name twice: two outputs
+    assert job["failed"] == 2 and not job["open"]
+    closed = client.post("/api/retouch/jobs", files=[("files", ("c.jpg", corrupt_jpeg(3), "image/jpeg"))],
+                         data={"job": job_id}, headers=AUTH)
+    assert closed.status_code == 409 and "last upload" in closed.json()["detail"]
+    unknown = client.post("/api/retouch/jobs", files=[("files", ("c.jpg", corrupt_jpeg(3), "image/jpeg"))],
+                          data={"job": "nope"}, headers=AUTH)
+    assert unknown.status_code == 404
+
+
+def test_a_job_survives_a_restart(tmp_path):
+    """Stopped after its first photo, the job goes on in the next server on the same data_dir; what was done is
+    not done again."""
+    settings = settings_for(tmp_path)
+    files = [("files", (f"ring-{i}.jpg", encoded(gold_ring(10 + i)), "image/jpeg")) for i in range(3)]
+    with TestClient(create_app(settings), base_url=BASE) as first:
+        r = first.post("/api/retouch/jobs", files=files, data=SMALL, headers=AUTH)
+        assert r.status_code == 202, r.text
+        job_id = r.json()["id"]
+        wait_for(first, job_id, "j['done'] + j['failed'] >= 1")
+    # The server is down (its worker stopped with it). What it left on disk:
+    out = tmp_path / "retouch" / job_id / "out"
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.suffix == ".jpg"}
+    assert before, "the first server finished no photo"
+    with TestClient(create_app(settings), base_url=BASE) as second:
+        job = wait_for(second, job_id)
+        assert (job["done"], job["failed"]) == (3, 0), job
+        assert all(second.get(f["url"]).status_code == 200 for f in job["files"])
+    assert {name: (out / name).stat().st_mtime_ns for name in before} == before  # not redone
