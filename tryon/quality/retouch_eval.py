@@ -31,10 +31,12 @@ import json
 import logging
 import sys
 import time
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -42,6 +44,8 @@ import numpy as np
 from tryon.config import shared_media_dir
 from tryon.quality import retouch_measures as rm
 from tryon.quality.contact_sheet import sheet, tile
+from tryon.quality.retouch_measures import METHODS, problems, summarise
+from tryon.retouch.types import RetouchOptions
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +63,6 @@ ALIGNED = EXACT + ("earrings_clover_diamond_studs_yellow_gold_grey_reflective",
 CLEAN = ("ring_emerald_pave_rose_gold_white_bg", "ring_tanzanite_sapphire_cocktail_white_bg",
          "rings_eternity_pair_white_gold_white_bg", "rings_wedding_bands_yellow_gold_white_bg",
          "ring_peridot_eternity_yellow_gold_grey_gradient")  # SOURCES.md's state "clean"
-METHODS = ("product", "colour_key", "colour_key_cfm")
-IOU_GOAL = 0.95
-SSIM_GOAL = 0.99
 SHEET_ROWS = 8
 VIEW_PX = 480  # the contact sheet's copies of each image are kept at most this size
 PHOTO_EXTS = (".jpg", ".jpeg", ".png", ".webp")
@@ -75,7 +76,6 @@ class Parts:
     """The studio's functions, each None where its module is not there (yet); `missing` says why."""
 
     retouch: Callable[..., Any] | None = None
-    options: Callable[..., Any] | None = None
     cut_out: Callable[..., Any] | None = None
     compose: Callable[..., Any] | None = None
     checks: Callable[..., Any] | None = None
@@ -90,8 +90,7 @@ class Parts:
 
 def load_parts() -> Parts:
     parts = Parts()
-    for attr, module, name in (("options", "tryon.retouch.types", "RetouchOptions"),
-                               ("retouch", "tryon.retouch.pipeline", "retouch"),
+    for attr, module, name in (("retouch", "tryon.retouch.pipeline", "retouch"),
                                ("cut_out", "tryon.retouch.matte", "cut_out"),
                                ("compose", "tryon.retouch.compose", "compose"),
                                ("checks", "tryon.retouch.checks", "marketplace_checks"),
@@ -152,6 +151,31 @@ def read_professional(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     return arr, None
 
 
+@dataclass
+class Views:
+    """Small copies (at most VIEW_PX) of one photo's images for the contact sheet, by column. `framed`: the columns
+    in the input's frame, which the sheet crops to `focus` (the piece's box, (x0, y0, x1, y1) as fractions of the
+    frame); the others (a --frame fill output) are shown whole."""
+
+    images: dict[str, np.ndarray] = field(default_factory=dict)
+    framed: set[str] = field(default_factory=set)
+    labels: dict[str, str] = field(default_factory=dict)
+    focus: tuple[float, float, float, float] | None = None
+
+    def put(self, column: str, img: np.ndarray, framed: bool, label: str = "") -> None:
+        self.images[column] = _small(img)
+        (self.framed.add if framed else self.framed.discard)(column)
+        if label:
+            self.labels[column] = label
+
+    def aim(self, piece: np.ndarray) -> None:
+        """Focus on the piece ((H, W) bool), unless already aimed."""
+        ys, xs = np.nonzero(piece)
+        if self.focus is None and len(xs):
+            h, w = piece.shape
+            self.focus = (xs.min() / w, ys.min() / h, (xs.max() + 1) / w, (ys.max() + 1) / h)
+
+
 def _small(img: np.ndarray) -> np.ndarray:
     s = VIEW_PX / max(img.shape[:2])
     img = img[..., :3] if img.ndim == 3 else np.repeat(img[..., None], 3, axis=2)
@@ -170,122 +194,116 @@ def _checks_row(checks: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 # -- one photo ----------------------------------------------------------------------------------------------
 
 
-def _baseline_image(parts: Parts, rgb: np.ndarray, alpha: np.ndarray, options: Any) -> tuple[np.ndarray, Any]:
-    """A baseline's output: the photo itself as the foreground (no cleaning, no spill removal), composed."""
-    assert parts.compose is not None
-    image, alpha_out = parts.compose(rgb.astype(np.float32) / 255.0, alpha, options)
-    return image, alpha_out
+LABELS = {"product": "product", "colour_key": "baseline key", "colour_key_cfm": "baseline key+cfm"}
+T = TypeVar("T")
 
 
-def evaluate_photo(parts: Parts, photo: Photo) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _attempt(errors: dict[str, str], key: str, fn: Callable[[], T]) -> T | None:
+    """fn(), or None with its failure noted under `key`: an evaluation reports a failing part and goes on."""
+    try:
+        return fn()
+    except Exception as e:  # noqa: BLE001
+        errors[key] = f"{type(e).__name__}: {e}"
+        return None
+
+
+def _output(parts: Parts, method: str, rgb: np.ndarray, alphas: Mapping[str, np.ndarray],
+            options: RetouchOptions) -> tuple[np.ndarray, dict[str, Any]] | None:
+    """A method's output image and its marketplace checks. A baseline composes the photo itself as the foreground
+    (no cleaning, no spill removal) with its own alpha, through the product's compose step."""
+    if method == "product":
+        if parts.retouch is None:
+            return None
+        out = parts.retouch(rgb, options)
+        return out.image, dict(out.checks, _steps=out.steps)
+    if parts.compose is None or parts.checks is None or method not in alphas:
+        return None
+    image, alpha_out = parts.compose(rgb.astype(np.float32) / 255.0, alphas[method], options)
+    return image, parts.checks(image, alpha_out, options)
+
+
+def evaluate_photo(parts: Parts, photo: Photo) -> tuple[dict[str, Any], Views]:
     """(row, views): one photo's numbers, and small copies of input, product, baseline and professional for the
     contact sheet."""
     t0 = time.perf_counter()
     rgb = read_photo(photo.path)
     h, w = rgb.shape[:2]
-    row: dict[str, Any] = {"name": photo.name, "size": [w, h], "errors": {}}
-    views: dict[str, np.ndarray] = {"input": _small(rgb)}
-    Opt = parts.options
-    assert Opt is not None
-    fill, keep = Opt(), Opt(frame="keep")
-
+    errors: dict[str, str] = {}
+    row: dict[str, Any] = {"name": photo.name, "size": [w, h], "errors": errors, "marketplace": {}}
+    views = Views()
+    views.put("input", rgb, True)
     # the baselines' mattes once: the matte, the default output and the kept frame all use them
-    alphas: dict[str, np.ndarray] = {}
-    for m in METHODS[1:]:
-        fn = parts.baseline(m)
-        if fn is not None:
-            try:
-                alphas[m] = fn(rgb)
-            except Exception as e:  # noqa: BLE001  (an evaluation reports a failing part and goes on)
-                row["errors"][m] = f"{type(e).__name__}: {e}"
+    alphas = {m: a for m in METHODS[1:] if (fn := parts.baseline(m)) is not None
+              and (a := _attempt(errors, m, partial(fn, rgb))) is not None}
 
-    # marketplace checks on every default output
-    market: dict[str, Any] = {}
-    if parts.retouch is not None:
-        try:
-            out = parts.retouch(rgb, fill)
-            market["product"] = _checks_row(out.checks)
-            views["product"] = _small(out.image)
-        except Exception as e:  # noqa: BLE001
-            row["errors"]["product"] = f"{type(e).__name__}: {e}"
-            market["product"] = {"ok": False, "failed": ["no output"], "checks": {}}
-    if parts.compose is not None and parts.checks is not None:
-        for m, a in alphas.items():
-            try:
-                image, a_out = _baseline_image(parts, rgb, a, fill)
-                market[m] = _checks_row(parts.checks(image, a_out, fill))
-                views.setdefault(m, _small(image))
-            except Exception as e:  # noqa: BLE001
-                row["errors"][m] = f"{type(e).__name__}: {e}"
-                market[m] = {"ok": False, "failed": ["no output"], "checks": {}}
-    row["marketplace"] = market
+    # marketplace checks on every default output (fill, white, contact shadow)
+    for m in METHODS:
+        got = _attempt(errors, m, partial(_output, parts, m, rgb, alphas, RetouchOptions()))
+        if got is None:
+            if m in errors:
+                row["marketplace"][m] = {"ok": False, "failed": ["no output"], "checks": {}}
+            continue
+        image, checks = got
+        if m == "product":
+            row["product_s"] = checks.pop("_steps", {}).get("total_s")
+        row["marketplace"][m] = _checks_row(checks)
+        views.put(m, image, False, f"{LABELS[m]} (fill)")
 
     # the matte against the professional mask
     if photo.mask is not None:
         mask = cv2.imread(str(photo.mask), cv2.IMREAD_GRAYSCALE)
-        row["matte"] = {"mask": "exact" if photo.name in EXACT else "coarse"}
+        matte: dict[str, Any] = {"mask": "exact" if photo.name in EXACT else "coarse"}
+        row["matte"] = matte
         if mask is None or mask.shape != (h, w):
-            row["matte"]["skipped"] = f"mask unreadable or not {w}x{h}"
+            matte["skipped"] = f"mask unreadable or not {w}x{h}"
         else:
             mattes = dict(alphas)
-            if parts.cut_out is not None:
-                try:
-                    mattes["product"] = parts.cut_out(rgb).alpha
-                except Exception as e:  # noqa: BLE001  (nothing found scores as an empty matte)
-                    row["errors"]["cut_out"] = f"{type(e).__name__}: {e}"
-                    mattes["product"] = np.zeros((h, w), np.float32)
-            for m in METHODS:
-                if m in mattes:
-                    bf = rm.boundary_f(mattes[m], mask)
-                    row["matte"][m] = {"iou": rm.matte_iou(mattes[m], mask), "boundary_f": bf["f"],
-                                       "precision": bf["precision"], "recall": bf["recall"]}
-            row["matte"]["tolerance_px"] = rm.boundary_tolerance_px(mask.shape)
-            views.setdefault("professional", _small(mask))
+            if (cut_out := parts.cut_out) is not None:  # nothing found scores as an empty matte
+                cut = _attempt(errors, "cut_out", lambda: cut_out(rgb).alpha)
+                mattes["product"] = np.zeros((h, w), np.float32) if cut is None else cut
+            for m in (m for m in METHODS if m in mattes):
+                bf = rm.boundary_f(mattes[m], mask)
+                matte[m] = {"iou": rm.matte_iou(mattes[m], mask), "boundary_f": bf["f"],
+                            "precision": bf["precision"], "recall": bf["recall"]}
+            matte["tolerance_px"] = rm.boundary_tolerance_px(mask.shape)
+            views.put("professional", mask, True, f"professional mask ({matte['mask']})")
+            views.aim(mask > rm.MASK_AT)
 
     # colour against the professional result (pixel-aligned pairs only)
     if photo.retouched is not None:
-        row["colour"] = _colour(parts, photo, rgb, alphas, keep, views, row["errors"])
+        row["colour"] = _colour(parts, photo, rgb, alphas, views, errors)
     row["seconds"] = round(time.perf_counter() - t0, 2)
     return row, views
 
 
-def _colour(parts: Parts, photo: Photo, rgb: np.ndarray, alphas: Mapping[str, np.ndarray], keep: Any,
-            views: dict[str, np.ndarray], errors: dict[str, str]) -> dict[str, Any]:
+def _colour(parts: Parts, photo: Photo, rgb: np.ndarray, alphas: Mapping[str, np.ndarray], views: Views,
+            errors: dict[str, str]) -> dict[str, Any]:
     assert photo.retouched is not None
     pro, pro_alpha = read_professional(photo.retouched)
-    views["professional"] = _small(pro)
     h, w = rgb.shape[:2]
+    views.put("professional", pro, pro.shape[:2] == (h, w), "professional result")
     if photo.name not in ALIGNED:
         return {"skipped": "not pixel-aligned with the input (SOURCES.md)"}
     if pro.shape[:2] != (h, w):
         return {"skipped": f"professional result is {pro.shape[1]}x{pro.shape[0]}, the input {w}x{h}"}
     if pro_alpha is None and not rm.white_background(pro):
         return {"skipped": "professional result is not on white"}
-    region = rm.piece_of_professional(pro, pro_alpha)
-    if photo.mask is not None:
-        mask = cv2.imread(str(photo.mask), cv2.IMREAD_GRAYSCALE)
-        if mask is not None and mask.shape == (h, w):
-            region = mask > rm.MASK_AT
+    mask = None if photo.mask is None else cv2.imread(str(photo.mask), cv2.IMREAD_GRAYSCALE)
+    region = mask > rm.MASK_AT if mask is not None and mask.shape == (h, w) else rm.piece_of_professional(pro, pro_alpha)
+    views.aim(region)
     out: dict[str, Any] = {"professional": "cut-out PNG on white" if pro_alpha is not None else "on white",
                            "piece_share": float(region.mean())}
-    images: dict[str, np.ndarray] = {}
-    if parts.retouch is not None:
-        try:
-            images["product"] = parts.retouch(rgb, keep).image
-        except Exception as e:  # noqa: BLE001
-            errors["product_keep"] = f"{type(e).__name__}: {e}"
-    if parts.compose is not None:
-        for m, a in alphas.items():
-            try:
-                images[m] = _baseline_image(parts, rgb, a, keep)[0]
-            except Exception as e:  # noqa: BLE001
-                errors[f"{m}_keep"] = f"{type(e).__name__}: {e}"
-    for m, img in images.items():
-        if img.shape[:2] != (h, w) or img.ndim != 3 or img.shape[2] != 3:
+    keep = RetouchOptions(frame="keep")
+    for m in METHODS:
+        got = _attempt(errors, f"{m}_keep", partial(_output, parts, m, rgb, alphas, keep))
+        if got is None:
+            continue
+        img = got[0]
+        if img.shape != (h, w, 3):
             out[m] = {"skipped": f"output is {img.shape}, not ({h}, {w}, 3) with --frame keep"}
             continue
         out[m] = rm.delta_e(img, pro, region)
-        views[m] = _small(img)  # the kept frame shows side by side with the professional one
+        views.put(m, img, True, f"{LABELS[m]} (keep)")  # the kept frame shows beside the professional one
     return out
 
 
@@ -319,65 +337,10 @@ def evaluate_dust(parts: Parts, label: str, clean: np.ndarray, known: np.ndarray
     except Exception as e:  # noqa: BLE001
         row["error"] = f"{type(e).__name__}: {e}"
         cleaned, reported = specked, 0
-    removed = [rm.speck_removed(clean, specked, cleaned, s) for s in specks]
-    for where in ("piece", "background"):
-        mine = [r for r, s in zip(removed, specks, strict=True) if s.where == where]
-        row[where] = {"specks": len(mine), "removed": int(sum(mine))}
-    row["specks"], row["removed"], row["reported"] = len(specks), int(sum(removed)), int(reported)
-    row["ssim"] = rm.ssim_on(clean, cleaned, rm.untouched_region(piece, specks))
-    return row
+    return {**row, **rm.score_cleaning(clean, specked, cleaned, piece, specks), "reported": int(reported)}
 
 
 # -- the report ---------------------------------------------------------------------------------------------
-
-
-def summarise(rows: Sequence[Mapping[str, Any]], dust: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    s: dict[str, Any] = {}
-    for kind in ("exact", "coarse"):
-        mrows = [r["matte"] for r in rows if r.get("matte", {}).get("mask") == kind and "skipped" not in r["matte"]]
-        s[f"matte_{kind}"] = {m: {"iou": rm.stats([x[m]["iou"] for x in mrows if m in x]),
-                                  "boundary_f": rm.stats([x[m]["boundary_f"] for x in mrows if m in x])}
-                              for m in METHODS}
-    ex = s["matte_exact"]["product"]["iou"]
-    s["matte_exact"]["goal"] = {"rule": f"product IoU >= {IOU_GOAL} on every exact mask",
-                                "ok": ex["n"] > 0 and ex["min"] >= IOU_GOAL}
-    crows = [r["colour"] for r in rows if "colour" in r and "skipped" not in r["colour"]]
-    colour: dict[str, Any] = {m: {part: rm.stats([c[m][part] for c in crows if m in c and "skipped" not in c[m]])
-                                  for part in ("whole", "piece")} for m in METHODS}
-
-    def beats(c: Mapping[str, Any], part: str) -> bool:
-        p = c.get("product", {}).get(part)
-        return p is not None and all(p < c[m][part] for m in METHODS[1:] if c.get(m, {}).get(part) is not None)
-    colour["product_closer"] = {part: f"{sum(beats(c, part) for c in crows)}/{len(crows)}" for part in ("whole", "piece")}
-    colour["goal"] = {"rule": "product closer to the professional result than both baselines (mean, whole and piece)",
-                      "ok": all(colour["product"][p]["mean"] is not None and all(
-                          colour[m][p]["mean"] is None or colour["product"][p]["mean"] < colour[m][p]["mean"]
-                          for m in METHODS[1:]) for p in ("whole", "piece"))}
-    s["colour"] = colour
-    market: dict[str, Any] = {}
-    for m in METHODS:
-        got = [r["marketplace"][m] for r in rows if m in r.get("marketplace", {})]
-        per: dict[str, list[int]] = {}
-        for g in got:
-            for k, c in g["checks"].items():
-                per.setdefault(k, [0, 0])[0] += int(c["ok"])
-                per[k][1] += 1
-        market[m] = {"passed": sum(g["ok"] for g in got), "n": len(got),
-                     "per_check": {k: f"{v[0]}/{v[1]}" for k, v in sorted(per.items())}}
-    market["goal"] = {"rule": "every product output passes", "ok": market["product"]["n"] == len(rows) > 0
-                      and market["product"]["passed"] == len(rows)}
-    s["marketplace"] = market
-    d = [r for r in dust if "specks" in r]
-    total = sum(r["specks"] for r in d)
-    s["dust"] = {"images": len(d), "specks": total, "removed": sum(r["removed"] for r in d),
-                 "removed_share": None if not total else sum(r["removed"] for r in d) / total,
-                 **{f"removed_{w}": f"{sum(r[w]['removed'] for r in d)}/{sum(r[w]['specks'] for r in d)}"
-                    for w in ("piece", "background")},
-                 "ssim": rm.stats([r["ssim"] for r in d]),
-                 "goal": {"rule": f"SSIM of the untouched piece >= {SSIM_GOAL} on every image",
-                          "ok": bool(d) and all(r["ssim"] is not None and r["ssim"] >= SSIM_GOAL for r in d)},
-                 "baselines": "no cleaning: 0 removed"}
-    return s
 
 
 def _f(v: Any, digits: int = 3) -> str:
@@ -427,50 +390,38 @@ def format_tables(report: Mapping[str, Any]) -> str:
         p, b = d["piece"], d["background"]
         lines.append(f"  {d['image'][:68]:<68} {p['removed']:>3}/{p['specks']:<2} {b['removed']:>3}/{b['specks']:<3} "
                      f"{_f(d['ssim'], 4):>7}" + (f"  error: {d['error'][:50]}" if "error" in d else ""))
-    lines += ["", "Summary" + (f" (missing parts: {', '.join(report['missing'])})" if report["missing"] else "")]
+    lines += ["", "Summary" + (f" (missing parts: {', '.join(report['missing'])})" if report["missing"] else ""),
+              f"  {'':<44}" + "".join(f"{short[m]:>12}" for m in METHODS) + "   goal"]
+
+    def line(label: str, cells: Sequence[str], goal: Mapping[str, Any] | None = None) -> None:
+        tail = "" if goal is None else f"   {goal['rule']}: {'met' if goal['ok'] else 'NOT met'}"
+        lines.append(f"  {label:<44}" + "".join(f"{c:>12}" for c in cells) + tail)
+
     for kind in ("exact", "coarse"):
         mt = s[f"matte_{kind}"]
-        lines.append(f"  matte, {kind} masks (n={mt['product']['iou']['n']}): " + "; ".join(
-            f"{short[m]} IoU mean {_f(mt[m]['iou']['mean'])} min {_f(mt[m]['iou']['min'])}, "
-            f"BF mean {_f(mt[m]['boundary_f']['mean'])}" for m in METHODS))
-    mg = s["matte_exact"]["goal"]
-    lines.append(f"    goal {mg['rule']}: {'met' if mg['ok'] else 'NOT met'}")
+        n = mt["product"]["iou"]["n"]
+        line(f"matte IoU, {kind} masks (n={n}): mean", [_f(mt[m]["iou"]["mean"]) for m in METHODS])
+        line("  min", [_f(mt[m]["iou"]["min"]) for m in METHODS], mt.get("goal"))
+        line("  boundary F mean", [_f(mt[m]["boundary_f"]["mean"]) for m in METHODS])
     c = s["colour"]
-    lines.append(f"  CIEDE2000 (n={c['product']['whole']['n']} aligned pairs), mean whole / piece: " + "; ".join(
-        f"{short[m]} {_f(c[m]['whole']['mean'], 2)} / {_f(c[m]['piece']['mean'], 2)}" for m in METHODS))
-    lines.append(f"    product closer than both baselines on {c['product_closer']['whole']} pairs (whole), "
-                 f"{c['product_closer']['piece']} (piece); goal {'met' if c['goal']['ok'] else 'NOT met'}")
+    line(f"CIEDE2000 whole (n={c['product']['whole']['n']} aligned pairs): mean",
+         [_f(c[m]["whole"]["mean"], 2) for m in METHODS])
+    line("  piece: mean", [_f(c[m]["piece"]["mean"], 2) for m in METHODS], c["goal"])
+    line("  pairs product closer than both: whole, piece", [c["product_closer"]["whole"], c["product_closer"]["piece"]])
     mk = s["marketplace"]
-    lines.append("  marketplace passes: " + "; ".join(f"{short[m]} {mk[m]['passed']}/{mk[m]['n']}" for m in METHODS))
-    lines.append("    product per check: " + ", ".join(f"{k} {v}" for k, v in mk["product"]["per_check"].items()))
+    line("marketplace checks passed", [f"{mk[m]['passed']}/{mk[m]['n']}" for m in METHODS], mk["goal"])
+    lines.append(f"  {'  product, per check':<44}" + ", ".join(f"{k} {v}" for k, v in mk["product"]["per_check"].items()))
     d = s["dust"]
     share = None if d["removed_share"] is None else 100 * d["removed_share"]
-    lines.append(f"  dust: {d['removed']}/{d['specks']} specks removed ({_f(share, 0)}%;"
-                 f" piece {d['removed_piece']}, background {d['removed_background']}) on {d['images']} images; "
-                 f"SSIM of the untouched piece mean {_f(d['ssim']['mean'], 4)} min {_f(d['ssim']['min'], 4)} "
-                 f"(goal >= {SSIM_GOAL}: {'met' if d['goal']['ok'] else 'NOT met'}); baselines remove none")
+    line(f"dust specks removed ({d['images']} images)", [f"{_f(share, 0)}%", "0%", "0%"])
+    line("  on the piece, on the background", [d["removed_piece"], d["removed_background"]])
+    line("  SSIM of the untouched piece: mean", [_f(d["ssim"]["mean"], 4)])
+    line("  min", [_f(d["ssim"]["min"], 4)], d["goal"])
     lines.append(f"  {len(rows)} photos, {report['seconds']} s")
     return "\n".join(lines)
 
 
 # -- the contact sheet --------------------------------------------------------------------------------------
-
-
-def problems(row: Mapping[str, Any]) -> list[str]:
-    """What went wrong for one photo, worst first: a failed goal, then errors."""
-    out = []
-    mt = row.get("matte", {})
-    if mt.get("mask") == "exact" and mt.get("product", {}).get("iou", 1.0) < IOU_GOAL:
-        out.append(f"IoU {mt['product']['iou']:.3f}")
-    c = row.get("colour", {})
-    p = c.get("product", {}).get("piece")
-    if p is not None and any(c.get(m, {}).get("piece") is not None and c[m]["piece"] <= p for m in METHODS[1:]):
-        out.append(f"dE piece {p:.2f} not below a baseline")
-    prod = row.get("marketplace", {}).get("product")
-    if prod is not None and not prod["ok"]:
-        out.append("checks: " + ",".join(prod["failed"]))
-    out += [f"{k}: {v}" for k, v in row.get("errors", {}).items()]
-    return out
 
 
 def worst_rows(rows: Sequence[Mapping[str, Any]], n: int = SHEET_ROWS) -> list[Mapping[str, Any]]:
@@ -482,47 +433,57 @@ def worst_rows(rows: Sequence[Mapping[str, Any]], n: int = SHEET_ROWS) -> list[M
     return sorted(rows, key=key)[:n]
 
 
-def contact_sheet(rows: Sequence[Mapping[str, Any]], views: Mapping[str, Mapping[str, np.ndarray]]) -> np.ndarray:
-    """(H, W, 3) uint8: one row per worst photo: input | product | baseline (key+cfm) | professional (or mask)."""
+def _numbers(row: Mapping[str, Any], method: str) -> str:
+    mt, c = row.get("matte", {}).get(method, {}), row.get("colour", {}).get(method, {})
+    parts = ([f"IoU {mt['iou']:.3f} BF {mt['boundary_f']:.2f}"] if mt else []) + \
+        ([f"dE {_f(c.get('whole'), 1)}/{_f(c.get('piece'), 1)}"] if c and "skipped" not in c else [])
+    return "  ".join(parts)
+
+
+def contact_sheet(rows: Sequence[Mapping[str, Any]], views: Mapping[str, Views]) -> np.ndarray:
+    """(H, W, 3) uint8, one row per photo, worst first: input | product | baseline key+cfm | professional (its
+    result, or its mask). Images in the input's frame are cropped to the piece; a fill output is shown whole."""
     tiles = []
     for r in worst_rows(rows):
-        v = views.get(r["name"], {})
-        probs = problems(r)
-        mt, c = r.get("matte", {}), r.get("colour", {})
-        for col, label in (("input", r["name"]), ("product", "; ".join(probs) or "product: no problem"),
-                           ("colour_key_cfm", "baseline key+cfm"), ("professional", "professional")):
-            img = v.get(col)
-            nums = {"product": (mt.get("product", {}).get("iou"), c.get("product", {}).get("piece")),
-                    "colour_key_cfm": (mt.get("colour_key_cfm", {}).get("iou"),
-                                       c.get("colour_key_cfm", {}).get("piece"))}.get(col)
-            line2 = "" if nums is None else f"IoU {_f(nums[0])}  dE piece {_f(nums[1], 2)}"
+        v = views.get(r["name"], Views())
+        for col, line1, line2 in (("input", r["name"], ", ".join(problems(r)) or "no problem"),
+                                  ("product", "product", _numbers(r, "product")),
+                                  ("colour_key_cfm", "baseline key+cfm", _numbers(r, "colour_key_cfm")),
+                                  ("professional", "professional", "")):
+            img = v.images.get(col)
             if img is None:
-                img, line2 = np.full((64, 64, 3), 24, np.uint8), "none"
+                tiles.append(tile(np.full((64, 64, 3), 24, np.uint8), (32, 32), 32, [], [line1, "none"]))
+                continue
             hh, ww = img.shape[:2]
-            tiles.append(tile(img, (ww / 2, hh / 2), max(hh, ww) / 2, [], [label, line2]))
-    return sheet(tiles, "retouch eval: worst first (input | product | baseline key+cfm | professional)", columns=4)
+            centre, half = (ww / 2, hh / 2), max(hh, ww) / 2
+            if col in v.framed and v.focus is not None:
+                x0, y0, x1, y1 = v.focus[0] * ww, v.focus[1] * hh, v.focus[2] * ww, v.focus[3] * hh
+                centre, half = ((x0 + x1) / 2, (y0 + y1) / 2), 0.55 * max(x1 - x0, y1 - y0)
+            tiles.append(tile(img, centre, half, [], [v.labels.get(col, line1), line2]))
+    return sheet(tiles, "retouch eval, worst first: input | product | baseline key+cfm | professional "
+                        "(IoU, boundary F, CIEDE2000 whole/piece)", columns=4)
 
 
 # -- the command --------------------------------------------------------------------------------------------
 
 
 def evaluate(media: Path = DEFAULT_MEDIA, only: Sequence[str] = (), seed: int = 0, dust: bool = True,
-             parts: Parts | None = None) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
+             parts: Parts | None = None) -> tuple[dict[str, Any], dict[str, Views]]:
     """(report, views by photo name) over the photos in `media` (or `only` those)."""
     t0 = time.perf_counter()
     parts = parts or load_parts()
     photos = find_photos(media, only)
-    rows, views = [], {}
+    rows: list[dict[str, Any]] = []
+    views: dict[str, Views] = {}
     for i, p in enumerate(photos):
-        if parts.options is None:
-            break
         row, views[p.name] = evaluate_photo(parts, p)
         rows.append(row)
         log.info("%d/%d %s: %.1f s", i + 1, len(photos), p.name, row["seconds"])
     dust_rows = []
     if dust and parts.cut_out is not None and parts.remove_dust is not None:
-        for k, (label, clean, known) in enumerate(dust_images(media, photos)):
-            dust_rows.append(evaluate_dust(parts, label, clean, known, seed + k))
+        for label, clean, known in dust_images(media, photos):
+            # each image's own seed: the same specks whichever photos run (--only)
+            dust_rows.append(evaluate_dust(parts, label, clean, known, seed + zlib.crc32(label.encode())))
     report = {"media": str(media), "photos": rows, "dust": dust_rows, "missing": sorted(parts.missing),
               "missing_why": parts.missing, "summary": summarise(rows, dust_rows),
               "seconds": round(time.perf_counter() - t0, 1)}

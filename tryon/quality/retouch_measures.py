@@ -8,8 +8,9 @@ the piece is alpha > 0.5 (ALPHA_AT) and mask > 127 (MASK_AT), as the professiona
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -20,6 +21,9 @@ BOUNDARY_PX_PER_1000 = 3.0  # boundary F tolerance: 3 px at a 1000 px longer sid
 WHITE_DE = 10.0  # a professional JPEG's pixel further than this (CIEDE2000) from white is the piece (or its shadow)
 REMOVED_RATIO = 0.4  # a speck is removed when the error left on its footprint is at most this share of the added
 SPECK_KINDS = ("dark_dot", "bright_dot", "fibre")
+METHODS = ("product", "colour_key", "colour_key_cfm")  # the studio and the two baselines, in the report's order
+IOU_GOAL = 0.95  # issue 22: matte IoU on every exactly masked photo
+SSIM_GOAL = 0.99  # issue 22: structure kept by dust removal on the untouched piece
 
 
 # -- matte ---------------------------------------------------------------------------------------------------
@@ -250,6 +254,19 @@ def untouched_region(piece: np.ndarray, specks: Sequence[Speck], margin_px: int 
     return piece & (grown == 0)
 
 
+def score_cleaning(clean: np.ndarray, specked: np.ndarray, cleaned: np.ndarray, piece: np.ndarray,
+                   specks: Sequence[Speck]) -> dict[str, Any]:
+    """How a cleaning did on `specked` (clean + `specks`; all (H, W, 3) uint8, piece (H, W) bool): specks and
+    removed, overall and on the piece and the background, and the SSIM of the piece away from the specks."""
+    removed = [speck_removed(clean, specked, cleaned, s) for s in specks]
+    out: dict[str, Any] = {"specks": len(specks), "removed": int(sum(removed))}
+    for where in ("piece", "background"):
+        mine = [r for r, s in zip(removed, specks, strict=True) if s.where == where]
+        out[where] = {"specks": len(mine), "removed": int(sum(mine))}
+    out["ssim"] = ssim_on(clean, cleaned, untouched_region(piece, specks))
+    return out
+
+
 def ssim_on(a: np.ndarray, b: np.ndarray, region: np.ndarray) -> float | None:
     """Mean SSIM (skimage.metrics.structural_similarity, 7 px window, per channel) of two (H, W, 3) uint8 images
     over `region` ((H, W) bool); None when the region is empty."""
@@ -271,3 +288,73 @@ def stats(values: Sequence[float | None]) -> dict[str, float | int | None]:
     if not v:
         return {"n": 0, "mean": None, "min": None, "max": None}
     return {"n": len(v), "mean": float(np.mean(v)), "min": min(v), "max": max(v)}
+
+
+def summarise(rows: Sequence[Mapping[str, Any]], dust: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The report's summary from its per-photo rows and dust rows (as tryon.quality.retouch_eval makes them): per
+    method the matte on exact and coarse masks, CIEDE2000 whole and piece, marketplace passes; the dust; each goal
+    with its rule and whether it is met."""
+    s: dict[str, Any] = {}
+    for kind in ("exact", "coarse"):
+        mrows = [r["matte"] for r in rows if r.get("matte", {}).get("mask") == kind and "skipped" not in r["matte"]]
+        s[f"matte_{kind}"] = {m: {"iou": stats([x[m]["iou"] for x in mrows if m in x]),
+                                  "boundary_f": stats([x[m]["boundary_f"] for x in mrows if m in x])}
+                              for m in METHODS}
+    ex = s["matte_exact"]["product"]["iou"]
+    s["matte_exact"]["goal"] = {"rule": f"product IoU >= {IOU_GOAL} on every exact mask",
+                                "ok": ex["n"] > 0 and ex["min"] >= IOU_GOAL}
+    crows = [r["colour"] for r in rows if "colour" in r and "skipped" not in r["colour"]]
+    colour: dict[str, Any] = {m: {part: stats([c[m][part] for c in crows if m in c and "skipped" not in c[m]])
+                                  for part in ("whole", "piece")} for m in METHODS}
+
+    def beats(c: Mapping[str, Any], part: str) -> bool:
+        p = c.get("product", {}).get(part)
+        return p is not None and all(p < c[m][part] for m in METHODS[1:] if c.get(m, {}).get(part) is not None)
+    colour["product_closer"] = {part: f"{sum(beats(c, part) for c in crows)}/{len(crows)}" for part in ("whole", "piece")}
+    colour["goal"] = {"rule": "product below both baselines, whole and piece",
+                      "ok": all(colour["product"][p]["mean"] is not None and all(
+                          colour[m][p]["mean"] is None or colour["product"][p]["mean"] < colour[m][p]["mean"]
+                          for m in METHODS[1:]) for p in ("whole", "piece"))}
+    s["colour"] = colour
+    market: dict[str, Any] = {}
+    for m in METHODS:
+        got = [r["marketplace"][m] for r in rows if m in r.get("marketplace", {})]
+        per: dict[str, list[int]] = {}
+        for g in got:
+            for k, c in g["checks"].items():
+                per.setdefault(k, [0, 0])[0] += int(c["ok"])
+                per[k][1] += 1
+        market[m] = {"passed": sum(g["ok"] for g in got), "n": len(got),
+                     "per_check": {k: f"{v[0]}/{v[1]}" for k, v in sorted(per.items())}}
+    market["goal"] = {"rule": "every product output passes", "ok": market["product"]["n"] == len(rows) > 0
+                      and market["product"]["passed"] == len(rows)}
+    s["marketplace"] = market
+    d = [r for r in dust if "specks" in r]
+    total = sum(r["specks"] for r in d)
+    s["dust"] = {"images": len(d), "specks": total, "removed": sum(r["removed"] for r in d),
+                 "removed_share": None if not total else sum(r["removed"] for r in d) / total,
+                 **{f"removed_{w}": f"{sum(r[w]['removed'] for r in d)}/{sum(r[w]['specks'] for r in d)}"
+                    for w in ("piece", "background")},
+                 "ssim": stats([r["ssim"] for r in d]),
+                 "goal": {"rule": f"SSIM of the untouched piece >= {SSIM_GOAL} on every image",
+                          "ok": bool(d) and all(r["ssim"] is not None and r["ssim"] >= SSIM_GOAL for r in d)},
+                 "baselines": "no cleaning: 0 removed"}
+    return s
+
+
+def problems(row: Mapping[str, Any]) -> list[str]:
+    """What went wrong for one photo, briefly: a goal missed (IoU, dE, checks), then the parts that failed."""
+    out = []
+    mt = row.get("matte", {})
+    if mt.get("mask") == "exact" and mt.get("product", {}).get("iou", 1.0) < IOU_GOAL:
+        out.append(f"IoU<{IOU_GOAL}")
+    c = row.get("colour", {})
+    for part in ("piece", "whole"):
+        p = c.get("product", {}).get(part)
+        if p is not None and any(c.get(m, {}).get(part) is not None and c[m][part] <= p for m in METHODS[1:]):
+            out.append(f"dE {part} >= baseline")
+    prod = row.get("marketplace", {}).get("product")
+    if prod is not None and not prod["ok"]:
+        out.append("fails " + ",".join(prod["failed"]))
+    out += [f"{k} failed" for k in row.get("errors", {})]
+    return out
