@@ -63,15 +63,16 @@ def test_each_part_gets_its_own_contact() -> None:
 def test_reflection_mirrors_the_piece_in_its_colour() -> None:
     a = np.zeros((600, 600), np.float32)
     a[200:400, 250:350] = 1.0
-    a[300:400, 350:400] = 1.0  # an L shape: its reflection is an upside-down L
+    a[380:400, 350:450] = 1.0  # an L lying down: its foot's reflection is right under it
     fg = np.zeros((600, 600, 3), np.float32)
     fg[...] = (0.9, 0.2, 0.2)  # red
     op = make_shadow(a, "reflection")
     dark = make_shadow(a, "reflection", fg)
     assert op.ndim == 2 and dark.shape == (600, 600, 3)
-    assert op[400:430, 360:390].mean() > 0.1 and op[460:480, 360:390].max() == 0  # the foot, mirrored
-    assert op[400:460, 270:330].mean() > 0.05
-    assert op[401, 300] > op[440, 300] > 0  # fading away from the piece
+    assert op[400:410, 360:440].mean() > 0.1  # the foot, mirrored
+    assert op[401, 300] > op[410, 300] > 0  # fading away from the piece
+    assert op[401, 200:245].max() == 0 and op[401, 455:500].max() == 0  # only under the piece
+    assert op[440:].max() == 0  # a short fade, not a second piece
     below = op > 0.05
     assert (dark[below][:, 0] < dark[below][:, 1]).all()  # red: it takes less red than green from the white
     assert (dark.max(axis=2) <= op + 1e-6).all()

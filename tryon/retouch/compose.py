@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from tryon.errors import InputError
-from tryon.retouch.shadow import make_shadow, piece_box
+from tryon.retouch.shadow import piece_box, reflection_rows, shadow_extent
 from tryon.retouch.types import FILL_SHARE, FILL_SIZE_PX, RetouchOptions
 
 ALPHA_FLOOR = 1.0 / 255  # alpha below this after resampling is no piece: it would only turn 255 into 254
@@ -57,13 +57,19 @@ class Placed:
         out[y0:y1, x0:x1] = self.alpha
         return out
 
-    def full_fg(self) -> np.ndarray:
-        """(H, W, 3) float32: the piece's straight colour over the whole canvas (0 where there is no piece)."""
+    def full_fg(self, rows: tuple[int, int] | None = None) -> np.ndarray:
+        """(H, W, 3) float32: the piece's straight colour over the canvas (0 where there is no piece).
+
+        rows : (r0, r1) canvas rows to fill in (the rest stays 0; np.zeros costs nothing where untouched)
+        """
         out = np.zeros(self.canvas + (3,), np.float32)
         x0, y0, x1, y1 = self.rect
-        a = self.alpha[..., None]
-        out[y0:y1, x0:x1] = np.divide(self.premul, a, out=np.zeros_like(self.premul), where=a > 0)
-        np.clip(out, 0.0, 1.0, out=out)
+        r0, r1 = (y0, y1) if rows is None else (max(y0, rows[0]), min(y1, rows[1]))
+        if r1 <= r0:
+            return out
+        pm, a = self.premul[r0 - y0:r1 - y0], self.alpha[r0 - y0:r1 - y0, :, None]
+        out[r0:r1, x0:x1] = np.divide(pm, a, out=np.zeros_like(pm), where=a > 0)
+        np.clip(out[r0:r1, x0:x1], 0.0, 1.0, out=out[r0:r1, x0:x1])
         return out
 
 
@@ -104,21 +110,25 @@ def place_crop(fg: np.ndarray, alpha: np.ndarray, options: RetouchOptions) -> Pl
     sy0 = max(0, int(rows[0]) - FILTER_PAD, int(np.floor(-ty / k)))
     sy1 = min(h, int(rows[-1]) + 1 + FILTER_PAD, int(np.ceil((canvas[0] - ty) / k)))
     a = np.clip(alpha[sy0:sy1, sx0:sx1], 0.0, 1.0)  # a copy: the caller's matte is never written to
-    pm = fg[sy0:sy1, sx0:sx1] * a[..., None]
+    # premultiplied: a new array, resized or not. (OpenCV does the per-channel work: numpy broadcasting an
+    # (h, w, 1) array against (h, w, 3) runs an inner loop of 3 and is several times slower.)
+    pm: np.ndarray = cv2.multiply(fg[sy0:sy1, sx0:sx1], _rgb(a))
     dx0, dy0 = round(k * sx0 + tx), round(k * sy0 + ty)
     dx1, dy1 = max(dx0 + 1, round(k * sx1 + tx)), max(dy0 + 1, round(k * sy1 + ty))
     if (dx1 - dx0, dy1 - dy0) != (sx1 - sx0, sy1 - sy0):
         interp = cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC
         a = cv2.resize(a, (dx1 - dx0, dy1 - dy0), interpolation=interp)
         pm = cv2.resize(pm, (dx1 - dx0, dy1 - dy0), interpolation=interp)
-        # cubic overshoot: alpha is clipped to 0..1, so the colour is taken out at the alpha it was resampled
-        # with and put back at the clipped one (else a solid edge's colour would shift by the overshoot)
-        colour = np.divide(pm, a[..., None], out=np.zeros_like(pm), where=a[..., None] > ALPHA_FLOOR)
-        np.clip(a, 0.0, 1.0, out=a)
-        pm = np.clip(colour, 0.0, 1.0) * a[..., None]
-    a[a < ALPHA_FLOOR] = 0.0
-    pm[a == 0] = 0.0
-    np.minimum(pm, a[..., None], out=pm)  # fg above 1 (a sample passed the check) is clipped too
+        # cubic overshoot: where alpha overshoots 1 it is clipped, and its colour is scaled with it (else a solid
+        # edge's colour would brighten by the overshoot); below 0 both go to 0 just after
+        over = a > 1.0
+        if over.any():
+            pm[over] = pm[over] / a[over][:, None]
+    # alpha: at most 1 (THRESH_TRUNC), 0 below ALPHA_FLOOR and below 0 (THRESH_TOZERO)
+    a = cv2.threshold(cv2.threshold(a, 1.0, 1.0, cv2.THRESH_TRUNC)[1], ALPHA_FLOOR, 0.0, cv2.THRESH_TOZERO)[1]
+    # colour never brighter than its coverage (fg above 1, overshoot) and never negative; 0 where alpha is 0
+    pm = cv2.min(pm, _rgb(a))
+    np.maximum(pm, 0.0, out=pm)
     # rounding may push the crop a pixel past the canvas: cut it there
     cx0, cy0 = max(0, -dx0), max(0, -dy0)
     cx1, cy1 = (dx1 - dx0) - max(0, dx1 - canvas[1]), (dy1 - dy0) - max(0, dy1 - canvas[0])
@@ -137,47 +147,64 @@ def compose(fg: np.ndarray, alpha: np.ndarray, options: RetouchOptions) -> tuple
     p = place_crop(fg, alpha, options)
     a_full = p.full_alpha()
     kind = options.shadow
-    dark = make_shadow(a_full, kind, p.full_fg() if kind == "reflection" else None)
+    fg_full = None
+    if kind == "reflection":
+        box = piece_box(p.alpha)
+        if box is not None:
+            px, py = p.rect[:2]
+            fg_full = p.full_fg(reflection_rows((box[0] + px, box[1] + py, box[2] + px, box[3] + py)))
+    dark, shadow_rect = shadow_extent(a_full, kind, fg_full)
     # the rectangle the piece and its shadow cover; outside it the canvas is the background as it is
     x0, y0, x1, y1 = p.rect
-    shadow_rows = np.flatnonzero(dark.reshape(dark.shape[0], -1).any(axis=1))
-    if shadow_rows.size:
-        shadow_cols = np.flatnonzero(dark[shadow_rows[0]:shadow_rows[-1] + 1].reshape(
-            shadow_rows[-1] + 1 - shadow_rows[0], dark.shape[1], -1).any(axis=(0, 2)))
-        x0, x1 = min(x0, int(shadow_cols[0])), max(x1, int(shadow_cols[-1]) + 1)
-        y0, y1 = min(y0, int(shadow_rows[0])), max(y1, int(shadow_rows[-1]) + 1)
-    a = a_full[y0:y1, x0:x1, None]
-    pm = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
+    if shadow_rect is not None:
+        x0, y0 = min(x0, shadow_rect[0]), min(y0, shadow_rect[1])
+        x1, y1 = max(x1, shadow_rect[2]), max(y1, shadow_rect[3])
     px0, py0, px1, py1 = p.rect
-    pm[py0 - y0:py1 - y0, px0 - x0:px1 - x0] = p.premul
+    if p.rect == (x0, y0, x1, y1):
+        pm = p.premul.copy()
+    else:
+        pm = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
+        pm[py0 - y0:py1 - y0, px0 - x0:px1 - x0] = p.premul
     d = dark[y0:y1, x0:x1]
-    d = d[..., None] if d.ndim == 2 else d
+    # the share of the background that shows, (1 - d) * (1 - a): not shadowed, not covered
+    uncovered = 1.0 - a_full[y0:y1, x0:x1]
+    if d.ndim == 2:
+        clear = _rgb(uncovered - d * uncovered)
+    else:
+        clear = cv2.multiply(1.0 - d, _rgb(uncovered))
     bg = options.background_rgb()
     h, w = p.canvas
     if bg is not None:
         image = np.empty((h, w, 3), np.uint8)
-        image[:] = bg
-        bgf = np.asarray(bg, np.float32) / 255.0
-        out = pm + bgf * (1.0 - d) * (1.0 - a)
-        image[y0:y1, x0:x1] = _to_u8(out)
+        image.reshape(h, w * 3)[:] = np.tile(np.asarray(bg, np.uint8), w)
+        if bg != (255, 255, 255):  # scaled per channel along rows of w * 3 values (a long inner loop)
+            row = np.tile(np.asarray(bg, np.float32) / 255.0, clear.shape[1])
+            clear = (clear.reshape(clear.shape[0], -1) * row).reshape(clear.shape)
+        image[y0:y1, x0:x1] = _to_u8(cv2.add(pm, clear))
         return image, a_full
     # transparent: the shadow is a layer of its own colour (black, or the reflection's tint) and opacity, chosen
-    # so that the PNG laid on white looks exactly like the white composite
-    opacity = d.max(axis=2, keepdims=True)
-    tint = np.divide(opacity - d, opacity, out=np.zeros_like(d), where=opacity > 0) if d.shape[2] == 3 else 0.0
-    total = a + opacity * (1.0 - a)
-    colour = pm + tint * opacity * (1.0 - a)
-    rgb = np.divide(colour, total, out=np.ones_like(colour), where=total > 0)
+    # so that the PNG laid on white looks exactly like the white composite: colour 1 - d / opacity per channel
+    opacity = d.max(axis=2) if d.ndim == 3 else d
+    if d.ndim == 3:
+        pm += cv2.multiply(_rgb(opacity) - d, _rgb(uncovered))
+    total = 1.0 - (uncovered - opacity * uncovered)  # a + opacity * (1 - a)
+    # straight colour = premultiplied / total; where nothing is there (total 0) white, for viewers that ignore alpha
+    empty = (total <= 0).astype(np.float32)
+    rgb = cv2.divide(pm + _rgb(empty), _rgb(total + empty))
     image = np.zeros((h, w, 4), np.uint8)
-    image[..., :3] = 255  # transparent pixels are white underneath, for viewers that ignore alpha
-    image[y0:y1, x0:x1, :3] = _to_u8(rgb)
-    image[y0:y1, x0:x1, 3] = _to_u8(total[..., 0])
+    image[..., :3] = 255
+    image[y0:y1, x0:x1] = cv2.merge([*cv2.split(_to_u8(rgb)), _to_u8(total)])
     return image, a_full
 
 
+def _rgb(x: np.ndarray) -> np.ndarray:
+    """(h, w) float32 -> (h, w, 3), the value in every channel."""
+    return cv2.cvtColor(np.ascontiguousarray(x, np.float32), cv2.COLOR_GRAY2RGB)
+
+
 def _to_u8(x: np.ndarray) -> np.ndarray:
-    """float 0..1 -> uint8, rounded (1.0 -> 255 exactly)."""
-    return (np.clip(x, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    """float 0..1 -> uint8, rounded to nearest and saturated (1.0 -> 255 exactly), in one OpenCV pass."""
+    return cv2.convertScaleAbs(np.ascontiguousarray(x), alpha=255.0)
 
 
 def _check_inputs(fg: np.ndarray, alpha: np.ndarray, options: RetouchOptions) -> tuple[np.ndarray, np.ndarray]:

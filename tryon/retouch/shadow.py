@@ -25,21 +25,21 @@ WORK_PX = 480  # the smooth shadows' working resolution, the piece's longer side
 
 # contact: a thin dark line just under the piece's bottom edges plus a wider, fainter occlusion around it
 CONTACT_PEAK = 0.42  # darkness right under a long flat bottom edge
-CONTACT_REACH = 0.04  # contact fades with an edge's height above its part's lowest point over this share of L
-CONTACT_SIGMA = ((0.010, 0.0035), (0.035, 0.012))  # (sigma_x, sigma_y) / L: the line, the soft occlusion
+CONTACT_REACH = 0.025  # contact fades with an edge's height above its part's lowest point over this share of L
+CONTACT_SIGMA = ((0.012, 0.003), (0.030, 0.010))  # (sigma_x, sigma_y) / L: the line, the soft occlusion
 CONTACT_MIX = (0.65, 0.35)  # their shares of the peak
 CONTACT_DROP = 0.004  # the line sits this share of L below the edge (the piece rests on it, not in it)
 
 # drop: the silhouette squashed onto the ground under the piece and blurred
-DROP_PEAK = 0.24
+DROP_PEAK = 0.22
 DROP_SQUASH = 0.12  # the silhouette's height on the ground, a share of its own height
 DROP_OFFSET = 0.012  # its centre this share of L below the piece's lowest point
-DROP_SIGMA = (0.022, 0.010)  # (sigma_x, sigma_y) / L
+DROP_SIGMA = (0.030, 0.014)  # (sigma_x, sigma_y) / L
 
 # reflection: the piece mirrored about its lowest row, fading out over a share of its height
-REFLECTION_PEAK = 0.30  # opacity of the mirrored copy right at the contact line
-REFLECTION_LENGTH = 0.30  # fades to 0 over this share of the piece's height (or the room left below it)
-REFLECTION_SIGMA = 0.002  # a glossy surface is not a perfect mirror: a slight blur, / L
+REFLECTION_PEAK = 0.25  # opacity of the mirrored copy right at the contact line
+REFLECTION_LENGTH = 0.10  # fades to 0 over this share of L (or the room left below the piece)
+REFLECTION_SIGMA = 0.003  # a glossy surface is not a perfect mirror: a slight blur, / L
 
 
 def make_shadow(alpha: np.ndarray, kind: str, fg: np.ndarray | None = None) -> np.ndarray:
@@ -52,24 +52,35 @@ def make_shadow(alpha: np.ndarray, kind: str, fg: np.ndarray | None = None) -> n
         mirrored copy's darkness per channel on white, opacity * (1 - its colour); without fg its opacity.
         Exactly 0 far from the piece and on the canvas's outermost rows and columns.
     """
-    a = _check_alpha(alpha)
+    return shadow_extent(alpha, kind, fg)[0]
+
+
+def shadow_extent(alpha: np.ndarray, kind: str, fg: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
+    """make_shadow, and the rectangle (x0, y0, x1, y1) outside which its darkness is 0 (None: 0 everywhere).
+
+    Only that rectangle is computed (and only those rows of fg are read); the rest of the canvas is np.zeros,
+    whose pages the system hands out only when written to.
+    """
+    _check_alpha(alpha)
     if kind not in SHADOWS:
         raise InputError(f"shadow '{kind}': use one of {', '.join(SHADOWS)}")
-    if fg is not None and (fg.shape != a.shape + (3,) or not np.issubdtype(fg.dtype, np.floating)):
-        raise InputError(f"reflection colour: expected ({a.shape[0]}, {a.shape[1]}, 3) float, got {fg.shape} {fg.dtype}")
-    h, w = a.shape
-    out = np.zeros((h, w), np.float32)
-    box = piece_box(a)
-    if kind == "none" or box is None:
-        return out if fg is None or kind != "reflection" else np.zeros((h, w, 3), np.float32)
+    if fg is not None and (fg.shape != alpha.shape + (3,) or not np.issubdtype(fg.dtype, np.floating)):
+        raise InputError(f"reflection colour: expected ({alpha.shape[0]}, {alpha.shape[1]}, 3) float, "
+                         f"got {fg.shape} {fg.dtype}")
+    h, w = alpha.shape
+    box = piece_box(alpha)
     if kind == "reflection":
-        return _reflection(a, box, fg)
+        return _reflection(alpha, box, fg)
+    out = np.zeros((h, w), np.float32)
+    if kind == "none" or box is None:
+        return out, None
     x0, y0, x1, y1 = box
     L = float(max(x1 - x0, y1 - y0))
     # the region the shadow can reach: around the piece, mostly below it
     rx0, rx1 = max(0, int(x0 - 0.2 * L)), min(w, int(np.ceil(x1 + 0.2 * L)))
     ry0, ry1 = max(0, int(y0 - 0.05 * L)), min(h, int(np.ceil(y1 + 0.25 * L)))
-    crop = a[ry0:ry1, rx0:rx1]
+    crop = np.clip(alpha[ry0:ry1, rx0:rx1], 0.0, 1.0).astype(np.float32, copy=False)
     s = min(1.0, WORK_PX / L)
     if s < 1.0:
         size = (max(1, round(crop.shape[1] * s)), max(1, round(crop.shape[0] * s)))
@@ -78,28 +89,31 @@ def make_shadow(alpha: np.ndarray, kind: str, fg: np.ndarray | None = None) -> n
     else:
         small, s_y = crop, 1.0
     Ls = L * s
-    dark = _contact(small, Ls) if kind == "contact" else _drop(small, Ls, (y1 - ry0) * s_y)
+    dark = _floor(_contact(small, Ls) if kind == "contact" else _drop(small, Ls, (y1 - ry0) * s_y))
+    # floored at the working resolution (cheap); bilinear upsampling keeps exact zeros exact, and the values it
+    # makes between a zero and the floor are below half a level: they round to 255 all the same
     if dark.shape != crop.shape:
-        dark = cv2.resize(dark, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_LINEAR)
-    out[ry0:ry1, rx0:rx1] = dark
-    return _finish(out)
+        out[ry0:ry1, rx0:rx1] = cv2.resize(dark, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_LINEAR)
+    else:
+        out[ry0:ry1, rx0:rx1] = dark
+    _zero_border(out, _border_px(h, w))
+    return out, (rx0, ry0, rx1, ry1)
 
 
 def piece_box(alpha: np.ndarray) -> tuple[int, int, int, int] | None:
     """(x0, y0, x1, y1) of alpha > BOX_ALPHA (x1, y1 exclusive), or None when there is no piece."""
-    rows = np.flatnonzero((alpha > BOX_ALPHA).any(axis=1))
-    if rows.size == 0:
+    mask = (alpha > BOX_ALPHA).view(np.uint8)
+    x, y, bw, bh = cv2.boundingRect(mask)
+    if bw == 0 or bh == 0:
         return None
-    cols = np.flatnonzero((alpha[rows[0]:rows[-1] + 1] > BOX_ALPHA).any(axis=0))
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+    return x, y, x + bw, y + bh
 
 
-def _check_alpha(alpha: np.ndarray) -> np.ndarray:
+def _check_alpha(alpha: np.ndarray) -> None:
     if not isinstance(alpha, np.ndarray) or alpha.ndim != 2 or alpha.size == 0:
         raise InputError(f"matte: expected (H, W) float 0..1, got {getattr(alpha, 'shape', type(alpha).__name__)}")
     if not np.issubdtype(alpha.dtype, np.floating):
         raise InputError(f"matte: expected float 0..1, got {alpha.dtype}")
-    return np.clip(alpha, 0.0, 1.0).astype(np.float32, copy=False)
 
 
 def _contact(a: np.ndarray, L: float) -> np.ndarray:
@@ -140,7 +154,12 @@ def _drop(a: np.ndarray, L: float, bottom: float) -> np.ndarray:
     # squashed with INTER_AREA (a warp would skip rows and alias a chain into stripes), its centre just below
     # the bottom
     sq_h = max(1, round((bottom - top) * DROP_SQUASH))
-    squashed = cv2.resize(a[int(top):int(np.ceil(bottom))], (w, sq_h), interpolation=cv2.INTER_AREA)
+    # the silhouette is filled from each column's top to its bottom: a ring's hole would squash into a pale
+    # ellipse inside the shadow, which reads as a ring lying flat rather than one standing
+    present = a > BOX_ALPHA
+    solid = np.maximum.accumulate(present, axis=0) & np.maximum.accumulate(present[::-1], axis=0)[::-1]
+    filled = np.maximum(a, solid.astype(np.float32))
+    squashed = cv2.resize(filled[int(top):int(np.ceil(bottom))], (w, sq_h), interpolation=cv2.INTER_AREA)
     start = round(bottom + DROP_OFFSET * L - sq_h / 2)
     sil = np.zeros_like(a)
     r0, r1 = max(0, start), min(h, start + sq_h)
@@ -156,36 +175,46 @@ def _drop(a: np.ndarray, L: float, bottom: float) -> np.ndarray:
     return (DROP_PEAK / peak) * sil
 
 
-def _reflection(a: np.ndarray, box: tuple[int, int, int, int], fg: np.ndarray | None) -> np.ndarray:
+def _reflection(alpha: np.ndarray, box: tuple[int, int, int, int] | None, fg: np.ndarray | None
+                ) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
     """The piece mirrored about its lowest row, fading out below it: opacity (H, W), or darkness (H, W, 3)."""
-    h, w = a.shape
+    h, w = alpha.shape
+    opacity = np.zeros((h, w), np.float32)
+    dark = np.zeros((h, w, 3), np.float32) if fg is not None else None
+    empty = (dark if dark is not None else opacity), None
+    if box is None:
+        return empty
     x0, y0, x1, y1 = box
     L = float(max(x1 - x0, y1 - y0))
     bottom = y1  # mirror line: the row just under the lowest piece row
     border = _border_px(h, w)
-    room = h - border - bottom
-    length = int(min(REFLECTION_LENGTH * (y1 - y0), 0.9 * room))
-    opacity = np.zeros((h, w), np.float32)
-    dark = np.zeros((h, w, 3), np.float32) if fg is not None else None
+    length = int(min(REFLECTION_LENGTH * L, 0.9 * (h - border - bottom)))
     if length < 2:
-        return dark if dark is not None else opacity
+        return empty
     # row bottom + i mirrors row bottom - 1 - i
     n = min(length, bottom)
-    src = a[bottom - n:bottom, x0:x1][::-1]
+    src = np.clip(alpha[bottom - n:bottom, x0:x1][::-1], 0.0, 1.0).astype(np.float32)
     t = np.arange(n, dtype=np.float32) / length
     fade = (REFLECTION_PEAK * (1.0 - t) ** 2)[:, None]
     sig = REFLECTION_SIGMA * L
-    mirrored = cv2.GaussianBlur(np.ascontiguousarray(src), (0, 0), sig) if sig >= 0.5 else src
-    op = _floor(np.clip(mirrored * fade, 0.0, 1.0))
-    opacity[bottom:bottom + n, x0:x1] = op
+    mirrored = cv2.GaussianBlur(src, (0, 0), sig) if sig >= 0.5 else src
+    opacity[bottom:bottom + n, x0:x1] = _floor(np.clip(mirrored * fade, 0.0, 1.0))
     _zero_border(opacity, border)
+    rect = (x0, bottom, x1, bottom + n)
     if dark is None or fg is None:
-        return opacity
+        return opacity, rect
     col: np.ndarray = np.clip(fg[bottom - n:bottom, x0:x1][::-1], 0.0, 1.0).astype(np.float32)
     if sig >= 0.5:
-        col = cv2.GaussianBlur(np.ascontiguousarray(col), (0, 0), sig)
+        col = cv2.GaussianBlur(col, (0, 0), sig)
     dark[bottom:bottom + n, x0:x1] = opacity[bottom:bottom + n, x0:x1, None] * (1.0 - col)
-    return dark
+    return dark, rect
+
+
+def reflection_rows(alpha_box: tuple[int, int, int, int]) -> tuple[int, int]:
+    """The rows (r0, r1) of the piece that its reflection copies, for a piece box in the canvas."""
+    x0, y0, x1, y1 = alpha_box
+    n = int(REFLECTION_LENGTH * max(x1 - x0, y1 - y0)) + 1
+    return max(0, y1 - n), y1
 
 
 def _floor(d: np.ndarray) -> np.ndarray:
@@ -213,9 +242,3 @@ def _zero_border(d: np.ndarray, border: int) -> None:
     d[h - b:] *= r[::-1].reshape(shape_y)
     d[:, :b] *= r.reshape(shape_x)
     d[:, w - b:] *= r[::-1].reshape(shape_x)
-
-
-def _finish(d: np.ndarray) -> np.ndarray:
-    d = _floor(d)
-    _zero_border(d, _border_px(*d.shape[:2]))
-    return d
