@@ -23,22 +23,35 @@ import logging
 
 import cv2
 import numpy as np
+from scipy.ndimage import gaussian_filter
 
 from tryon.errors import InputError
-from tryon.retouch.backdrop import Backdrop, fit_backdrop, local_contrast, to_lab
+from tryon.retouch.backdrop import LocalBackdrop, fit_backdrop, local_backdrop, local_contrast, to_lab
 from tryon.retouch.cfm import solve_band
 from tryon.retouch.types import Matte
 
 log = logging.getLogger(__name__)
 
 WORK_PIXELS = 300_000  # heavy work at about 0.3 MP: edges are refined back at full resolution by the guided filter
+# the piece score: four ratios, each 1 at its threshold
 CHROMA_MIN = 7.0  # Lab units of a/b difference that are another hue, not JPEG noise or a colour cast's gradient
-CHROMA_SIGMAS = 6.0
+CHROMA_SIGMAS = 6.0  # ... and this many times the backdrop's own spread of hue
+CHROMA_SURE = 1.5  # a hue difference seeds the piece only at this many times its threshold
 BRIGHT_MIN = 9.0  # L units brighter than the backdrop (a highlight, a white stone on grey)
 DARK_RATIO = 0.62  # darker than this share of the backdrop's L is the piece; a soft shadow seldom gets that dark
 CONTRAST_MIN = 5.0  # local std of L (5 px window) that is a reflection's edge, not the backdrop's grain
 CONTRAST_TEXTURES = 3.5  # ... and this many times the backdrop's own local contrast
-SEED_LEVEL = 1.6  # score of a sure seed; grown into neighbours with a score of at least 1
+DEV_MIN = 4.0  # Lab units off the backdrop's colour for local contrast to count in full
+# deciding
+SEED_LEVEL = 1.6  # score of a seed; grown into neighbours with a score of at least 1
+SURE_LEVEL = 2.0  # scores this high are the piece beyond doubt: they seed the region growing into unsure pixels
+BACKDROP_LEVEL = 0.6  # scores this low are backdrop beyond doubt
+SHADE_RATIO = 0.93  # L ratio to the backdrop above which a pixel may be sure backdrop
+COLOUR_BINS = 16
+COLOUR_ODDS = 8.0  # an unsure pixel's colour this many times likelier on the backdrop makes it backdrop
+GAP_SHARE = 0.007  # gaps up to about twice this share of the longer side are closed when a little off the backdrop
+GAP_LEVEL = 0.35
+HOLE_LEVEL = 0.5  # an enclosed hole whose mean score is this high is the piece (mirroring metal), not backdrop
 MIN_PIECE_SHARE = 0.0004  # the piece covers at least this share of the frame
 SPECK_SHARE = 0.004  # components smaller than this share of the largest are dust, fibre or grain
 BAND_PX = 2  # half-width of the unsure band solved by closed-form matting (working pixels)
@@ -62,28 +75,46 @@ def working_copy(rgb: np.ndarray, max_pixels: int = WORK_PIXELS) -> tuple[np.nda
     return small.astype(np.float32) / 255.0, scale
 
 
-def piece_score(lab: np.ndarray, bd: Backdrop) -> np.ndarray:
+def piece_score(lab: np.ndarray, bg_lab: np.ndarray, spread: np.ndarray, texture: np.ndarray | float,
+                sure: bool = False) -> np.ndarray:
     """(h, w) float32: how surely each pixel is the piece; >= 1 is the piece, >= SEED_LEVEL sure.
 
+    lab, bg_lab : (h, w, 3) float32 CIELAB, the photo and the backdrop expected there
+    spread : (3,) or (h, w, 3) the backdrop's spread per Lab channel; texture : scalar or (h, w) its local contrast
     The largest of four ratios, each 1 at its threshold: chroma difference, brightening, darkening beyond a
-    shadow's, and local contrast beyond the backdrop's grain.
+    shadow's, and local contrast beyond the backdrop's grain. `sure`: the score for seeding, in which a hue
+    difference counts CHROMA_SURE times less.
     """
-    d = lab - bd.lab
+    d = lab - bg_lab
     chroma = np.sqrt(d[..., 1] ** 2 + d[..., 2] ** 2)
-    sig_ab = float(max(bd.sigma[1], bd.sigma[2]))
-    s_chroma = chroma / max(CHROMA_MIN, CHROMA_SIGMAS * sig_ab)
-    s_bright = d[..., 0] / max(BRIGHT_MIN, 5.0 * float(bd.sigma[0]))
-    ratio = lab[..., 0] / np.maximum(bd.lab[..., 0], 1.0)
+    sp = np.asarray(spread, np.float32)
+    sig_ab = np.maximum(sp[..., 1], sp[..., 2])
+    s_chroma = chroma / np.maximum(CHROMA_MIN, CHROMA_SIGMAS * sig_ab)
+    s_bright = d[..., 0] / np.maximum(BRIGHT_MIN, 5.0 * sp[..., 0])
+    ratio = lab[..., 0] / np.maximum(bg_lab[..., 0], 1.0)
     s_dark = (1.0 - ratio) / (1.0 - DARK_RATIO)
     contrast = local_contrast(lab[..., 0])
-    s_contrast = contrast / max(CONTRAST_MIN, CONTRAST_TEXTURES * bd.texture)
-    score = np.maximum(np.maximum(s_chroma, s_bright), np.maximum(s_dark, s_contrast))
+    s_contrast = contrast / np.maximum(CONTRAST_MIN, CONTRAST_TEXTURES * np.asarray(texture, np.float32))
+    # contrast is read in a window, so it spills past the piece's edge onto the backdrop; it counts only where the
+    # pixel itself is off the backdrop's colour
+    dev = np.sqrt(d[..., 0] ** 2 + chroma ** 2) / np.maximum(DEV_MIN, 3.0 * np.maximum(sp[..., 0], sig_ab))
+    s_contrast = s_contrast * np.minimum(dev, 1.0)
+    other = np.maximum(s_bright, np.maximum(s_dark, s_contrast))
     # grain and JPEG blocks make single pixels jump: a 3 px median keeps chains (2+ px wide) and drops the jumps
-    return cv2.medianBlur(score.astype(np.float32), 3)
+    score = cv2.medianBlur(np.maximum(s_chroma, other).astype(np.float32), 3)
+    if not sure:
+        return score
+    # a hue difference alone is sure only when large: gold tints the sand beside it and JPEG smears chroma
+    return cv2.medianBlur(np.maximum(s_chroma / CHROMA_SURE, other).astype(np.float32), 3)
 
 
 def _learned_score(small_rgb: np.ndarray) -> np.ndarray | None:
     """The learned net's coarse alpha (h, w) float32, or None when it has no weights (or is not built)."""
+    from tryon.config import REPO_ROOT
+
+    # importing the net loads torch (seconds): only worth it when there are weights to run
+    if not (REPO_ROOT / "assets" / "models" / "retouch_matte.pt").exists():
+        return None
     try:
         from tryon.retouch import net
     except ImportError:
@@ -111,43 +142,137 @@ def _grow(score: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
-def _fill_holes(mask: np.ndarray, lab: np.ndarray, bd: Backdrop) -> np.ndarray:
+def _fill_holes(mask: np.ndarray, score: np.ndarray, lab: np.ndarray, local: LocalBackdrop) -> np.ndarray:
     """Fill holes enclosed by the piece unless they show the backdrop (a ring's open interior stays open).
 
     A hole is a background component that does not touch the frame's edge. It is backdrop when its median colour
-    is within the backdrop's spread of the fitted backdrop colour there (chroma and L, shadows allowed).
+    is close to the backdrop expected there (chroma within its spread; L within a shadow's range).
     """
     inv = (~mask).astype(np.uint8)
     n, labels = cv2.connectedComponents(inv, connectivity=4)
     if n <= 2:
         return mask
-    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    out = mask.copy()
-    d = lab - bd.lab
+    edge = np.zeros(n, bool)
+    edge[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = True
+    d = lab - local.lab
     chroma = np.sqrt(d[..., 1] ** 2 + d[..., 2] ** 2)
-    lim = max(CHROMA_MIN, CHROMA_SIGMAS * float(max(bd.sigma[1], bd.sigma[2]))) * 0.6
-    for k in range(1, n):
-        if k in edge:
-            continue
-        sel = labels == k
-        if np.median(chroma[sel]) > lim or np.median(np.abs(d[..., 0][sel])) > 3 * BRIGHT_MIN:
-            out[sel] = True
-    return out
+    lim = 0.6 * np.maximum(CHROMA_MIN, CHROMA_SIGMAS * np.maximum(local.spread[..., 1], local.spread[..., 2]))
+    off_hue = (chroma > lim).astype(np.float64)
+    off_l = (np.abs(d[..., 0]) > 3 * BRIGHT_MIN).astype(np.float64)
+    flat = labels.ravel()
+    count = np.bincount(flat, minlength=n).astype(np.float64)
+    hue_share = np.bincount(flat, off_hue.ravel(), minlength=n) / np.maximum(count, 1)
+    l_share = np.bincount(flat, off_l.ravel(), minlength=n) / np.maximum(count, 1)
+    mean_score = np.bincount(flat, np.minimum(score, 2.0).ravel(), minlength=n) / np.maximum(count, 1)
+    fill = ~edge & ((hue_share > 0.5) | (l_share > 0.5) | (mean_score >= HOLE_LEVEL))
+    fill[0] = False
+    return mask | fill[labels]
 
 
-def coarse_mask(small: np.ndarray) -> tuple[np.ndarray, np.ndarray, Backdrop]:
-    """Binary piece mask (h, w) bool, the score (h, w) float32 and the backdrop, from the working copy (h, w, 3)."""
+def coarse_mask(small: np.ndarray) -> tuple[np.ndarray, np.ndarray, LocalBackdrop]:
+    """Binary piece mask (h, w) bool, its score (h, w) float32 and the local backdrop, from the working copy.
+
+    Two passes: the first judges every pixel against the border's gradient; the second against the backdrop
+    read around it from everything the first found surely backdrop (sand warmer near gold, a sweep's falloff).
+    """
     lab = to_lab(small)
     bd = fit_backdrop(lab)
-    score = piece_score(lab, bd)
+    score = piece_score(lab, bd.lab, bd.sigma, bd.texture)
     learned = _learned_score(small)
     if learned is not None and learned.shape == score.shape:
         # the net's alpha (0..1) joins as one more ratio: 0.5 is its threshold, so 2 * alpha is 1 there
         score = np.maximum(score, 2.0 * learned)
-    mask = _grow(score)
+    first = _grow(score)
+    margin = max(3, int(round(0.01 * max(small.shape[:2]))))
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1))
+    # every hint of the piece (even ungrown: a polished shank mirrors the backdrop and shows only its edges) is
+    # kept out of the backdrop's statistics, or the piece would raise the backdrop's own grain and hide itself
+    hint = cv2.dilate((score >= 0.8).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    # ... and so is anything darker than a faint shade (beyond the backdrop's own grain): mirroring metal, shadows
+    shade = 1.0 - max(1.0 - SHADE_RATIO, 3.0 * float(bd.sigma[0]) / max(float(np.median(bd.lab[..., 0])), 1.0))
+    darker = lab[..., 0] < shade * bd.lab[..., 0]
+    sure_bg = (cv2.dilate(first.astype(np.uint8), k) == 0) & ~hint & ~darker & (score < 0.5)
+    away = cv2.dilate(first.astype(np.uint8), k) == 0
+    local = local_backdrop(lab, sure_bg.astype(np.float32), bd, texture_weight=(away & (score < 1.0)).astype(np.float32),
+                           texture_cap=2.0 * CONTRAST_MIN)
+    score = piece_score(lab, local.lab, local.spread, local.texture)
+    if learned is not None and learned.shape == score.shape:
+        score = np.maximum(score, 2.0 * learned)
+    sure = piece_score(lab, local.lab, local.spread, local.texture, sure=True)
+    if learned is not None and learned.shape == score.shape:
+        sure = np.maximum(sure, 2.0 * learned)
+    mask = _split_unsure(lab, score, sure, _grow(score), local)
     if mask.any():
-        mask = _fill_holes(mask, lab, bd)
-    return mask, score, bd
+        mask = _close_gaps(mask, score)
+        mask = _fill_holes(mask, score, lab, local)
+    return mask, score, local
+
+
+def _close_gaps(mask: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Fill narrow gaps between parts of the piece that are a little off the backdrop (score >= GAP_LEVEL).
+
+    A polished band mirrors the backdrop: its edges are sharp but its middle is only a little darker than the
+    backdrop, like a soft shadow. Bracketed by the piece on both sides it is the piece; a shadow beside the piece is
+    bracketed on one side only, and a split shank's slit shows the backdrop itself (score below GAP_LEVEL).
+    """
+    r = max(2, int(round(GAP_SHARE * max(mask.shape))))
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    closed = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, k) > 0
+    return mask | (closed & (score >= GAP_LEVEL))
+
+
+def _colour_odds(lab: np.ndarray, piece: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
+    """(h, w) float32: how much likelier each pixel's colour is on `piece` than on `backdrop` (both (h, w) bool).
+
+    Colour histograms of the two (16 bins per Lab axis, lightly smoothed), as GrabCut's colour models but without
+    its graph cut, read back at every pixel.
+    """
+    n = COLOUR_BINS
+    li = np.clip(lab[..., 0] * (n / 100.0), 0, n - 1).astype(np.int32)
+    ai = np.clip((lab[..., 1] + 64.0) * (n / 128.0), 0, n - 1).astype(np.int32)
+    bi = np.clip((lab[..., 2] + 64.0) * (n / 128.0), 0, n - 1).astype(np.int32)
+    q = (li * n + ai) * n + bi
+    hist = []
+    for sel in (piece, backdrop):
+        h = np.bincount(q[sel], minlength=n ** 3).astype(np.float32).reshape(n, n, n)
+        h = gaussian_filter(h, 0.7, mode="constant")
+        hist.append(h.ravel() / max(float(h.sum()), 1.0))
+    return (hist[0][q] + 1e-5) / (hist[1][q] + 1e-5)
+
+
+def _split_unsure(lab: np.ndarray, score: np.ndarray, sure: np.ndarray, grown: np.ndarray,
+                  local: LocalBackdrop) -> np.ndarray:
+    """(h, w) bool: the unsure pixels between sure piece and sure backdrop go to whichever they are more alike.
+
+    Backdrop next to a piece is often tinted by it (gold glows on sand; JPEG halves the chroma's resolution), so
+    a threshold leaves a rim of backdrop on the piece. Seeded region growing (OpenCV's watershed on the
+    smoothed Lab image) lets the sure piece and sure backdrop flood the unsure rim and meet at the sharpest
+    colour step, which is the piece's true edge.
+    """
+    markers = np.zeros(score.shape, np.int32)
+    # a sure backdrop pixel is also no darker than a faint shade: a polished band that mirrors the backdrop is
+    # only a little darker, and must be left for the flooding (its sharp edges keep the backdrop out)
+    ratio = lab[..., 0] / np.maximum(local.lab[..., 0], 1.0)
+    markers[(score < BACKDROP_LEVEL) & (ratio > SHADE_RATIO)] = 1
+    markers[grown & (sure >= SURE_LEVEL)] = 2
+    unsure = markers == 0
+    if not unsure.any() or not (markers == 2).any():
+        return grown
+    # unsure pixels whose colour is common in the sure backdrop (shadows included) and rare on the sure piece are
+    # backdrop: shaded sand tinted by gold is still sand's colour, not gold's
+    like = _colour_odds(lab, markers == 2, score < BACKDROP_LEVEL)
+    # ... unless sharp local contrast says metal or a stone's facet is there (white gold and diamonds on white)
+    calm = local_contrast(lab[..., 0]) < np.maximum(CONTRAST_MIN, CONTRAST_TEXTURES * local.texture)
+    markers[unsure & calm & (like < 1.0 / COLOUR_ODDS)] = 1
+    # chroma counts double: a hue step is the piece's edge, a luminance step may be the backdrop's grain
+    guide = lab * np.array([1.0, 2.0, 2.0], np.float32) + np.array([0.0, 128.0, 128.0], np.float32)
+    guide = cv2.GaussianBlur(guide, (0, 0), 1.0)
+    guide8 = np.clip(guide * (255.0 / 256.0) * np.array([2.5, 1.0, 1.0], np.float32), 0, 255).astype(np.uint8)
+    cv2.watershed(guide8, markers)
+    out = markers == 2
+    # watershed lines (-1) fall on the edge itself: they count as piece when the score says so
+    out |= (markers == -1) & (score >= 1.0)
+    return out
 
 
 def trimap_of(mask: np.ndarray, score: np.ndarray) -> np.ndarray:
@@ -199,12 +324,12 @@ def cut_out(rgb: np.ndarray) -> Matte:
     """
     _check_rgb(rgb, "cut out")
     small, scale = working_copy(rgb)
-    mask, score, bd = coarse_mask(small)
+    mask, score, _ = coarse_mask(small)
     share = float(mask.mean())
     if share < MIN_PIECE_SHARE:
         raise InputError("cut out: nothing to cut out: no piece stands out from the backdrop "
                          f"(the largest candidate covers {share:.2%} of the frame)")
-    if share > 0.9 or bd.inlier_share < 0.3:
+    if share > 0.9:
         raise InputError("cut out: nothing to cut out: no backdrop to tell the piece from "
                          f"(the piece would cover {share:.0%} of the frame)")
     alpha_small = solve_band(small, trimap_of(mask, score), prior=mask.astype(np.float32))
