@@ -22,7 +22,8 @@ from tryon.retouch.tone import BACKDROP, PIECE, check_photo
 MIN_CONTRAST = 14.0  # grey levels (0..255): weaker blobs are noise or the surface's own tone
 TEXTURE_FACTOR = 4.5  # a blob must stand out this many times the local mean absolute deviation
 SMOOTH_METAL = 5.0  # grey levels: on the piece, specks are removed only where the local deviation is below this
-CROWD = 0.6  # other candidate pixels around a blob, as a share of its own area, above which it is texture
+CROWD = 0.6  # other candidate pixels around a blob on the piece, as a share of its own area, above which it is texture
+CROWD_BACKDROP = 2.5  # the same on the backdrop, where dust gathers in clusters and nothing repeats like pavé
 
 
 def speck_scale(shape: tuple[int, ...]) -> int:
@@ -71,9 +72,9 @@ def find_specks(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, int]:
     peak = np.zeros(n, np.float32)
     np.maximum.at(peak, flat_labels, dev.ravel())
     big_enough = (area >= 2) | (peak > 2.5 * MIN_CONTRAST)
-    isolated = others <= CROWD * area + 1
     on_backdrop = mean_alpha < BACKDROP
     on_piece = mean_alpha > PIECE
+    isolated = others <= np.where(on_backdrop, CROWD_BACKDROP * area + 4, CROWD * area + 1)
     thin = area <= 2.5 * extent  # a fibre: about two pixels wide
     small = extent <= k
     remove = big_enough & isolated & ~touches_edge & (

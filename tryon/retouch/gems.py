@@ -12,15 +12,37 @@ import numpy as np
 
 from tryon.retouch.tone import PIECE, check_photo, metal_pixels, piece_box, to_lab
 
-CLARITY = 0.45  # fraction of the fine-scale detail added back inside stones
-VIBRANCE = 0.12  # chroma lift of coloured stones (less for stones already saturated)
+CLARITY = 0.2  # fraction of the fine-scale detail added back inside stones
+VIBRANCE = 0.08  # chroma lift of coloured stones (less for stones already saturated)
+CLARITY_SIGMA = 2.0  # px per 400 px of piece: the scale of the contrast restored
+DIAMOND_TINT_CUT = 0.6  # share of a colourless stone's chroma (reflected metal colour) taken away
 MIN_STONE_SHARE = 1e-4  # of the piece's pixels: smaller regions are noise, not stones
+MAX_HOLE_SHARE = 5e-3  # of the piece's pixels: holes in a stone up to this size are its dark facets
 
 
-def stone_mask(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """(h, w) float32 0..1 inside the piece's bounding box (piece_box): how surely each pixel is a stone.
+def _metal_colour(lab: np.ndarray, inside: np.ndarray) -> tuple[float, float]:
+    """(chroma, hue in degrees) of the piece's metal: the median over its metal-like pixels; (0, 0) when none."""
+    flat = lab.reshape(-1, 3)
+    metal = metal_pixels(flat) & inside.ravel()
+    if metal.sum() < 50:
+        return 0.0, 0.0
+    m = flat[metal]
+    strong = np.hypot(m[:, 1], m[:, 2]) >= 9.0
+    if strong.mean() < 0.35:
+        return float(np.median(np.hypot(m[:, 1], m[:, 2]))), 0.0
+    ms = m[strong]
+    a, b = float(np.median(ms[:, 1])), float(np.median(ms[:, 2]))
+    return float(np.hypot(a, b)), float(np.degrees(np.arctan2(b, a)) % 360.0)
 
-    Zero on the metal, the backdrop and at the matte's edge; feathered only inward so it never spills out.
+
+def stone_masks(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(soft, diamond) inside the piece's bounding box (piece_box), both (h, w) float32 0..1.
+
+    soft: how surely each pixel is a stone; zero on the metal, the backdrop and the matte's edge, feathered only
+    inward so it never spills out. diamond: the part of it that is colourless stone (diamonds, white sapphires).
+    On coloured metal a stone is what the metal's colour is not: much less saturated (diamonds) or another hue or
+    far more saturated (coloured stones). On white metal diamonds share the metal's colour, so there they must also
+    be faceted: dense fine-scale contrast.
     """
     box = piece_box(alpha)
     assert box is not None
@@ -30,46 +52,61 @@ def stone_mask(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     lab = to_lab(crop)
     L, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
     c = np.hypot(a, b)
-    flat = lab.reshape(-1, 3)
-    metal = metal_pixels(flat).reshape(L.shape) & inside
-    if metal.sum() >= 50:
-        mc = np.hypot(flat[metal.ravel(), 1], flat[metal.ravel(), 2])
-        metal_c = float(np.median(mc))
-    else:
-        metal_c = 0.0
+    metal_c, metal_h = _metal_colour(lab, inside)
     scale = max(1.0, max(crop.shape[:2]) / 400.0)
-    # Coloured stones: saturated beyond the metal and not metal-hued (metal_pixels refuses them).
-    coloured = inside & ~metal & (c > max(22.0, metal_c * 1.4 + 8.0)) & (L > 8)
-    # Diamonds: bright, nearly neutral, faceted (strong fine-scale contrast around them).
+    hue_gap = np.abs((np.degrees(np.arctan2(b, a)) - metal_h + 180.0) % 360.0 - 180.0)
     y = L / 100.0
     k = int(2 * round(1.5 * scale) + 1)
     mean = cv2.blur(y, (k, k))
     var = cv2.blur(y * y, (k, k)) - mean * mean
-    facet = cv2.blur((var > 0.006).astype(np.float32), (2 * k + 1, 2 * k + 1)) > 0.35
-    neutral = c < max(8.0, 0.45 * metal_c)
-    diamond = inside & facet & neutral & (cv2.blur(y, (2 * k + 1, 2 * k + 1)) > 0.55)
-    if metal_c < 9.0:
+    wide = (4 * k + 1, 4 * k + 1)
+    c_local = cv2.blur(c, wide)  # facets flash every colour: a stone's colour is its neighbourhood's mean
+    if metal_c >= 12.0:
+        coloured = (c > 14.0) & ((hue_gap > 35.0) | (c > metal_c * 2.0 + 15.0))
+        faceted = cv2.blur((var > 0.004).astype(np.float32), wide) > 0.3
+        diamond = (c_local < 0.55 * metal_c) & (cv2.blur(L, wide) > 40.0) & faceted
+    else:
+        coloured = c > max(18.0, metal_c * 1.5 + 8.0)
         # On white metal a diamond and polished metal share their colour: only dense facet texture tells them
-        # apart, so ask for more of it.
-        diamond &= cv2.blur((var > 0.012).astype(np.float32), (2 * k + 1, 2 * k + 1)) > 0.4
-    r = max(1, int(round(scale)))
+        # apart.
+        faceted = cv2.blur((var > 0.01).astype(np.float32), wide) > 0.4
+        diamond = (c_local < 12.0) & (cv2.blur(y, wide) > 0.45) & faceted
+    coloured &= inside & (L > 8.0)
+    diamond &= inside
+    r = max(1, int(round(1.5 * scale)))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-    closed = cv2.morphologyEx((coloured | diamond).astype(np.uint8), cv2.MORPH_CLOSE, kernel)
+    # A coloured stone's dark facets are colourless: close over them with a wider disc (only coloured pixels, so
+    # metal between stones is not bridged by the diamonds' texture).
+    wide_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (6 * r + 1, 6 * r + 1))
+    coloured_closed = cv2.morphologyEx(coloured.astype(np.uint8), cv2.MORPH_CLOSE, wide_kernel) > 0
+    closed = cv2.morphologyEx((coloured_closed | diamond).astype(np.uint8), cv2.MORPH_CLOSE, kernel)
     stones = cv2.morphologyEx(closed, cv2.MORPH_OPEN, kernel)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(stones, connectivity=8)
     min_area = max(9, int(MIN_STONE_SHARE * inside.sum()))
     keep = stats[:, cv2.CC_STAT_AREA] >= min_area
     keep[0] = False
     hard = keep[labels] & inside
+    # Dark facets inside a stone are colourless and flat: they fail both tests, so fill the stone's small holes.
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((~hard).astype(np.uint8), connectivity=4)
+    hole = stats[:, cv2.CC_STAT_AREA] <= max(50, int(MAX_HOLE_SHARE * inside.sum()))
+    hw, hh = crop.shape[1], crop.shape[0]
+    touches = ((stats[:, cv2.CC_STAT_LEFT] == 0) | (stats[:, cv2.CC_STAT_TOP] == 0)
+               | (stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH] == hw)
+               | (stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT] == hh))
+    hole &= ~touches
+    hard |= hole[labels] & inside & ~hard
     # Feather inward only: the soft mask is the blurred hard mask times the hard mask.
-    soft = cv2.GaussianBlur(hard.astype(np.float32), (0, 0), sigmaX=max(0.8, 0.8 * scale))
-    return (soft * hard).astype(np.float32)
+    soft = cv2.GaussianBlur(hard.astype(np.float32), (0, 0), sigmaX=max(0.8, 0.8 * scale)) * hard
+    # Colourless stone: closed diamond regions, their pixels well below the metal's chroma.
+    colourless = cv2.morphologyEx(diamond.astype(np.uint8), cv2.MORPH_CLOSE, kernel) > 0
+    white = (colourless & hard & (c < max(8.0, 0.8 * metal_c))).astype(np.float32)
+    return soft.astype(np.float32), white * soft
 
 
 def restore_gems(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, int]:
     """Restore the stones' sparkle; returns (rgb (H, W, 3) uint8, stone pixels).
 
-    Inside stone_mask: the luminance's fine-scale detail (L minus its Gaussian blur, sigma ~ 2 px per 400 px of
+    Inside stone_masks: the luminance's fine-scale detail (L minus its Gaussian blur, sigma ~ 2 px per 400 px of
     piece) is amplified by CLARITY and coloured stones get a small chroma lift (VIBRANCE). Pixels outside the stones
     are returned exactly as they were.
     """
@@ -79,7 +116,7 @@ def restore_gems(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, int]:
     if box is None:
         return out, 0
     x0, y0, x1, y1 = box
-    mask = stone_mask(rgb, alpha)
+    mask, diamond = stone_masks(rgb, alpha)
     hard = mask > 0
     count = int(hard.sum())
     if count == 0:
@@ -88,10 +125,13 @@ def restore_gems(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, int]:
     lab = to_lab(crop)
     scale = max(1.0, max(crop.shape[:2]) / 400.0)
     L = lab[..., 0]
-    detail = L - cv2.GaussianBlur(L, (0, 0), sigmaX=2.0 * scale)
+    detail = L - cv2.GaussianBlur(L, (0, 0), sigmaX=CLARITY_SIGMA * scale)
     lab[..., 0] = np.clip(L + CLARITY * mask * detail, 0.0, 100.0)
     c = np.hypot(lab[..., 1], lab[..., 2])
-    lift = 1.0 + VIBRANCE * mask * np.clip((60.0 - c) / 40.0, 0.0, 1.0)
+    # Coloured stones get a little more colour; colourless ones lose the metal's reflected tint (a diamond set in
+    # gold photographs yellow; catalogues show it white).
+    lift = 1.0 + VIBRANCE * (mask - diamond) * np.clip((60.0 - c) / 40.0, 0.0, 1.0)
+    lift *= 1.0 - DIAMOND_TINT_CUT * diamond
     lab[..., 1] *= lift
     lab[..., 2] *= lift
     moved = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0 + 0.5, 0, 255).astype(np.uint8)

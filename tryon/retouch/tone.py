@@ -17,20 +17,25 @@ PIECE = 0.5  # alpha above this is the piece
 BACKDROP = 0.02  # alpha below this is backdrop (white balance, dust on the background)
 
 # The alloys' colour as the professional retouchers' results show it: (hue angle in degrees in the a*b* plane,
-# chroma) of the metal's mid-tones. Yellow gold sits near 80 degrees (brassy gold drifts past 90 toward green),
-# rose gold near 55 (redder), white metals have almost no chroma and must never go blue (hue 200 to 300).
+# chroma) of the metal's mid-tones. Measured on the shared product photos' professional results: yellow gold at hue
+# 82 to 92, chroma 28 to 39 (brassy gold drifts past 95 toward green, a red cast below 75); white metals at chroma
+# 0 to 5 with b* 0 to -5 (a clean, faintly cool white; blue would be b* below about -6). Rose gold is redder.
 ALLOYS: dict[str, tuple[float, float]] = {
-    "yellow-gold": (80.0, 34.0),
-    "rose-gold": (55.0, 22.0),
-    "white-gold": (85.0, 4.0),
-    "silver": (90.0, 1.5),
-    "platinum": (90.0, 1.0),
+    "yellow-gold": (84.0, 33.0),
+    "rose-gold": (58.0, 24.0),
+    "white-gold": (270.0, 1.5),
+    "silver": (270.0, 2.0),
+    "platinum": (270.0, 1.0),
 }
-MAX_HUE_SHIFT = 18.0  # degrees: correct_metal turns a cast, it does not repaint a metal
-CHROMA_SCALE = (0.75, 1.35)  # bounds on the chroma factor toward the alloy's chroma
-MAX_WHITE_SHIFT = 8.0  # a*b* units: the most a white metal's cast is moved
+MAX_HUE_SHIFT = 12.0  # degrees: correct_metal turns a cast, it does not repaint a metal
+CHROMA_PULL = 0.5  # share of the way from the metal's chroma to the alloy's
+CHROMA_SCALE = (0.8, 1.25)  # bounds on the chroma factor toward the alloy's chroma
+MAX_WHITE_SHIFT = 10.0  # a*b* units: the most a white metal's cast is moved
+WHITE_SPREAD = 0.6  # a white metal's tints (reflections of the room) are kept at this share
 MAX_WB_GAIN = 1.45  # per channel, linear light: a stronger cast is more likely a coloured backdrop
 NEUTRAL_CHROMA = 9.0  # below this median chroma the piece's metal is a white metal
+COOL_CAST_CHROMA = 16.0  # a white metal under blue light or sky reaches this chroma; a blue stone is far beyond
+MAX_METAL_HUE_IQR = 30.0  # degrees: one metal's hues spread 5 to 20 (shading, reflections); more is many materials
 
 
 def check_photo(rgb: np.ndarray, alpha: np.ndarray, where: str) -> np.ndarray:
@@ -131,7 +136,9 @@ def balance_white(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, tuple
         return rgb.copy(), (1.0, 1.0, 1.0)
     lab = cv2.cvtColor(linear_to_srgb(mean_lin).reshape(1, 1, 3), cv2.COLOR_RGB2Lab)[0, 0]
     chroma = float(np.hypot(lab[1], lab[2]))
-    strength = float(np.clip((32.0 - chroma) / 12.0, 0.0, 1.0))  # full up to chroma 20, none from 32
+    # Full from chroma 6 to 20, none from 32 (a coloured backdrop), and none under 2: a grey card's own faint tint
+    # is no cast worth moving the piece for.
+    strength = float(np.clip((32.0 - chroma) / 12.0, 0.0, 1.0) * np.clip((chroma - 2.0) / 4.0, 0.0, 1.0))
     gains = np.clip(y / np.maximum(mean_lin, 1e-4), 1 / MAX_WB_GAIN, MAX_WB_GAIN) ** strength
     if np.all(np.abs(gains - 1.0) < 0.004):
         return rgb.copy(), (1.0, 1.0, 1.0)
@@ -216,15 +223,20 @@ def _piece_lab(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def metal_pixels(lab: np.ndarray) -> np.ndarray:
     """(n,) bool: pixels that can be metal: neither black nor blown, and not a saturated stone's colour.
 
-    Metal is at most moderately saturated (gold photographs at chroma 15 to 50) and its hue is gold's (20 to 110
-    degrees) or it is nearly neutral.
+    Metal is at most moderately saturated (gold photographs at chroma 15 to 50) and its hue is gold's (35 to 105
+    degrees: rose gold near 55, yellow gold 75 to 95) or it is nearly neutral, or a white metal under a cool
+    cast (blue to cyan, chroma below COOL_CAST_CHROMA).
     """
     L, a, b = lab[:, 0], lab[:, 1], lab[:, 2]
     c = np.hypot(a, b)
     h = _hue_deg(a, b)
     lit = (L > 25) & (L < 97)
-    gold_hue = (h > 20) & (h < 110) & (c < 60)
-    return lit & (gold_hue | (c < NEUTRAL_CHROMA))
+    return lit & (gold_hued(h, c) | (c < NEUTRAL_CHROMA) | ((h > 180) & (h < 300) & (c < COOL_CAST_CHROMA)))
+
+
+def gold_hued(h: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Hue (degrees) and chroma that can be a coloured metal: gold's hues, not a stone's saturation."""
+    return (h > 35) & (h < 105) & (c < 60)
 
 
 def detect_metal(rgb: np.ndarray, alpha: np.ndarray) -> str:
@@ -233,7 +245,8 @@ def detect_metal(rgb: np.ndarray, alpha: np.ndarray) -> str:
     Read from the piece's metal-like pixels (metal_pixels): a coloured metal when enough of them carry chroma
     (rose gold when its hue is redder than 62 degrees), otherwise a white metal (white gold when faintly warm, else
     silver; platinum is not told apart from silver by colour and is only chosen by the user). 'none' when under a
-    quarter of the piece looks like metal (pearls, polymer clay, enamel).
+    quarter of the piece looks like metal (pearls, polymer clay) or its warm colours spread over many hues
+    (enamel flowers, mother-of-pearl: MAX_METAL_HUE_IQR) or its colourless part is dark (black pearls).
     """
     alpha = check_photo(rgb, alpha, "detect_metal")
     got = _piece_lab(rgb, alpha)
@@ -245,11 +258,16 @@ def detect_metal(rgb: np.ndarray, alpha: np.ndarray) -> str:
         return "none"
     m = lab[metal]
     c = np.hypot(m[:, 1], m[:, 2])
-    coloured = c >= NEUTRAL_CHROMA
+    coloured = (c >= NEUTRAL_CHROMA) & gold_hued(_hue_deg(m[:, 1], m[:, 2]), c)
     if coloured.mean() >= 0.35:
         mc = m[coloured]
-        hue = float(np.median(_hue_deg(mc[:, 1], mc[:, 2])))
+        hues = _hue_deg(mc[:, 1], mc[:, 2])
+        q25, hue, q75 = np.percentile(hues, [25, 50, 75])
+        if q75 - q25 > MAX_METAL_HUE_IQR:
+            return "none"  # warm colours of many hues: enamel, mother-of-pearl, clay, skin; no one metal to move
         return "rose-gold" if hue < 62.0 else "yellow-gold"
+    if float(np.median(m[:, 0])) < 50.0:
+        return "none"  # dark and colourless: black pearls, onyx, oxidised pieces; no white metal to clean
     warm = float(np.median(m[:, 2]))
     return "white-gold" if warm > 2.5 else "silver"
 
@@ -259,10 +277,11 @@ def correct_metal(rgb: np.ndarray, alpha: np.ndarray, metal: str) -> np.ndarray:
 
     Only a* and b* change (L, the metal's own shading and reflections, is kept). Coloured alloys: the metal's a*b*
     is turned about the neutral axis by the hue gap to the alloy (at most MAX_HUE_SHIFT degrees) and its chroma
-    scaled toward the alloy's (CHROMA_SCALE bounds), so the spread of tones within the metal survives. White
-    metals: the cast (the metal's median a*b* less the alloy's) is taken off, at most MAX_WHITE_SHIFT. Each pixel
-    is moved in proportion to how much it looks like this metal: stones (saturated, or far from the metal's hue)
-    and the backdrop stay as they were. Returns (H, W, 3) uint8.
+    moved CHROMA_PULL of the way to the alloy's (CHROMA_SCALE bounds), so the spread of tones within the metal
+    survives. White metals: the cast (the metal's median a*b* less the alloy's) is taken off, at most
+    MAX_WHITE_SHIFT, and the tints around it are calmed to WHITE_SPREAD. Each pixel is moved in proportion to how
+    much it looks like this metal: stones (saturated, or far from the metal's hue) and the backdrop stay as they
+    were. Returns (H, W, 3) uint8.
     """
     alpha = check_photo(rgb, alpha, "correct_metal")
     if metal not in ALLOYS:
@@ -282,7 +301,7 @@ def correct_metal(rgb: np.ndarray, alpha: np.ndarray, metal: str) -> np.ndarray:
     ref_h, ref_c = ALLOYS[metal]
     white = ref_c < NEUTRAL_CHROMA
     c_s = np.hypot(m[:, 1], m[:, 2])
-    strong = c_s >= NEUTRAL_CHROMA
+    strong = (c_s >= NEUTRAL_CHROMA) & gold_hued(_hue_deg(m[:, 1], m[:, 2]), c_s)
     if not white and strong.sum() >= 20:
         ms = m[strong]
         cur_h = float(np.degrees(np.arctan2(np.median(ms[:, 2]), np.median(ms[:, 1]))) % 360.0)
@@ -309,11 +328,13 @@ def correct_metal(rgb: np.ndarray, alpha: np.ndarray, metal: str) -> np.ndarray:
         if n > MAX_WHITE_SHIFT:
             da, db = da * MAX_WHITE_SHIFT / n, db * MAX_WHITE_SHIFT / n
         # Strongly coloured pixels of the piece are not the white metal's cast: fade the shift out by chroma.
-        w = w * np.clip((20.0 - c) / 10.0, 0.0, 1.0)
-        na, nb = a + w * da, b + w * db
+        w = w * np.clip((24.0 - c) / 8.0, 0.0, 1.0)
+        # Take the cast off and calm the tints around it; the cast's centre lands on the alloy's colour.
+        na = a + w * (da + (WHITE_SPREAD - 1.0) * (a - med_a))
+        nb = b + w * (db + (WHITE_SPREAD - 1.0) * (b - med_b))
     else:
         turn = float(np.clip(((ref_h - cur_h + 180.0) % 360.0) - 180.0, -MAX_HUE_SHIFT, MAX_HUE_SHIFT))
-        scale = float(np.clip(ref_c / max(cur_c, 1.0), *CHROMA_SCALE))
+        scale = float(np.clip((cur_c + CHROMA_PULL * (ref_c - cur_c)) / max(cur_c, 1.0), *CHROMA_SCALE))
         cs, sn = np.cos(np.radians(turn)), np.sin(np.radians(turn))
         ra, rb = scale * (cs * a - sn * b), scale * (sn * a + cs * b)
         na, nb = a + w * (ra - a), b + w * (rb - b)
