@@ -169,6 +169,8 @@ def _parser() -> argparse.ArgumentParser:
     rt.add_argument("--format", default="jpg", choices=["jpg", "png", "webp"],
                     help="jpg (default; transparent outputs are png)")
     rt.add_argument("--match", type=Path, default=None, metavar="REF", help="give every output this photo's look")
+    rt.add_argument("--same-look", action="store_true",
+                    help="give every output the batch's median look (pieces from one shoot); default: each its own")
     rt.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
     rt.add_argument("--force", action="store_true", help="remake outputs that a previous run already made")
     rt.add_argument("--json", action="store_true", help="print the manifest as JSON on stdout")
@@ -448,8 +450,8 @@ def _retouch(args: argparse.Namespace) -> int:
                 failed.append(f"{entry.input}: {entry.error}")
                 tqdm.write(f"tryon: {entry.error}", file=sys.stderr)
 
-        manifest = run_batch(paths, args.output, options, force=args.force, match=args.match, jobs=args.jobs,
-                             progress=step)
+        manifest = run_batch(paths, args.output, options, force=args.force, match=args.match,
+                             same_look=args.same_look, jobs=args.jobs, progress=step)
         bar.update(len(paths) - bar.n)  # the ones a previous run had already made
     made = [e for e in manifest["outputs"] if e.get("error") is None]
     if args.json:

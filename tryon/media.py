@@ -194,6 +194,9 @@ def _to_rgb(img: Image.Image) -> np.ndarray:
     elif img.mode == "RGB":
         def band(part: Image.Image) -> np.ndarray:
             return np.asarray(part)
+    elif img.mode == "P" and "transparency" in img.info:  # through RGBA, as PIL asks: the palette's alpha
+        def band(part: Image.Image) -> np.ndarray:
+            return np.asarray(part.convert("RGBA").convert("RGB"))
     else:
         def band(part: Image.Image) -> np.ndarray:
             return np.asarray(part.convert("RGB"))

@@ -116,7 +116,9 @@ def retouch_file(path: Path, outdir: Path, options: RetouchOptions, look: Look |
         data = encode_result(result, options)
         media.write_bytes(out, data)
     except InputError as e:
-        return Entry(str(path), None, False, error=str(e), options=asdict(options))
+        said = str(e)
+        return Entry(str(path), None, False, error=said if str(path) in said else f"{path.name}: {said}",
+                     options=asdict(options))
     except Exception as e:  # noqa: BLE001 - a defect of ours: say so in the entry, keep the batch going
         log.exception("retouching %s failed", path)
         return Entry(str(path), None, False, error=f"internal error: {type(e).__name__}: {e}", options=asdict(options))
@@ -171,20 +173,23 @@ def worker_count(n: int) -> int:
 
 
 def run_batch(paths: list[Path], outdir: Path, options: RetouchOptions, force: bool = False,
-              match: Path | None = None, jobs: int | None = None,
+              match: Path | None = None, same_look: bool = False, jobs: int | None = None,
               progress: Callable[[Entry], None] | None = None) -> dict[str, Any]:
     """Retouch `paths` into `outdir` and return the manifest (also written to OUTDIR/manifest.json).
 
-    match: a reference photo whose look every output takes; without it, the batch's own median look (recorded in
-    the manifest, and reused when the batch resumes) when there are several photos.
+    match: a reference photo whose look (the piece's exposure and white point) every output takes.
+    same_look: without `match`, give every output the batch's median look (a collection shot in one session); it
+    is recorded in the manifest and reused when the batch resumes. Off by default: in a mixed batch a black
+    pearl strand and a diamond ring should not share an exposure. Either way every photo's white balance comes
+    from its own background, and framing and shadow follow the options, so a batch is alike in those.
     """
     outdir.mkdir(parents=True, exist_ok=True)
     manifest = load_manifest(outdir)
     opts = asdict(options)
     old = {e["input"]: e for e in manifest["outputs"] if isinstance(e, dict) and "input" in e}
     todo = [p for p in paths if force or not _done(old.get(str(p)), opts)]
-    look = _look_for(paths, todo, manifest, match, opts, force)
-    manifest.update(options=opts, look=None if look is None else asdict(look))
+    look = _look_for(paths, todo, manifest, match, same_look, opts, force)
+    manifest.update(options=opts, look=None if look is None else json.loads(json.dumps(asdict(look))))
     entries: dict[str, Any] = {str(p): old[str(p)] for p in paths if str(p) in old and p not in todo}
     for e in _run(todo, outdir, options, look, jobs):
         entries[e.input] = asdict(e)
@@ -202,11 +207,11 @@ def _done(entry: dict[str, Any] | None, opts: dict[str, Any]) -> bool:
                 and Path(entry["output"]).is_file())
 
 
-def _look_for(paths: list[Path], todo: list[Path], manifest: dict[str, Any], match: Path | None,
+def _look_for(paths: list[Path], todo: list[Path], manifest: dict[str, Any], match: Path | None, same_look: bool,
               opts: dict[str, Any], force: bool) -> Look | None:
     if match is not None:
         return photo_look(decode_photo(_read(match), str(match)))
-    if len(paths) < 2 or not todo:
+    if not same_look or len(paths) < 2 or not todo:
         return None
     kept = manifest.get("look")
     if not force and kept and manifest.get("options") == opts:  # a resumed batch keeps the look it started with
