@@ -195,15 +195,13 @@ function showJob(job) {
   if (job.failed) text += `, ${job.failed} failed`;
   text += job.finished ? '. Finished.' : '…';
   el.status.textContent = text;
-  let working = false;
   for (const f of job.files) {
     const card = cards[f.index];
     if (!card) continue;
     if (f.status === 'done' && card.state !== 'done') setDone(card, f);
     else if (f.status === 'failed' && card.state !== 'failed') setFailed(card, f.error);
     else if (f.status === 'pending') {
-      card.node.querySelector('.result-state').textContent = working || job.open ? 'Waiting' : 'Retouching…';
-      working = true;
+      card.node.querySelector('.result-state').textContent = f.index === job.current ? 'Retouching…' : 'Waiting';
     }
   }
   if (job.done) {

@@ -9,8 +9,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import struct
 import time
 import zipfile
+import zlib
 
 import cv2
 import numpy as np
@@ -54,6 +56,16 @@ def encoded(rgb: np.ndarray, fmt: str = "JPEG") -> bytes:
 def corrupt_jpeg(seed: int = 0) -> bytes:
     """A JPEG's first bytes, then noise: what a cut-off or damaged upload looks like."""
     return b"\xff\xd8\xff\xe0" + np.random.default_rng(seed).integers(0, 256, 4000, dtype=np.uint8).tobytes()
+
+
+def bomb_png(width: int = 20000, height: int = 20000) -> bytes:
+    """A PNG whose header claims 400 MP over one row of data: a decompression bomb, refused from its header."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(1 + width * 3), 9))
+            + chunk(b"IEND", b""))
 
 
 def decoded(data: bytes) -> np.ndarray:
@@ -152,7 +164,7 @@ def test_a_job_with_a_corrupt_photo_finishes_the_others(client):
     job_id = r.json()["id"]
     assert r.json()["total"] == 3 and len(job_id) >= 20  # unguessable: the id is the key to the results
     job = wait_for(client, job_id)
-    assert (job["total"], job["done"], job["failed"]) == (3, 2, 1)
+    assert (job["total"], job["done"], job["failed"], job["current"]) == (3, 2, 1, None)
     by_name = {f["name"]: f for f in job["files"]}
     assert set(by_name) == {"ring-a.jpg", "broken.jpg", "ring-b.png"}  # no folder part kept
     bad = by_name["broken.jpg"]
@@ -180,6 +192,25 @@ def test_a_job_with_a_corrupt_photo_finishes_the_others(client):
     pid = client.app.state.tryon.retouch.worker_pid
     assert pid is not None and pid != os.getpid()
     assert os.getpriority(os.PRIO_PROCESS, pid) > os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def test_each_bad_photo_in_a_job_says_what_is_wrong(client):
+    """A decompression bomb, text named .jpg, a cut-off JPEG and a card with no piece on it: four clear reasons."""
+    card = np.clip(150 + np.random.default_rng(0).normal(0, 2, (600, 800, 3)), 0, 255).astype(np.uint8)
+    ring = encoded(gold_ring(5))
+    files = [("files", ("bomb.png", bomb_png(), "image/png")),
+             ("files", ("notes.jpg", b"shopping list: milk, eggs", "image/jpeg")),
+             ("files", ("half.jpg", ring[: len(ring) // 2], "image/jpeg")),
+             ("files", ("empty-card.jpg", encoded(card), "image/jpeg"))]
+    r = client.post("/api/retouch/jobs", files=files, headers=AUTH)
+    assert r.status_code == 202, r.text
+    job = wait_for(client, r.json()["id"])
+    assert (job["done"], job["failed"]) == (0, 4)
+    errors = {f["name"]: f["error"] for f in job["files"]}
+    assert "bomb.png" in errors["bomb.png"] and "megapixels" in errors["bomb.png"]
+    assert "notes.jpg" in errors["notes.jpg"] and "not a readable image" in errors["notes.jpg"]
+    assert "half.jpg" in errors["half.jpg"] and "truncated" in errors["half.jpg"]
+    assert "nothing to cut out" in errors["empty-card.jpg"]
 
 
 def test_a_batch_larger_than_one_request_goes_in_several(client):

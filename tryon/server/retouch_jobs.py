@@ -88,6 +88,7 @@ class Job:
     options: dict[str, Any]  # RetouchOptions' fields
     open: bool  # more uploads may follow
     files: tuple[JobFile, ...]
+    current: int | None = None  # the index of the photo in the worker now
 
     @property
     def total(self) -> int:
@@ -285,6 +286,7 @@ class RetouchJobs:
         self._thread: threading.Thread | None = None
         self._worker: _Worker | None = None
         self._worker_lock = threading.Lock()
+        self._current: tuple[str, int] | None = None  # (job, index) in the worker now
 
     # ---- jobs
 
@@ -357,9 +359,10 @@ class RetouchJobs:
                 row = (*row[:3], 0)
             files = self._db.execute("SELECT idx, name, output, status, error, result FROM files WHERE job = ? "
                                      "ORDER BY idx", (job_id,)).fetchall()
+        current = self._current
         return Job(job_id, row[0], json.loads(row[2]), bool(row[3]), tuple(
             JobFile(i, name, out, status, error, None if result is None else json.loads(result))
-            for i, name, out, status, error, result in files))
+            for i, name, out, status, error, result in files), current[1] if current and current[0] == job_id else None)
 
     def output_path(self, job_id: str, output: str) -> Path | None:
         """A done file's result on disk, by its output name; None when there is none (yet)."""
@@ -501,6 +504,7 @@ class RetouchJobs:
                 if self._stop.is_set():
                     return
             folder = self.root / job_id
+            self._current = (job_id, idx)
             ok, value = self._call(("file", str(folder / "in" / src), name, fields, json.loads(look),
                                     str(folder / "out" / out)), self.photo_timeout_s)
             if self._stop.is_set():
@@ -513,6 +517,7 @@ class RetouchJobs:
                     self._db.execute("UPDATE files SET status = 'failed', error = ? WHERE job = ? AND idx = ?",
                                      (value, job_id, idx))
                 self._db.execute("UPDATE jobs SET updated = ? WHERE id = ?", (time.time(), job_id))
+            self._current = None
             if not ok:
                 log.info("retouch job %s: %s failed: %s", job_id, name, value)
 

@@ -64,7 +64,8 @@ class JobFileOut(BaseModel):
 
 
 class JobOut(BaseModel):
-    """A job's progress: `finished` when no more uploads may follow (`open` false) and no file is pending."""
+    """A job's progress: `finished` when no more uploads may follow (`open` false) and no file is pending.
+    `current`: the index of the photo being retouched now, if any."""
 
     id: str
     created: float
@@ -74,6 +75,7 @@ class JobOut(BaseModel):
     done: int
     failed: int
     finished: bool
+    current: int | None
     files: list[JobFileOut]
     zip: str
 
@@ -121,7 +123,7 @@ def job_out(job: Job) -> JobOut:
             error=f.error, output=f.output, url=f"{base}/files/{f.output}" if done else None,
             checks=result.get("checks"), passed=result.get("passed"), metal=result.get("metal")))
     return JobOut(id=job.id, created=job.created, options=job.options, open=job.open, total=job.total, done=job.done,
-                  failed=job.failed, finished=job.finished, files=files, zip=f"{base}/result.zip")
+                  failed=job.failed, finished=job.finished, current=job.current, files=files, zip=f"{base}/result.zip")
 
 
 @router.get(ONE_PATH, summary="The retouch studio's choices and limits")
