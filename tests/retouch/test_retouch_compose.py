@@ -8,6 +8,7 @@ import pytest
 from conftest import load_rgb, media_path
 from scipy import ndimage
 
+from tryon.compositor.camera import linear_to_srgb, srgb_to_linear
 from tryon.errors import InputError
 from tryon.media import decode_image, encode_image
 from tryon.retouch.compose import compose, place
@@ -45,6 +46,25 @@ def test_no_grey_halo(frame: str, size: int | None) -> None:
     blend = 255 * (np.float32(GOLD) * alpha_out[..., None] + (1 - alpha_out[..., None]))
     assert (image[edge].astype(np.float32) >= np.floor(blend[edge]) - 1).all()
     assert (image[alpha_out == 0] == 255).all()
+
+
+def test_on_its_own_backdrop_the_photo_comes_back() -> None:
+    # a photo made the way a camera makes one (and foreground_colours reads one): the piece's colour F and the
+    # backdrop B summed in linear light by coverage. Composed on B again, its edge pixels come back as they were.
+    a = disc()
+    rng = np.random.default_rng(7)
+    f = np.clip(np.float32(GOLD) + rng.normal(0, 0.05, a.shape + (3,)).astype(np.float32), 0, 1)
+    backdrop = np.float32([0xC8, 0xC0, 0xB8]) / 255
+    photo = linear_to_srgb(srgb_to_linear(f) * a[..., None] + srgb_to_linear(backdrop) * (1 - a[..., None]))
+    image, alpha_out = compose(f, a, RetouchOptions(frame="keep", shadow="none", background="#C8C0B8"))
+    expected = (photo * 255 + 0.5).astype(np.uint8)
+    edge = (a > 0.02) & (a < 0.98)
+    assert np.abs(image.astype(int) - expected).max() <= 1
+    # an sRGB blend would draw those edges darker: by several levels where the piece covers half a pixel
+    srgb_blend = 255 * (f * a[..., None] + backdrop * (1 - a[..., None]))
+    half = (a > 0.4) & (a < 0.6)
+    assert (image[half].astype(np.float32) - srgb_blend[half]).mean() > 3
+    assert edge.sum() > 100
 
 
 def test_white_is_exactly_255_even_after_jpeg() -> None:

@@ -1,11 +1,14 @@
 """Compose: the piece framed on its output canvas, its shadow under it, the chosen background behind.
 
-Compositing is done in sRGB, `fg * alpha + bg * (1 - alpha)`, not in linear light, because every matte the
-studio makes (the colour key, closed-form matting, the network trained on composites) and foreground_colours solve
-that same equation in sRGB: composing with it puts back exactly the edge pixels the matte explains, and a thin
-chain keeps its weight (in linear light a 30 % chain pixel on white comes out lighter, and fine chains fade).
-There is no grey halo as long as fg is the piece's own colour (foreground_colours removes the backdrop's spill):
-an edge pixel is then a blend of the piece and the new background, never of the old one.
+The piece is laid over the background in linear light, `F * a + B * (1 - a)` on linear values, because that is
+the equation foreground_colours solves for F (matte.py: I = a F + (1 - a) B in linear light, as a camera's
+pixel sums the light of the piece and the backdrop it partly covers). Composed with the same equation, a piece
+put back on its own backdrop gives the photo's edge pixels back, and a thin chain keeps the weight it had in the
+photo; an sRGB blend of the same F and alpha draws every edge darker (a faint dark outline on white). Only the
+partly covered pixels (0 < a < 1) differ between the two, so only they pay for the sRGB curve. There is no grey
+halo as long as F is the piece's own colour (foreground_colours removes the backdrop's spill): an edge pixel is
+then a blend of the piece and the new background, never of the old one. The shadow darkens the background in
+sRGB (`B * (1 - darkness)`, a retoucher's multiply layer): its darkness reads directly as the grey seen.
 
 Background pixels are exactly the background colour (255, 255, 255 for white) wherever there is no piece and no
 shadow: the piece's alpha is cut to 0 below ALPHA_FLOOR after resampling and the shadow has a hard floor
@@ -18,6 +21,7 @@ Framing (RetouchOptions.frame):
     keep : the input's canvas and framing; size_px, when given, scales the longer side to it
 Resampling is premultiplied (fg * alpha and alpha resampled together, so no colour from outside the piece leaks
 into its edge): INTER_AREA down, INTER_CUBIC up, alpha clipped to 0..1 (cubic overshoot would ring).
+A transparent output carries F and alpha as they are (straight RGBA): the viewer does the blend.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from tryon.compositor.camera import linear_to_srgb, srgb_to_linear
 from tryon.errors import InputError
 from tryon.retouch.shadow import piece_box, reflection_rows, shadow_extent
 from tryon.retouch.types import FILL_SHARE, FILL_SIZE_PX, RetouchOptions
@@ -180,7 +185,9 @@ def compose(fg: np.ndarray, alpha: np.ndarray, options: RetouchOptions) -> tuple
         if bg != (255, 255, 255):  # scaled per channel along rows of w * 3 values (a long inner loop)
             row = np.tile(np.asarray(bg, np.float32) / 255.0, clear.shape[1])
             clear = (clear.reshape(clear.shape[0], -1) * row).reshape(clear.shape)
-        image[y0:y1, x0:x1] = _to_u8(cv2.add(pm, clear))
+        out = cv2.add(pm, clear)
+        _blend_edges_linear(out, pm, a_full[y0:y1, x0:x1], d, bg)
+        image[y0:y1, x0:x1] = _to_u8(out)
         return image, a_full
     # transparent: the shadow is a layer of its own colour (black, or the reflection's tint) and opacity, chosen
     # so that the PNG laid on white looks exactly like the white composite: colour 1 - d / opacity per channel
@@ -195,6 +202,23 @@ def compose(fg: np.ndarray, alpha: np.ndarray, options: RetouchOptions) -> tuple
     image[..., :3] = 255
     image[y0:y1, x0:x1] = cv2.merge([*cv2.split(_to_u8(rgb)), _to_u8(total)])
     return image, a_full
+
+
+def _blend_edges_linear(out: np.ndarray, pm: np.ndarray, a: np.ndarray, d: np.ndarray, bg: tuple[int, int, int]) -> None:
+    """Redo the piece's partly covered pixels (0 < a < 1) of `out` (in place) as a blend in linear light.
+
+    out, pm : (h, w, 3) float32 sRGB, the sRGB composite and the premultiplied piece; a : (h, w); d : (h, w) or
+    (h, w, 3) the shadow's darkness. Only those pixels (a few percent of the canvas) pay for the sRGB curve.
+    """
+    flat_a = a.reshape(-1)
+    idx = np.flatnonzero((flat_a > 0) & (flat_a < 1))
+    if idx.size == 0:
+        return
+    cov = flat_a[idx, None]
+    colour = np.clip(pm.reshape(-1, 3)[idx] / cov, 0.0, 1.0)
+    shade = d.reshape(-1, 1 if d.ndim == 2 else 3)[idx]
+    backdrop = (np.asarray(bg, np.float32) / 255.0) * (1.0 - shade)  # the shadowed background, sRGB
+    out.reshape(-1, 3)[idx] = linear_to_srgb(srgb_to_linear(colour) * cov + srgb_to_linear(backdrop) * (1.0 - cov))
 
 
 def _rgb(x: np.ndarray) -> np.ndarray:
