@@ -21,7 +21,9 @@ BORDER_SHARE = 0.03  # the strip read as backdrop: 3 % of the shorter side (at l
 TRIM_SIGMAS = 2.5  # border samples further than this many robust sigmas from the fit are not backdrop
 FIT_ROUNDS = 4
 MIN_SIGMA = (1.2, 0.8, 0.8)
-MAX_SAMPLES = 4000  # Lab units: JPEG and sensor noise on even the cleanest sweep
+MAX_SAMPLES = 4000
+TEXTURE_GROWTH = 2.5  # the local grain may be at most this many times the border's
+TEXTURE_FLOOR = 0.4  # Lab L units: the border's grain is taken as at least this (JPEG noise)  # Lab units: JPEG and sensor noise on even the cleanest sweep
 
 
 @dataclass(frozen=True)
@@ -178,5 +180,8 @@ def local_backdrop(lab: np.ndarray, weight: np.ndarray, global_fit: Backdrop,
     contrast = np.minimum(local_contrast(lab[..., 0]), texture_cap)
     tw = wt if texture_weight is None else np.clip(texture_weight, 0.0, 1.0).astype(np.float32)
     texture = _normalised_blur(contrast[..., None], tw, (h, w))[..., 0]
+    # the border's grain bounds the local one: where the local grain reads far rougher than anything on the border,
+    # the piece's own faint edges (a silver shank on white) have crept into it
+    texture = np.minimum(texture, TEXTURE_GROWTH * max(global_fit.texture, TEXTURE_FLOOR))
     return LocalBackdrop(lab=(global_fit.lab + mean).astype(np.float32), spread=spread.astype(np.float32),
                          texture=texture.astype(np.float32))

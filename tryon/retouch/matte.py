@@ -26,7 +26,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from tryon.errors import InputError
-from tryon.retouch.backdrop import LocalBackdrop, fit_backdrop, local_backdrop, local_contrast, to_lab
+from tryon.retouch.backdrop import Backdrop, LocalBackdrop, fit_backdrop, local_backdrop, local_contrast, to_lab
 from tryon.retouch.cfm import solve_band
 from tryon.retouch.types import Matte
 
@@ -46,7 +46,9 @@ DEV_MIN = 4.0  # Lab units off the backdrop's colour for local contrast to count
 SEED_LEVEL = 1.6  # score of a seed; grown into neighbours with a score of at least 1
 SURE_LEVEL = 2.0  # scores this high are the piece beyond doubt: they seed the region growing into unsure pixels
 BACKDROP_LEVEL = 0.6  # scores this low are backdrop beyond doubt
-SHADE_RATIO = 0.93  # L ratio to the backdrop above which a pixel may be sure backdrop
+SHADE_RATIO = 0.96  # L ratio to the backdrop above which a pixel may be sure backdrop
+LOCAL_ROUNDS = 2  # rounds of reading the local backdrop (each from the last round's surely-backdrop pixels)
+NEAR_MARGINS = 4  # "near the piece": within this many margins (1 % of the longer side each) of the first guess
 COLOUR_BINS = 16
 COLOUR_ODDS = 8.0  # an unsure pixel's colour this many times likelier on the backdrop makes it backdrop
 GAP_SHARE = 0.007  # gaps up to about twice this share of the longer side are closed when a little off the backdrop
@@ -54,6 +56,10 @@ GAP_LEVEL = 0.35
 HOLE_LEVEL = 0.5  # an enclosed hole whose mean score is this high is the piece (mirroring metal), not backdrop
 MIN_PIECE_SHARE = 0.0004  # the piece covers at least this share of the frame
 SPECK_SHARE = 0.004  # components smaller than this share of the largest are dust, fibre or grain
+STRAY_SHARE = 0.02  # components smaller than this share of the largest's area ...
+STRAY_DISTANCE = 0.03  # ... and further than this share of the diagonal from the piece are strays
+EDGE_HUG = 0.3  # a component (not the largest) with this share of its outline on the frame's edge is backdrop
+HUG_KEEP = 0.02  # ... unless no other component reaches this share of its area
 BAND_PX = 2  # half-width of the unsure band solved by closed-form matting (working pixels)
 GUIDE_EPS = 1e-4
 
@@ -142,6 +148,45 @@ def _grow(score: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
+def _drop_strays(mask: np.ndarray) -> np.ndarray:
+    """Drop components that are not the piece: small ones far from it (a dust speck, a fibre, a stray thread), and
+    ones that hug the frame's edge without being the largest (a second backdrop colour, a fold of cloth).
+
+    mask : (h, w) bool. A component is small below STRAY_SHARE of the largest's area, far beyond STRAY_DISTANCE of
+    the frame's diagonal from every component at least half the largest's size; it hugs the edge when more than
+    EDGE_HUG of its outline lies on the frame's edge.
+    """
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return mask
+    h, w = mask.shape
+    areas = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
+    areas[0] = 0
+    # outline length ~ pixels on the component's edge; edge contact = its pixels on the frame's outermost rows/cols
+    m8 = mask.astype(np.uint8)
+    outline = (m8 - cv2.erode(m8, np.ones((3, 3), np.uint8))) > 0
+    per = np.bincount(labels[outline], minlength=n).astype(np.float64)
+    frame = np.zeros((h, w), bool)
+    frame[0] = frame[-1] = True
+    frame[:, 0] = frame[:, -1] = True
+    contact = np.bincount(labels[frame & mask], minlength=n).astype(np.float64)
+    hug = contact > EDGE_HUG * np.maximum(per, 1.0)
+    # the piece is the largest component that does not hug the edge (when every one does, the largest)
+    free = np.where(hug, 0.0, areas)
+    largest = int(np.argmax(free)) if free.max() >= HUG_KEEP * areas.max() else int(np.argmax(areas))
+    hug[largest] = False
+    areas = np.where(hug, 0.0, areas)
+    big = areas >= 0.5 * areas[largest]
+    reach = max(2, int(round(STRAY_DISTANCE * np.hypot(h, w))))
+    near_big = cv2.dilate(big[labels].astype(np.uint8), cv2.getStructuringElement(
+        cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))) > 0
+    near = np.zeros(n, bool)
+    near[np.unique(labels[near_big])] = True
+    keep = (big | near | (areas >= STRAY_SHARE * areas[largest])) & ~hug
+    keep[0] = False
+    return keep[labels]
+
+
 def _fill_holes(mask: np.ndarray, score: np.ndarray, lab: np.ndarray, local: LocalBackdrop) -> np.ndarray:
     """Fill holes enclosed by the piece unless they show the backdrop (a ring's open interior stays open).
 
@@ -172,40 +217,54 @@ def _fill_holes(mask: np.ndarray, score: np.ndarray, lab: np.ndarray, local: Loc
 def coarse_mask(small: np.ndarray) -> tuple[np.ndarray, np.ndarray, LocalBackdrop]:
     """Binary piece mask (h, w) bool, its score (h, w) float32 and the local backdrop, from the working copy.
 
-    Two passes: the first judges every pixel against the border's gradient; the second against the backdrop
-    read around it from everything the first found surely backdrop (sand warmer near gold, a sweep's falloff).
+    The first pass judges every pixel against the border's gradient; each later one against the backdrop read
+    around it from everything the pass before found surely backdrop (sand warmer near gold, a sweep's falloff,
+    a sand cushion in a white cloth).
     """
     lab = to_lab(small)
     bd = fit_backdrop(lab)
-    score = piece_score(lab, bd.lab, bd.sigma, bd.texture)
     learned = _learned_score(small)
-    if learned is not None and learned.shape == score.shape:
-        # the net's alpha (0..1) joins as one more ratio: 0.5 is its threshold, so 2 * alpha is 1 there
-        score = np.maximum(score, 2.0 * learned)
+    local = LocalBackdrop(bd.lab, np.broadcast_to(bd.sigma, lab.shape).astype(np.float32),
+                          np.full(lab.shape[:2], bd.texture, np.float32))
+    score = _with_learned(piece_score(lab, bd.lab, bd.sigma, bd.texture), learned)
+    for _ in range(LOCAL_ROUNDS):
+        local = _read_local(lab, score, bd, local)
+        score = _with_learned(piece_score(lab, local.lab, local.spread, local.texture), learned)
+    sure = _with_learned(piece_score(lab, local.lab, local.spread, local.texture, sure=True), learned)
+    mask = _split_unsure(lab, score, sure, _grow(score), local)
+    if mask.any():
+        mask = _close_gaps(mask, score)
+        mask = _fill_holes(mask, score, lab, local)
+        mask = _drop_strays(mask)
+    return mask, score, local
+
+
+def _with_learned(score: np.ndarray, learned: np.ndarray | None) -> np.ndarray:
+    """The net's alpha (0..1) joins the score as one more ratio: 0.5 is its threshold, so 2 * alpha is 1 there."""
+    if learned is None or learned.shape != score.shape:
+        return score
+    return np.maximum(score, 2.0 * learned)
+
+
+def _read_local(lab: np.ndarray, score: np.ndarray, bd: Backdrop, prev: LocalBackdrop) -> LocalBackdrop:
+    """The local backdrop read from what `score` (against `prev`) leaves surely backdrop."""
     first = _grow(score)
-    margin = max(3, int(round(0.01 * max(small.shape[:2]))))
+    margin = max(3, int(round(0.01 * max(lab.shape[:2]))))
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1))
     # every hint of the piece (even ungrown: a polished shank mirrors the backdrop and shows only its edges) is
     # kept out of the backdrop's statistics, or the piece would raise the backdrop's own grain and hide itself
     hint = cv2.dilate((score >= 0.8).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     # ... and so is anything darker than a faint shade (beyond the backdrop's own grain): mirroring metal, shadows
     shade = 1.0 - max(1.0 - SHADE_RATIO, 3.0 * float(bd.sigma[0]) / max(float(np.median(bd.lab[..., 0])), 1.0))
-    darker = lab[..., 0] < shade * bd.lab[..., 0]
-    sure_bg = (cv2.dilate(first.astype(np.uint8), k) == 0) & ~hint & ~darker & (score < 0.5)
+    darker = lab[..., 0] < shade * prev.lab[..., 0]
     away = cv2.dilate(first.astype(np.uint8), k) == 0
-    local = local_backdrop(lab, sure_bg.astype(np.float32), bd, texture_weight=(away & (score < 1.0)).astype(np.float32),
-                           texture_cap=2.0 * CONTRAST_MIN)
-    score = piece_score(lab, local.lab, local.spread, local.texture)
-    if learned is not None and learned.shape == score.shape:
-        score = np.maximum(score, 2.0 * learned)
-    sure = piece_score(lab, local.lab, local.spread, local.texture, sure=True)
-    if learned is not None and learned.shape == score.shape:
-        sure = np.maximum(sure, 2.0 * learned)
-    mask = _split_unsure(lab, score, sure, _grow(score), local)
-    if mask.any():
-        mask = _close_gaps(mask, score)
-        mask = _fill_holes(mask, score, lab, local)
-    return mask, score, local
+    # those doubts hold near the piece only: far from it a darker or rougher patch is the backdrop's own (a sand
+    # cushion in a white cloth), and must be in the statistics
+    kn = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * NEAR_MARGINS * margin + 1, 2 * NEAR_MARGINS * margin + 1))
+    near = cv2.dilate(first.astype(np.uint8), kn) > 0
+    sure_bg = away & ~(near & (hint | darker | (score >= 0.5)))
+    return local_backdrop(lab, sure_bg.astype(np.float32), bd, texture_weight=(away & (score < 1.0)).astype(np.float32),
+                          texture_cap=2.0 * CONTRAST_MIN)
 
 
 def _close_gaps(mask: np.ndarray, score: np.ndarray) -> np.ndarray:
@@ -260,14 +319,14 @@ def _split_unsure(lab: np.ndarray, score: np.ndarray, sure: np.ndarray, grown: n
         return grown
     # unsure pixels whose colour is common in the sure backdrop (shadows included) and rare on the sure piece are
     # backdrop: shaded sand tinted by gold is still sand's colour, not gold's
-    like = _colour_odds(lab, markers == 2, score < BACKDROP_LEVEL)
+    like = _colour_odds(lab, markers == 2, (score < 1.0) & ~grown)
     # ... unless sharp local contrast says metal or a stone's facet is there (white gold and diamonds on white)
     calm = local_contrast(lab[..., 0]) < np.maximum(CONTRAST_MIN, CONTRAST_TEXTURES * local.texture)
     markers[unsure & calm & (like < 1.0 / COLOUR_ODDS)] = 1
     # chroma counts double: a hue step is the piece's edge, a luminance step may be the backdrop's grain
-    guide = lab * np.array([1.0, 2.0, 2.0], np.float32) + np.array([0.0, 128.0, 128.0], np.float32)
-    guide = cv2.GaussianBlur(guide, (0, 0), 1.0)
-    guide8 = np.clip(guide * (255.0 / 256.0) * np.array([2.5, 1.0, 1.0], np.float32), 0, 255).astype(np.uint8)
+    weighted = (lab * np.array([1.0, 2.0, 2.0], np.float32) + np.array([0.0, 128.0, 128.0], np.float32))
+    smooth = cv2.GaussianBlur(weighted.astype(np.float32), (0, 0), 1.0)
+    guide8 = np.clip(smooth * (255.0 / 256.0) * np.array([2.5, 1.0, 1.0], np.float32), 0, 255).astype(np.uint8)
     cv2.watershed(guide8, markers)
     out = markers == 2
     # watershed lines (-1) fall on the edge itself: they count as piece when the score says so
