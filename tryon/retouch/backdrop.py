@@ -20,10 +20,10 @@ from tryon.errors import InputError
 BORDER_SHARE = 0.03  # the strip read as backdrop: 3 % of the shorter side (at least 3 px)
 TRIM_SIGMAS = 2.5  # border samples further than this many robust sigmas from the fit are not backdrop
 FIT_ROUNDS = 4
-MIN_SIGMA = (1.2, 0.8, 0.8)
-MAX_SAMPLES = 4000
+MIN_SIGMA = (1.2, 0.8, 0.8)  # Lab units: JPEG and sensor noise on even the cleanest sweep
+MAX_SAMPLES = 4000  # border samples fitted (a 6-term surface needs few)
 TEXTURE_GROWTH = 2.5  # the local grain may be at most this many times the border's
-TEXTURE_FLOOR = 0.4  # Lab L units: the border's grain is taken as at least this (JPEG noise)  # Lab units: JPEG and sensor noise on even the cleanest sweep
+TEXTURE_FLOOR = 0.4  # Lab L units: the border's grain is taken as at least this (JPEG noise)
 
 
 @dataclass(frozen=True)
