@@ -30,7 +30,7 @@ def test_shadow_lies_below_the_piece_and_is_zero_far_away(kind: str) -> None:
     assert 0.15 <= visible.max() <= 0.5  # subtle: never black, never a grey box
     assert (d[: (y0 + y1) // 2] == 0).all()  # nothing above the piece's middle
     ys, xs = np.nonzero(visible > 0.02)
-    assert ys.min() >= y1 - 0.12 * L  # what shows is under the piece's bottom, or beside its rounded foot
+    assert ys.min() >= y1 - 0.15 * L  # what shows is under the piece's bottom, or beside its rounded foot
     rows = np.arange(a.shape[0])
     assert (visible.sum(axis=1) * rows).sum() / visible.sum() >= y1 - 0.02 * L
     far = np.ones_like(a, bool)
@@ -58,6 +58,23 @@ def test_each_part_gets_its_own_contact() -> None:
     d = make_shadow(a, "contact") * (1 - a)
     assert d[400:440, 250:350].max() > 0.15
     assert d[550:590, 650:750].max() > 0.15
+
+
+def test_drop_grounds_each_part_and_not_a_raised_one() -> None:
+    # two rings side by side, the left one standing further back (higher in the photo): each gets a shadow
+    # under itself, the left one is not left floating above a shadow at the pair's lowest row
+    a = ring(1000, 1200, centre=(350, 420), outer=180, inner=150)
+    a = np.maximum(a, ring(1000, 1200, centre=(800, 520), outer=180, inner=150))
+    d = make_shadow(a, "drop") * (1 - a)
+    assert d[600:640, 300:400].max() > 0.1  # under the left ring's bottom (row 600)
+    assert d[700:740, 750:850].max() > 0.1  # under the right ring's (row 700)
+    # a watch: a wide case lifted on a narrow strap casts onto the strap's ground, not under its own sides
+    w = np.zeros((1000, 1000), np.float32)
+    w[200:500, 300:700] = 1.0  # the case
+    w[500:800, 420:580] = 1.0  # the strap, standing on the ground at row 800
+    d = make_shadow(w, "drop") * (1 - w)
+    assert d[500:560, 300:400].max() < 0.02 and d[500:560, 600:700].max() < 0.02
+    assert d[800:840, 420:580].max() > 0.15
 
 
 def test_reflection_mirrors_the_piece_in_its_colour() -> None:

@@ -35,6 +35,9 @@ DROP_PEAK = 0.22
 DROP_SQUASH = 0.12  # the silhouette's height on the ground, a share of its own height
 DROP_OFFSET = 0.012  # its centre this share of L below the piece's lowest point
 DROP_SIGMA = (0.030, 0.014)  # (sigma_x, sigma_y) / L
+DROP_HIGH_FADE = 0.7  # the piece's top casts this much less than its bottom
+DROP_MIN_PART = 0.02  # parts smaller than this share of the largest part's area cast no drop shadow
+DROP_GROUND_SLOPE = 0.3  # how steeply the ground may rise in the photo (rows per column) away from a low point
 
 # reflection: the piece mirrored about its lowest row, fading out over a share of its height
 REFLECTION_PEAK = 0.25  # opacity of the mirrored copy right at the contact line
@@ -85,11 +88,10 @@ def shadow_extent(alpha: np.ndarray, kind: str, fg: np.ndarray | None = None
     if s < 1.0:
         size = (max(1, round(crop.shape[1] * s)), max(1, round(crop.shape[0] * s)))
         small = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
-        s_y = small.shape[0] / crop.shape[0]
     else:
-        small, s_y = crop, 1.0
+        small = crop
     Ls = L * s
-    dark = _floor(_contact(small, Ls) if kind == "contact" else _drop(small, Ls, (y1 - ry0) * s_y))
+    dark = _floor(_contact(small, Ls) if kind == "contact" else _drop(small, Ls))
     # floored at the working resolution (cheap); bilinear upsampling keeps exact zeros exact, and the values it
     # makes between a zero and the floor are below half a level: they round to 255 all the same
     if dark.shape != crop.shape:
@@ -146,25 +148,45 @@ def _contact(a: np.ndarray, L: float) -> np.ndarray:
     return np.clip(CONTACT_PEAK * dark, 0.0, CONTACT_PEAK).astype(np.float32)
 
 
-def _drop(a: np.ndarray, L: float, bottom: float) -> np.ndarray:
-    """Darkness of the silhouette squashed to DROP_SQUASH of its height, centred just below `bottom` (row)."""
+def _drop(a: np.ndarray, L: float) -> np.ndarray:
+    """Darkness of the silhouette squashed onto the ground to DROP_SQUASH of its height, centred just below it.
+
+    The ground is found per column: the piece's lowest row there, unless a lower point nearby says the ground is
+    lower (it may rise by DROP_GROUND_SLOPE rows per column away from a low point). A ring standing behind
+    another (higher in the photo) gets its shadow under itself, not at the pair's lowest row, while a watch's
+    case and crown, wider than its strap and lifted on it, cast onto the strap's ground, not under themselves.
+    """
     h, w = a.shape
-    rows = np.flatnonzero((a > BOX_ALPHA).any(axis=1))
-    top = float(rows[0]) if rows.size else 0.0
-    # squashed with INTER_AREA (a warp would skip rows and alias a chain into stripes), its centre just below
-    # the bottom
-    sq_h = max(1, round((bottom - top) * DROP_SQUASH))
-    # the silhouette is filled from each column's top to its bottom: a ring's hole would squash into a pale
-    # ellipse inside the shadow, which reads as a ring lying flat rather than one standing
-    present = a > BOX_ALPHA
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((a > BOX_ALPHA).astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros_like(a)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.zeros(n, bool)
+    keep[1:] = areas >= DROP_MIN_PART * areas.max()  # specks left by the matte neither cast nor set the ground
+    present = keep[labels]
+    rows = np.flatnonzero(present.any(axis=1))
+    top, bottom = float(rows[0]), float(rows[-1] + 1)
+    height = bottom - top
+    lowest = np.where(present.any(axis=0), h - np.argmax(present[::-1], axis=0), -1).astype(np.float32)
+    # the ground recedes (rises in the photo) by at most DROP_GROUND_SLOPE per pixel sideways from any low point:
+    # the lowest of the cones under all the columns' bottoms
+    xs = np.arange(w, dtype=np.float32)
+    ground = (lowest[None, :] - DROP_GROUND_SLOPE * np.abs(xs[:, None] - xs[None, :])).max(axis=1)
+    # filled from each column's top to its bottom: a ring's hole would squash into a pale ellipse inside the
+    # shadow, which reads as a ring lying flat rather than one standing
     solid = np.maximum.accumulate(present, axis=0) & np.maximum.accumulate(present[::-1], axis=0)[::-1]
-    filled = np.maximum(a, solid.astype(np.float32))
-    squashed = cv2.resize(filled[int(top):int(np.ceil(bottom))], (w, sq_h), interpolation=cv2.INTER_AREA)
-    start = round(bottom + DROP_OFFSET * L - sq_h / 2)
-    sil = np.zeros_like(a)
-    r0, r1 = max(0, start), min(h, start + sq_h)
-    if r1 > r0:
-        sil[r0:r1] = squashed[r0 - start:r1 - start]
+    ys = np.arange(h, dtype=np.float32)[:, None]
+    above = np.clip((ground[None, :] - ys) / height, 0.0, 1.0)
+    # the parts near the ground cast the darker shadow, the parts high above it a fainter one
+    caster = np.where(solid, 1.0, np.where(present, a, 0.0)) * (1.0 - DROP_HIGH_FADE * above)
+    # squashing by 1 / DROP_SQUASH samples every few rows: blur along y first so a chain does not alias into stripes
+    caster = cv2.GaussianBlur(caster.astype(np.float32), (1, 0), sigmaX=0.1, sigmaY=0.5 / DROP_SQUASH)
+    # destination row y' of source row y in column x: y' = g + offset + squash * height / 2 - (g - y) * squash
+    centre = ground[None, :] + DROP_OFFSET * L + DROP_SQUASH * height / 2
+    map_y = (ground[None, :] - (centre - ys) / DROP_SQUASH).astype(np.float32)
+    map_x = np.broadcast_to(np.arange(w, dtype=np.float32)[None, :], (h, w)).copy()
+    map_y[:, lowest < 0] = -1.0  # columns with no piece above them cast nothing
+    sil = cv2.remap(caster, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     sil = cv2.GaussianBlur(sil, (0, 0), sigmaX=max(0.6, DROP_SIGMA[0] * L), sigmaY=max(0.6, DROP_SIGMA[1] * L),
                            borderType=cv2.BORDER_CONSTANT)
     peak = float(sil.max())
