@@ -12,8 +12,10 @@ from tryon.quality.retouch_measures import (
     boundary_tolerance_px,
     delta_e,
     matte_iou,
+    measured_shift,
     on_white,
     piece_of_professional,
+    shift_back,
     speck_removed,
     ssim_on,
     stats,
@@ -173,3 +175,14 @@ def test_speck_removed_and_ssim_of_untouched_piece():
 def test_stats_skip_none():
     assert stats([1.0, None, 3.0]) == {"n": 2, "mean": 2.0, "min": 1.0, "max": 3.0}
     assert stats([None])["mean"] is None
+
+
+def test_measured_shift_finds_and_undoes_an_offset():
+    img, _ = _clean_photo()
+    moved = np.roll(img, (2, -3), axis=(0, 1))  # content 3 px left and 2 px down
+    dx, dy, response = measured_shift(img, moved)
+    assert dx == pytest.approx(-3, abs=0.2) and dy == pytest.approx(2, abs=0.2) and response > 0.3
+    back = shift_back(moved, dx, dy)
+    assert np.array_equal(back[10:-10, 10:-10], img[10:-10, 10:-10])
+    assert shift_back(img, 0.3, -0.4) is img
+    assert measured_shift(img, img)[:2] == pytest.approx((0.0, 0.0), abs=0.05)

@@ -11,10 +11,11 @@ colour_key_cfm (that key plus closed-form matting), each composited with the sam
 1. Matte, on photos with a professional mask: IoU (alpha > 0.5 vs mask > 127) and boundary F-measure (tolerance
    3 px per 1000 px of the longer side) of cut_out and of each baseline. EXACT masks (the retoucher's own cut-out)
    carry the goal, IoU >= 0.95 on every one; COARSE ones (hand-drawn, ring holes filled) are reported apart.
-2. Colour, on pairs whose professional result is pixel-aligned (ALIGNED, from the media's SOURCES.md; a size
-   check too): mean CIEDE2000 to the professional result over the whole image and on the piece (the mask, or the
-   cut-out PNG's alpha > 127, or where the professional JPEG is not white), with the output made with --frame
-   keep on white (the cut-out PNGs are composited on white; the JPEGs are on white).
+2. Colour, on pairs whose professional result is pixel-aligned (ALIGNED, from the media's SOURCES.md, or the
+   same size and measured within 2 px by phase correlation; whole-pixel offsets undone): mean CIEDE2000 to the
+   professional result over the whole image and on the piece (the mask, or the cut-out PNG's alpha > 127, or
+   where the professional JPEG is not white), with the output made with --frame keep on white (the cut-out PNGs
+   are composited on white; the JPEGs are on white).
 3. Marketplace checks on every output (tryon.retouch.checks.marketplace_checks): passes n/N.
 4. Dust: the clean photos (CLEAN) and the professional results, with seeded synthetic specks on the piece and
    the background: the share of specks tryon.retouch.dust.remove_dust removed, and the SSIM of the piece away
@@ -53,8 +54,9 @@ DEFAULT_MEDIA = shared_media_dir() / "products"
 EXACT = ("earrings_garnet_drop_rose_gold_two_panel_grey_bg", "ring_sapphire_halo_split_shank_marble_bg",
          "ring_sapphire_solitaire_side_view_light_grey_bg", "watch_gold_pave_dial_on_sand")
 COARSE = ("rings_eternity_pair_white_gold_white_bg", "rings_wedding_bands_yellow_gold_white_bg")
-# SOURCES.md says these professional results have the input's size and framing; the others are slide halves
-# of another width or "not (guaranteed) pixel-aligned", and a colour distance to a shifted image measures the shift
+# SOURCES.md says these professional results have the input's size and framing. Other pairs of the same size count
+# when phase correlation finds them within ALIGN_MAX_PX (three slide halves are, to 0.1 px); a colour distance to a
+# shifted image would measure the shift. A measured offset is undone to the whole pixel.
 ALIGNED = EXACT + ("earrings_clover_diamond_studs_yellow_gold_grey_reflective",
                    "bracelet_diamond_bangle_yellow_gold_grey_black_bg",
                    "ring_halo_pave_side_view_in_clear_holder_grey_bg",
@@ -281,17 +283,25 @@ def _colour(parts: Parts, photo: Photo, rgb: np.ndarray, alphas: Mapping[str, np
     assert photo.retouched is not None
     pro, pro_alpha = read_professional(photo.retouched)
     h, w = rgb.shape[:2]
-    views.put("professional", pro, pro.shape[:2] == (h, w), "professional result")
-    if photo.name not in ALIGNED:
-        return {"skipped": "not pixel-aligned with the input (SOURCES.md)"}
+    views.put("professional", pro, False, "professional result")
     if pro.shape[:2] != (h, w):
-        return {"skipped": f"professional result is {pro.shape[1]}x{pro.shape[0]}, the input {w}x{h}"}
+        return {"skipped": f"not aligned: the professional result is {pro.shape[1]}x{pro.shape[0]}, the input {w}x{h}"}
+    dx, dy, response = rm.measured_shift(rgb, pro)
+    measured = response >= rm.ALIGN_MIN_RESPONSE and max(abs(dx), abs(dy)) <= rm.ALIGN_MAX_PX
+    if not measured and photo.name not in ALIGNED:
+        return {"skipped": f"not aligned: measured {dx:+.1f}, {dy:+.1f} px off (phase correlation {response:.2f})"}
+    if measured:  # whole pixels only: the documented "about 1 px offset" of one pair
+        pro = rm.shift_back(pro, dx, dy)
+        pro_alpha = None if pro_alpha is None else rm.shift_back(pro_alpha, dx, dy)
+    views.put("professional", pro, True, "professional result")
     if pro_alpha is None and not rm.white_background(pro):
         return {"skipped": "professional result is not on white"}
     mask = None if photo.mask is None else cv2.imread(str(photo.mask), cv2.IMREAD_GRAYSCALE)
     region = mask > rm.MASK_AT if mask is not None and mask.shape == (h, w) else rm.piece_of_professional(pro, pro_alpha)
     views.aim(region)
     out: dict[str, Any] = {"professional": "cut-out PNG on white" if pro_alpha is not None else "on white",
+                           "aligned": "SOURCES.md" if photo.name in ALIGNED else "measured",
+                           "shift_px": [round(dx, 2), round(dy, 2)] if measured else None,
                            "piece_share": float(region.mean())}
     keep = RetouchOptions(frame="keep")
     for m in METHODS:

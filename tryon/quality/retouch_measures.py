@@ -123,6 +123,36 @@ def delta_e(a: np.ndarray, b: np.ndarray, region: np.ndarray | None = None) -> d
     return {"whole": float(d.mean()), "piece": piece}
 
 
+ALIGN_MAX_PX = 2.0  # a professional result measured further off than this is not the input's framing
+ALIGN_MIN_RESPONSE = 0.2  # phase correlation's peak below this: no common structure to align on
+
+
+def _edges(rgb: np.ndarray) -> np.ndarray:
+    g = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return np.asarray(cv2.magnitude(cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1)))
+
+
+def measured_shift(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """(dx, dy, response): how far the content of `b` lies from that of `a` (both (H, W, 3) uint8, same size),
+    in pixels (b(x, y) ~ a(x - dx, y - dy)), by phase correlation of their edge magnitudes (the edges, not the
+    colours: a retoucher changes the backdrop and the tones, not where the piece's edges are)."""
+    _same_shape(a, b, "measured_shift")
+    win = cv2.createHanningWindow((a.shape[1], a.shape[0]), cv2.CV_32F)
+    (dx, dy), response = cv2.phaseCorrelate(_edges(a), _edges(b), win)
+    return float(dx), float(dy), float(response)
+
+
+def shift_back(img: np.ndarray, dx: float, dy: float) -> np.ndarray:
+    """`img` moved by (-dx, -dy) rounded to whole pixels (no resampling), the edge repeated into the gap: undoes a
+    measured_shift."""
+    ix, iy = int(round(dx)), int(round(dy))
+    if ix == 0 and iy == 0:
+        return img
+    h, w = img.shape[:2]
+    m = np.array([[1, 0, -ix], [0, 1, -iy]], np.float32)
+    return np.asarray(cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE))
+
+
 def white_background(rgb: np.ndarray, level: int = 250, share: float = 0.9) -> bool:
     """Whether an (H, W, 3) uint8 image is on white: at least `share` of its border pixels have every channel
     >= `level` (the professional JPEGs are; a cut-out slide on a grey card is not)."""
