@@ -82,7 +82,7 @@ def working_copy(rgb: np.ndarray, max_pixels: int = WORK_PIXELS) -> tuple[np.nda
 
 
 def piece_score(lab: np.ndarray, bg_lab: np.ndarray, spread: np.ndarray, texture: np.ndarray | float,
-                sure: bool = False) -> np.ndarray:
+                sure: bool = False, contrast: np.ndarray | None = None) -> np.ndarray:
     """(h, w) float32: how surely each pixel is the piece; >= 1 is the piece, >= SEED_LEVEL sure.
 
     lab, bg_lab : (h, w, 3) float32 CIELAB, the photo and the backdrop expected there
@@ -99,7 +99,8 @@ def piece_score(lab: np.ndarray, bg_lab: np.ndarray, spread: np.ndarray, texture
     s_bright = d[..., 0] / np.maximum(BRIGHT_MIN, 5.0 * sp[..., 0])
     ratio = lab[..., 0] / np.maximum(bg_lab[..., 0], 1.0)
     s_dark = (1.0 - ratio) / (1.0 - DARK_RATIO)
-    contrast = local_contrast(lab[..., 0])
+    if contrast is None:
+        contrast = local_contrast(lab[..., 0])
     s_contrast = contrast / np.maximum(CONTRAST_MIN, CONTRAST_TEXTURES * np.asarray(texture, np.float32))
     # contrast is read in a window, so it spills past the piece's edge onto the backdrop; it counts only where the
     # pixel itself is off the backdrop's colour
@@ -178,8 +179,7 @@ def _drop_strays(mask: np.ndarray) -> np.ndarray:
     areas = np.where(hug, 0.0, areas)
     big = areas >= 0.5 * areas[largest]
     reach = max(2, int(round(STRAY_DISTANCE * np.hypot(h, w))))
-    near_big = cv2.dilate(big[labels].astype(np.uint8), cv2.getStructuringElement(
-        cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))) > 0
+    near_big = cv2.distanceTransform((~big[labels]).astype(np.uint8), cv2.DIST_L2, 3) <= reach
     near = np.zeros(n, bool)
     near[np.unique(labels[near_big])] = True
     keep = (big | near | (areas >= STRAY_SHARE * areas[largest])) & ~hug
@@ -226,12 +226,14 @@ def coarse_mask(small: np.ndarray) -> tuple[np.ndarray, np.ndarray, LocalBackdro
     learned = _learned_score(small)
     local = LocalBackdrop(bd.lab, np.broadcast_to(bd.sigma, lab.shape).astype(np.float32),
                           np.full(lab.shape[:2], bd.texture, np.float32))
-    score = _with_learned(piece_score(lab, bd.lab, bd.sigma, bd.texture), learned)
+    contrast = local_contrast(lab[..., 0])
+    score = _with_learned(piece_score(lab, bd.lab, bd.sigma, bd.texture, contrast=contrast), learned)
     for _ in range(LOCAL_ROUNDS):
         local = _read_local(lab, score, bd, local)
-        score = _with_learned(piece_score(lab, local.lab, local.spread, local.texture), learned)
-    sure = _with_learned(piece_score(lab, local.lab, local.spread, local.texture, sure=True), learned)
-    mask = _split_unsure(lab, score, sure, _grow(score), local)
+        score = _with_learned(piece_score(lab, local.lab, local.spread, local.texture, contrast=contrast), learned)
+    sure = _with_learned(piece_score(lab, local.lab, local.spread, local.texture, sure=True, contrast=contrast),
+                         learned)
+    mask = _split_unsure(lab, score, sure, _grow(score), local, contrast)
     if mask.any():
         mask = _close_gaps(mask, score)
         mask = _fill_holes(mask, score, lab, local)
@@ -250,18 +252,18 @@ def _read_local(lab: np.ndarray, score: np.ndarray, bd: Backdrop, prev: LocalBac
     """The local backdrop read from what `score` (against `prev`) leaves surely backdrop."""
     first = _grow(score)
     margin = max(3, int(round(0.01 * max(lab.shape[:2]))))
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1))
+    # distance to the first guess, once (large dilations cost more)
+    dist = cv2.distanceTransform((~first).astype(np.uint8), cv2.DIST_L2, 3)
     # every hint of the piece (even ungrown: a polished shank mirrors the backdrop and shows only its edges) is
     # kept out of the backdrop's statistics, or the piece would raise the backdrop's own grain and hide itself
     hint = cv2.dilate((score >= 0.8).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     # ... and so is anything darker than a faint shade (beyond the backdrop's own grain): mirroring metal, shadows
     shade = 1.0 - max(1.0 - SHADE_RATIO, 3.0 * float(bd.sigma[0]) / max(float(np.median(bd.lab[..., 0])), 1.0))
     darker = lab[..., 0] < shade * prev.lab[..., 0]
-    away = cv2.dilate(first.astype(np.uint8), k) == 0
+    away = dist > margin
     # those doubts hold near the piece only: far from it a darker or rougher patch is the backdrop's own (a sand
     # cushion in a white cloth), and must be in the statistics
-    kn = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * NEAR_MARGINS * margin + 1, 2 * NEAR_MARGINS * margin + 1))
-    near = cv2.dilate(first.astype(np.uint8), kn) > 0
+    near = dist <= NEAR_MARGINS * margin
     sure_bg = away & ~(near & (hint | darker | (score >= 0.5)))
     return local_backdrop(lab, sure_bg.astype(np.float32), bd, texture_weight=(away & (score < 1.0)).astype(np.float32),
                           texture_cap=2.0 * CONTRAST_MIN)
@@ -300,7 +302,7 @@ def _colour_odds(lab: np.ndarray, piece: np.ndarray, backdrop: np.ndarray) -> np
 
 
 def _split_unsure(lab: np.ndarray, score: np.ndarray, sure: np.ndarray, grown: np.ndarray,
-                  local: LocalBackdrop) -> np.ndarray:
+                  local: LocalBackdrop, contrast: np.ndarray) -> np.ndarray:
     """(h, w) bool: the unsure pixels between sure piece and sure backdrop go to whichever they are more alike.
 
     Backdrop next to a piece is often tinted by it (gold glows on sand; JPEG halves the chroma's resolution), so
@@ -321,7 +323,7 @@ def _split_unsure(lab: np.ndarray, score: np.ndarray, sure: np.ndarray, grown: n
     # backdrop: shaded sand tinted by gold is still sand's colour, not gold's
     like = _colour_odds(lab, markers == 2, (score < 1.0) & ~grown)
     # ... unless sharp local contrast says metal or a stone's facet is there (white gold and diamonds on white)
-    calm = local_contrast(lab[..., 0]) < np.maximum(CONTRAST_MIN, CONTRAST_TEXTURES * local.texture)
+    calm = contrast < np.maximum(CONTRAST_MIN, CONTRAST_TEXTURES * local.texture)
     markers[unsure & calm & (like < 1.0 / COLOUR_ODDS)] = 1
     # chroma counts double: a hue step is the piece's edge, a luminance step may be the backdrop's grain
     weighted = (lab * np.array([1.0, 2.0, 2.0], np.float32) + np.array([0.0, 128.0, 128.0], np.float32))
