@@ -22,22 +22,23 @@ from tryon.retouch.types import SHADOWS
 BOX_ALPHA = 0.5  # the piece's box: alpha above this (as Matte.box)
 SHADOW_FLOOR = 1.5 / 255  # darkness below this is cut to exactly 0 (and the rest rescaled: no step)
 WORK_PX = 480  # the smooth shadows' working resolution, the piece's longer side in pixels
+MIN_PART = 0.02  # parts of the matte smaller than this share of the largest part's area (specks) cast nothing
+GROUND_SLOPE = 0.5  # a low point governs the columns around it as long as it is this much lower per column away
+GROUND_WINDOW = 0.03  # a low point of the outline: the lowest within this share of L to either side
 
 # contact: a thin dark line just under the piece's bottom edges plus a wider, fainter occlusion around it
 CONTACT_PEAK = 0.42  # darkness right under a long flat bottom edge
-CONTACT_REACH = 0.025  # contact fades with an edge's height above its part's lowest point over this share of L
+CONTACT_REACH = 0.025  # contact fades with an edge's height above the ground over this share of L
 CONTACT_SIGMA = ((0.012, 0.003), (0.030, 0.010))  # (sigma_x, sigma_y) / L: the line, the soft occlusion
 CONTACT_MIX = (0.65, 0.35)  # their shares of the peak
 CONTACT_DROP = 0.004  # the line sits this share of L below the edge (the piece rests on it, not in it)
 
 # drop: the silhouette squashed onto the ground under the piece and blurred
-DROP_PEAK = 0.22
+DROP_PEAK = 0.28
 DROP_SQUASH = 0.12  # the silhouette's height on the ground, a share of its own height
 DROP_OFFSET = 0.012  # its centre this share of L below the piece's lowest point
 DROP_SIGMA = (0.030, 0.014)  # (sigma_x, sigma_y) / L
 DROP_HIGH_FADE = 0.7  # the piece's top casts this much less than its bottom
-DROP_MIN_PART = 0.02  # parts smaller than this share of the largest part's area cast no drop shadow
-DROP_GROUND_SLOPE = 0.3  # how steeply the ground may rise in the photo (rows per column) away from a low point
 
 # reflection: the piece mirrored about its lowest row, fading out over a share of its height
 REFLECTION_PEAK = 0.25  # opacity of the mirrored copy right at the contact line
@@ -119,21 +120,19 @@ def _check_alpha(alpha: np.ndarray) -> None:
 
 
 def _contact(a: np.ndarray, L: float) -> np.ndarray:
-    """Darkness of a soft line under the bottom edges that are near their part's lowest point."""
+    """Darkness of a soft line under the bottom edges that are near the ground."""
     h, w = a.shape
     k = max(1, round(0.006 * L))
     below = np.zeros_like(a)
     below[:-k] = a[k:]
     edge = np.clip(a - below, 0.0, 1.0)  # piece here, none just below: a bottom edge
-    # Only edges near the ground touch it: a ring's hole has a bottom edge too (its top band's underside), and a
-    # ring's sides curve up from its lowest point. Each part of the piece (a connected component: one earring of a
-    # pair) stands on its own ground, the row under its lowest pixel.
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((a > 0.05).astype(np.uint8), connectivity=8)
-    ground = (stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT]).astype(np.float32)
+    # Only edges near the ground touch it: a ring's hole has a bottom edge too (its top band's underside), a
+    # ring's sides curve up from its lowest point, a watch's case sits on its strap.
+    _, lowest, ground = _ground(a, L)
     rows = np.arange(h, dtype=np.float32)[:, None]
-    weight = np.exp(-np.maximum(ground[labels] - 1 - rows, 0.0) / (CONTACT_REACH * L))
-    weight[labels == 0] = 0.0  # the background
-    edge *= weight.astype(np.float32)
+    weight = np.exp(-np.maximum(ground[None, :] - 1 - rows, 0.0) / (CONTACT_REACH * L)).astype(np.float32)
+    weight[:, lowest < 0] = 0.0  # columns of specks or of nothing
+    edge *= weight
     shift = max(0, round(CONTACT_DROP * L))
     if shift:
         edge = np.vstack([np.zeros((shift, w), np.float32), edge[:-shift]])
@@ -148,30 +147,48 @@ def _contact(a: np.ndarray, L: float) -> np.ndarray:
     return np.clip(CONTACT_PEAK * dark, 0.0, CONTACT_PEAK).astype(np.float32)
 
 
-def _drop(a: np.ndarray, L: float) -> np.ndarray:
-    """Darkness of the silhouette squashed onto the ground to DROP_SQUASH of its height, centred just below it.
+def _ground(a: np.ndarray, L: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the piece stands, column by column.
 
-    The ground is found per column: the piece's lowest row there, unless a lower point nearby says the ground is
-    lower (it may rise by DROP_GROUND_SLOPE rows per column away from a low point). A ring standing behind
-    another (higher in the photo) gets its shadow under itself, not at the pair's lowest row, while a watch's
-    case and crown, wider than its strap and lifted on it, cast onto the strap's ground, not under themselves.
+    A piece touches the ground at the low points of its outline (the bottom of a ring's band, of each earring,
+    of a watch's strap): columns whose lowest pixel is the lowest within GROUND_WINDOW * L. Each column stands on
+    the ground of the low point that governs it, the one whose row minus GROUND_SLOPE per column of distance is
+    lowest in the photo: a ring standing behind another (higher in the photo, farther than its height
+    difference / GROUND_SLOPE) keeps its own ground, while a watch's case, wider than its strap and lifted on
+    it, is over the strap's ground. The ground is flat around each low point: a ring's rounded sides are above
+    it, not on it.
+
+    returns : present (h, w) bool, the piece (alpha > BOX_ALPHA) without the matte's specks (parts smaller than
+        MIN_PART of the largest); lowest (w,) float32, the row under each column's lowest piece pixel (-1 where
+        there is none); ground (w,) float32, the row of the ground under each column
     """
     h, w = a.shape
     n, labels, stats, _ = cv2.connectedComponentsWithStats((a > BOX_ALPHA).astype(np.uint8), connectivity=8)
-    if n <= 1:
-        return np.zeros_like(a)
-    areas = stats[1:, cv2.CC_STAT_AREA]
     keep = np.zeros(n, bool)
-    keep[1:] = areas >= DROP_MIN_PART * areas.max()  # specks left by the matte neither cast nor set the ground
+    if n > 1:
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        keep[1:] = areas >= MIN_PART * areas.max()
     present = keep[labels]
-    rows = np.flatnonzero(present.any(axis=1))
-    top, bottom = float(rows[0]), float(rows[-1] + 1)
-    height = bottom - top
     lowest = np.where(present.any(axis=0), h - np.argmax(present[::-1], axis=0), -1).astype(np.float32)
-    # the ground recedes (rises in the photo) by at most DROP_GROUND_SLOPE per pixel sideways from any low point:
-    # the lowest of the cones under all the columns' bottoms
+    win = max(1, round(GROUND_WINDOW * L))
+    low_points = np.flatnonzero((lowest >= 0) & (lowest >= cv2.dilate(lowest[None, :], np.ones((1, 2 * win + 1)))[0]))
+    if low_points.size == 0:
+        return present, lowest, lowest
     xs = np.arange(w, dtype=np.float32)
-    ground = (lowest[None, :] - DROP_GROUND_SLOPE * np.abs(xs[:, None] - xs[None, :])).max(axis=1)
+    reach = lowest[low_points][None, :] - GROUND_SLOPE * np.abs(xs[:, None] - low_points[None, :].astype(np.float32))
+    ground = lowest[low_points][np.argmax(reach, axis=1)]
+    return present, lowest, ground
+
+
+def _drop(a: np.ndarray, L: float) -> np.ndarray:
+    """Darkness of the silhouette squashed onto the ground (see _ground) to DROP_SQUASH of its height, centred
+    just below it."""
+    h, w = a.shape
+    present, lowest, ground = _ground(a, L)
+    rows = np.flatnonzero(present.any(axis=1))
+    if rows.size == 0:
+        return np.zeros_like(a)
+    height = float(rows[-1] + 1 - rows[0])
     # filled from each column's top to its bottom: a ring's hole would squash into a pale ellipse inside the
     # shadow, which reads as a ring lying flat rather than one standing
     solid = np.maximum.accumulate(present, axis=0) & np.maximum.accumulate(present[::-1], axis=0)[::-1]
