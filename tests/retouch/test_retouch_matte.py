@@ -1,0 +1,140 @@
+"""cut_out and foreground_colours: IoU against the retoucher's own cut-outs, open ring interiors, no grey halo,
+and clear errors for images with nothing to cut out or the wrong shape."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.conftest import load_rgb, media_path
+from tryon.errors import InputError
+from tryon.retouch.matte import cut_out, foreground_colours
+from tryon.retouch.types import Matte
+
+# the photos whose mask is the professional retoucher's own cut-out (exact); the dataset masks are coarse.
+# Each with the IoU cut_out reaches now (a floor against regressions) and the issue's goal, 0.95.
+EXACT = {
+    "earrings_garnet_drop_rose_gold_two_panel_grey_bg": 0.95,
+    "ring_sapphire_halo_split_shank_marble_bg": 0.95,
+    "ring_sapphire_solitaire_side_view_light_grey_bg": 0.87,  # the polished shank mirrors the sweep
+    "watch_gold_pave_dial_on_sand": 0.91,  # shaded sand tinted by the gold beside the bracelet
+}
+IOU_GOAL = 0.95
+
+
+def iou(alpha: np.ndarray, mask: np.ndarray) -> float:
+    p, g = alpha > 0.5, mask > 127
+    return float((p & g).sum() / max((p | g).sum(), 1))
+
+
+def grey_ring_photo(size: int = 400) -> np.ndarray:
+    """A white-gold-like ring (bright rim with sharp dark reflections) seen face-on on a grey sweep, seeded noise."""
+    rng = np.random.default_rng(7)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    img = np.empty((size, size, 3), np.float32)
+    img[:] = (150.0 + 20.0 * yy / size)[..., None]  # a sweep's gentle gradient
+    r = np.hypot(xx - size / 2, yy - size / 2)
+    band = (r > 100) & (r < 130)
+    theta = np.arctan2(yy - size / 2, xx - size / 2)
+    metal = 200.0 + 50.0 * np.sign(np.sin(6 * theta)) * np.cos((r - 115) / 15 * np.pi)
+    img[band] = np.stack([metal, metal * 0.97, metal * 0.9], axis=-1)[band]
+    img += rng.normal(0, 2.0, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _exact(name: str) -> tuple[np.ndarray, np.ndarray]:
+    rgb = load_rgb(f"products/{name}.jpg")
+    mask = cv2.imread(str(media_path(f"products/{name}.mask.png")), cv2.IMREAD_GRAYSCALE)
+    return rgb, mask
+
+
+@pytest.mark.parametrize("name", sorted(EXACT))
+def test_matte_matches_the_retouchers_cut_out(name: str) -> None:
+    rgb, mask = _exact(name)
+    got = iou(cut_out(rgb).alpha, mask)
+    assert got >= EXACT[name], f"{name}: IoU {got:.3f}, was at least {EXACT[name]}"
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=f"IoU goal not reached yet (floor {f})"))
+    if f < IOU_GOAL else n for n, f in sorted(EXACT.items())])
+def test_matte_reaches_the_goal(name: str) -> None:
+    """The issue's goal on every exactly masked photo; the ones not there yet are strict xfails (an XPASS fails,
+    so reaching the goal shows up and the floor above must be raised)."""
+    rgb, mask = _exact(name)
+    assert iou(cut_out(rgb).alpha, mask) >= IOU_GOAL
+
+
+def test_shapes_dtypes_and_box() -> None:
+    rgb = grey_ring_photo()
+    m = cut_out(rgb)
+    assert isinstance(m, Matte)
+    assert m.alpha.shape == rgb.shape[:2] and m.alpha.dtype == np.float32
+    assert 0.0 <= m.alpha.min() and m.alpha.max() <= 1.0
+    x0, y0, x1, y1 = m.box
+    assert abs(x0 - 70) <= 4 and abs(y0 - 70) <= 4 and abs(x1 - 330) <= 4 and abs(y1 - 330) <= 4, m.box
+
+
+def test_ring_interior_is_background() -> None:
+    rgb = grey_ring_photo()
+    a = cut_out(rgb).alpha
+    assert a[200 - 60:200 + 60, 200 - 60:200 + 60].max() < 0.1, "the ring's open interior must stay background"
+    assert a[200, 200 + 115] > 0.9 and a[200 + 115, 200] > 0.9, "the band itself is the piece"
+
+
+def test_solitaire_interior_is_background() -> None:
+    rgb = load_rgb("products/ring_sapphire_solitaire_side_view_light_grey_bg.jpg")
+    a = cut_out(rgb).alpha
+    # the middle of the shank's open loop, seen from the side (the retoucher's mask is 0 there)
+    assert a[1000:1100, 700:760].max() < 0.2
+
+
+@pytest.mark.parametrize("kind", ["grey", "noise"])
+def test_nothing_to_cut_out(kind: str) -> None:
+    rng = np.random.default_rng(3)
+    if kind == "grey":
+        rgb = np.full((300, 400, 3), 128, np.uint8)
+    else:
+        rgb = rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)
+    with pytest.raises(InputError, match="nothing to cut out"):
+        cut_out(rgb)
+
+
+@pytest.mark.parametrize("bad", [np.zeros((50, 50), np.uint8), np.zeros((50, 50, 3), np.float32),
+                                 np.zeros((50, 50, 4), np.uint8), np.zeros((8, 8, 3), np.uint8)])
+def test_bad_input(bad: np.ndarray) -> None:
+    with pytest.raises(InputError, match="cut out"):
+        cut_out(bad)
+    with pytest.raises(InputError, match="foreground colours"):
+        foreground_colours(bad, np.zeros(bad.shape[:2], np.float32))
+
+
+def test_foreground_colours_bad_alpha() -> None:
+    with pytest.raises(InputError, match="alpha"):
+        foreground_colours(np.zeros((40, 40, 3), np.uint8), np.zeros((40, 41), np.float32))
+
+
+def test_no_grey_halo_on_white() -> None:
+    """A gold disc on grey with a soft edge: composited on white with its own colours, the edge has no grey ring."""
+    size, rad = 300, 80.0
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    r = np.hypot(xx - size / 2, yy - size / 2)
+    a = np.clip(rad - r + 0.5, 0.0, 1.0)
+    a = cv2.GaussianBlur(a, (0, 0), 1.5)  # a soft, several-pixel edge, as lens blur gives
+    gold = np.array([0.85, 0.68, 0.30], np.float32)
+    grey = np.array([0.50, 0.50, 0.50], np.float32)
+    lin = lambda c: c ** 2.2  # noqa: E731
+    img_lin = a[..., None] * lin(gold) + (1 - a[..., None]) * lin(grey)
+    rgb = np.clip(img_lin ** (1 / 2.2) * 255 + 0.5, 0, 255).astype(np.uint8)
+    fg = foreground_colours(rgb, a)
+    assert fg.shape == rgb.shape and fg.dtype == np.float32
+    on_white = (a[..., None] * lin(fg) + (1 - a[..., None])) ** (1 / 2.2)
+    naive = (a[..., None] * lin(rgb / 255.0) + (1 - a[..., None])) ** (1 / 2.2)
+    edge = (a > 0.1) & (a < 0.9)
+    # grey shows as the blue channel dipping below gold's blend with white; compare against the true blend
+    true = (a[..., None] * lin(gold) + (1 - a[..., None])) ** (1 / 2.2)
+    err = np.abs(on_white - true)[edge].max()
+    naive_err = np.abs(naive - true)[edge].max()
+    assert err < 0.04, f"halo: {err:.3f} (naive compositing {naive_err:.3f})"
+    assert naive_err > 3 * err
