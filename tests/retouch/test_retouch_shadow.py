@@ -103,6 +103,16 @@ def test_shadow_stays_inside_the_canvas() -> None:
         assert (d[-3:] <= d[-10:-3].max() + 1e-6).all()
 
 
+def test_a_tall_piece_framed_to_fill_keeps_its_whole_shadow() -> None:
+    # fill leaves 7.5 % of the canvas under the piece: the shadows fit there, fading out before the edge
+    a = np.zeros((1000, 1000), np.float32)
+    a[75:925, 400:600] = 1.0
+    for kind in ("contact", "drop", "reflection"):
+        d = make_shadow(a, kind)
+        assert d[925:].max() > 0.1, kind
+        assert d[-25:].max() < 0.02, kind
+
+
 def test_none_and_no_piece() -> None:
     assert not make_shadow(ring(), "none").any()
     assert not make_shadow(np.zeros((50, 50), np.float32), "contact").any()

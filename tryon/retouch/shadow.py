@@ -92,7 +92,8 @@ def shadow_extent(alpha: np.ndarray, kind: str, fg: np.ndarray | None = None
     else:
         small = crop
     Ls = L * s
-    dark = _floor(_contact(small, Ls) if kind == "contact" else _drop(small, Ls))
+    room = (h - 2 * _border_px(h, w) - y1) * s  # rows left under the piece (and a margin), at the working scale
+    dark = _floor(_contact(small, Ls) if kind == "contact" else _drop(small, Ls, room))
     # floored at the working resolution (cheap); bilinear upsampling keeps exact zeros exact, and the values it
     # makes between a zero and the floor are below half a level: they round to 255 all the same
     if dark.shape != crop.shape:
@@ -180,15 +181,20 @@ def _ground(a: np.ndarray, L: float) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return present, lowest, ground
 
 
-def _drop(a: np.ndarray, L: float) -> np.ndarray:
+def _drop(a: np.ndarray, L: float, room: float) -> np.ndarray:
     """Darkness of the silhouette squashed onto the ground (see _ground) to DROP_SQUASH of its height, centred
-    just below it."""
+    just below it; flatter where there are fewer than `room` rows under the piece for it (a tall piece framed to
+    fill the canvas): squashed further rather than cut off by the canvas's edge."""
     h, w = a.shape
     present, lowest, ground = _ground(a, L)
     rows = np.flatnonzero(present.any(axis=1))
     if rows.size == 0:
         return np.zeros_like(a)
     height = float(rows[-1] + 1 - rows[0])
+    # how far under the ground the shadow reaches: its offset, the squashed silhouette's lower half, the blur
+    need = DROP_OFFSET * L + DROP_SQUASH * height / 2 + 3.0 * DROP_SIGMA[1] * L
+    fit = float(np.clip(room / need, 0.2, 1.0)) if need > 0 else 1.0
+    offset, squash, sigma_y = DROP_OFFSET * L * fit, DROP_SQUASH * fit, max(0.6, DROP_SIGMA[1] * L * fit)
     # filled from each column's top to its bottom: a ring's hole would squash into a pale ellipse inside the
     # shadow, which reads as a ring lying flat rather than one standing
     solid = np.maximum.accumulate(present, axis=0) & np.maximum.accumulate(present[::-1], axis=0)[::-1]
@@ -197,15 +203,14 @@ def _drop(a: np.ndarray, L: float) -> np.ndarray:
     # the parts near the ground cast the darker shadow, the parts high above it a fainter one
     caster = np.where(solid, 1.0, np.where(present, a, 0.0)) * (1.0 - DROP_HIGH_FADE * above)
     # squashing by 1 / DROP_SQUASH samples every few rows: blur along y first so a chain does not alias into stripes
-    caster = cv2.GaussianBlur(caster.astype(np.float32), (1, 0), sigmaX=0.1, sigmaY=0.5 / DROP_SQUASH)
+    caster = cv2.GaussianBlur(caster.astype(np.float32), (1, 0), sigmaX=0.1, sigmaY=0.5 / squash)
     # destination row y' of source row y in column x: y' = g + offset + squash * height / 2 - (g - y) * squash
-    centre = ground[None, :] + DROP_OFFSET * L + DROP_SQUASH * height / 2
-    map_y = (ground[None, :] - (centre - ys) / DROP_SQUASH).astype(np.float32)
+    centre = ground[None, :] + offset + squash * height / 2
+    map_y = (ground[None, :] - (centre - ys) / squash).astype(np.float32)
     map_x = np.broadcast_to(np.arange(w, dtype=np.float32)[None, :], (h, w)).copy()
     map_y[:, lowest < 0] = -1.0  # columns with no piece above them cast nothing
     sil = cv2.remap(caster, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    sil = cv2.GaussianBlur(sil, (0, 0), sigmaX=max(0.6, DROP_SIGMA[0] * L), sigmaY=max(0.6, DROP_SIGMA[1] * L),
-                           borderType=cv2.BORDER_CONSTANT)
+    sil = cv2.GaussianBlur(sil, (0, 0), sigmaX=max(0.6, DROP_SIGMA[0] * L), sigmaY=sigma_y, borderType=cv2.BORDER_CONSTANT)
     peak = float(sil.max())
     if peak <= 0:
         return np.zeros_like(a)
