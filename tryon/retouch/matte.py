@@ -59,6 +59,7 @@ SPECK_SHARE = 0.004  # components smaller than this share of the largest are dus
 STRAY_SHARE = 0.02  # components smaller than this share of the largest's area ...
 STRAY_DISTANCE = 0.03  # ... and further than this share of the diagonal from the piece are strays
 EDGE_HUG = 0.3  # a component (not the largest) with this share of its outline on the frame's edge is backdrop
+CALM_BACKDROP = 0.9  # ... as is one touching the edge with this share of its pixels calm (no metal, no facets)
 HUG_KEEP = 0.02  # ... unless no other component reaches this share of its area
 BAND_PX = 2  # half-width of the unsure band solved by closed-form matting (working pixels)
 GUIDE_EPS = 1e-4
@@ -149,13 +150,14 @@ def _grow(score: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
-def _drop_strays(mask: np.ndarray) -> np.ndarray:
+def _drop_strays(mask: np.ndarray, calm: np.ndarray) -> np.ndarray:
     """Drop components that are not the piece: small ones far from it (a dust speck, a fibre, a stray thread), and
-    ones that hug the frame's edge without being the largest (a second backdrop colour, a fold of cloth).
+    ones that hug the frame's edge or touch it while calm all over, without being the largest (a second backdrop
+    colour, a table's dark edge, a fold of cloth).
 
-    mask : (h, w) bool. A component is small below STRAY_SHARE of the largest's area, far beyond STRAY_DISTANCE of
-    the frame's diagonal from every component at least half the largest's size; it hugs the edge when more than
-    EDGE_HUG of its outline lies on the frame's edge.
+    mask, calm : (h, w) bool (calm: no sharp local contrast there). A component is small below STRAY_SHARE of
+    the largest's area, far beyond STRAY_DISTANCE of the frame's diagonal from every component at least half the
+    largest's size; it hugs the edge when more than EDGE_HUG of its outline lies on the frame's edge.
     """
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     if n <= 2:
@@ -171,7 +173,8 @@ def _drop_strays(mask: np.ndarray) -> np.ndarray:
     frame[0] = frame[-1] = True
     frame[:, 0] = frame[:, -1] = True
     contact = np.bincount(labels[frame & mask], minlength=n).astype(np.float64)
-    hug = contact > EDGE_HUG * np.maximum(per, 1.0)
+    calm_share = np.bincount(labels[calm & mask], minlength=n) / np.maximum(areas, 1.0)
+    hug = (contact > EDGE_HUG * np.maximum(per, 1.0)) | ((contact > 0) & (calm_share >= CALM_BACKDROP))
     # the piece is the largest component that does not hug the edge (when every one does, the largest)
     free = np.where(hug, 0.0, areas)
     largest = int(np.argmax(free)) if free.max() >= HUG_KEEP * areas.max() else int(np.argmax(areas))
@@ -237,7 +240,7 @@ def coarse_mask(small: np.ndarray) -> tuple[np.ndarray, np.ndarray, LocalBackdro
     if mask.any():
         mask = _close_gaps(mask, score)
         mask = _fill_holes(mask, score, lab, local)
-        mask = _drop_strays(mask)
+        mask = _drop_strays(mask, contrast < CONTRAST_MIN)
     return mask, score, local
 
 
