@@ -15,6 +15,7 @@ from tryon.quality.retouch_measures import (
     measured_shift,
     on_white,
     piece_of_professional,
+    score_cleaning,
     shift_back,
     speck_removed,
     ssim_on,
@@ -186,3 +187,18 @@ def test_measured_shift_finds_and_undoes_an_offset():
     assert np.array_equal(back[10:-10, 10:-10], img[10:-10, 10:-10])
     assert shift_back(img, 0.3, -0.4) is img
     assert measured_shift(img, img)[:2] == pytest.approx((0.0, 0.0), abs=0.05)
+
+
+def test_score_cleaning_counts_by_place_ground_and_matte():
+    img, piece = _clean_photo()
+    specked, specks = add_specks(img, piece, seed=11)
+    n_bg = sum(s.where == "background" for s in specks)
+    perfect = score_cleaning(img, specked, img, piece, specks, piece.astype(np.float32))
+    assert perfect["removed"] == perfect["specks"] == len(specks)
+    assert perfect["piece"]["removed"] + perfect["background"]["removed"] == len(specks)
+    # the synthetic piece's texture (sd 6) is smooth metal by SMOOTH_SD
+    assert perfect["piece_smooth"] == perfect["piece"] and all(s.ground_sd < 8 for s in specks if s.where == "piece")
+    assert perfect["background"]["in_matte"] == 0 and perfect["ssim"] == pytest.approx(1.0)
+    nothing = score_cleaning(img, specked, specked, piece, specks, np.ones(piece.shape, np.float32))
+    assert nothing["removed"] == 0 and nothing["background"]["in_matte"] == n_bg
+    assert "in_matte" not in score_cleaning(img, specked, img, piece, specks)["background"]

@@ -341,13 +341,14 @@ def evaluate_dust(parts: Parts, label: str, clean: np.ndarray, known: np.ndarray
     except Exception as e:  # noqa: BLE001
         return {**row, "skipped": f"no piece to put specks on: {type(e).__name__}: {e}"}
     specked, specks = rm.add_specks(clean, piece, seed)
+    alpha = None
     try:
         alpha = parts.cut_out(specked).alpha
         cleaned, reported = parts.remove_dust(specked, alpha)
     except Exception as e:  # noqa: BLE001
         row["error"] = f"{type(e).__name__}: {e}"
         cleaned, reported = specked, 0
-    return {**row, **rm.score_cleaning(clean, specked, cleaned, piece, specks), "reported": int(reported)}
+    return {**row, **rm.score_cleaning(clean, specked, cleaned, piece, specks, alpha), "reported": int(reported)}
 
 
 # -- the report ---------------------------------------------------------------------------------------------
@@ -391,15 +392,17 @@ def format_tables(report: Mapping[str, Any]) -> str:
         cells = ["-" if m not in c or "skipped" in c[m] else f"{_f(c[m]['whole'], 2)} / {_f(c[m]['piece'], 2)}"
                  for m in METHODS]
         lines.append(f"  {r['name'][:58]:<58} " + " ".join(f"{x:>15}" for x in cells))
-    lines += ["", "Dust: seeded specks removed (piece, background) and SSIM of the untouched piece",
-              f"  {'image':<68} {'piece':>6} {'backgr':>7} {'SSIM':>7}"]
+    lines += ["", "Dust: seeded specks removed (on the piece, of those on smooth metal, on the background, background "
+                  "specks inside the matte) and SSIM of the untouched piece",
+              f"  {'image':<66} {'piece':>6} {'smooth':>6} {'backgr':>6} {'in matte':>8} {'SSIM':>7}"]
     for d in report["dust"]:
         if "specks" not in d:
-            lines.append(f"  {d['image'][:68]:<68} skipped: {d.get('skipped', '')[:60]}")
+            lines.append(f"  {d['image'][:66]:<66} skipped: {d.get('skipped', '')[:60]}")
             continue
-        p, b = d["piece"], d["background"]
-        lines.append(f"  {d['image'][:68]:<68} {p['removed']:>3}/{p['specks']:<2} {b['removed']:>3}/{b['specks']:<3} "
-                     f"{_f(d['ssim'], 4):>7}" + (f"  error: {d['error'][:50]}" if "error" in d else ""))
+        cells = [f"{d[k]['removed']}/{d[k]['specks']}" for k in ("piece", "piece_smooth", "background")]
+        lines.append(f"  {d['image'][:66]:<66} {cells[0]:>6} {cells[1]:>6} {cells[2]:>6} "
+                     f"{d['background'].get('in_matte', '-'):>8} {_f(d['ssim'], 4):>7}"
+                     + (f"  error: {d['error'][:50]}" if "error" in d else ""))
     lines += ["", "Summary" + (f" (missing parts: {', '.join(report['missing'])})" if report["missing"] else ""),
               f"  {'':<44}" + "".join(f"{short[m]:>12}" for m in METHODS) + "   goal"]
 
@@ -424,7 +427,9 @@ def format_tables(report: Mapping[str, Any]) -> str:
     d = s["dust"]
     share = None if d["removed_share"] is None else 100 * d["removed_share"]
     line(f"dust specks removed ({d['images']} images)", [f"{_f(share, 0)}%", "0%", "0%"])
-    line("  on the piece, on the background", [d["removed_piece"], d["removed_background"]])
+    line("  on the piece, on smooth metal, background", [d["removed_piece"], d["removed_piece_smooth"],
+                                                        d["removed_background"]])
+    line("  background specks inside the matte", [str(d["background_in_matte"])])
     line("  SSIM of the untouched piece: mean", [_f(d["ssim"]["mean"], 4)])
     line("  min", [_f(d["ssim"]["min"], 4)], d["goal"])
     lines.append(f"  {len(rows)} photos, {report['seconds']} s")

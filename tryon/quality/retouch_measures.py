@@ -19,6 +19,7 @@ ALPHA_AT = 0.5  # a matte's pixel is the piece above this
 MASK_AT = 127  # a mask's pixel is the piece above this (the professional masks are 0/255)
 BOUNDARY_PX_PER_1000 = 3.0  # boundary F tolerance: 3 px at a 1000 px longer side, scaled with the image
 WHITE_DE = 10.0  # a professional JPEG's pixel further than this (CIEDE2000) from white is the piece (or its shadow)
+SMOOTH_SD = 8.0  # grey levels: a piece speck's 17 px ground below this deviation is smooth metal
 REMOVED_RATIO = 0.4  # a speck is removed when the error left on its footprint is at most this share of the added
 SPECK_KINDS = ("dark_dot", "bright_dot", "fibre")
 METHODS = ("product", "colour_key", "colour_key_cfm")  # the studio and the two baselines, in the report's order
@@ -178,12 +179,15 @@ def piece_of_professional(rgb: np.ndarray, alpha: np.ndarray | None = None) -> n
 @dataclass(frozen=True)
 class Speck:
     """One synthetic speck. coverage: (H, W) float32 0..1 (only its box is nonzero); where: "piece" or
-    "background"; kind: one of SPECK_KINDS; centre_xy: pixels."""
+    "background"; kind: one of SPECK_KINDS; centre_xy: pixels; ground_sd: the clean photo's grey-level standard
+    deviation around it (0..255): a speck on smooth metal (below SMOOTH_SD) is one a cleaner can tell from the
+    surface; on pavé or grain it may not be."""
 
     coverage: np.ndarray
     where: str
     kind: str
     centre_xy: tuple[int, int]
+    ground_sd: float = 0.0
 
     @property
     def footprint(self) -> np.ndarray:
@@ -249,7 +253,8 @@ def add_specks(rgb: np.ndarray, piece: np.ndarray, seed: int, n_piece: int = 6,
                               max(1, int(round(s))), cv2.LINE_AA, shift=4)
             else:
                 cv2.circle(cov, (x * 16, y * 16), int(round(r * 16)), (1.0,), -1, cv2.LINE_AA, shift=4)
-            local = float(lum[max(0, y - 8):y + 9, max(0, x - 8):x + 9].mean())
+            around = lum[max(0, y - 8):y + 9, max(0, x - 8):x + 9]
+            local = float(around.mean())
             if kind == "bright_dot" and local > 170:  # a bright dot on a bright surface would not show
                 kind = "dark_dot"
             value = np.full(3, 245.0 if kind == "bright_dot" else 0.2 * min(local, 200.0), np.float32)
@@ -257,7 +262,7 @@ def add_specks(rgb: np.ndarray, piece: np.ndarray, seed: int, n_piece: int = 6,
             # keep the next speck away from this one (and from its SSIM window)
             box = cov > 0
             taken |= cv2.dilate(box.astype(np.uint8), np.ones((int(need) * 2 + 9,) * 2, np.uint8)) > 0
-            specks.append(Speck(cov, where, kind, (x, y)))
+            specks.append(Speck(cov, where, kind, (x, y), float(around.std())))
     return np.clip(out + 0.5, 0, 255).astype(np.uint8), specks
 
 
@@ -285,14 +290,22 @@ def untouched_region(piece: np.ndarray, specks: Sequence[Speck], margin_px: int 
 
 
 def score_cleaning(clean: np.ndarray, specked: np.ndarray, cleaned: np.ndarray, piece: np.ndarray,
-                   specks: Sequence[Speck]) -> dict[str, Any]:
+                   specks: Sequence[Speck], alpha: np.ndarray | None = None) -> dict[str, Any]:
     """How a cleaning did on `specked` (clean + `specks`; all (H, W, 3) uint8, piece (H, W) bool): specks and
-    removed, overall and on the piece and the background, and the SSIM of the piece away from the specks."""
+    removed, overall, on the piece (and of those on smooth metal) and on the background, and the SSIM of the piece
+    away from the specks. alpha: the matte the cleaner was given ((H, W) float 0..1): background specks it took
+    for the piece ("in_matte", mean alpha over the footprint > 0.5) are counted, as a cleaner treats them as the
+    piece's."""
     removed = [speck_removed(clean, specked, cleaned, s) for s in specks]
     out: dict[str, Any] = {"specks": len(specks), "removed": int(sum(removed))}
-    for where in ("piece", "background"):
-        mine = [r for r, s in zip(removed, specks, strict=True) if s.where == where]
-        out[where] = {"specks": len(mine), "removed": int(sum(mine))}
+    groups = {"piece": lambda s: s.where == "piece", "piece_smooth": lambda s: s.where == "piece"
+              and s.ground_sd < SMOOTH_SD, "background": lambda s: s.where == "background"}
+    for name, pick in groups.items():
+        mine = [r for r, s in zip(removed, specks, strict=True) if pick(s)]
+        out[name] = {"specks": len(mine), "removed": int(sum(mine))}
+    if alpha is not None:
+        out["background"]["in_matte"] = sum(s.where == "background" and float(alpha[s.footprint].mean()) > ALPHA_AT
+                                            for s in specks)
     out["ssim"] = ssim_on(clean, cleaned, untouched_region(piece, specks))
     return out
 
@@ -306,7 +319,7 @@ def ssim_on(a: np.ndarray, b: np.ndarray, region: np.ndarray) -> float | None:
     if not region.any():
         return None
     _, full = structural_similarity(a, b, channel_axis=2, data_range=255, full=True)
-    return float(np.asarray(full).mean(axis=2)[region].mean())
+    return min(1.0, float(np.asarray(full).mean(axis=2)[region].mean()))  # float sums can pass 1 by 1e-15
 
 
 # -- statistics -----------------------------------------------------------------------------------------------
@@ -364,7 +377,8 @@ def summarise(rows: Sequence[Mapping[str, Any]], dust: Sequence[Mapping[str, Any
     s["dust"] = {"images": len(d), "specks": total, "removed": sum(r["removed"] for r in d),
                  "removed_share": None if not total else sum(r["removed"] for r in d) / total,
                  **{f"removed_{w}": f"{sum(r[w]['removed'] for r in d)}/{sum(r[w]['specks'] for r in d)}"
-                    for w in ("piece", "background")},
+                    for w in ("piece", "piece_smooth", "background")},
+                 "background_in_matte": sum(r["background"].get("in_matte", 0) for r in d),
                  "ssim": stats([r["ssim"] for r in d]),
                  "goal": {"rule": f"SSIM of the untouched piece >= {SSIM_GOAL} on every image",
                           "ok": bool(d) and all(r["ssim"] is not None and r["ssim"] >= SSIM_GOAL for r in d)},
