@@ -23,6 +23,7 @@ MIN_CONTRAST = 14.0  # grey levels (0..255): weaker blobs are noise or the surfa
 TEXTURE_FACTOR = 4.5  # a blob must stand out this many times the local mean absolute deviation
 SMOOTH_METAL = 5.0  # grey levels: on the piece, specks are removed only where the local deviation is below this
 CROWD = 0.6  # other candidate pixels around a blob on the piece, as a share of its own area, above which it is texture
+INPAINT_CALLS_PER_MP = 100  # one inpaint call per speck costs about what one call over 1/100 MP does
 CROWD_BACKDROP = 2.5  # the same on the backdrop, where dust gathers in clusters and nothing repeats like pavé
 
 
@@ -32,45 +33,82 @@ def speck_scale(shape: tuple[int, ...]) -> int:
     return k | 1
 
 
-def find_specks(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, int]:
-    """(H, W) uint8 0/1 mask of speck pixels to fill (grown by 1 px) and the number of specks."""
+def _matte_bands(alpha: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """The matte's edge band and the piece grown by a pixel, on the box around alpha > BACKDROP (outside it both
+    are empty): (edge uint8, near_piece uint8, (x0, y0) of the box)."""
+    rows = np.flatnonzero((alpha > BACKDROP).any(axis=1))
+    if rows.size == 0:
+        return np.zeros((1, 1), np.uint8), np.zeros((1, 1), np.uint8), (0, 0)
+    cols = np.flatnonzero((alpha[rows[0]:rows[-1] + 1] > BACKDROP).any(axis=0))
+    pad = 4
+    y0, y1 = max(0, int(rows[0]) - pad), min(shape[0], int(rows[-1]) + 1 + pad)
+    x0, x1 = max(0, int(cols[0]) - pad), min(shape[1], int(cols[-1]) + 1 + pad)
+    a = alpha[y0:y1, x0:x1]
+    # A hard 0/1 matte has no soft band, so the band is the grown matte less the shrunk one.
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    outer = cv2.dilate((a > BACKDROP).astype(np.uint8), disc)
+    inner = cv2.erode((a > 0.98).astype(np.uint8), disc)
+    near_piece = cv2.dilate((a > PIECE).astype(np.uint8), np.ones((3, 3), np.uint8))
+    return (outer > inner).astype(np.uint8), near_piece, (x0, y0)
+
+
+def find_specks(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(H, W) uint8 0/1 mask of speck pixels to fill (grown by 1 px) and the specks' boxes (n, 4) int (x, y, w, h).
+
+    Past the morphology and a few full-image uint8 passes, everything works on the few pixels that stand out.
+    """
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    h, w = grey.shape
     k = speck_scale(grey.shape)
-    med = cv2.medianBlur(grey, k)
-    diff = grey.astype(np.float32) - med.astype(np.float32)
-    dev = np.abs(diff)
-    # The ground's own texture: mean absolute deviation around, not counting the strong blobs themselves (a
-    # speck would otherwise raise the bar it has to clear).
-    calm = (dev <= MIN_CONTRAST).astype(np.float32)
-    texture = cv2.blur(dev * calm, (3 * k, 3 * k)) / np.maximum(cv2.blur(calm, (3 * k, 3 * k)), 0.05)
-    thresh = np.maximum(MIN_CONTRAST, TEXTURE_FACTOR * texture)
-    cand = (dev > thresh).astype(np.uint8)
-    n, labels, stats, cents = cv2.connectedComponentsWithStats(cand, connectivity=8)
+    # How far each pixel stands out from its neighbourhood: dark blobs narrower than k are what a closing fills
+    # (black-hat), bright ones what an opening removes (top-hat). Square elements are separable, so this costs
+    # a few passes where a k x k median would cost twenty times more.
+    square = np.ones((k, k), np.uint8)
+    dev = cv2.max(cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, square), cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, square))
     empty = np.zeros(grey.shape, np.uint8)
+    none = np.zeros((0, 4), np.int64)
+    # The ground's own texture: mean absolute deviation around, not counting the strong blobs themselves (a speck
+    # would otherwise raise the bar it has to clear). Local statistics live on a grid of k x k cells
+    # (area-averaged, then 3 x 3 cells: a 3k window): the texture is smooth at that scale, and the grid costs a
+    # fraction of full-resolution windows. Deviations are kept x16 in uint8 so the averages keep a fraction.
+    cells = (max(1, w // k), max(1, h // k))
+    calm16 = cv2.threshold(dev, MIN_CONTRAST, 0, cv2.THRESH_TOZERO_INV)[1] * np.uint8(16)
+    texture_grid = cv2.blur(cv2.resize(calm16, cells, interpolation=cv2.INTER_AREA).astype(np.float32), (3, 3)) / 16
+    # A blob must clear both MIN_CONTRAST and TEXTURE_FACTOR times the texture around it.
+    bar = np.clip(np.maximum(MIN_CONTRAST, TEXTURE_FACTOR * texture_grid), 0, 255).astype(np.uint8)
+    cand = cv2.compare(dev, cv2.resize(bar, (w, h), interpolation=cv2.INTER_NEAREST), cv2.CMP_GT)
+
+    def grid_at(grid: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        gx = np.minimum(xs * grid.shape[1] // w, grid.shape[1] - 1)
+        gy = np.minimum(ys * grid.shape[0] // h, grid.shape[0] - 1)
+        return grid[gy, gx]
+
+    n, labels, stats, cents = cv2.connectedComponentsWithStats(cand, connectivity=8)
     if n <= 1:
-        return empty, 0
+        return empty, none
+    idx = np.flatnonzero(cand)  # every labelled pixel, and only those
+    sy, sx = np.divmod(idx, w)
+    lab = np.asarray(labels).ravel()[idx].astype(np.int64)
     area = stats[:, cv2.CC_STAT_AREA].astype(np.float32)
     extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]).astype(np.float32)
-    flat_labels = labels.ravel()
-    mean_alpha = np.bincount(flat_labels, weights=alpha.ravel(), minlength=n) / np.maximum(area, 1)
+    mean_alpha = np.bincount(lab, weights=alpha.ravel()[idx], minlength=n) / np.maximum(area, 1)
     # The matte's edge band, grown a little: a blob touching it may be a prong tip or a link the matte half-caught.
-    # (A hard 0/1 matte has no soft band, so the band is the grown matte less the shrunk one.)
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
-    outer = cv2.dilate((alpha > BACKDROP).astype(np.uint8), disc)
-    inner = cv2.erode((alpha > 0.98).astype(np.uint8), disc)
-    edge = (outer > inner).astype(np.float32)
-    touches_edge = np.bincount(flat_labels, weights=edge.ravel(), minlength=n) > 0
     # A blob on the backdrop whose grown outline meets the piece is attached to it (a prong the matte missed).
-    near_piece = cv2.dilate((alpha > PIECE).astype(np.uint8), np.ones((3, 3), np.uint8))
-    touches_piece = np.bincount(flat_labels, weights=near_piece.ravel().astype(np.float32), minlength=n) > 0
+    edge, near_piece, (bx, by) = _matte_bands(alpha, (h, w))
+    py, px = sy - by, sx - bx
+    inbox = (py >= 0) & (px >= 0) & (py < edge.shape[0]) & (px < edge.shape[1])
+    pyc, pxc = np.clip(py, 0, edge.shape[0] - 1), np.clip(px, 0, edge.shape[1] - 1)
+    touches_edge = np.bincount(lab, weights=(edge[pyc, pxc] * inbox).astype(np.float32), minlength=n) > 0
+    touches_piece = np.bincount(lab, weights=(near_piece[pyc, pxc] * inbox).astype(np.float32), minlength=n) > 0
     # Crowding: candidate pixels in a 3k window around the blob's centre that are not the blob itself.
-    around = cv2.boxFilter(cand.astype(np.float32), -1, (3 * k, 3 * k), normalize=False)
-    cx = np.clip(np.round(cents[:, 0]).astype(int), 0, grey.shape[1] - 1)
-    cy = np.clip(np.round(cents[:, 1]).astype(int), 0, grey.shape[0] - 1)
-    others = around[cy, cx] - area
-    tex_at = texture[cy, cx]
+    cx = np.clip(np.round(cents[:, 0]).astype(np.int64), 0, w - 1)
+    cy = np.clip(np.round(cents[:, 1]).astype(np.int64), 0, h - 1)
+    cell_area = (h / cells[1]) * (w / cells[0])
+    crowd_grid = cv2.blur(cv2.resize(cand, cells, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0, (3, 3))
+    others = grid_at(crowd_grid, cx, cy) * 9.0 * cell_area - area
+    tex_at = grid_at(texture_grid, cx, cy)
     peak = np.zeros(n, np.float32)
-    np.maximum.at(peak, flat_labels, dev.ravel())
+    np.maximum.at(peak, lab, dev.ravel()[idx].astype(np.float32))
     big_enough = (area >= 2) | (peak > 2.5 * MIN_CONTRAST)
     on_backdrop = mean_alpha < BACKDROP
     on_piece = mean_alpha > PIECE
@@ -82,31 +120,40 @@ def find_specks(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, int]:
         | (on_piece & (small | (thin & (extent <= 2 * k))) & (tex_at < SMOOTH_METAL))
     )
     remove[0] = False
-    count = int(remove.sum())
-    if count == 0:
-        return empty, 0
-    mask = remove[labels].astype(np.uint8)
-    return cv2.dilate(mask, np.ones((3, 3), np.uint8)), count
+    if not remove.any():
+        return empty, none
+    mask = empty
+    mask.ravel()[idx[remove[lab]]] = 1
+    return cv2.dilate(mask, np.ones((3, 3), np.uint8)), stats[remove, :4].astype(np.int64)
 
 
 def remove_dust(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, int]:
     """Remove dust, fibres and specks; returns (rgb (H, W, 3) uint8, specks removed).
 
     rgb : (H, W, 3) uint8 sRGB. alpha : (H, W) float32 0..1, the piece's matte (the backdrop is cleaned too).
-    Only the specks' pixels change (see find_specks); they are filled with cv2.inpaint (Telea) from around them.
+    Only the specks' pixels change (see find_specks); they are filled with cv2.inpaint (Telea) from around them,
+    speck by speck on a small window (specks lie all over the photo; one window round them all would be the photo).
     """
     alpha = check_photo(rgb, alpha, "remove_dust")
-    mask, count = find_specks(rgb, alpha)
-    if count == 0:
-        return rgb.copy(), 0
+    mask, boxes = find_specks(rgb, alpha)
     out = rgb.copy()
-    ys, xs = np.nonzero(mask)
-    pad = 6
-    y0, y1 = max(0, int(ys.min()) - pad), min(rgb.shape[0], int(ys.max()) + 1 + pad)
-    x0, x1 = max(0, int(xs.min()) - pad), min(rgb.shape[1], int(xs.max()) + 1 + pad)
-    sub = mask[y0:y1, x0:x1]
-    filled = cv2.inpaint(np.ascontiguousarray(rgb[y0:y1, x0:x1]), sub, 3, cv2.INPAINT_TELEA)
-    patch = out[y0:y1, x0:x1]
-    hit = sub > 0
-    patch[hit] = filled[hit]
-    return out, count
+    if len(boxes) == 0:
+        return out, 0
+    pad = 6  # the 1 px growth and a ring of context for the fill
+    h, w = mask.shape
+    x0, y0 = max(0, int(boxes[:, 0].min()) - pad), max(0, int(boxes[:, 1].min()) - pad)
+    x1 = min(w, int((boxes[:, 0] + boxes[:, 2]).max()) + pad)
+    y1 = min(h, int((boxes[:, 1] + boxes[:, 3]).max()) + pad)
+    if len(boxes) > INPAINT_CALLS_PER_MP * (x1 - x0) * (y1 - y0) / 1e6:
+        # Many specks (a textured backdrop): one fill over their common box costs less than one call each.
+        windows = [(x0, y0, x1, y1)]
+    else:
+        windows = [(max(0, int(x) - pad), max(0, int(y) - pad), min(w, int(x + bw) + pad), min(h, int(y + bh) + pad))
+                   for x, y, bw, bh in boxes]
+    for wx0, wy0, wx1, wy1 in windows:
+        sub = mask[wy0:wy1, wx0:wx1]
+        filled = cv2.inpaint(np.ascontiguousarray(out[wy0:wy1, wx0:wx1]), sub, 3, cv2.INPAINT_TELEA)
+        patch = out[wy0:wy1, wx0:wx1]
+        hit = sub > 0
+        patch[hit] = filled[hit]
+    return out, int(len(boxes))

@@ -22,12 +22,12 @@ POWER_RANGE = (0.4, 2.5)  # bounds of the exposure curve's exponent
 
 
 def _piece_px(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
-    """The piece's pixels (alpha > PIECE) as (n, 3) float32 0..1, subsampled to <= ~250k, and its box."""
+    """The piece's pixels (alpha > PIECE) as (n, 3) float32 0..1, subsampled to <= ~60k, and its box."""
     box = piece_box(alpha)
     if box is None:
         return None
     x0, y0, x1, y1 = box
-    step = max(1, int(np.sqrt((x1 - x0) * (y1 - y0) / 250_000)))
+    step = max(1, int(np.sqrt((x1 - x0) * (y1 - y0) / 60_000)))
     inside = alpha[y0:y1:step, x0:x1:step] > PIECE
     px = rgb[y0:y1:step, x0:x1:step][inside].astype(np.float32) * (1.0 / 255.0)
     if px.shape[0] < 10:

@@ -32,6 +32,7 @@ CHROMA_PULL = 0.5  # share of the way from the metal's chroma to the alloy's
 CHROMA_SCALE = (0.8, 1.25)  # bounds on the chroma factor toward the alloy's chroma
 MAX_WHITE_SHIFT = 10.0  # a*b* units: the most a white metal's cast is moved
 WHITE_SPREAD = 0.6  # a white metal's tints (reflections of the room) are kept at this share
+LUT_LEVELS = 32  # correct_metal's colour grid per channel (32^3 colours)
 MAX_WB_GAIN = 1.45  # per channel, linear light: a stronger cast is more likely a coloured backdrop
 NEUTRAL_CHROMA = 9.0  # below this median chroma the piece's metal is a white metal
 COOL_CAST_CHROMA = 16.0  # a white metal under blue light or sky reaches this chroma; a blue stone is far beyond
@@ -167,30 +168,38 @@ def roll_off_highlights(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray,
     if box is None:
         return out, 0
     x0, y0, x1, y1 = box
-    crop = rgb[y0:y1, x0:x1]
-    clipped = (crop.min(axis=2) >= CLIP_LEVEL) & (alpha[y0:y1, x0:x1] > PIECE)
-    if not clipped.any():
-        return out, 0
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(clipped.astype(np.uint8), connectivity=8)
+    crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    clipped = cv2.inRange(crop, np.full(3, CLIP_LEVEL, np.uint8), np.full(3, 255, np.uint8))
+    clipped[alpha[y0:y1, x0:x1] <= PIECE] = 0
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(clipped, connectivity=8)
     min_area = max(12, int(MIN_HOTSPOT_SHARE * alpha.size))
     big = stats[:, cv2.CC_STAT_AREA] >= min_area
     big[0] = False
-    if not big[1:].any():
+    if not big.any():
         return out, 0
-    hot = big[labels]
+    # Work on the hotspots' own box and a margin for the rim colour.
+    sx, sy = stats[big, cv2.CC_STAT_LEFT], stats[big, cv2.CC_STAT_TOP]
+    pad = 4
+    hx0, hy0 = max(0, int(sx.min()) - pad), max(0, int(sy.min()) - pad)
+    hx1 = min(x1 - x0, int((sx + stats[big, cv2.CC_STAT_WIDTH]).max()) + pad)
+    hy1 = min(y1 - y0, int((sy + stats[big, cv2.CC_STAT_HEIGHT]).max()) + pad)
+    sub_labels = labels[hy0:hy1, hx0:hx1]
+    sub = np.ascontiguousarray(crop[hy0:hy1, hx0:hx1])
+    hot = big[sub_labels]
     hot8 = hot.astype(np.uint8)
     dist = cv2.distanceTransform(hot8, cv2.DIST_L2, 3)
     reach = np.zeros(n, np.float32)
-    np.maximum.at(reach, labels[hot], dist[hot])
-    t = np.clip(dist / np.maximum(reach[labels], 1.0), 0.0, 1.0)
-    w = (t * t * (3.0 - 2.0 * t))[..., None]
-    rim = cv2.inpaint(crop, hot8, 3, cv2.INPAINT_TELEA).astype(np.float32)
+    np.maximum.at(reach, sub_labels[hot], dist[hot])
+    t = np.clip(dist[hot] / np.maximum(reach[sub_labels[hot]], 1.0), 0.0, 1.0)
+    w = (t * t * (3.0 - 2.0 * t))[:, None]
+    rim = cv2.inpaint(sub, hot8, 3, cv2.INPAINT_TELEA)[hot].astype(np.float32)
     # The rim colour right at the edge; then toward the peak: the shoulder, never darker than the rim.
-    dome = rim * (1.0 - w) + HOTSPOT_PEAK * w
-    dome = np.maximum(dome, rim)
-    patch = out[y0:y1, x0:x1]
-    patch[hot] = np.clip(dome[hot] + 0.5, 0, 255).astype(np.uint8)
-    return out, int(np.count_nonzero(np.any(patch != crop, axis=2)))
+    dome = np.maximum(rim * (1.0 - w) + HOTSPOT_PEAK * w, rim)
+    new = np.clip(dome + 0.5, 0, 255).astype(np.uint8)
+    touched = int(np.count_nonzero(np.any(new != sub[hot], axis=1)))
+    sub[hot] = new
+    out[y0 + hy0:y0 + hy1, x0 + hx0:x0 + hx1] = sub
+    return out, touched
 
 
 # ---------------------------------------------------------------- metal
@@ -207,12 +216,12 @@ def _hue_gap(h: np.ndarray, ref: float) -> np.ndarray:
 
 
 def _piece_lab(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Lab of the piece's confidently-inside pixels (alpha > 0.9), subsampled to <= 200k: ((n, 3), (n,) alpha)."""
+    """Lab of the piece's confidently-inside pixels (alpha > 0.9), subsampled to <= ~30k: ((n, 3), (n,) alpha)."""
     box = piece_box(alpha)
     if box is None:
         return None
     x0, y0, x1, y1 = box
-    step = max(1, int(np.sqrt((x1 - x0) * (y1 - y0) / 200_000)))
+    step = max(1, int(np.sqrt((x1 - x0) * (y1 - y0) / 30_000)))
     a = alpha[y0:y1:step, x0:x1:step]
     inside = a > 0.9
     if inside.sum() < 50:
@@ -309,18 +318,23 @@ def correct_metal(rgb: np.ndarray, alpha: np.ndarray, metal: str) -> np.ndarray:
     else:
         cur_h = float(np.degrees(np.arctan2(med_b, med_a)) % 360.0)
         cur_c = float(np.hypot(med_a, med_b))
-    x0, y0, x1, y1 = piece_box(alpha) or (0, 0, 1, 1)
-    crop = rgb[y0:y1, x0:x1]
-    lab = to_lab(np.ascontiguousarray(crop))
-    L, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
+    # The correction is a smooth function of colour: computed once on a LUT_LEVELS^3 colour grid (the same cost
+    # for a 1 MP or a 12 MP photo), read back per piece pixel as an RGB offset (nearest grid colour; the offset
+    # varies slowly, so the pixel keeps its own fine tones) and blended by the matte.
+    grid = np.linspace(0.0, 255.0, LUT_LEVELS, dtype=np.float32)
+    cube = np.stack(np.meshgrid(grid, grid, grid, indexing="ij"), axis=-1).reshape(-1, 1, 3)
+    lab = cv2.cvtColor(cube / 255.0, cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    L, a, b = lab[:, 0], lab[:, 1], lab[:, 2]
     c = np.hypot(a, b)
-    h = _hue_deg(a, b)
-    # How metal-like each pixel is: near the metal's hue (or nearly neutral) and not much more saturated.
-    hue_w = np.clip((45.0 - _hue_gap(h, cur_h)) / 20.0, 0.0, 1.0)
+    # How metal-like each colour is: near the metal's hue (cosine of the hue gap, full within 25 degrees, none past
+    # 45) or nearly neutral, and not much more saturated than the metal.
+    cos_gap = (a * np.cos(np.radians(cur_h)) + b * np.sin(np.radians(cur_h))) / np.maximum(c, 1e-3)
+    cos25, cos45 = np.cos(np.radians(25.0)), np.cos(np.radians(45.0))
+    hue_w = np.clip((cos_gap - cos45) / (cos25 - cos45), 0.0, 1.0)
     hue_w = np.maximum(hue_w, np.clip((NEUTRAL_CHROMA - c) / 4.0, 0.0, 1.0))
     sat_w = np.clip((max(cur_c, NEUTRAL_CHROMA) * 1.8 + 12.0 - c) / 10.0, 0.0, 1.0)
     lit_w = np.clip((L - 12.0) / 13.0, 0.0, 1.0)
-    w = (hue_w * sat_w * lit_w * np.clip(alpha[y0:y1, x0:x1] * 2.0 - 0.6, 0.0, 1.0)).astype(np.float32)
+    w = hue_w * sat_w * lit_w
     if white:
         da = ref_c * np.cos(np.radians(ref_h)) - med_a
         db = ref_c * np.sin(np.radians(ref_h)) - med_b
@@ -338,9 +352,21 @@ def correct_metal(rgb: np.ndarray, alpha: np.ndarray, metal: str) -> np.ndarray:
         cs, sn = np.cos(np.radians(turn)), np.sin(np.radians(turn))
         ra, rb = scale * (cs * a - sn * b), scale * (sn * a + cs * b)
         na, nb = a + w * (ra - a), b + w * (rb - b)
-    lab[..., 1], lab[..., 2] = na, nb
-    moved = from_lab(lab)
-    keep = w <= 1e-3
-    moved[keep] = crop[keep]
-    out[y0:y1, x0:x1] = moved
+    lab[:, 1], lab[:, 2] = na, nb
+    moved = cv2.cvtColor(lab.reshape(-1, 1, 3), cv2.COLOR_Lab2RGB).reshape(-1, 3) * 255.0
+    offset = (moved - cube.reshape(-1, 3)).astype(np.float32)
+    offset[w <= 1e-3] = 0.0
+    # Only the piece's pixels are read and written (gathered), so the cost follows the piece, not its box.
+    x0, y0, x1, y1 = piece_box(alpha) or (0, 0, 1, 1)
+    a_box = alpha[y0:y1, x0:x1].ravel()
+    where = np.flatnonzero(a_box > 0.3)
+    if where.size == 0:
+        return out
+    box = np.ascontiguousarray(out[y0:y1, x0:x1]).reshape(-1, 3)  # a copy: written back below
+    px = box[where]
+    q = ((np.arange(256) * (LUT_LEVELS - 1) + 127) // 255).astype(np.int32)  # nearest grid level per value
+    cell = (q[px[:, 0]] * LUT_LEVELS + q[px[:, 1]]) * LUT_LEVELS + q[px[:, 2]]
+    blend = np.clip(a_box[where] * 2.0 - 0.6, 0.0, 1.0)[:, None]
+    box[where] = np.clip(px + blend * offset[cell] + 0.5, 0, 255).astype(np.uint8)
+    out[y0:y1, x0:x1] = box.reshape(y1 - y0, x1 - x0, 3)
     return out
