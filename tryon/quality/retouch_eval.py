@@ -33,7 +33,7 @@ import logging
 import sys
 import time
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -41,6 +41,7 @@ from typing import Any, TypeVar
 
 import cv2
 import numpy as np
+from tqdm import tqdm
 
 from tryon.config import shared_media_dir
 from tryon.quality import retouch_measures as rm
@@ -320,16 +321,15 @@ def _colour(parts: Parts, photo: Photo, rgb: np.ndarray, alphas: Mapping[str, np
 # -- dust -----------------------------------------------------------------------------------------------------
 
 
-def dust_images(media: Path, photos: Sequence[Photo]) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
-    """(label, clean rgb, known piece alpha (H, W) uint8 or None): the clean photos and the professional results."""
-    out: list[tuple[str, np.ndarray, np.ndarray | None]] = []
+def dust_images(media: Path, photos: Sequence[Photo]) -> Iterator[tuple[str, np.ndarray, np.ndarray | None]]:
+    """(label, clean rgb, known piece alpha (H, W) uint8 or None): the clean photos and the professional results,
+    read one at a time."""
     for p in photos:
         if p.name in CLEAN:
-            out.append((p.name, read_photo(p.path), None))
+            yield p.name, read_photo(p.path), None
         if p.retouched is not None:
             pro, alpha = read_professional(p.retouched)
-            out.append((p.retouched.name, pro, alpha))
-    return out
+            yield p.retouched.name, pro, alpha
 
 
 def evaluate_dust(parts: Parts, label: str, clean: np.ndarray, known: np.ndarray | None, seed: int) -> dict[str, Any]:
@@ -490,15 +490,19 @@ def evaluate(media: Path = DEFAULT_MEDIA, only: Sequence[str] = (), seed: int = 
     photos = find_photos(media, only)
     rows: list[dict[str, Any]] = []
     views: dict[str, Views] = {}
-    for i, p in enumerate(photos):
-        row, views[p.name] = evaluate_photo(parts, p)
-        rows.append(row)
-        log.info("%d/%d %s: %.1f s", i + 1, len(photos), p.name, row["seconds"])
+    dust = dust and parts.cut_out is not None and parts.remove_dust is not None
+    n_dust = sum((p.name in CLEAN) + (p.retouched is not None) for p in photos) if dust else 0
     dust_rows = []
-    if dust and parts.cut_out is not None and parts.remove_dust is not None:
-        for label, clean, known in dust_images(media, photos):
+    with tqdm(total=len(photos) + n_dust, unit="image", desc="retouch eval", disable=None, file=sys.stderr) as bar:
+        for p in photos:
+            row, views[p.name] = evaluate_photo(parts, p)
+            rows.append(row)
+            log.info("%s: %.1f s", p.name, row["seconds"])
+            bar.update()
+        for label, clean, known in dust_images(media, photos) if dust else ():
             # each image's own seed: the same specks whichever photos run (--only)
             dust_rows.append(evaluate_dust(parts, label, clean, known, seed + zlib.crc32(label.encode())))
+            bar.update()
     report = {"media": str(media), "photos": rows, "dust": dust_rows, "missing": sorted(parts.missing),
               "missing_why": parts.missing, "summary": summarise(rows, dust_rows),
               "seconds": round(time.perf_counter() - t0, 1)}
