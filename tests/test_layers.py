@@ -33,7 +33,8 @@ LAYERS = [
     ("compositor", ["tryon.compositor"]),
     ("retouch", ["tryon.retouch"]),
     ("pipeline", ["tryon.pipeline"]),
-    ("apps", ["tryon.server", "tryon.studio", "tryon.tools", "tryon.quality", "tryon.cli", "tryon.kiosk"]),
+    ("apps", ["tryon.server", "tryon.studio", "tryon.tools", "tryon.quality", "tryon.cli", "tryon.kiosk",
+              "tryon.stylist"]),
 ]
 
 

@@ -1,0 +1,1 @@
+"""The stylist: reads the shopper (skin undertone, face shape, sizes) and suggests pieces by stated rules."""
