@@ -32,6 +32,8 @@ from tryon.retouch.types import Matte
 
 log = logging.getLogger(__name__)
 
+USE_LEARNED = False  # the learned coarse alpha (net.py) joins the score once it measurably helps; see _learned_score
+LEARNED_SIDE_PX = 448
 WORK_PIXELS = 300_000  # heavy work at about 0.3 MP: edges are refined back at full resolution by the guided filter
 # the piece score: four ratios, each 1 at its threshold
 CHROMA_MIN = 7.0  # Lab units of a/b difference that are another hue, not JPEG noise or a colour cast's gradient
@@ -117,21 +119,31 @@ def piece_score(lab: np.ndarray, bg_lab: np.ndarray, spread: np.ndarray, texture
 
 
 def _learned_score(small_rgb: np.ndarray) -> np.ndarray | None:
-    """The learned net's coarse alpha (h, w) float32, or None when it has no weights (or is not built)."""
+    """The learned net's coarse alpha (h, w) float32 at the working copy's size, or None.
+
+    None unless USE_LEARNED is on and the net has weights. This is where the net joins the classical matte: its
+    alpha is one more ratio in the piece score (`_with_learned`), so it can add what the colour cues miss (a
+    polished shank mirroring the sweep) and the sure-backdrop tests still hold. It stays off until it measurably
+    raises the IoU on the retoucher's masks (tests/retouch/test_retouch_matte.py), which needs its weights.
+    """
+    if not USE_LEARNED:
+        return None
     from tryon.config import REPO_ROOT
 
     # importing the net loads torch (seconds): only worth it when there are weights to run
     if not (REPO_ROOT / "assets" / "models" / "retouch_matte.pt").exists():
         return None
-    try:
-        from tryon.retouch import net
-    except ImportError:
+    from tryon.retouch import net
+
+    h, w = small_rgb.shape[:2]
+    s = min(1.0, LEARNED_SIDE_PX / max(h, w))  # the net was trained at 320-512 px on the longer side
+    rgb8 = (small_rgb * 255.0 + 0.5).astype(np.uint8)
+    size = (max(16, round(w * s)), max(16, round(h * s)))
+    out = net.coarse_alpha(rgb8 if s >= 1.0 else np.asarray(cv2.resize(rgb8, size, interpolation=cv2.INTER_AREA),
+                                                                np.uint8))
+    if out is None:
         return None
-    fn = getattr(net, "coarse_alpha", None)
-    if fn is None:
-        return None
-    out = fn((small_rgb * 255.0 + 0.5).astype(np.uint8))
-    return None if out is None else np.asarray(out, np.float32)
+    return cv2.resize(np.asarray(out, np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _grow(score: np.ndarray) -> np.ndarray:
