@@ -95,6 +95,15 @@ def test_reflection_mirrors_the_piece_in_its_colour() -> None:
     assert (dark.max(axis=2) <= op + 1e-6).all()
 
 
+def test_reflection_of_each_part_starts_where_it_stands() -> None:
+    a = np.zeros((800, 1000), np.float32)
+    a[200:400, 200:350] = 1.0  # standing further back: its bottom is higher in the photo
+    a[300:500, 600:750] = 1.0
+    op = make_shadow(a, "reflection")
+    assert op[400:405, 220:330].min() > 0.15 and op[500:505, 620:730].min() > 0.15
+    assert op[380:400, 220:330].max() == 0  # nothing between the first part and its own ground
+
+
 def test_shadow_stays_inside_the_canvas() -> None:
     a = ring(h=700, w=700, centre=(350, 420), outer=260, inner=220)  # its bottom 20 px from the edge
     for kind in ("contact", "drop", "reflection"):

@@ -33,7 +33,7 @@ import numpy as np
 
 from tryon.compositor.camera import linear_to_srgb, srgb_to_linear
 from tryon.errors import InputError
-from tryon.retouch.shadow import piece_box, reflection_rows, shadow_extent
+from tryon.retouch.shadow import piece_box, shadow_extent
 from tryon.retouch.types import FILL_SHARE, FILL_SIZE_PX, RetouchOptions
 
 ALPHA_FLOOR = 1.0 / 255  # alpha below this after resampling is no piece: it would only turn 255 into 254
@@ -62,19 +62,12 @@ class Placed:
         out[y0:y1, x0:x1] = self.alpha
         return out
 
-    def full_fg(self, rows: tuple[int, int] | None = None) -> np.ndarray:
-        """(H, W, 3) float32: the piece's straight colour over the canvas (0 where there is no piece).
-
-        rows : (r0, r1) canvas rows to fill in (the rest stays 0; np.zeros costs nothing where untouched)
-        """
+    def full_fg(self) -> np.ndarray:
+        """(H, W, 3) float32: the piece's straight colour over the whole canvas (0 where there is no piece)."""
         out = np.zeros(self.canvas + (3,), np.float32)
         x0, y0, x1, y1 = self.rect
-        r0, r1 = (y0, y1) if rows is None else (max(y0, rows[0]), min(y1, rows[1]))
-        if r1 <= r0:
-            return out
-        pm, a = self.premul[r0 - y0:r1 - y0], self.alpha[r0 - y0:r1 - y0, :, None]
-        out[r0:r1, x0:x1] = np.divide(pm, a, out=np.zeros_like(pm), where=a > 0)
-        np.clip(out[r0:r1, x0:x1], 0.0, 1.0, out=out[r0:r1, x0:x1])
+        a = _rgb(self.alpha)
+        out[y0:y1, x0:x1] = np.clip(cv2.divide(self.premul, np.maximum(a, ALPHA_FLOOR)), 0.0, 1.0)
         return out
 
 
@@ -152,13 +145,7 @@ def compose(fg: np.ndarray, alpha: np.ndarray, options: RetouchOptions) -> tuple
     p = place_crop(fg, alpha, options)
     a_full = p.full_alpha()
     kind = options.shadow
-    fg_full = None
-    if kind == "reflection":
-        box = piece_box(p.alpha)
-        if box is not None:
-            px, py = p.rect[:2]
-            fg_full = p.full_fg(reflection_rows((box[0] + px, box[1] + py, box[2] + px, box[3] + py)))
-    dark, shadow_rect = shadow_extent(a_full, kind, fg_full)
+    dark, shadow_rect = shadow_extent(a_full, kind, p.full_fg() if kind == "reflection" else None)
     # the rectangle the piece and its shadow cover; outside it the canvas is the background as it is
     x0, y0, x1, y1 = p.rect
     if shadow_rect is not None:

@@ -221,7 +221,9 @@ def _drop(a: np.ndarray, L: float, room: float) -> np.ndarray:
 
 def _reflection(alpha: np.ndarray, box: tuple[int, int, int, int] | None, fg: np.ndarray | None
                 ) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
-    """The piece mirrored about its lowest row, fading out below it: opacity (H, W), or darkness (H, W, 3)."""
+    """The piece mirrored about the ground under each column (see _ground), fading out below it, as on a glossy
+    surface: each earring of a pair, each ring of two, mirrored about where it stands. Opacity (H, W), or
+    darkness (H, W, 3) when fg is given."""
     h, w = alpha.shape
     opacity = np.zeros((h, w), np.float32)
     dark = np.zeros((h, w, 3), np.float32) if fg is not None else None
@@ -230,35 +232,37 @@ def _reflection(alpha: np.ndarray, box: tuple[int, int, int, int] | None, fg: np
         return empty
     x0, y0, x1, y1 = box
     L = float(max(x1 - x0, y1 - y0))
-    bottom = y1  # mirror line: the row just under the lowest piece row
+    piece = np.clip(alpha[y0:y1, x0:x1], 0.0, 1.0).astype(np.float32)
+    _, lowest, ground = _ground(piece, L)  # rows in the box, from its top
     border = _border_px(h, w)
-    length = int(min(REFLECTION_LENGTH * L, 0.9 * (h - border - bottom)))
+    g_top, g_bottom = int(ground[lowest >= 0].min()), int(ground.max())
+    length = int(min(REFLECTION_LENGTH * L, 0.9 * (h - border - (y0 + g_bottom))))
     if length < 2:
         return empty
-    # row bottom + i mirrors row bottom - 1 - i
-    n = min(length, bottom)
-    src = np.clip(alpha[bottom - n:bottom, x0:x1][::-1], 0.0, 1.0).astype(np.float32)
-    t = np.arange(n, dtype=np.float32) / length
-    fade = (REFLECTION_PEAK * (1.0 - t) ** 2)[:, None]
+    # the rows the reflection covers, in the box's frame: from the highest ground to the lowest ground + length
+    r0, r1 = g_top, g_bottom + length
+    ys = np.arange(r0, r1, dtype=np.float32)[:, None]
+    depth = ys - ground[None, :]  # rows under the ground: row ground + i mirrors row ground - 1 - i
+    inside = (depth >= 0) & (depth < length) & (lowest >= 0)[None, :]
+    map_y = np.where(inside, ground[None, :] - 1 - depth, -1).astype(np.float32)
+    map_x = np.broadcast_to(np.arange(x1 - x0, dtype=np.float32)[None, :], map_y.shape).copy()
+    fade = np.where(inside, REFLECTION_PEAK * (1.0 - depth / length) ** 2, 0.0).astype(np.float32)
     sig = REFLECTION_SIGMA * L
-    mirrored = cv2.GaussianBlur(src, (0, 0), sig) if sig >= 0.5 else src
-    opacity[bottom:bottom + n, x0:x1] = _floor(np.clip(mirrored * fade, 0.0, 1.0))
+
+    def mirror(img: np.ndarray) -> np.ndarray:
+        out = cv2.remap(img, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
+        return cv2.GaussianBlur(out, (0, 0), sig) if sig >= 0.5 else out
+
+    rows = slice(y0 + r0, min(h, y0 + r1))
+    n = rows.stop - rows.start
+    opacity[rows, x0:x1] = _floor(np.clip(mirror(piece) * fade, 0.0, 1.0))[:n]
     _zero_border(opacity, border)
-    rect = (x0, bottom, x1, bottom + n)
+    rect = (x0, rows.start, x1, rows.stop)
     if dark is None or fg is None:
         return opacity, rect
-    col: np.ndarray = np.clip(fg[bottom - n:bottom, x0:x1][::-1], 0.0, 1.0).astype(np.float32)
-    if sig >= 0.5:
-        col = cv2.GaussianBlur(col, (0, 0), sig)
-    dark[bottom:bottom + n, x0:x1] = opacity[bottom:bottom + n, x0:x1, None] * (1.0 - col)
+    col = np.clip(mirror(np.clip(fg[y0:y1, x0:x1], 0.0, 1.0).astype(np.float32)), 0.0, 1.0)[:n]
+    dark[rows, x0:x1] = opacity[rows, x0:x1, None] * (1.0 - col)
     return dark, rect
-
-
-def reflection_rows(alpha_box: tuple[int, int, int, int]) -> tuple[int, int]:
-    """The rows (r0, r1) of the piece that its reflection copies, for a piece box in the canvas."""
-    x0, y0, x1, y1 = alpha_box
-    n = int(REFLECTION_LENGTH * max(x1 - x0, y1 - y0)) + 1
-    return max(0, y1 - n), y1
 
 
 def _floor(d: np.ndarray) -> np.ndarray:
