@@ -177,7 +177,7 @@ def test_real_photo_with_its_professional_mask() -> None:
     assert (image[:, :20] == 255).all() and (image[-20:] == 255).all()
 
 
-@pytest.mark.parametrize("case", ["uint8 fg", "shape", "0..255", "empty matte", "nan", "options", "alpha 3d"])
+@pytest.mark.parametrize("case", ["uint8 fg", "shape", "0..255", "empty matte", "a speck", "nan", "options", "alpha 3d"])
 def test_bad_input(case: str) -> None:
     a = disc()
     fg = gold_on_grey(a)
@@ -190,6 +190,9 @@ def test_bad_input(case: str) -> None:
         fg = fg * 255
     elif case == "empty matte":
         a = np.zeros_like(a)
+    elif case == "a speck":
+        a = np.zeros_like(a)
+        a[100:105, 100:108] = 1.0
     elif case == "nan":
         a = a.copy()
         a[0, 0] = np.nan

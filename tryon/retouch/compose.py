@@ -38,6 +38,7 @@ from tryon.retouch.types import FILL_SHARE, FILL_SIZE_PX, RetouchOptions
 
 ALPHA_FLOOR = 1.0 / 255  # alpha below this after resampling is no piece: it would only turn 255 into 254
 FILTER_PAD = 3  # source pixels kept around the piece for the resampling filter's support
+MIN_PIECE_PX = 12  # a "piece" smaller than this is a speck: enlarged to fill a canvas it would be a blur
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,9 @@ def place_crop(fg: np.ndarray, alpha: np.ndarray, options: RetouchOptions) -> Pl
     if box is None:
         raise InputError("nothing to compose: the matte has no piece (alpha is nowhere above 0.5)")
     x0, y0, x1, y1 = box
+    if max(x1 - x0, y1 - y0) < MIN_PIECE_PX:
+        raise InputError(f"nothing to compose: the piece is {x1 - x0}x{y1 - y0} pixels, too small to frame "
+                         f"(at least {MIN_PIECE_PX} on its longer side)")
     if options.frame == "fill":
         side = options.size_px or FILL_SIZE_PX
         canvas = (side, side)
@@ -185,8 +189,8 @@ def compose(fg: np.ndarray, alpha: np.ndarray, options: RetouchOptions) -> tuple
     # straight colour = premultiplied / total; where nothing is there (total 0) white, for viewers that ignore alpha
     empty = (total <= 0).astype(np.float32)
     rgb = cv2.divide(pm + _rgb(empty), _rgb(total + empty))
-    image = np.zeros((h, w, 4), np.uint8)
-    image[..., :3] = 255
+    image = np.full((h, w, 4), 255, np.uint8)
+    image[..., 3] = 0
     image[y0:y1, x0:x1] = cv2.merge([*cv2.split(_to_u8(rgb)), _to_u8(total)])
     return image, a_full
 
@@ -197,15 +201,14 @@ def _blend_edges_linear(out: np.ndarray, pm: np.ndarray, a: np.ndarray, d: np.nd
     out, pm : (h, w, 3) float32 sRGB, the sRGB composite and the premultiplied piece; a : (h, w); d : (h, w) or
     (h, w, 3) the shadow's darkness. Only those pixels (a few percent of the canvas) pay for the sRGB curve.
     """
-    flat_a = a.reshape(-1)
-    idx = np.flatnonzero((flat_a > 0) & (flat_a < 1))
-    if idx.size == 0:
+    ys, xs = np.nonzero((a > 0) & (a < 1))  # indexing by position: no copies of the (strided) whole rectangle
+    if ys.size == 0:
         return
-    cov = flat_a[idx, None]
-    colour = np.clip(pm.reshape(-1, 3)[idx] / cov, 0.0, 1.0)
-    shade = d.reshape(-1, 1 if d.ndim == 2 else 3)[idx]
+    cov = a[ys, xs][:, None]
+    colour = np.clip(pm[ys, xs] / cov, 0.0, 1.0)
+    shade = d[ys, xs] if d.ndim == 3 else d[ys, xs][:, None]
     backdrop = (np.asarray(bg, np.float32) / 255.0) * (1.0 - shade)  # the shadowed background, sRGB
-    out.reshape(-1, 3)[idx] = linear_to_srgb(srgb_to_linear(colour) * cov + srgb_to_linear(backdrop) * (1.0 - cov))
+    out[ys, xs] = linear_to_srgb(srgb_to_linear(colour) * cov + srgb_to_linear(backdrop) * (1.0 - cov))
 
 
 def _rgb(x: np.ndarray) -> np.ndarray:
