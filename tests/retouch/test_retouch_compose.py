@@ -95,6 +95,18 @@ def test_fill_spans_its_share_and_centres() -> None:
     assert (ys.min() + ys.max() + 1) / 2 == pytest.approx(FILL_SIZE_PX / 2, abs=0.01 * FILL_SIZE_PX)
 
 
+def test_fill_at_the_canvas_scale_copies_pixels_without_resampling() -> None:
+    # the pipeline hands compose a work frame already at the canvas's scale: the piece is copied, not softened
+    rng = np.random.default_rng(3)
+    a = np.zeros((1000, 1000), np.float32)
+    a[80:932, 100:900] = 1.0  # 852 px: 0.2 % off 850 = 0.85 * 1000
+    fg = rng.uniform(0.2, 0.8, (1000, 1000, 3)).astype(np.float32)
+    placed_fg, placed_a = place(fg, a, RetouchOptions(size_px=1000))
+    ys, xs = np.nonzero(placed_a > 0.5)
+    assert (ys.max() + 1 - ys.min(), xs.max() + 1 - xs.min()) == (852, 800)
+    np.testing.assert_allclose(placed_fg[ys.min():ys.max() + 1, xs.min():xs.max() + 1], fg[80:932, 100:900], atol=1e-6)
+
+
 def test_fill_upscales_a_small_photo_without_ringing() -> None:
     a = disc(h=120, w=100, centre=(50.0, 60.0), radius=30.0)
     fg, alpha = place(gold_on_grey(a), a, RetouchOptions(size_px=1500))

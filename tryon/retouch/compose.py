@@ -38,6 +38,7 @@ from tryon.retouch.types import FILL_SHARE, FILL_SIZE_PX, RetouchOptions
 
 ALPHA_FLOOR = 1.0 / 255  # alpha below this after resampling is no piece: it would only turn 255 into 254
 FILTER_PAD = 3  # source pixels kept around the piece for the resampling filter's support
+SNAP_SCALE = 0.005  # fill: a scale this close to 1 is taken as 1 (the piece then spans FILL_SHARE +- 0.5 %)
 MIN_PIECE_PX = 12  # a "piece" smaller than this is a speck: enlarged to fill a canvas it would be a blur
 
 
@@ -97,6 +98,9 @@ def place_crop(fg: np.ndarray, alpha: np.ndarray, options: RetouchOptions) -> Pl
         side = options.size_px or FILL_SIZE_PX
         canvas = (side, side)
         k = FILL_SHARE * side / max(x1 - x0, y1 - y0)
+        # a photo already brought to the canvas's scale (the pipeline shrinks its work frame so) is not resampled
+        # by a fraction of a percent: that would only soften pavé and engraving
+        k = 1.0 if abs(k - 1.0) < SNAP_SCALE else k
         tx, ty = side / 2 - k * (x0 + x1) / 2, side / 2 - k * (y0 + y1) / 2
     else:
         k = options.size_px / max(h, w) if options.size_px else 1.0
