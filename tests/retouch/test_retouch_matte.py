@@ -83,6 +83,13 @@ def test_ring_interior_is_background() -> None:
     assert a[200, 200 + 115] > 0.9 and a[200 + 115, 200] > 0.9, "the band itself is the piece"
 
 
+def test_piece_on_a_black_backdrop() -> None:
+    rgb = np.zeros((300, 400, 3), np.uint8)
+    cv2.circle(rgb, (200, 150), 60, (210, 170, 60), -1)
+    x0, y0, x1, y1 = cut_out(rgb).box
+    assert abs(x0 - 140) <= 3 and abs(x1 - 261) <= 3 and abs(y0 - 90) <= 3 and abs(y1 - 211) <= 3
+
+
 def test_solitaire_interior_is_background() -> None:
     rgb = load_rgb("products/ring_sapphire_solitaire_side_view_light_grey_bg.jpg")
     a = cut_out(rgb).alpha
@@ -90,13 +97,19 @@ def test_solitaire_interior_is_background() -> None:
     assert a[1000:1100, 700:760].max() < 0.2
 
 
-@pytest.mark.parametrize("kind", ["grey", "noise"])
+@pytest.mark.parametrize("kind", ["grey", "noise", "black", "two-tone", "gradient"])
 def test_nothing_to_cut_out(kind: str) -> None:
     rng = np.random.default_rng(3)
-    if kind == "grey":
-        rgb = np.full((300, 400, 3), 128, np.uint8)
-    else:
+    rgb = np.full((300, 400, 3), 128, np.uint8)
+    if kind == "noise":
         rgb = rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)
+    elif kind == "black":
+        rgb[:] = 0
+    elif kind == "two-tone":  # a dark table edge under a white sweep, nothing on it
+        rgb[:] = 240
+        rgb[200:] = 20
+    elif kind == "gradient":
+        rgb[:] = np.linspace(0, 255, 400).astype(np.uint8)[None, :, None]
     with pytest.raises(InputError, match="nothing to cut out"):
         cut_out(rgb)
 

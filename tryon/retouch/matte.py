@@ -40,6 +40,7 @@ CHROMA_MIN = 7.0  # Lab units of a/b difference that are another hue, not JPEG n
 CHROMA_SIGMAS = 6.0  # ... and this many times the backdrop's own spread of hue
 CHROMA_SURE = 1.5  # a hue difference seeds the piece only at this many times its threshold
 BRIGHT_MIN = 9.0  # L units brighter than the backdrop (a highlight, a white stone on grey)
+DARK_MIN_L = 12.0  # L units: the least darkening that counts as DARK_RATIO's (dark backdrops)
 DARK_RATIO = 0.62  # darker than this share of the backdrop's L is the piece; a soft shadow seldom gets that dark
 CONTRAST_MIN = 5.0  # local std of L (5 px window) that is a reflection's edge, not the backdrop's grain
 CONTRAST_TEXTURES = 3.5  # ... and this many times the backdrop's own local contrast
@@ -100,8 +101,8 @@ def piece_score(lab: np.ndarray, bg_lab: np.ndarray, spread: np.ndarray, texture
     sig_ab = np.maximum(sp[..., 1], sp[..., 2])
     s_chroma = chroma / np.maximum(CHROMA_MIN, CHROMA_SIGMAS * sig_ab)
     s_bright = d[..., 0] / np.maximum(BRIGHT_MIN, 5.0 * sp[..., 0])
-    ratio = lab[..., 0] / np.maximum(bg_lab[..., 0], 1.0)
-    s_dark = (1.0 - ratio) / (1.0 - DARK_RATIO)
+    # darker than a shadow gets, in proportion to the backdrop's L (on a black backdrop nothing is darker)
+    s_dark = (bg_lab[..., 0] - lab[..., 0]) / np.maximum((1.0 - DARK_RATIO) * bg_lab[..., 0], DARK_MIN_L)
     if contrast is None:
         contrast = local_contrast(lab[..., 0])
     s_contrast = contrast / np.maximum(CONTRAST_MIN, CONTRAST_TEXTURES * np.asarray(texture, np.float32))
@@ -172,7 +173,7 @@ def _drop_strays(mask: np.ndarray, calm: np.ndarray) -> np.ndarray:
     largest's size; it hugs the edge when more than EDGE_HUG of its outline lies on the frame's edge.
     """
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    if n <= 2:
+    if n <= 1:
         return mask
     h, w = mask.shape
     areas = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
@@ -186,10 +187,17 @@ def _drop_strays(mask: np.ndarray, calm: np.ndarray) -> np.ndarray:
     frame[:, 0] = frame[:, -1] = True
     contact = np.bincount(labels[frame & mask], minlength=n).astype(np.float64)
     calm_share = np.bincount(labels[calm & mask], minlength=n) / np.maximum(areas, 1.0)
-    hug = (contact > EDGE_HUG * np.maximum(per, 1.0)) | ((contact > 0) & (calm_share >= CALM_BACKDROP))
+    calm_hug = (contact > 0) & (calm_share >= CALM_BACKDROP)
+    hug = (contact > EDGE_HUG * np.maximum(per, 1.0)) | calm_hug
     # the piece is the largest component that does not hug the edge (when every one does, the largest)
     free = np.where(hug, 0.0, areas)
-    largest = int(np.argmax(free)) if free.max() >= HUG_KEEP * areas.max() else int(np.argmax(areas))
+    if free.max() >= HUG_KEEP * areas.max():
+        largest = int(np.argmax(free))
+    else:
+        largest = int(np.argmax(areas))
+        if calm_hug[largest]:
+            # nothing but calm patches of another shade along the frame: a two-tone backdrop, no piece
+            return np.zeros_like(mask)
     hug[largest] = False
     areas = np.where(hug, 0.0, areas)
     big = areas >= 0.5 * areas[largest]
