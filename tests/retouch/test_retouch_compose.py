@@ -99,12 +99,12 @@ def test_fill_at_the_canvas_scale_copies_pixels_without_resampling() -> None:
     # the pipeline hands compose a work frame already at the canvas's scale: the piece is copied, not softened
     rng = np.random.default_rng(3)
     a = np.zeros((1000, 1000), np.float32)
-    a[80:932, 100:900] = 1.0  # 852 px: 0.2 % off 850 = 0.85 * 1000
+    a[80:932, 100:901] = 1.0  # 852 px: 0.2 % off 850 = 0.85 * 1000; an odd width: its centre is half a pixel
     fg = rng.uniform(0.2, 0.8, (1000, 1000, 3)).astype(np.float32)
     placed_fg, placed_a = place(fg, a, RetouchOptions(size_px=1000))
     ys, xs = np.nonzero(placed_a > 0.5)
-    assert (ys.max() + 1 - ys.min(), xs.max() + 1 - xs.min()) == (852, 800)
-    np.testing.assert_allclose(placed_fg[ys.min():ys.max() + 1, xs.min():xs.max() + 1], fg[80:932, 100:900], atol=1e-6)
+    assert (ys.max() + 1 - ys.min(), xs.max() + 1 - xs.min()) == (852, 801)
+    np.testing.assert_allclose(placed_fg[ys.min():ys.max() + 1, xs.min():xs.max() + 1], fg[80:932, 100:901], atol=1e-6)
 
 
 def test_fill_upscales_a_small_photo_without_ringing() -> None:

@@ -119,8 +119,10 @@ def place_crop(fg: np.ndarray, alpha: np.ndarray, options: RetouchOptions) -> Pl
     # premultiplied: a new array, resized or not. (OpenCV does the per-channel work: numpy broadcasting an
     # (h, w, 1) array against (h, w, 3) runs an inner loop of 3 and is several times slower.)
     pm: np.ndarray = cv2.multiply(fg[sy0:sy1, sx0:sx1], _rgb(a))
-    dx0, dy0 = round(k * sx0 + tx), round(k * sy0 + ty)
-    dx1, dy1 = max(dx0 + 1, round(k * sx1 + tx)), max(dy0 + 1, round(k * sy1 + ty))
+    # the crop's place on the canvas, to the nearest pixel; its size from the scale alone, so that at scale 1 it
+    # is the crop's own size (a copy, not a one-pixel stretch)
+    dx0, dy0 = int(np.floor(k * sx0 + tx + 0.5)), int(np.floor(k * sy0 + ty + 0.5))
+    dx1, dy1 = dx0 + max(1, round(k * (sx1 - sx0))), dy0 + max(1, round(k * (sy1 - sy0)))
     if (dx1 - dx0, dy1 - dy0) != (sx1 - sx0, sy1 - sy0):
         interp = cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC
         a = cv2.resize(a, (dx1 - dx0, dy1 - dy0), interpolation=interp)
