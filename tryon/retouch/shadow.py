@@ -6,9 +6,11 @@ A shadow is a *darkness*: the share of the backdrop's light it takes away, 0..1,
 hard floor, SHADOW_FLOOR) and is 0 on the canvas's outermost rows and columns, so the background beyond the shadow
 stays pure white (255, not 254) and the shadow never runs off the canvas.
 
-The smooth shadows (contact, drop) are worked out on a crop around the piece brought down to about WORK_PX on
-its longer side (a soft shadow has no detail to lose) and brought back up bilinearly; the reflection is a copy
-of the piece's detail, so it is made at full resolution, and only over the few rows below the piece.
+All three stand on a ground found from the matte's outline (_ground): each earring of a pair, each ring of two,
+on its own; a watch's case over its strap's. The smooth shadows (contact, drop) are worked out on a crop around
+the piece brought down to about WORK_PX on its longer side (a soft shadow has no detail to lose) and brought back
+up bilinearly; the reflection is a copy of the piece's detail, so it is made at full resolution, and only over
+the few rows below the piece.
 """
 
 from __future__ import annotations
@@ -33,14 +35,14 @@ CONTACT_SIGMA = ((0.012, 0.003), (0.030, 0.010))  # (sigma_x, sigma_y) / L: the 
 CONTACT_MIX = (0.65, 0.35)  # their shares of the peak
 CONTACT_DROP = 0.004  # the line sits this share of L below the edge (the piece rests on it, not in it)
 
-# drop: the silhouette squashed onto the ground under the piece and blurred
+# drop: the silhouette squashed onto the ground under the piece and blurred (softer the higher it is)
 DROP_PEAK = 0.28
 DROP_SQUASH = 0.12  # the silhouette's height on the ground, a share of its own height
-DROP_OFFSET = 0.012  # its centre this share of L below the piece's lowest point
+DROP_OFFSET = 0.012  # its centre this share of L below the ground
 DROP_SIGMA = (0.030, 0.014)  # (sigma_x, sigma_y) / L
 DROP_HIGH_FADE = 0.7  # the piece's top casts this much less than its bottom
 
-# reflection: the piece mirrored about its lowest row, fading out over a share of its height
+# reflection: the piece mirrored about the ground under it, fading out below it
 REFLECTION_PEAK = 0.25  # opacity of the mirrored copy right at the contact line
 REFLECTION_LENGTH = 0.10  # fades to 0 over this share of L (or the room left below the piece)
 REFLECTION_SIGMA = 0.003  # a glossy surface is not a perfect mirror: a slight blur, / L
@@ -63,7 +65,7 @@ def shadow_extent(alpha: np.ndarray, kind: str, fg: np.ndarray | None = None
                   ) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
     """make_shadow, and the rectangle (x0, y0, x1, y1) outside which its darkness is 0 (None: 0 everywhere).
 
-    Only that rectangle is computed (and only those rows of fg are read); the rest of the canvas is np.zeros,
+    Only that rectangle is computed (and only the piece's box of fg is read); the rest of the canvas is np.zeros,
     whose pages the system hands out only when written to.
     """
     _check_alpha(alpha)
@@ -94,8 +96,8 @@ def shadow_extent(alpha: np.ndarray, kind: str, fg: np.ndarray | None = None
     Ls = L * s
     room = (h - 2 * _border_px(h, w) - y1) * s  # rows left under the piece (and a margin), at the working scale
     dark = _floor(_contact(small, Ls) if kind == "contact" else _drop(small, Ls, room))
-    # floored at the working resolution (cheap); bilinear upsampling keeps exact zeros exact, and the values it
-    # makes between a zero and the floor are below half a level: they round to 255 all the same
+    # floored at the working resolution (cheap): bilinear upsampling keeps the zeros away from the shadow exact
+    # (its edge moves by under one working pixel, and compose and the checks both read this same function)
     if dark.shape != crop.shape:
         out[ry0:ry1, rx0:rx1] = cv2.resize(dark, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_LINEAR)
     else:
