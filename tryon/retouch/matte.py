@@ -57,6 +57,8 @@ COLOUR_ODDS = 8.0  # an unsure pixel's colour this many times likelier on the ba
 GAP_SHARE = 0.007  # gaps up to about twice this share of the longer side are closed when a little off the backdrop
 GAP_LEVEL = 0.35
 HOLE_LEVEL = 0.5  # an enclosed hole whose mean score is this high is the piece (mirroring metal), not backdrop
+PINHOLE_SHARE = 0.0005  # enclosed holes smaller than this share of the frame ...
+PINHOLE_LEVEL = 0.15  # ... and a little off the backdrop (mean score) are filled
 MIN_PIECE_SHARE = 0.0004  # the piece covers at least this share of the frame
 SPECK_SHARE = 0.004  # components smaller than this share of the largest are dust, fibre or grain
 STRAY_SHARE = 0.02  # components smaller than this share of the largest's area ...
@@ -232,7 +234,9 @@ def _fill_holes(mask: np.ndarray, score: np.ndarray, lab: np.ndarray, local: Loc
     hue_share = np.bincount(flat, off_hue.ravel(), minlength=n) / np.maximum(count, 1)
     l_share = np.bincount(flat, off_l.ravel(), minlength=n) / np.maximum(count, 1)
     mean_score = np.bincount(flat, np.minimum(score, 2.0).ravel(), minlength=n) / np.maximum(count, 1)
-    fill = ~edge & ((hue_share > 0.5) | (l_share > 0.5) | (mean_score >= HOLE_LEVEL))
+    # pinholes between pavé stones and filigree are a few pixels of half-lit metal, not a view of the backdrop
+    pinhole = (count < PINHOLE_SHARE * mask.size) & (mean_score >= PINHOLE_LEVEL)
+    fill = ~edge & ((hue_share > 0.5) | (l_share > 0.5) | (mean_score >= HOLE_LEVEL) | pinhole)
     fill[0] = False
     return mask | fill[labels]
 
