@@ -4,17 +4,20 @@
     foreground_colours(rgb, alpha)      (H, W, 3) float32 0..1 sRGB: the piece's colour with the backdrop removed
 
 How cut_out decides, at a working copy of at most WORK_PIXELS:
-1. the backdrop's colour everywhere, fitted to the border (backdrop.py);
+1. the backdrop's colour everywhere: a gradient fitted to the border (backdrop.py), then twice the backdrop read
+   around each pixel (colour, spread, grain) from what the pass before found surely backdrop;
 2. a pixel is the piece where it differs from that backdrop in a way a shadow, a sweep's fall-off or the backdrop's
    own grain cannot explain: another hue (chroma), much brighter, much darker than a shadow gets, or sharp local
    contrast (polished metal mirrors the backdrop, so its colour can be the backdrop's, but its reflections are
    sharp-edged where a shadow is soft);
-3. sure seeds grow into their less sure neighbours (hysteresis); specks far smaller than the piece go; holes
-   enclosed by the piece are filled only when their colour is not the backdrop's (a ring's open interior shows the
-   backdrop and stays background);
-4. closed-form matting (cfm.py) solves alpha in a narrow unsure band along the edge;
-5. a guided filter carries the alpha to full resolution along the photo's own edges.
-A learned coarse alpha (net.py) joins at step 2 when its weights exist (see `_learned_score`).
+3. sure piece and sure backdrop flood the unsure pixels between them and meet at the sharpest colour step
+   (watershed); unsure pixels in the backdrop's own colours (shaded, tinted sand) go to the backdrop first;
+4. narrow gaps a little off the backdrop close (a mirroring band between its edges); holes enclosed by the piece
+   are filled only when they are not the backdrop (a ring's open interior shows the backdrop and stays open);
+   strays go (dust, a fibre, a second backdrop colour along the frame);
+5. closed-form matting (cfm.py) solves alpha in a narrow unsure band along the edge;
+6. a guided filter carries the alpha to full resolution along the photo's own edges.
+A learned coarse alpha (net.py) has its place at step 2 (`_learned_score`, off until it measurably helps).
 """
 
 from __future__ import annotations
