@@ -127,6 +127,8 @@ def test_keep_keeps_size_and_framing() -> None:
     image, alpha_out = compose(fg, a, RetouchOptions(frame="keep", shadow="contact"))
     assert image.shape == (400, 500, 3)
     np.testing.assert_allclose(alpha_out[a >= 1 / 255], a[a >= 1 / 255], atol=1e-6)
+    small, alpha_small = compose(fg, a, RetouchOptions(frame="keep", size_px=250))
+    assert small.shape == (200, 250, 3) and alpha_small.max() == pytest.approx(1.0)
     image2, alpha2 = compose(fg, a, RetouchOptions(frame="keep", size_px=1000))
     assert image2.shape == (800, 1000, 3)
     ys, xs = np.nonzero(alpha2 > 0.5)
