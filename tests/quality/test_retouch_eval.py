@@ -22,7 +22,9 @@ from tryon.quality.retouch_eval import (
     find_photos,
     format_tables,
     main,
+    problems,
     read_professional,
+    worst_rows,
 )
 from tryon.retouch.types import RetouchOptions
 
@@ -155,3 +157,14 @@ def test_on_two_shared_photos(tmp_path, capsys):
     assert 0.0 <= s["dust"]["removed_share"] <= 1.0
     img = cv2.imread(str(sheet))
     assert img is not None and img.shape[1] >= 4 * 240
+
+
+def test_worst_rows_put_failed_goals_before_colour_distances():
+    fine = {"name": "fine", "marketplace": {"product": {"ok": True, "failed": []}}}
+    colour = {"name": "colour", "colour": {"product": {"whole": 2.0, "piece": 9.0},
+                                           "colour_key": {"whole": 1.0, "piece": 8.0}}}
+    checks = {"name": "checks", "marketplace": {"product": {"ok": False, "failed": ["clipping"]}}}
+    matte = {"name": "matte", "matte": {"mask": "exact", "product": {"iou": 0.9}}}
+    assert problems(checks) == ["fails clipping"] and problems(fine) == []
+    assert [r["name"] for r in worst_rows([fine, colour, checks, matte])] == ["matte", "checks", "colour", "fine"]
+    assert len(worst_rows([fine, colour, checks, matte], 2)) == 2

@@ -66,7 +66,7 @@ ALIGNED = EXACT + ("earrings_clover_diamond_studs_yellow_gold_grey_reflective",
 CLEAN = ("ring_emerald_pave_rose_gold_white_bg", "ring_tanzanite_sapphire_cocktail_white_bg",
          "rings_eternity_pair_white_gold_white_bg", "rings_wedding_bands_yellow_gold_white_bg",
          "ring_peridot_eternity_yellow_gold_grey_gradient")  # SOURCES.md's state "clean"
-SHEET_ROWS = 8
+SHEET_ROWS = 10
 VIEW_PX = 480  # the contact sheet's copies of each image are kept at most this size
 PHOTO_EXTS = (".jpg", ".jpeg", ".png", ".webp")
 
@@ -440,11 +440,15 @@ def format_tables(report: Mapping[str, Any]) -> str:
 
 
 def worst_rows(rows: Sequence[Mapping[str, Any]], n: int = SHEET_ROWS) -> list[Mapping[str, Any]]:
-    """The photos a contact sheet shows: with problems first, then the lowest IoU, then the largest dE."""
+    """The photos a contact sheet shows, worst first: a part that failed or a photo's own goal missed (marketplace
+    checks, IoU on an exact mask) counts 2, colour distances not below a baseline 1 together; then the lowest IoU,
+    then the largest CIEDE2000 on the piece."""
     def key(r: Mapping[str, Any]) -> tuple[int, float, float]:
+        probs = problems(r)
+        weight = 2 * sum(not p.startswith("dE") for p in probs) + any(p.startswith("dE") for p in probs)
         iou = r.get("matte", {}).get("product", {}).get("iou", 1.0)
         de = r.get("colour", {}).get("product", {}).get("piece") or 0.0
-        return (-len(problems(r)), iou, -de)
+        return (-weight, iou, -de)
     return sorted(rows, key=key)[:n]
 
 
