@@ -45,12 +45,16 @@ class Settings(BaseSettings):
     max_session_media_mb: float = Field(200.0, gt=0, description="snapshots and clips one live session may keep")
     max_retouch_files: int = Field(200, ge=1, le=10000, description="photos one retouch job takes (a request "
                                                                    "also stays under max_upload_mb)")
-    max_retouch_s: float = Field(120.0, gt=0, description="a photo the retouch worker has not finished by then "
+    max_retouch_s: float = Field(120.0, gt=0, description="a photo that takes the retouch worker more CPU time "
                                                            "fails (the worker is started again)")
     retouch_keep_s: int = Field(7 * 24 * 3600, gt=0, description="finished retouch jobs and their files are "
                                                                   "deleted after this long")
-    retouch_nice: int = Field(10, ge=0, le=19, description="how much the retouch worker process lowers its CPU "
+    retouch_nice: int = Field(19, ge=0, le=19, description="how much the retouch worker process lowers its CPU "
                                                            "priority below the live sessions'")
+    retouch_idle: bool = Field(True, description="the retouch worker runs at SCHED_IDLE (Linux): only on CPU time "
+                                                 "the live sessions leave")
+    retouch_hold_while_live: bool = Field(True, description="the retouch worker is stopped while a live session is "
+                                                            "connected (batches and single photos wait)")
     use_compositor: bool = True
     admin_token: str | None = Field(None, min_length=16,
                                     description="allows POST /api/items (imports), /api/design and "

@@ -194,6 +194,7 @@ function showJob(job) {
   let text = `${job.done} of ${job.total} retouched`;
   if (job.failed) text += `, ${job.failed} failed`;
   text += job.finished ? '. Finished.' : '…';
+  if (job.held) text += ' Paused while a live try-on session runs.';
   el.status.textContent = text;
   for (const f of job.files) {
     const card = cards[f.index];

@@ -13,10 +13,13 @@ so the photos done after a restart match those done before. A job is finished wh
 and none of its files is pending. Finished jobs go after `keep_s`.
 
 Off the event loop and off the live sessions' CPU: one dispatcher thread hands one photo at a time to one worker
-process (the spawn context: no forked EGL, MediaPipe or torch state) that lowered its own priority (os.nice), so
-a live session's frames win the CPU while a batch runs. A photo that fails, hangs past `photo_timeout_s` or
-kills the worker fails alone; the worker is started again for the next one. Single photos (POST /api/retouch)
-go to the same worker ahead of the batches' files.
+process (the spawn context: no forked EGL, MediaPipe or torch state) with one OpenCV and torch thread, at the
+lowest priority (nice 19, and Linux's SCHED_IDLE: it runs only on CPU time nothing else wants). Even so, on a
+2-core machine a batch cost the live page about a fifth of its frame rate (shared cores, caches and memory), so
+while a live session is connected the worker is also stopped (SIGSTOP) where it stands and continued when none
+is. A photo that fails, spends more than `photo_timeout_s` of CPU time (waiting, held or not, does not count) or
+kills the worker fails alone; the worker is started again for the next one. Single photos (POST /api/retouch) go
+to the same worker ahead of the batches' files.
 """
 
 from __future__ import annotations
@@ -29,10 +32,12 @@ import queue
 import re
 import secrets
 import shutil
+import signal
 import sqlite3
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
@@ -49,7 +54,10 @@ JOB_ID_BYTES = 16  # 128 random bits: the id is the only key to a job's results 
 OPEN_GRACE_S = 600.0  # a job left open for more uploads closes after this long without one
 WORKER_START_S = 180.0  # the worker's imports (numpy, OpenCV, torch) on a busy machine
 LOOK_S_PER_PHOTO = 10.0  # measuring a job's look: a decode and a small matte per photo
-WORKER_IDLE_S = 60.0  # a worker with nothing to do this long is stopped (its memory given back)
+WORKER_IDLE_S = 60.0
+WALL_FACTOR = 20.0  # a photo's time limit is CPU time; on the clock it may take this many times longer
+POLL_S = 0.2  # how often the dispatcher looks at the worker (its CPU time, whether to hold it)
+HOLDABLE = hasattr(signal, "SIGSTOP")  # POSIX  # a worker with nothing to do this long is stopped (its memory given back)
 MAX_NAME_CHARS = 120
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -194,14 +202,40 @@ def _run_task(task: tuple[Any, ...]) -> tuple[bool, Any]:
         return False, f"this photo could not be retouched ({type(e).__name__}: {e})"
 
 
-def _worker_main(conn: Connection, nice: int) -> None:
-    """The worker process: lower its priority, pay the imports once, then retouch what comes until told to stop."""
+def cpu_seconds(pid: int) -> float | None:
+    """A process's CPU time so far (user + system, seconds) from /proc; None without /proc or the process."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _worker_main(conn: Connection, nice: int, idle: bool) -> None:
+    """The worker process: lower its priority (nice; SCHED_IDLE with `idle`), one thread, pay the imports once,
+    then retouch what comes until told to stop."""
     try:
         os.nice(nice)  # the live sessions' frames first
     except (OSError, AttributeError):
         pass
+    if idle and hasattr(os, "sched_setscheduler"):
+        try:  # Linux: run only on CPU time nothing else wants (lowering a policy needs no privilege)
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        except OSError:
+            pass
+    import cv2
+
     import tryon.retouch.pipeline  # noqa: F401
     import tryon.studio.retouch_batch  # noqa: F401
+
+    cv2.setNumThreads(1)  # one core at most: the others stay the live sessions'
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
 
     conn.send("ready")
     while True:
@@ -215,12 +249,15 @@ def _worker_main(conn: Connection, nice: int) -> None:
 
 
 class _Worker:
-    """One spawned worker process and its pipe. `call` blocks (the dispatcher thread's, never the event loop)."""
+    """One spawned worker process and its pipe. `call` blocks (the dispatcher thread's, never the event loop).
+    While `hold()` is true the process is stopped (SIGSTOP) where it stands, and continued when it turns false."""
 
-    def __init__(self, nice: int) -> None:
+    def __init__(self, nice: int, idle: bool, hold: Callable[[], bool]) -> None:
+        self.hold = hold
+        self.held = False
         ctx = multiprocessing.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        self.process: BaseProcess = ctx.Process(target=_worker_main, args=(child, nice), daemon=True,
+        self.process: BaseProcess = ctx.Process(target=_worker_main, args=(child, nice, idle), daemon=True,
                                                 name="tryon-retouch")
         self.process.start()
         child.close()
@@ -230,26 +267,47 @@ class _Worker:
     def call(self, task: tuple[Any, ...], timeout_s: float) -> tuple[bool, Any]:
         if not self.ready:
             if not self._wait(WORKER_START_S):
-                raise TryOnError(f"the retouch worker did not start within {WORKER_START_S:g} s")
+                raise TryOnError(f"the retouch worker did not start within {WORKER_START_S:g} s of CPU time")
             self.conn.recv()  # "ready"
             self.ready = True
         self.conn.send(task)
         if not self._wait(timeout_s):
-            raise InputError(f"retouching this photo took longer than {timeout_s:g} s and was stopped")
+            raise InputError(f"retouching this photo took more than {timeout_s:g} s of CPU time and was stopped")
         answer: tuple[bool, Any] = self.conn.recv()
         self.last_used = time.monotonic()
         return answer
 
     def _wait(self, timeout_s: float) -> bool:
-        """Whether an answer came within timeout_s; EOFError as soon as the process is gone (a child that dies
-        before it took its end of the pipe leaves that end open, so the pipe alone would not say so)."""
-        deadline = time.monotonic() + timeout_s
-        while not self.conn.poll(min(0.5, max(0.0, deadline - time.monotonic()))):
+        """Whether an answer came before the worker spent `timeout_s` of CPU time on it (a photo waiting for the
+        CPU while live sessions use it is not stuck), or WALL_FACTOR times that on the clock (a worker that
+        waits on nothing). EOFError as soon as the process is gone (a child that dies before it took its end
+        of the pipe leaves that end open, so the pipe alone would not say so)."""
+        pid = self.process.pid or 0
+        cpu_start = cpu_seconds(pid)
+        wall_deadline = time.monotonic() + timeout_s * (1 if cpu_start is None else WALL_FACTOR)
+        while not self.conn.poll(0 if self._hold(pid) else POLL_S):
+            if self.held:  # time held does not count
+                wall_deadline += POLL_S
+                time.sleep(POLL_S)
+                continue
             if not self.process.is_alive():
                 raise EOFError(f"the retouch worker ended (exit code {self.process.exitcode})")
-            if time.monotonic() >= deadline:
+            cpu = cpu_seconds(pid)
+            if time.monotonic() >= wall_deadline or (cpu is not None and cpu_start is not None
+                                                     and cpu - cpu_start > timeout_s):
                 return False
         return True
+
+    def _hold(self, pid: int) -> bool:
+        """Stop or continue the process as `hold()` says now; whether it is held."""
+        want = bool(self.hold()) and HOLDABLE
+        if want != self.held and pid:
+            try:
+                os.kill(pid, signal.SIGSTOP if want else signal.SIGCONT)  # type: ignore[attr-defined,unused-ignore]
+                self.held = want
+            except ProcessLookupError:
+                self.held = False
+        return self.held
 
     def stop(self) -> None:
         try:
@@ -264,16 +322,20 @@ class _Worker:
 
 class RetouchJobs:
     """The jobs' store (thread-safe) and the runner that works through it. `start()` begins (and resumes) the
-    work; `close()` stops it, leaving unfinished files pending for the next start."""
+    work; `close()` stops it, leaving unfinished files pending for the next start. `hold()`: while it is true
+    (the server has live sessions) the worker is stopped where it stands, so their frames have the CPU, its
+    caches and memory bandwidth to themselves; it goes on when they end."""
 
     def __init__(self, root: Path, *, max_files: int = 200, photo_timeout_s: float = 120.0, keep_s: float = 7 * 86400,
-                 nice: int = 10) -> None:
+                 nice: int = 19, idle: bool = True, hold: Callable[[], bool] | None = None) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.max_files = int(max_files)
         self.photo_timeout_s = float(photo_timeout_s)
         self.keep_s = float(keep_s)
         self.nice = int(nice)
+        self.idle = bool(idle)
+        self.hold: Callable[[], bool] = hold or (lambda: False)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(self.root / "jobs.sqlite3"), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -427,6 +489,11 @@ class RetouchJobs:
     # ---- the runner
 
     @property
+    def held(self) -> bool:
+        """Whether the work waits now (`hold()`: live sessions are connected)."""
+        return HOLDABLE and bool(self.hold())
+
+    @property
     def worker_pid(self) -> int | None:
         """The worker process's id while one runs (it stays a while after its last photo)."""
         with self._worker_lock:
@@ -526,7 +593,7 @@ class RetouchJobs:
         try:
             with self._worker_lock:
                 if self._worker is None:
-                    self._worker = _Worker(self.nice)
+                    self._worker = _Worker(self.nice, self.idle, self.hold)
                 worker = self._worker
             return worker.call(task, timeout_s)
         except InputError as e:  # past its time

@@ -53,7 +53,8 @@ class ServerState:
                          settings.max_pending_per_client)
         retouch = RetouchJobs(settings.data_dir / "retouch", max_files=settings.max_retouch_files,
                               photo_timeout_s=settings.max_retouch_s, keep_s=settings.retouch_keep_s,
-                              nice=settings.retouch_nice)
+                              nice=settings.retouch_nice, idle=settings.retouch_idle,
+                              hold=(lambda: _any_live(seats)) if settings.retouch_hold_while_live else None)
         return cls(settings, kiosk, store, seats, Catalog.load_with_user(settings.assets_dir, settings.user_catalog_dir),
                    retouch)
 
@@ -83,6 +84,15 @@ class ServerState:
 
             self._facts[item_id] = item_facts(self.catalog, item_id).to_json()
         return self._facts[item_id]
+
+
+def _any_live(seats: SeatBook) -> bool:
+    """Whether a live session is connected (asked from the retouch runner's thread: a change under the count
+    reads as live, and the next look, a fifth of a second later, reads again)."""
+    try:
+        return seats.count(True) > 0
+    except RuntimeError:
+        return True
 
 
 def server_state(request: Request) -> ServerState:

@@ -65,7 +65,8 @@ class JobFileOut(BaseModel):
 
 class JobOut(BaseModel):
     """A job's progress: `finished` when no more uploads may follow (`open` false) and no file is pending.
-    `current`: the index of the photo being retouched now, if any."""
+    `current`: the index of the photo being retouched now, if any. `held`: the work waits while live try-on
+    sessions are connected (they have the CPU first)."""
 
     id: str
     created: float
@@ -76,6 +77,7 @@ class JobOut(BaseModel):
     failed: int
     finished: bool
     current: int | None
+    held: bool
     files: list[JobFileOut]
     zip: str
 
@@ -112,7 +114,7 @@ def parse_options(background: str, shadow: str, metal: str, frame: str, size: st
         raise HTTPException(400, str(e)) from None
 
 
-def job_out(job: Job) -> JobOut:
+def job_out(job: Job, held: bool) -> JobOut:
     base = f"{JOBS_PATH}/{job.id}"
     files = []
     for f in job.files:
@@ -123,7 +125,8 @@ def job_out(job: Job) -> JobOut:
             error=f.error, output=f.output, url=f"{base}/files/{f.output}" if done else None,
             checks=result.get("checks"), passed=result.get("passed"), metal=result.get("metal")))
     return JobOut(id=job.id, created=job.created, options=job.options, open=job.open, total=job.total, done=job.done,
-                  failed=job.failed, finished=job.finished, current=job.current, files=files, zip=f"{base}/result.zip")
+                  failed=job.failed, finished=job.finished, current=job.current, held=held and not job.finished,
+                  files=files, zip=f"{base}/result.zip")
 
 
 @router.get(ONE_PATH, summary="The retouch studio's choices and limits")
@@ -201,7 +204,7 @@ async def _job(state: ServerState, job_id: str) -> Job:
 @router.get(JOBS_PATH + "/{job_id}", summary="A retouch job's progress and results",
             responses={404: {"model": Problem}})
 async def get_job(state: State, job_id: str) -> JobOut:
-    return job_out(await _job(state, job_id))
+    return job_out(await _job(state, job_id), state.retouch.held)
 
 
 @router.get(JOBS_PATH + "/{job_id}/files/{name}", summary="One result of a retouch job", response_class=FileResponse,
