@@ -71,6 +71,8 @@ CALM_BACKDROP = 0.9  # ... as is one touching the edge with this share of its pi
 HUG_KEEP = 0.02  # ... unless no other component reaches this share of its area
 BAND_PX = 2  # half-width of the unsure band solved by closed-form matting (working pixels)
 GUIDE_EPS = 1e-4
+EDGE_ALPHA = 0.002  # foreground colours are solved where alpha is between this and 1 minus it
+NEAR_SIGMA_PX = 2.0  # working pixels: how far the nearby sure colour is gathered from
 
 
 def _check_rgb(rgb: np.ndarray, what: str) -> None:
@@ -434,33 +436,51 @@ def cut_out(rgb: np.ndarray) -> Matte:
 def foreground_colours(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """(H, W, 3) float32 0..1 sRGB: the piece's own colour, the backdrop removed from edge pixels.
 
-    Solves I = a F + (1 - a) B for F where 0 < a < 1, with B the backdrop fitted to the border (at working
-    resolution, upsampled), in linear light; where a is small F is poorly determined, so it is blended toward the
-    nearest sure piece colour (a blur of a-weighted colours). Where a is 1 F is the photo itself.
+    Solves I = a F + (1 - a) B for F where 0 < a < 1, in linear light, with B the backdrop fitted to the border;
+    where a is small F is poorly determined (1/a amplifies noise), so it leans toward the nearest sure piece
+    colour (an a^4-weighted blur). Where a is 0 or 1 F is the photo itself. Only the edge pixels are solved: the
+    backdrop and the nearby colour come from the working copy, sampled at each edge pixel.
     """
     _check_rgb(rgb, "foreground colours")
     if not isinstance(alpha, np.ndarray) or alpha.shape != rgb.shape[:2]:
         got = alpha.shape if isinstance(alpha, np.ndarray) else type(alpha).__name__
         raise InputError(f"foreground colours: alpha must be (H, W) = {rgb.shape[:2]}, got {got}")
     a = np.clip(alpha.astype(np.float32), 0.0, 1.0)
-    h, w = a.shape
-    img = rgb.astype(np.float32) / 255.0
+    out = rgb.astype(np.float32) * np.float32(1.0 / 255.0)
+    ys, xs = np.nonzero((a > EDGE_ALPHA) & (a < 1.0 - EDGE_ALPHA))
+    if len(ys) == 0:
+        return out
     small, scale = working_copy(rgb)
-    bd = fit_backdrop(to_lab(small))
-    b_small = np.clip(cv2.cvtColor(bd.lab, cv2.COLOR_LAB2RGB), 0.0, 1.0)
-    b = b_small if scale >= 1.0 else cv2.resize(b_small, (w, h), interpolation=cv2.INTER_LINEAR)
-    lin_i, lin_b = _to_linear(img), _to_linear(b)
-    a3 = a[..., None]
-    solved = (lin_i - (1.0 - a3) * lin_b) / np.maximum(a3, 1e-3)
-    # the piece's nearby sure colour: alpha-weighted blur, wide enough to reach across the edge band
-    k = max(3, int(round(4.0 / max(scale, 1e-3))) | 1)
-    wsum = cv2.GaussianBlur(a ** 4, (0, 0), k / 2.0)[..., None]
-    near = cv2.GaussianBlur(lin_i * (a ** 4)[..., None], (0, 0), k / 2.0) / np.maximum(wsum, 1e-6)
-    # trust the solve where alpha is large; low alpha amplifies noise (1/a), so lean on the nearby colour there
-    trust = np.clip((a3 - 0.15) / 0.6, 0.0, 1.0)
+    lin_small = _to_linear(small)
+    b_small = _to_linear(np.clip(cv2.cvtColor(fit_backdrop(to_lab(small)).lab, cv2.COLOR_LAB2RGB), 0.0, 1.0))
+    a_small = a if scale >= 1.0 else cv2.resize(a, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
+    # the piece's nearby sure colour: alpha^4-weighted blur, wide enough to reach across the edge band
+    wgt = a_small ** 4
+    near_small = cv2.GaussianBlur(lin_small * wgt[..., None], (0, 0), NEAR_SIGMA_PX) / np.maximum(
+        cv2.GaussianBlur(wgt, (0, 0), NEAR_SIGMA_PX), 1e-6)[..., None]
+    sx, sy = (xs + 0.5) * scale - 0.5, (ys + 0.5) * scale - 0.5
+    back, near = _bilinear(b_small, sx, sy), _bilinear(near_small, sx, sy)
+    lin_i = _to_linear(out[ys, xs])
+    av = a[ys, xs][:, None]
+    solved = (lin_i - (1.0 - av) * back) / np.maximum(av, 1e-3)
+    # trust the solve where alpha is large; lean on the nearby colour where it is small
+    trust = np.clip((av - 0.15) / 0.6, 0.0, 1.0)
     f = trust * np.clip(solved, 0.0, 1.0) + (1.0 - trust) * near
-    f = np.where(a3 >= 0.999, lin_i, f)
-    return np.clip(_to_srgb(f), 0.0, 1.0).astype(np.float32)
+    out[ys, xs] = np.clip(_to_srgb(f), 0.0, 1.0)
+    return out
+
+
+def _bilinear(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """(n, c) bilinear samples of img (h, w, c) at float pixel coordinates x, y (n,), clamped to the image."""
+    h, w = img.shape[:2]
+    x = np.clip(x, 0.0, w - 1.0)
+    y = np.clip(y, 0.0, h - 1.0)
+    x0, y0 = np.minimum(x.astype(np.int64), w - 2 if w > 1 else 0), np.minimum(y.astype(np.int64), h - 2 if h > 1 else 0)
+    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    fx, fy = (x - x0)[:, None].astype(np.float32), (y - y0)[:, None].astype(np.float32)
+    top = img[y0, x0] * (1.0 - fx) + img[y0, x1] * fx
+    bottom = img[y1, x0] * (1.0 - fx) + img[y1, x1] * fx
+    return (top * (1.0 - fy) + bottom * fy).astype(np.float32)
 
 
 def _to_linear(x: np.ndarray) -> np.ndarray:
