@@ -22,10 +22,9 @@ from tryon.quality.retouch_eval import (
     find_photos,
     format_tables,
     main,
-    problems,
     read_professional,
-    worst_rows,
 )
+from tryon.quality.retouch_measures import problems, worst_rows
 from tryon.retouch.types import RetouchOptions
 
 NAME = EXACT[0]  # the synthetic photo takes an exactly masked photo's name, so its mask counts as exact

@@ -46,7 +46,7 @@ from tqdm import tqdm
 from tryon.config import shared_media_dir
 from tryon.quality import retouch_measures as rm
 from tryon.quality.contact_sheet import sheet, tile
-from tryon.quality.retouch_measures import METHODS, problems, summarise
+from tryon.quality.retouch_measures import METHODS, problems, summarise, worst_rows
 from tryon.retouch.types import RetouchOptions
 
 log = logging.getLogger(__name__)
@@ -188,12 +188,6 @@ def _small(img: np.ndarray) -> np.ndarray:
                       interpolation=cv2.INTER_AREA)
 
 
-def _checks_row(checks: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    failed = [k for k, c in checks.items() if not c.get("ok")]
-    return {"ok": not failed, "failed": failed,
-            "checks": {k: {"ok": bool(c.get("ok")), "value": c.get("value")} for k, c in checks.items()}}
-
-
 # -- one photo ----------------------------------------------------------------------------------------------
 
 
@@ -249,7 +243,7 @@ def evaluate_photo(parts: Parts, photo: Photo) -> tuple[dict[str, Any], Views]:
         image, checks = got
         if m == "product":
             row["product_s"] = checks.pop("_steps", {}).get("total_s")
-        row["marketplace"][m] = _checks_row(checks)
+        row["marketplace"][m] = rm.checks_summary(checks)
         views.put(m, image, False, f"{LABELS[m]} (fill)")
 
     # the matte against the professional mask
@@ -439,19 +433,6 @@ def format_tables(report: Mapping[str, Any]) -> str:
 # -- the contact sheet --------------------------------------------------------------------------------------
 
 
-def worst_rows(rows: Sequence[Mapping[str, Any]], n: int = SHEET_ROWS) -> list[Mapping[str, Any]]:
-    """The photos a contact sheet shows, worst first: a part that failed or a photo's own goal missed (marketplace
-    checks, IoU on an exact mask) counts 2, colour distances not below a baseline 1 together; then the lowest IoU,
-    then the largest CIEDE2000 on the piece."""
-    def key(r: Mapping[str, Any]) -> tuple[int, float, float]:
-        probs = problems(r)
-        weight = 2 * sum(not p.startswith("dE") for p in probs) + any(p.startswith("dE") for p in probs)
-        iou = r.get("matte", {}).get("product", {}).get("iou", 1.0)
-        de = r.get("colour", {}).get("product", {}).get("piece") or 0.0
-        return (-weight, iou, -de)
-    return sorted(rows, key=key)[:n]
-
-
 def _numbers(row: Mapping[str, Any], method: str) -> str:
     mt, c = row.get("matte", {}).get(method, {}), row.get("colour", {}).get(method, {})
     parts = ([f"IoU {mt['iou']:.3f} BF {mt['boundary_f']:.2f}"] if mt else []) + \
@@ -463,7 +444,7 @@ def contact_sheet(rows: Sequence[Mapping[str, Any]], views: Mapping[str, Views])
     """(H, W, 3) uint8, one row per photo, worst first: input | product | baseline key+cfm | professional (its
     result, or its mask). Images in the input's frame are cropped to the piece; a fill output is shown whole."""
     tiles = []
-    for r in worst_rows(rows):
+    for r in worst_rows(rows, SHEET_ROWS):
         v = views.get(r["name"], Views())
         for col, line1, line2 in (("input", r["name"], ", ".join(problems(r)) or "no problem"),
                                   ("product", "product", _numbers(r, "product")),

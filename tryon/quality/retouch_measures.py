@@ -402,3 +402,24 @@ def problems(row: Mapping[str, Any]) -> list[str]:
         out.append("fails " + ",".join(prod["failed"]))
     out += [f"{k} failed" for k in row.get("errors", {})]
     return out
+
+
+def worst_rows(rows: Sequence[Mapping[str, Any]], n: int = 10) -> list[Mapping[str, Any]]:
+    """The photos a contact sheet shows, worst first: a part that failed or a photo's own goal missed (marketplace
+    checks, IoU on an exact mask) counts 2, colour distances not below a baseline 1 together; then the lowest IoU,
+    then the largest CIEDE2000 on the piece."""
+    def key(r: Mapping[str, Any]) -> tuple[int, float, float]:
+        probs = problems(r)
+        weight = 2 * sum(not p.startswith("dE") for p in probs) + any(p.startswith("dE") for p in probs)
+        iou = r.get("matte", {}).get("product", {}).get("iou", 1.0)
+        de = r.get("colour", {}).get("product", {}).get("piece") or 0.0
+        return (-weight, iou, -de)
+    return sorted(rows, key=key)[:n]
+
+
+def checks_summary(checks: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Marketplace checks (name -> {"ok", "value", "rule"}) as a report row: ok, the failed names, ok and value
+    by name."""
+    failed = [k for k, c in checks.items() if not c.get("ok")]
+    return {"ok": not failed, "failed": failed,
+            "checks": {k: {"ok": bool(c.get("ok")), "value": c.get("value")} for k, c in checks.items()}}
