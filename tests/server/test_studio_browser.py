@@ -122,7 +122,6 @@ def test_studio_retouches_dropped_and_chosen_photos(browser, photos, tmp_path):
     assert int(slider.input_value()) == split + 1 and f" {split + 1}%)" in first.locator("img.after").evaluate(clip)
 
     page.screenshot(path=str(tmp_path / "studio-1366x768.png"))
-    shutil.copy(tmp_path / "studio-1366x768.png", "/tmp/httpside/studio-1366x768.png")
     assert page.evaluate(OVERFLOW_JS) <= 0 and page.evaluate(SMALL_TEXT_JS, 12) == []
 
     # Download all: the zip of both results and the manifest.
@@ -143,7 +142,6 @@ def test_studio_retouches_dropped_and_chosen_photos(browser, photos, tmp_path):
     first.scroll_into_view_if_needed()
     assert first.locator(".compare").bounding_box()["width"] > 250
     page.screenshot(path=str(tmp_path / "studio-390x844.png"), full_page=True)
-    shutil.copy(tmp_path / "studio-390x844.png", "/tmp/httpside/studio-390x844.png")
     page.context.close()
 
 

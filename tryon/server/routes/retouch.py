@@ -147,7 +147,8 @@ async def retouch_one(state: State, file: Annotated[UploadFile, File(description
     """Send the token as `Authorization: Bearer TOKEN`. The photo runs in the retouch worker process (lowered
     priority, ahead of batch jobs). A photo that cannot be used (corrupt, not an image, over
     TRYON_MAX_IMAGE_MEGAPIXELS, no piece to cut out) is a 400 with the reason. The checks come back in
-    `X-Retouch-Checks` (JSON), `X-Retouch-Passed` and `X-Retouch-Metal`."""
+    `X-Retouch-Checks` (JSON), `X-Retouch-Passed` and `X-Retouch-Metal`. While live try-on sessions are connected
+    the worker waits (they have the CPU first), and so does the answer."""
     options = parse_options(background, shadow, metal, frame, size, format)
     data = await file.read()  # the guard has held the body to TRYON_MAX_UPLOAD_MB
     try:
