@@ -26,12 +26,13 @@ from tryon.errors import InputError
 from tryon.jewelry import materials
 from tryon.jewelry.geometry.gems import BrilliantCut, brilliant, pear_radius
 from tryon.jewelry.geometry.outlines import circle
+from tryon.jewelry.geometry.plates import bevelled_plate, hang_point
 from tryon.jewelry.geometry.profiles import Profile, round_profile, rounded_polygon
-from tryon.jewelry.geometry.solids import capsule, ellipsoid, join
-from tryon.jewelry.geometry.sweeps import sweep
-from tryon.jewelry.geometry.units import MM, FloatArray
+from tryon.jewelry.geometry.solids import capsule, ellipsoid, join, placed
+from tryon.jewelry.geometry.sweeps import sweep, sweep_open
+from tryon.jewelry.geometry.units import MM, FloatArray, check_range
 
-__all__ = ["drop", "hoop", "stud"]
+__all__ = ["drop", "hoop", "plate_earring", "stud"]
 
 POST_RADIUS_MM = 0.4  # 0.8 mm (20 gauge) is the usual earring post
 POST_LENGTH_MM = 10.0
@@ -221,3 +222,61 @@ def drop(
     return scene
 
 
+
+
+PLATE_MM = 1.0  # a cut-out plate earring's sheet
+HOOK_WIRE_MM = 0.9  # ear wire and rings: over the 0.8 mm casting minimum (ear wires are usually 0.6-0.8)
+HOOK_RADIUS_MM = 4.0  # the French hook's curve over the lobe
+
+
+def _french_hook(front_x: float, wire: float) -> tuple[trimesh.Trimesh, float]:
+    """A French ear wire in the x-y plane through the piercing point (the origin): a front leg standing at
+    x = ``front_x`` in front of the ear, a curve of HOOK_RADIUS_MM over and through the lobe, and a tail
+    hanging behind it; and y (m) of the front leg's lower end, where the eye hangs."""
+    r = HOOK_RADIUS_MM * MM
+    cx = front_x - r  # the curve's centre: its front side vertical at front_x, the origin on it
+    cy = -math.sqrt(r * r - cx * cx)
+    leg_end = cy - 3.0 * MM
+    leg = np.stack([np.full(6, front_x), np.linspace(leg_end, cy, 6)], axis=1)[:-1]
+    a = np.linspace(0.0, math.pi, 33)
+    arc = np.stack([cx + r * np.cos(a), cy + r * np.sin(a)], axis=1)
+    s = np.linspace(0.0, 1.0, 9)[1:]
+    tail = np.stack([cx - r - 1.2 * MM * s ** 2, cy - 8.0 * MM * s], axis=1)
+    path = np.concatenate([leg, arc, tail])
+    return sweep_open(path, round_profile(wire / 2.0, 10)), leg_end
+
+
+def plate_earring(outer_mm: FloatArray, holes_mm: list[FloatArray], metal: str = "yellow_gold",
+                  thickness_mm: float = PLATE_MM) -> trimesh.Scene:
+    """A plate cut to an outline (outer (n, 2) counter-clockwise, holes (m, 2) clockwise; millimetres, x
+    right, y up, as seen from the front) from ``thickness_mm`` sheet, its edges rounded, facing +x (out of the
+    ear; the drawing reads unmirrored from there), hung from a French ear wire by an eye and a jump ring
+    sunk into its top edge above its centroid (so it hangs straight); the plate's top stays below the eye.
+
+    Nodes: "hook" (the ear wire and its eye, in the x-y plane through the piercing point), "plate_ring"
+    (in the y-z plane), "plate". Every wire is HOOK_WIRE_MM thick.
+    """
+    materials.check_names(metal, None)
+    check_range("Plate thickness", thickness_mm, 0.8, 3.0)
+    t, wire = thickness_mm * MM, HOOK_WIRE_MM * MM
+    front_x = t / 2.0 + 1.0 * MM  # the plate's back 1 mm in front of the lobe
+    hook, leg_end = _french_hook(front_x, wire)
+    eye_r = 1.0 * MM
+    y_eye = leg_end - eye_r + 0.5 * wire  # the leg's end sunk into the eye's top wire
+    eye = sweep(circle(eye_r, 24), round_profile(wire / 2.0, 10)).apply_translation([front_x, y_eye, 0.0])
+    x_c, y_top, rise = hang_point(outer_mm, holes_mm, 2.0 * HOOK_WIRE_MM)
+    ring_top = y_eye - eye_r + wire  # the ring's wire rests on the eye's bottom wire, inside it
+    below_eye = y_eye - eye_r - wire / 2.0 - 0.2 * MM
+    sink = 0.6 * wire
+    radius = max(1.4 * MM, (ring_top - wire / 2.0 + sink + rise * MM - below_eye) / 2.0)
+    y_hang = ring_top - 2.0 * radius - wire / 2.0 + sink
+    ring = placed(sweep(circle(radius, 32), round_profile(wire / 2.0, 10)),
+                  _translate(front_x, ring_top - radius, 0.0) @ _STONE_TO_EAR)
+    offset = np.array([-x_c * MM, y_hang - y_top * MM])
+    plate = bevelled_plate(outer_mm * MM + offset, [h * MM + offset for h in holes_mm], -t / 2.0, t / 2.0,
+                           min(0.3 * MM, t / 3.0))
+    plate = placed(plate, _translate(front_x, 0.0, 0.0) @ _STONE_TO_EAR)
+    scene = trimesh.Scene()
+    for name, mesh in (("hook", join([hook, eye])), ("plate_ring", ring), ("plate", plate)):
+        scene.add_geometry(_dress(mesh, metal), node_name=name, geom_name=name)
+    return scene

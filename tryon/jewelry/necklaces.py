@@ -48,6 +48,7 @@ from tryon.errors import InputError
 from tryon.jewelry import materials
 from tryon.jewelry.geometry.gems import prong_head
 from tryon.jewelry.geometry.outlines import circle, drop_collinear, resample, stadium
+from tryon.jewelry.geometry.plates import bevelled_plate, hang_point
 from tryon.jewelry.geometry.profiles import rect_section, round_profile, rounded_polygon
 from tryon.jewelry.geometry.relief import puffed
 from tryon.jewelry.geometry.scenes import scene
@@ -70,6 +71,7 @@ __all__ = [
     "initial_pendant",
     "necklace",
     "pearl_strand",
+    "plate_pendant",
     "rope_chain",
     "solitaire_pendant",
     "unit_size",
@@ -506,6 +508,42 @@ def initial_pendant(letter: str = "A", height_mm: float = 12.0, metal: str = "ye
     z0 = -BACK_MM * MM
     body = extrude(shapes, scale, offset, z0, z0 + 1.2 * MM)
     return scene(("pendant_letter", body, metal), ("pendant_bail", _bail(band / MM), metal))
+
+
+PLATE_MM = 1.2  # a cut-out plate pendant's sheet
+PLATE_WIRE_MM = 0.9  # its jump ring's and bail's wire: over the 0.8 mm casting minimum
+
+
+def plate_pendant(outer_mm: FloatArray, holes_mm: list[FloatArray], metal: str = "yellow_gold",
+                  thickness_mm: float = PLATE_MM) -> trimesh.Scene:
+    """A plate cut to an outline (outer (n, 2) counter-clockwise, holes (m, 2) clockwise; millimetres, x
+    right, y up, as seen from the front) from ``thickness_mm`` sheet, its edges rounded front and back,
+    hung by a jump ring (in the x-y plane, through the bail) sunk into its top edge above its centroid, so
+    it hangs straight; the ring is long enough that the plate's top anywhere (a heart's lobes) stays below
+    the bail.
+
+    Nodes: "pendant_plate" (back on z = -BACK_MM), "pendant_ring", "pendant_bail" (0.9 mm wire). The outline's
+    corners must be rounded to at least 0.3 mm (:func:`~tryon.jewelry.geometry.plates.bevelled_plate`).
+    """
+    materials.check_names(metal, None)
+    check_range("Plate thickness", thickness_mm, 0.8, 3.0)
+    t, wire = thickness_mm * MM, PLATE_WIRE_MM * MM
+    x_c, y_top, rise = hang_point(outer_mm, holes_mm, 2.0 * PLATE_WIRE_MM)
+    ring_top = -BAIL_OPENING_MM[0] / 2.0 * MM + wire / 2.0  # the ring's wire rests in the bail's bottom
+    below_bail = _bail_bottom(PLATE_WIRE_MM) - 0.2 * MM  # the plate's top stays under the bail
+    sink = 0.6 * wire  # the ring's wire sunk into the plate's edge
+    # The ring's bottom (its wire's outside) is `sink` into the plate at the hanging point, whose top is
+    # `rise` above that: ring_top - 2 r - wire / 2 + sink + rise <= below_bail.
+    radius = max(1.4 * MM, (ring_top - wire / 2.0 + sink + rise * MM - below_bail) / 2.0)
+    y_hang = ring_top - 2.0 * radius - wire / 2.0 + sink
+    z0 = -BACK_MM * MM
+    offset = np.array([-x_c * MM, y_hang - y_top * MM])
+    plate = bevelled_plate(outer_mm * MM + offset, [h * MM + offset for h in holes_mm], z0, z0 + t,
+                           min(0.3 * MM, t / 3.0))
+    ring = sweep(circle(radius, 32), round_profile(wire / 2.0, 10))
+    ring.apply_translation([0.0, ring_top - radius, z0 + t / 2.0])
+    return scene(("pendant_plate", plate, metal), ("pendant_ring", ring, metal),
+                 ("pendant_bail", _bail(1.6, PLATE_WIRE_MM), metal))
 
 
 # ---------------------------------------------------------------- necklace
