@@ -118,6 +118,10 @@ def _parser() -> argparse.ArgumentParser:
                                    "sapphire, thin band'); flags given with --prompt override what the words say.")
     d.add_argument("type", nargs="?", choices=["ring", "earring", "pendant"],
                    help="the piece (with --prompt: only where the words do not say)")
+    d.add_argument("--sketch", type=Path, metavar="IMAGE",
+                   help="a drawn outline (pen or pencil on paper, photographed): a pendant or earring cut to it "
+                        "(--type pendant|earring, --size-mm: its height, default 20 / 15, --metal)")
+    d.add_argument("--type", dest="sketch_type", choices=["pendant", "earring"], help="--sketch: what it becomes")
     d.add_argument("--prompt", metavar="TEXT", help="the design in words: piece, style, metal, stone, sizes "
                                                     "(mm, cm, inches, carats), chain and length, initial")
     d.add_argument("--count", type=int, help="how many designs (default 6; with --prompt 1)")
@@ -698,6 +702,8 @@ def _design(args: argparse.Namespace) -> int:
     from tryon.studio.catalog_build import add_designs
 
     settings = _settings()
+    if args.sketch is not None:
+        return _design_sketch(args, settings)
     request = None
     if args.prompt is not None:
         request = parse(args.prompt, args.type)
@@ -725,6 +731,29 @@ def _design(args: argparse.Namespace) -> int:
         for i in written:
             print(f"{i.id}  ${i.price:,.0f}  {i.name}")
         print(f"{len(written)} designs in {folder}; try one on: tryon render PHOTO -o OUT --item {written[0].id}")
+    return 0
+
+
+def _design_sketch(args: argparse.Namespace, settings: Any) -> int:
+    from tryon.jewelry.catalog import Catalog
+    from tryon.jewelry.sketch import sketch_design
+    from tryon.studio.catalog_build import add_user_items
+
+    kind = args.sketch_type or args.type
+    if kind is None or args.prompt is not None:
+        raise InputError("tryon design --sketch IMAGE --type pendant|earring [--size-mm H] [--metal M]")
+    item, build, outline = sketch_design(args.sketch, kind, args.size_mm, args.metal or "yellow_gold")
+    (added,) = add_user_items([(item, build)], settings.user_catalog_dir,
+                              Catalog.load(settings.assets_dir / "catalog.json"))
+    if args.json:
+        print(json.dumps({**added.to_json(), "notes": list(outline.notes),
+                          "plate_mm": {"height": round(outline.height_mm, 3), "width": round(outline.width_mm, 3),
+                                       "holes": len(outline.holes)}}, indent=2))
+    else:
+        for note in outline.notes:
+            print(f"  {note}")
+        print(f"{added.id}  ${added.price:,.0f}  {added.name}")
+        print(f"in {settings.user_catalog_dir}; try it on: tryon render PHOTO -o OUT --item {added.id}")
     return 0
 
 
