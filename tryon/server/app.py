@@ -23,7 +23,7 @@ from tryon.errors import TryOnError
 from tryon.server import bounded
 from tryon.server.guard import Guard, Policy
 from tryon.server.kiosk import KioskSettings, kiosk_router
-from tryon.server.routes import design, health, items, live, media, photos, retouch
+from tryon.server.routes import advise, design, health, items, live, media, photos, retouch
 from tryon.server.state import ServerState
 
 log = logging.getLogger(__name__)
@@ -66,12 +66,12 @@ def create_app(settings: Settings | None = None, kiosk: KioskSettings | None = N
     policy = Policy(upload_bytes=int(settings.max_upload_mb * 1024 * 1024), admin_token=settings.admin_token,
                     allowed_hosts=tuple(settings.allowed_hosts), allowed_origins=tuple(settings.allowed_origins),
                     trusted_proxies=tuple(settings.trusted_proxies), lan_handoff_only=kiosk.lan_handoff_only)
-    policy = dataclasses.replace(policy, uploads=policy.uploads | retouch.UPLOAD_PATHS,
+    policy = dataclasses.replace(policy, uploads=policy.uploads | retouch.UPLOAD_PATHS | advise.UPLOAD_PATHS,
                                  admin=policy.admin | retouch.ADMIN_ROUTES)
     app.add_middleware(Guard, policy=policy)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.state.tryon = state
-    for module in (items, live, photos, media, health, design, retouch):
+    for module in (items, live, photos, media, health, design, retouch, advise):
         app.include_router(module.router)
     app.mount("/docs-assets", StaticFiles(directory=health.DOCS_ASSETS), name="docs-assets")
     app.include_router(kiosk_router(kiosk, state.store, WEB_DIR))
