@@ -5,8 +5,8 @@ A speck is found on the luminance: a connected blob where the photo differs from
 local texture allows, and then shape-filtered. It is removed only when it is
   * small: it fits inside the median window (a prong or an engraved line that continues is longer),
   * isolated: few other blobs around it (pavé and metal grain repeat; dust is alone),
-  * on smooth ground: on the piece, only where the surrounding metal is smooth (a speck on textured metal cannot
-    be told from the texture, so it is left), and never at the matte's edge (prong tips, chain links),
+  * clear of its ground: on the piece it must stand far above the surrounding texture, and nothing is removed on
+    rough metal (a speck there cannot be told from the texture), nor at the matte's edge (prong tips, links),
   * on the backdrop, a thin fibre may be longer: nothing there is the piece.
 Removed pixels (the blob grown by one pixel) are filled by cv2.inpaint from their surroundings; no other pixel
 changes.
@@ -20,8 +20,11 @@ import numpy as np
 from tryon.retouch.tone import BACKDROP, PIECE, check_photo
 
 MIN_CONTRAST = 14.0  # grey levels (0..255): weaker blobs are noise or the surface's own tone
+TEXTURE_CAP = 40  # grey levels: one pixel's share in the texture measure is capped here
 TEXTURE_FACTOR = 4.5  # a blob must stand out this many times the local mean absolute deviation
-SMOOTH_METAL = 5.0  # grey levels: on the piece, specks are removed only where the local deviation is below this
+PIECE_STANDOUT = 8.0  # on the piece a speck's peak must stand this many times above the local texture
+BACKDROP_STANDOUT = 7.0  # the same on the backdrop (where the matte may have missed some of the piece's metal)
+ROUGH_METAL = 20.0  # grey levels: on the piece, nothing is removed where the local texture is above this
 CROWD = 0.6  # other candidate pixels around a blob on the piece, as a share of its own area, above which it is texture
 INPAINT_CALLS_PER_MP = 100  # one inpaint call per speck costs about what one call over 1/100 MP does
 CROWD_BACKDROP = 2.5  # the same on the backdrop, where dust gathers in clusters and nothing repeats like pavé
@@ -52,6 +55,28 @@ def _matte_bands(alpha: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray,
     return (outer > inner).astype(np.uint8), near_piece, (x0, y0)
 
 
+def _standing_out(grey: np.ndarray, piece: np.ndarray, square: np.ndarray) -> np.ndarray:
+    """(H, W) uint8: how far each pixel stands out from its own side of the matte (black-hat and top-hat).
+
+    The piece and the backdrop are looked at apart: each side's pixels across the matte's edge are replaced by
+    that side's local mean (a normalised box filter), so a thin chain on white is not one dark blob against the
+    white, and a speck on it stands out against the metal around it.
+    """
+    k = square.shape[0]
+    inside = piece.astype(np.float32)
+    g = grey.astype(np.float32)
+    dev = np.zeros_like(grey)
+    for side, weight in ((piece, inside), (~piece, 1.0 - inside)):
+        if not side.any():
+            continue
+        mean = cv2.blur(g * weight, (2 * k + 1, 2 * k + 1)) / np.maximum(cv2.blur(weight, (2 * k + 1, 2 * k + 1)), 1e-3)
+        filled = np.where(side, grey, np.clip(mean + 0.5, 0, 255).astype(np.uint8))
+        here = cv2.max(cv2.morphologyEx(filled, cv2.MORPH_BLACKHAT, square),
+                       cv2.morphologyEx(filled, cv2.MORPH_TOPHAT, square))
+        dev[side] = here[side]
+    return dev
+
+
 def find_specks(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(H, W) uint8 0/1 mask of speck pixels to fill (grown by 1 px) and the specks' boxes (n, 4) int (x, y, w, h).
 
@@ -64,16 +89,16 @@ def find_specks(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndar
     # (black-hat), bright ones what an opening removes (top-hat). Square elements are separable, so this costs
     # a few passes where a k x k median would cost twenty times more.
     square = np.ones((k, k), np.uint8)
-    dev = cv2.max(cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, square), cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, square))
+    dev = _standing_out(grey, alpha > PIECE, square)
     empty = np.zeros(grey.shape, np.uint8)
     none = np.zeros((0, 4), np.int64)
-    # The ground's own texture: mean absolute deviation around, not counting the strong blobs themselves (a speck
-    # would otherwise raise the bar it has to clear). Local statistics live on a grid of k x k cells
-    # (area-averaged, then 3 x 3 cells: a 3k window): the texture is smooth at that scale, and the grid costs a
-    # fraction of full-resolution windows. Deviations are kept x16 in uint8 so the averages keep a fraction.
+    # The ground's own texture: mean deviation around, each pixel's capped at TEXTURE_CAP so that a speck (at most
+    # half a k x k window in a 3k window) cannot raise the bar it has to clear past MIN_CONTRAST. Local statistics
+    # live on a grid of k x k cells (area-averaged, then 3 x 3 cells: a 3k window): the texture is smooth at that
+    # scale, and the grid costs a fraction of full-resolution windows. Kept x4 in uint8 so averages keep a fraction.
     cells = (max(1, w // k), max(1, h // k))
-    calm16 = cv2.threshold(dev, MIN_CONTRAST, 0, cv2.THRESH_TOZERO_INV)[1] * np.uint8(16)
-    texture_grid = cv2.blur(cv2.resize(calm16, cells, interpolation=cv2.INTER_AREA).astype(np.float32), (3, 3)) / 16
+    capped4 = np.minimum(dev, np.uint8(TEXTURE_CAP)) * np.uint8(4)
+    texture_grid = cv2.blur(cv2.resize(capped4, cells, interpolation=cv2.INTER_AREA).astype(np.float32), (3, 3)) / 4
     # A blob must clear both MIN_CONTRAST and TEXTURE_FACTOR times the texture around it.
     bar = np.clip(np.maximum(MIN_CONTRAST, TEXTURE_FACTOR * texture_grid), 0, 255).astype(np.uint8)
     cand = cv2.compare(dev, cv2.resize(bar, (w, h), interpolation=cv2.INTER_NEAREST), cv2.CMP_GT)
@@ -113,11 +138,11 @@ def find_specks(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndar
     on_backdrop = mean_alpha < BACKDROP
     on_piece = mean_alpha > PIECE
     isolated = others <= np.where(on_backdrop, CROWD_BACKDROP * area + 4, CROWD * area + 1)
-    thin = area <= 2.5 * extent  # a fibre: about two pixels wide
+    thin = area <= 4.5 * extent  # a fibre: up to about four pixels wide, soft edges included
     small = extent <= k
     remove = big_enough & isolated & ~touches_edge & (
-        (on_backdrop & ~touches_piece & (small | (thin & (extent <= 4 * k))))
-        | (on_piece & (small | (thin & (extent <= 2 * k))) & (tex_at < SMOOTH_METAL))
+        (on_backdrop & ~touches_piece & (small | (thin & (extent <= 4 * k))) & (peak > BACKDROP_STANDOUT * tex_at))
+        | (on_piece & (small | (thin & (extent <= 2 * k))) & (peak > PIECE_STANDOUT * tex_at) & (tex_at < ROUGH_METAL))
     )
     remove[0] = False
     if not remove.any():
