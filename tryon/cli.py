@@ -69,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="JSON, one object per frame")
     a.add_argument("--hfov", type=float, default=None, metavar="DEG")
 
+    ad = sub.add_parser("advise", help="what suits the person in a photo: undertone, face shape, sizes, pieces")
+    ad.add_argument("input", type=Path, help="photo (jpg, png, webp)")
+    ad.add_argument("--json", action="store_true")
+
     b = sub.add_parser("bench", help="time each stage and the whole pipeline")
     b.add_argument("--json", action="store_true")
     b.add_argument("--video", type=Path, default=None, help="a video to run on (default: a shared clip)")
@@ -757,6 +761,28 @@ def _design_sketch(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
+def _advise(args: argparse.Namespace) -> int:
+    from tryon import media
+    from tryon.stylist.advise import Stylist
+
+    settings = _settings()
+    with Stylist(_catalog_of(settings), hfov_deg=settings.hfov_deg) as stylist:
+        advice = stylist.advise(media.read_image(args.input)).to_json()
+    if args.json:
+        print(json.dumps(advice, indent=2))
+        return 0
+    tone, shape = advice["undertone"], advice["face_shape"]
+    if tone is not None:
+        print(f"undertone: {tone['label']} (confidence {tone['confidence']:.2f})")
+    if shape is not None:
+        print(f"face shape: {shape['label']} (confidence {shape['confidence']:.2f})")
+    for s in advice["suggestions"]:
+        print(f"- {s['reason']}\n    try: {', '.join(s['items']) or 'nothing in the catalog fits'}")
+    for note in advice["notes"]:
+        print(f"  ({note})")
+    return 0
+
+
 def _turntable(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -780,7 +806,7 @@ def _turntable(args: argparse.Namespace) -> int:
 
 _COMMANDS = {"render": _render, "anchors": _anchors, "bench": _bench, "catalog": _catalog, "serve": _serve,
              "compositor": _compositor, "turntable": _turntable, "design": _design, "kiosk": _kiosk,
-             "gallery": _gallery, "retouch": _retouch}
+             "gallery": _gallery, "retouch": _retouch, "advise": _advise}
 
 if __name__ == "__main__":
     raise SystemExit(main())
