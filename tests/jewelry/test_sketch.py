@@ -451,3 +451,28 @@ def test_plate_builders_hang_the_plate_below_the_bail_and_the_ear_wire() -> None
     assert np.abs(near[:, 1]).min() < 0.6e-3, "the ear wire passes through the piercing point"
     assert plate.vertices[:, 0].min() > 0.0, "the plate hangs in front of the ear"
     assert np.ptp(plate.vertices[:, 0]) == pytest.approx(earrings.PLATE_MM * 1e-3, rel=1e-6)
+
+
+def test_the_design_command_adds_the_sketch_to_the_user_catalog(drawings, tmp_path, monkeypatch, capsys) -> None:
+    import json
+
+    from tryon.cli import main
+
+    monkeypatch.setenv("TRYON_DATA_DIR", str(tmp_path / "data"))
+    path = drawings["crescent-hole-blurred"][0]
+    assert main(["design", "--sketch", str(path), "--type", "earring", "--size-mm", "18", "--metal", "white-gold",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["kind"] == "earring" and out["metal"] == "white_gold" and out["price"]["amount"] > 0
+    assert out["plate_mm"]["height"] == pytest.approx(18.0) and out["plate_mm"]["holes"] == 1
+    assert any("hole" in n for n in out["notes"])
+    catalog = Catalog.load(tmp_path / "data" / "catalog" / "catalog.json")
+    assert catalog.get(out["id"]).family == "design-earring-sketch"
+    assert main(["design", "pendant", "--sketch", str(drawings["heart-pen"][0])]) == 0
+    assert "design-pendant-" in capsys.readouterr().out
+    blank = tmp_path / "blank.png"
+    Image.fromarray(page(Paper())).save(blank)
+    assert main(["design", "--sketch", str(blank), "--type", "pendant"]) == 2
+    assert "nothing drawn" in capsys.readouterr().err
+    assert main(["design", "--sketch", str(blank)]) == 2
+    assert "--type pendant|earring" in capsys.readouterr().err
