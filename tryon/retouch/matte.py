@@ -55,6 +55,7 @@ BACKDROP_LEVEL = 0.6  # scores this low are backdrop beyond doubt
 SHADE_RATIO = 0.96  # L ratio to the backdrop above which a pixel may be sure backdrop
 LOCAL_ROUNDS = 2  # rounds of reading the local backdrop (each from the last round's surely-backdrop pixels)
 NEAR_MARGINS = 4  # "near the piece": within this many margins (1 % of the longer side each) of the first guess
+TINT_MIN = 3.0  # Lab a/b units: a shade off the backdrop by less than this is neutral
 COLOUR_BINS = 16
 COLOUR_ODDS = 8.0  # an unsure pixel's colour this many times likelier on the backdrop makes it backdrop
 GAP_SHARE = 0.007  # gaps up to about twice this share of the longer side are closed when a little off the backdrop
@@ -356,7 +357,11 @@ def _split_unsure(lab: np.ndarray, score: np.ndarray, sure: np.ndarray, grown: n
     like = _colour_odds(lab, markers == 2, (score < 1.0) & ~grown)
     # ... unless sharp local contrast says metal or a stone's facet is there (white gold and diamonds on white)
     calm = contrast < np.maximum(CONTRAST_MIN, CONTRAST_TEXTURES * local.texture)
-    markers[unsure & calm & (like < 1.0 / COLOUR_ODDS)] = 1
+    # ... and unless it is a neutral shade darker than the backdrop: a shadow, or polished white metal mirroring
+    # it, which only the flooding (soft edges against sharp ones) can tell apart
+    d = lab - local.lab
+    tinted = np.hypot(d[..., 1], d[..., 2]) > TINT_MIN
+    markers[unsure & calm & (like < 1.0 / COLOUR_ODDS) & (tinted | (ratio >= SHADE_RATIO))] = 1
     # chroma counts double: a hue step is the piece's edge, a luminance step may be the backdrop's grain
     weighted = (lab * np.array([1.0, 2.0, 2.0], np.float32) + np.array([0.0, 128.0, 128.0], np.float32))
     smooth = cv2.GaussianBlur(weighted.astype(np.float32), (0, 0), 1.0)
