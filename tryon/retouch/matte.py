@@ -53,6 +53,7 @@ SEED_LEVEL = 1.6  # score of a seed; grown into neighbours with a score of at le
 SURE_LEVEL = 2.0  # scores this high are the piece beyond doubt: they seed the region growing into unsure pixels
 BACKDROP_LEVEL = 0.6  # scores this low are backdrop beyond doubt
 SHADE_RATIO = 0.96  # L ratio to the backdrop above which a pixel may be sure backdrop
+SHADE_MIN_L = 2.0  # L units: the least darkening that is a shade (a black backdrop has none)
 LOCAL_ROUNDS = 2  # rounds of reading the local backdrop (each from the last round's surely-backdrop pixels)
 NEAR_MARGINS = 4  # "near the piece": within this many margins (1 % of the longer side each) of the first guess
 TINT_MIN = 3.0  # Lab a/b units: a shade off the backdrop by less than this is neutral
@@ -346,8 +347,8 @@ def _split_unsure(lab: np.ndarray, score: np.ndarray, sure: np.ndarray, grown: n
     markers = np.zeros(score.shape, np.int32)
     # a sure backdrop pixel is also no darker than a faint shade: a polished band that mirrors the backdrop is
     # only a little darker, and must be left for the flooding (its sharp edges keep the backdrop out)
-    ratio = lab[..., 0] / np.maximum(local.lab[..., 0], 1.0)
-    markers[(score < BACKDROP_LEVEL) & (ratio > SHADE_RATIO)] = 1
+    shaded = (local.lab[..., 0] - lab[..., 0]) > np.maximum((1.0 - SHADE_RATIO) * local.lab[..., 0], SHADE_MIN_L)
+    markers[(score < BACKDROP_LEVEL) & ~shaded] = 1
     markers[grown & (sure >= SURE_LEVEL)] = 2
     unsure = markers == 0
     if not unsure.any() or not (markers == 2).any():
@@ -361,7 +362,7 @@ def _split_unsure(lab: np.ndarray, score: np.ndarray, sure: np.ndarray, grown: n
     # it, which only the flooding (soft edges against sharp ones) can tell apart
     d = lab - local.lab
     tinted = np.hypot(d[..., 1], d[..., 2]) > TINT_MIN
-    markers[unsure & calm & (like < 1.0 / COLOUR_ODDS) & (tinted | (ratio >= SHADE_RATIO))] = 1
+    markers[unsure & calm & (like < 1.0 / COLOUR_ODDS) & (tinted | ~shaded)] = 1
     # chroma counts double: a hue step is the piece's edge, a luminance step may be the backdrop's grain
     weighted = (lab * np.array([1.0, 2.0, 2.0], np.float32) + np.array([0.0, 128.0, 128.0], np.float32))
     smooth = cv2.GaussianBlur(weighted.astype(np.float32), (0, 0), 1.0)
