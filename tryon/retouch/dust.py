@@ -17,7 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from tryon.retouch.tone import BACKDROP, PIECE, check_photo
+from tryon.retouch.tone import BACKDROP, PIECE, check_photo, piece_box
 
 MIN_CONTRAST = 14.0  # grey levels (0..255): weaker blobs are noise or the surface's own tone
 TEXTURE_CAP = 40  # grey levels: one pixel's share in the texture measure is capped here
@@ -89,7 +89,13 @@ def find_specks(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndar
     # (black-hat), bright ones what an opening removes (top-hat). Square elements are separable, so this costs
     # a few passes where a k x k median would cost twenty times more.
     square = np.ones((k, k), np.uint8)
-    dev = _standing_out(grey, alpha > PIECE, square)
+    dev = cv2.max(cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, square), cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, square))
+    box = piece_box(alpha, pad=2 * k)
+    if box is not None:
+        # Near the piece each side of the matte is looked at apart; far from it the plain measure is the same.
+        x0, y0, x1, y1 = box
+        dev[y0:y1, x0:x1] = _standing_out(np.ascontiguousarray(grey[y0:y1, x0:x1]), alpha[y0:y1, x0:x1] > PIECE,
+                                          square)
     empty = np.zeros(grey.shape, np.uint8)
     none = np.zeros((0, 4), np.int64)
     # The ground's own texture: mean deviation around, each pixel's capped at TEXTURE_CAP so that a speck (at most
