@@ -182,6 +182,8 @@ CASES = {
     "star-ruled-shadow": (star, Paper(ruled="lines", shadow=0.45, colour=(10, 10, 12), seed=2, jpeg=80)),
     "letter-squares-turned": (letter, Paper(ruled="squares", turn_deg=4.0, blur=1.2, seed=3)),
     "crescent-hole-blurred": (crescent, Paper(blur=1.5, gradient=0.2, jpeg=70, seed=4, width=5)),
+    "star-pencil-squares-shadow": (star, Paper(pen="pencil", ruled="squares", shadow=0.5, width=3, seed=12, jpeg=75)),
+    "leaf-dark-shadow-turned": (leaf, Paper(shadow=0.65, turn_deg=-6.0, blur=2.0, seed=13, jpeg=60)),
 }
 
 

@@ -11,6 +11,7 @@ The generators (:mod:`tryon.jewelry.earrings`, ``rings``, ``necklaces``, ``wrist
 - ``sweeps``: a profile swept along a closed or open path, or lofted through changing sections;
 - ``gems``: the round brilliant (and pear), the single cut, and the prong basket that holds a brilliant;
 - ``relief``: a Poisson-inflated pillow over an outline;
+- ``plates``: a plate cut to an outline with holes, its edges rounded, and where it hangs straight;
 - ``raycast``: rays against triangles (Moller-Trumbore), exit distances, inside tests;
 - ``scenes``: parts assembled into a ``trimesh.Scene`` with named nodes and PBR materials.
 
