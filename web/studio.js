@@ -2,6 +2,9 @@
 // larger than the server takes in one request), its progress polled, each result shown over its original with a
 // before/after divider and its marketplace checks, one or all downloaded.
 //
+// The job's id goes into the address (?job=ID), so a reload, or the link kept for later, shows the job again
+// (its originals then come from the server).
+//
 // window.studio is for the browser tests: ready once the server's limits are read; jobId, finished, done, failed.
 
 const $ = (id) => document.getElementById(id);
@@ -128,7 +131,7 @@ async function submitJob(event) {
   const {uploads, tooLarge} = packUploads(files);
   resetResults();
   for (const f of tooLarge) {
-    const card = makeCard(f);
+    const card = makeCard(f.name, URL.createObjectURL(f));
     setFailed(card, `${f.name} is ${formatBytes(f.size)}: larger than the ${formatBytes(info.max_upload_bytes)} ` +
                     'the server takes in one request');
   }
@@ -150,10 +153,11 @@ async function submitJob(event) {
       if (i < uploads.length - 1) body.append('more', 'true');
       const r = await fetch('/api/retouch/jobs', {method: 'POST', body, headers: {Authorization: `Bearer ${token}`}});
       if (!r.ok) throw new Error(await problem(r));
-      for (const f of uploads[i]) cards.push(makeCard(f));
+      for (const f of uploads[i]) cards.push(makeCard(f.name, URL.createObjectURL(f)));
       if (!jobId) {
         jobId = (await r.json()).id;
         studio.jobId = jobId;
+        history.replaceState(null, '', `?job=${encodeURIComponent(jobId)}`);
         poll(jobId);
       }
     }
@@ -228,16 +232,17 @@ function resetResults() {
   el.downloadAll.setAttribute('aria-disabled', 'true');
 }
 
-function makeCard(file) {
+/** A result's card: `name` and the original's address (an object URL of the chosen file, or the server's copy). */
+function makeCard(name, originalSrc) {
   const node = el.template.content.firstElementChild.cloneNode(true);
-  const card = {file, node, state: 'pending'};
-  node.querySelector('.result-name').textContent = file.name;
+  const card = {name, node, state: 'pending'};
+  node.querySelector('.result-name').textContent = name;
   node.querySelector('.result-state').textContent = 'Waiting';
   const before = node.querySelector('.before');
-  before.src = URL.createObjectURL(file);
-  before.alt = `${file.name}, as photographed`;
+  before.src = originalSrc;
+  before.alt = `${name}, as photographed`;
   const slider = node.querySelector('.slider');
-  slider.setAttribute('aria-label', `Before/after divider for ${file.name}`);
+  slider.setAttribute('aria-label', `Before/after divider for ${name}`);
   slider.disabled = true;
   slider.addEventListener('input', () => setSplit(card, Number(slider.value)));
   const compare = node.querySelector('.compare');
@@ -287,7 +292,7 @@ function setDone(card, f) {
     const label = CHECK_NAMES[name] || name;
     li.textContent = `${c.ok ? '✓' : '✗'} ${label}`;
     li.title = `${c.rule} (${typeof c.value === 'number' ? c.value : JSON.stringify(c.value)})`;
-    li.setAttribute('aria-label', `${label}: ${c.ok ? 'passed' : 'failed'}. ${c.rule}`);
+    li.setAttribute('aria-label', `${label}: ${c.ok ? 'passed' : 'failed'}`); // the rule is its title
     return li;
   });
   card.node.querySelector('.checks').replaceChildren(...chips);
@@ -333,6 +338,33 @@ function wire() {
   el.token.value = sessionStorage.getItem(TOKEN_KEY) || '';
 }
 
+/** The form set to a job's options (what its results were made with). */
+function showOptions(o) {
+  const colour = typeof o.background === 'string' && o.background.startsWith('#');
+  el.background.value = colour ? 'colour' : o.background;
+  if (colour) el.colour.value = o.background.toLowerCase();
+  el.colourField.hidden = !colour;
+  for (const k of ['shadow', 'metal', 'frame', 'format']) el[k].value = o[k];
+  el.size.value = o.size_px ?? '';
+}
+
+/** The job in the address, shown again: its originals from the server, its progress followed. */
+async function reopen(jobId) {
+  try {
+    const r = await fetch(`/api/retouch/jobs/${encodeURIComponent(jobId)}`, {cache: 'no-store'});
+    if (!r.ok) throw new Error(await problem(r));
+    const job = await r.json();
+    showOptions(job.options);
+    cards = job.files.map((f) => makeCard(f.name, f.original));
+    studio.jobId = jobId;
+    showJob(job);
+    if (!job.finished) poll(jobId);
+  } catch (err) {
+    el.status.textContent = `The job in this address could not be shown: ${err.message}`;
+    history.replaceState(null, '', location.pathname);
+  }
+}
+
 async function start() {
   wire();
   try {
@@ -342,6 +374,8 @@ async function start() {
     // the defaults stand; a send will say what is wrong
   }
   showChosen();
+  const jobId = new URLSearchParams(location.search).get('job');
+  if (jobId) await reopen(jobId);
   studio.ready = true;
 }
 

@@ -179,6 +179,10 @@ def test_a_job_with_a_corrupt_photo_finishes_the_others(client):
         assert out.status_code == 200 and out.headers["content-type"] == "image/jpeg"
         assert decoded(out.content).shape == (1000, 1000, 3)
     assert client.get(f"/api/retouch/jobs/{job_id}/files/broken.jpg").status_code == 404
+    original = client.get(by_name["ring-b.png"]["original"])  # as uploaded, for the studio's before/after
+    assert original.status_code == 200 and original.headers["content-type"] == "image/png"
+    assert original.content == files[2][1][1]
+    assert client.get(f"/api/retouch/jobs/{job_id}/inputs/3").status_code == 404
 
     z = client.get(job["zip"])
     assert z.status_code == 200 and z.headers["content-type"] == "application/zip"

@@ -1,6 +1,7 @@
 """The retouch studio's page (/studio) in Debian's Chromium against the real server: two photos in (one dropped,
 one chosen), the job followed to its end, each result over its original with its checks, the before/after divider
-dragged, the zip downloaded; the same page at 1366x768 and 390x844 with nothing running off the side.
+dragged, the zip downloaded, the job shown again after a reload; the same page at 1366x768 and 390x844 with
+nothing running off the side.
 
 The photos: a real product photo where the shared media is present, and gold rings drawn on a grey card. Waits
 are for states, with timeouts; nothing is timed."""
@@ -85,7 +86,7 @@ def test_studio_retouches_dropped_and_chosen_photos(browser, photos, tmp_path):
     page.set_input_files("#files", str(chosen))
     assert page.inner_text("#chosen").startswith("2 photos chosen")
     page.get_by_label("Size (px, optional)").fill("1000")
-    page.get_by_label("Shadow").select_option("drop")
+    page.get_by_label("Shadow", exact=True).select_option("drop")
     page.get_by_label("Admin token").fill(TOKEN)
     submit = page.get_by_role("button", name="Retouch 2 photos")
     submit.click()
@@ -133,6 +134,16 @@ def test_studio_retouches_dropped_and_chosen_photos(browser, photos, tmp_path):
         assert Image.open(io.BytesIO(z.read(f"{chosen.stem}.jpg"))).size == (1000, 1000)
     assert names == {f"{dropped.stem}.jpg", f"{chosen.stem}.jpg", "manifest.json"}
     assert [f["ok"] for f in manifest["files"]] == [True, True] and manifest["options"]["shadow"] == "drop"
+
+    # The job is in the address: a reload shows it again, the originals now from the server.
+    assert page.url.endswith(f"?job={page.evaluate('window.studio.jobId')}")
+    page.reload()
+    page.wait_for_function("window.studio.ready && window.studio.finished", timeout=30_000)
+    assert cards.count() == 2 and cards.nth(1).get_attribute("data-state") == "done"
+    assert page.get_by_label("Shadow", exact=True).input_value() == "drop"  # the form says what the results were made with
+    assert page.get_by_label("Size (px, optional)").input_value() == "1000"
+    cards.nth(1).locator("img.before").evaluate("img => img.decode()")
+    assert cards.nth(1).locator("img.before").evaluate("img => img.naturalWidth") > 0
 
     # The same results on a phone: one column, nothing past the right edge, the divider still there to drag.
     page.set_viewport_size({"width": SIZES["phone"][0], "height": SIZES["phone"][1]})

@@ -87,6 +87,7 @@ class JobFile:
     status: str
     error: str | None = None
     result: dict[str, Any] | None = None
+    input: str = ""  # the upload's file name in the job's in/ folder
 
 
 @dataclass(frozen=True)
@@ -419,12 +420,13 @@ class RetouchJobs:
             if row[3] and time.time() - row[1] > OPEN_GRACE_S:  # the uploader went away
                 self._db.execute("UPDATE jobs SET open = 0 WHERE id = ?", (job_id,))
                 row = (*row[:3], 0)
-            files = self._db.execute("SELECT idx, name, output, status, error, result FROM files WHERE job = ? "
+            files = self._db.execute("SELECT idx, name, output, status, error, result, input FROM files WHERE job = ? "
                                      "ORDER BY idx", (job_id,)).fetchall()
         current = self._current
+        working = current[1] if current and current[0] == job_id else None
         return Job(job_id, row[0], json.loads(row[2]), bool(row[3]), tuple(
-            JobFile(i, name, out, status, error, None if result is None else json.loads(result))
-            for i, name, out, status, error, result in files), current[1] if current and current[0] == job_id else None)
+            JobFile(i, name, out, status, error, None if result is None else json.loads(result), stored)
+            for i, name, out, status, error, result, stored in files), working)
 
     def output_path(self, job_id: str, output: str) -> Path | None:
         """A done file's result on disk, by its output name; None when there is none (yet)."""
@@ -435,6 +437,13 @@ class RetouchJobs:
             if f.output == output and f.status == "done":
                 return self.root / job_id / "out" / f.output
         return None
+
+    def input_path(self, job_id: str, index: int) -> Path | None:
+        """A photo as uploaded, by its index in the job; None when there is no such photo."""
+        job = self.get(job_id)
+        if job is None or not 0 <= index < job.total:
+            return None
+        return self.root / job_id / "in" / job.files[index].input
 
     def manifest(self, job: Job) -> dict[str, Any]:
         return {"job": job.id, "options": job.options, "total": job.total, "done": job.done, "failed": job.failed,

@@ -33,6 +33,7 @@ ADMIN_ROUTES = frozenset({("POST", ONE_PATH), ("POST", JOBS_PATH)})
 CHECKS_HEADER = "X-Retouch-Checks"  # JSON: {name: {"ok", "value", "rule"}}
 PASSED_HEADER = "X-Retouch-Passed"  # "true" when every check passed
 METAL_HEADER = "X-Retouch-Metal"  # the alloy the tone was moved toward, or "none"
+INPUT_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 
 Background = Annotated[str, Form(description=f"{' | '.join(BACKGROUNDS)} | #RRGGBB")]
 Shadow = Annotated[str, Form(description=" | ".join(SHADOWS))]
@@ -49,7 +50,8 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 class JobFileOut(BaseModel):
-    """`ok`: true once done, false when it failed (`error` says why), null while pending. `url`: the result."""
+    """`ok`: true once done, false when it failed (`error` says why), null while pending. `url`: the result;
+    `original`: the photo as uploaded."""
 
     index: int
     name: str
@@ -58,6 +60,7 @@ class JobFileOut(BaseModel):
     error: str | None
     output: str
     url: str | None
+    original: str
     checks: dict[str, Any] | None
     passed: bool | None
     metal: str | None
@@ -123,6 +126,7 @@ def job_out(job: Job, held: bool) -> JobOut:
         files.append(JobFileOut(
             index=f.index, name=f.name, status=f.status, ok={"done": True, "failed": False}.get(f.status),
             error=f.error, output=f.output, url=f"{base}/files/{f.output}" if done else None,
+            original=f"{base}/inputs/{f.index}",
             checks=result.get("checks"), passed=result.get("passed"), metal=result.get("metal")))
     return JobOut(id=job.id, created=job.created, options=job.options, open=job.open, total=job.total, done=job.done,
                   failed=job.failed, finished=job.finished, current=job.current, held=held and not job.finished,
@@ -217,6 +221,19 @@ async def job_file(state: State, job_id: str, name: str) -> FileResponse:
     ext = path.suffix.lstrip(".")
     return FileResponse(path, media_type=CONTENT_TYPES.get(ext, "application/octet-stream"), filename=path.name,
                         content_disposition_type="inline")
+
+
+@router.get(JOBS_PATH + "/{job_id}/inputs/{index}", summary="One photo of a retouch job, as uploaded",
+            response_class=FileResponse, responses={404: {"model": Problem}})
+async def job_input(state: State, job_id: str, index: int) -> FileResponse:
+    """Served as the image type its name says (a browser shows jpg, png and webp; nosniff keeps it from guessing
+    anything else), or as a download."""
+    path = await run_in_threadpool(state.retouch.input_path, job_id, index)
+    if path is None or not path.is_file():
+        raise HTTPException(404, "no such photo in this job")
+    kind = INPUT_TYPES.get(path.suffix.lower())
+    return FileResponse(path, media_type=kind or "application/octet-stream", filename=path.name,
+                        content_disposition_type="inline" if kind else "attachment")
 
 
 @router.get(JOBS_PATH + "/{job_id}/result.zip", summary="Every result of a retouch job and manifest.json",
