@@ -151,13 +151,15 @@ def balance_white(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, tuple
 
 CLIP_LEVEL = 250  # every channel at or above this: blown
 MIN_HOTSPOT_SHARE = 2e-5  # of the image's pixels: smaller clipped blobs are sparkle and stay as they are
+MIN_HOTSPOT_REACH = 0.002  # of the longer side: a hotspot is at least this far across from its rim to its core
 HOTSPOT_PEAK = 250.0  # the rolled-off hotspot's centre: bright, but no longer a hard-edged flat plateau
 
 
 def roll_off_highlights(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, int]:
     """Give blown hotspots on the piece a soft shoulder; returns (rgb (H, W, 3) uint8, pixels touched).
 
-    A hotspot is a connected blob of clipped pixels (every channel >= CLIP_LEVEL) on the piece larger than sparkle.
+    A hotspot is a connected blob of clipped pixels (every channel >= CLIP_LEVEL) wholly on the piece, larger than
+    sparkle and wider than a specular streak (MIN_HOTSPOT_REACH).
     Inside it the colour rises from the colour at its rim (filled inward by cv2.inpaint, so gold keeps its warmth)
     to HOTSPOT_PEAK at its centre along a smoothstep of the distance to the rim: a dome instead of a flat plateau
     with a hard edge. Only clipped pixels change; every other pixel is returned as it was.
@@ -170,10 +172,18 @@ def roll_off_highlights(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray,
     x0, y0, x1, y1 = box
     crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
     clipped = cv2.inRange(crop, np.full(3, CLIP_LEVEL, np.uint8), np.full(3, 255, np.uint8))
-    clipped[alpha[y0:y1, x0:x1] <= PIECE] = 0
+    if not clipped.any():
+        return out, 0
     n, labels, stats, _ = cv2.connectedComponentsWithStats(clipped, connectivity=8)
+    flat = labels.ravel()
+    # A clipped blob that runs off the piece is the white backdrop (or the piece melting into it), not a hotspot.
+    off_piece = np.bincount(flat, weights=(alpha[y0:y1, x0:x1] <= PIECE).ravel().astype(np.float32), minlength=n)
+    # A hotspot is a blob: a thin clipped streak is a polished edge's specular line and stays as it is.
+    r_core = max(2, int(round(MIN_HOTSPOT_REACH * max(alpha.shape))))
+    core = cv2.erode(clipped, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r_core + 1, 2 * r_core + 1)))
+    wide = np.bincount(flat, weights=(core > 0).ravel().astype(np.float32), minlength=n) > 0
     min_area = max(12, int(MIN_HOTSPOT_SHARE * alpha.size))
-    big = stats[:, cv2.CC_STAT_AREA] >= min_area
+    big = (stats[:, cv2.CC_STAT_AREA] >= min_area) & (off_piece == 0) & wide
     big[0] = False
     if not big.any():
         return out, 0
