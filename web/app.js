@@ -10,6 +10,7 @@ import {
 } from './live.js';
 import { alsoText, familyCard, fetchCatalog, formatName, showOnCard, textElement, variantChoices } from './catalog.js';
 import { formatClock, formatRingSize, formatUntil } from './format.js';
+import { askStylist, showAdvice, stillOf } from './stylist.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -37,6 +38,8 @@ const el = {
   compare: $('compare'),
   downloads: $('downloads'),
   toast: $('toast'),
+  suggest: $('suggest'),
+  advice: $('advice'),
 };
 
 const params = new URLSearchParams(location.search);
@@ -903,6 +906,39 @@ function dragDivider(event) {
   onCompareChanged();
 }
 
+// ---------------------------------------------------------------- the stylist
+
+/** One still of the camera to the stylist; its suggestions shown with one-tap "Try on". */
+async function suggestForMe() {
+  el.suggest.disabled = true;
+  el.suggest.textContent = 'Looking…';
+  try {
+    await ensureCatalog();
+    const advice = await askStylist(await stillOf(el.preview));
+    state.advice = advice;
+    showAdvice(el.advice, advice, {
+      nameOf: (id) => state.itemsById.get(id)?.name ?? null,
+      onTry: tryOn,
+      onClose: () => { el.advice.hidden = true; },
+    });
+  } catch (err) {
+    toast(`No suggestions: ${err.message}`);
+  } finally {
+    el.suggest.disabled = false;
+    el.suggest.textContent = 'Suggest for me';
+  }
+}
+
+/** Wears a suggested piece in place of what is worn at its site, at the site's default place. */
+function tryOn(id) {
+  const item = state.itemsById.get(id);
+  if (!item) return;
+  const added = { id: item.id, where: item.site };
+  state.selected = specOf(added);
+  state.section = item.site;
+  wear([...state.worn.filter((p) => siteOf(p) !== item.site), added]);
+}
+
 // ---------------------------------------------------------------- snapshot, record, downloads
 
 async function takeSnapshot() {
@@ -1037,6 +1073,7 @@ function init() {
   el.errorAction.addEventListener('click', start);
   el.snapshot.addEventListener('click', takeSnapshot);
   el.record.addEventListener('click', () => recording.toggle());
+  el.suggest.addEventListener('click', suggestForMe);
   el.compareToggle.addEventListener('change', onCompareChanged);
   el.compare.addEventListener('input', () => {
     el.compareToggle.checked = true; // moving the slider means "compare"
@@ -1068,6 +1105,8 @@ window.tryon = {
   /** What the server last confirmed as worn, as specs. */
   get confirmed() { return state.confirmed.map(specOf); },
   get lastStats() { return state.lastStats; },
+  /** The stylist's last advice (JSON of POST /api/advise), or undefined. */
+  get advice() { return state.advice; },
   /** Resolves when the returned video plays and the control channel is open (per connection attempt). */
   get ready() { return state.session.ready; },
 };

@@ -10,6 +10,7 @@ import {
 } from './live.js';
 import { alsoText, familyCard, fetchCatalog, formatName, showOnCard, textElement, variantChoices } from './catalog.js';
 import { formatUntil } from './format.js';
+import { askStylist, showAdvice, stillOf } from './stylist.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -41,6 +42,8 @@ const el = {
   attractPrivacy: $('attract-privacy'),
   error: $('error'),
   errorMessage: $('error-message'),
+  suggest: $('suggest'),
+  advice: $('advice'),
 };
 
 const params = new URLSearchParams(location.search);
@@ -157,6 +160,8 @@ const itemOf = (id) => state.itemsById.get(id);
 
 /** The screen as a new customer finds it: the default pieces, their section, nothing taken. */
 function startOver() {
+  el.advice.hidden = true; // the last customer's suggestions go with them
+  el.advice.replaceChildren();
   state.worn = [...state.defaults];
   state.selected = state.worn[0] ?? null;
   state.section = itemOf(state.selected)?.site ?? state.families.values().next().value?.site ?? null;
@@ -208,6 +213,28 @@ function toggleFamily(family) {
   } else {
     const item = family.defaultItem;
     wear([...state.worn.filter((id) => itemOf(id)?.site !== item.site), item.id], item.id);
+  }
+}
+
+/** One still of the mirror's camera to the stylist; its suggestions shown with one-tap "Try on". */
+async function suggestForMe() {
+  el.suggest.disabled = true;
+  el.suggest.textContent = 'Looking…';
+  try {
+    const advice = await askStylist(await stillOf(el.preview));
+    showAdvice(el.advice, advice, {
+      nameOf: (id) => state.itemsById.get(id)?.name ?? null,
+      onTry: (id) => {
+        const item = state.itemsById.get(id);
+        if (item) wear([...state.worn.filter((w) => itemOf(w)?.site !== item.site), id], id);
+      },
+      onClose: () => { el.advice.hidden = true; },
+    });
+  } catch (err) {
+    notice(`No suggestions: ${err.message}`);
+  } finally {
+    el.suggest.disabled = false;
+    el.suggest.textContent = 'Suggest for me';
   }
 }
 
@@ -559,6 +586,7 @@ function init() {
   el.stage.dataset.source = 'local';
   el.snapshot.addEventListener('click', takeSnapshot);
   el.record.addEventListener('click', () => recording.toggle());
+  el.suggest.addEventListener('click', suggestForMe);
   el.handoffClose.addEventListener('click', hideHandoff);
   // Any touch is someone there: the attract loop gives way at once.
   for (const type of ['pointerdown', 'keydown']) window.addEventListener(type, onActivity, { capture: true });
