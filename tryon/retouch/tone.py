@@ -118,7 +118,8 @@ def balance_white(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, tuple
 
     The gains (r, g, b), linear light, keep the backdrop's luminance and are applied to the whole photo: the cast is
     the light's, so the piece shares it. The piece itself is never read, so gold stays gold. A strongly coloured
-    backdrop (red paper, pink fabric, wood) is a choice, not a cast: the correction fades out with its chroma.
+    backdrop (red paper, pink fabric, wood) is a choice, not a cast: the correction fades out with its chroma, and
+    out with the spread of its colours (a scene behind an on-model shot is no backdrop).
     Returns (rgb (H, W, 3) uint8, gains); gains (1, 1, 1) and the photo unchanged when no backdrop is visible.
     """
     alpha = check_photo(rgb, alpha, "balance_white")
@@ -140,6 +141,11 @@ def balance_white(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, tuple
     # Full from chroma 6 to 20, none from 32 (a coloured backdrop), and none under 2: a grey card's own faint tint
     # is no cast worth moving the piece for.
     strength = float(np.clip((32.0 - chroma) / 12.0, 0.0, 1.0) * np.clip((chroma - 2.0) / 4.0, 0.0, 1.0))
+    # A backdrop is nearly one colour (a*b* spread under 2.5 on every studio photo here); a room, a person or
+    # foliage behind the piece spreads 10 and more, and its mean colour says nothing about the light.
+    ab = cv2.cvtColor(px[keep].reshape(-1, 1, 3).astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab).reshape(-1, 3)[:, 1:]
+    spread = float(np.hypot(*ab.std(axis=0)))
+    strength *= float(np.clip((8.0 - spread) / 4.0, 0.0, 1.0))
     gains = np.clip(y / np.maximum(mean_lin, 1e-4), 1 / MAX_WB_GAIN, MAX_WB_GAIN) ** strength
     if np.all(np.abs(gains - 1.0) < 0.004):
         return rgb.copy(), (1.0, 1.0, 1.0)
