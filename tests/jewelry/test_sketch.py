@@ -269,6 +269,7 @@ def test_a_drawing_becomes_a_plate_of_its_shape_at_its_size(drawings, name: str,
         if str(part).startswith(("pendant", "plate", "hook")):
             assert merged(plate_mesh(scene, str(part))).is_watertight, part
     assert item.kind == kind and item.id.startswith(f"design-{kind}-")
+    assert any(n.startswith("thinnest metal") for n in outline.notes), outline.notes
 
 
 def test_the_holes_drawn_inside_are_kept(drawings) -> None:

@@ -46,6 +46,7 @@ from numpy.typing import NDArray
 from tryon.errors import InputError
 from tryon.jewelry import earrings, materials, necklaces
 from tryon.jewelry.catalog import Item
+from tryon.jewelry.facts import DEFAULT_MIN_WALL_MM, scene_facts
 from tryon.jewelry.geometry.plates import polygon_area
 from tryon.jewelry.geometry.scenes import Builder
 from tryon.jewelry.geometry.units import FloatArray, check_range
@@ -76,6 +77,7 @@ SIZE_RANGE_MM = {"pendant": (8.0, 50.0), "earring": (8.0, 45.0)}
 PLATE_PX = 480  # the plate's outline is worked on a raster this many pixels tall
 MAX_SPUR_FRACTION = 0.3  # more of the drawing cut off as thinner than the minimum: refused
 MAX_NECK_FRACTION = 0.2  # more metal added to thicken necks than this fraction of the plate: refused
+FACTS_SAMPLES = 600  # thickness rays when a design is checked (tryon catalog facts casts 1,200)
 
 
 @dataclass(frozen=True)
@@ -531,8 +533,10 @@ def sketch_design(path: Path, kind: str, size_mm: float | None = None, metal: st
     are not read from ``path``), ``size_mm`` tall (the plate; default :data:`DEFAULT_SIZE_MM`), in ``metal``.
 
     Returns its catalog entry (id "design-<kind>-<8 hex digits of the drawing and parameters>"), the
-    builder of its scene (already built once: it is known to build), and the plate's outline with the notes
-    on what was done to the drawing.
+    builder of its scene (the piece was built once and its thinnest metal measured as ``tryon catalog facts``
+    does: it is known to build and to be thick enough to cast), and the plate's outline with the notes on
+    what was done to the drawing and the piece's thinnest metal and weight. Raises InputError for a drawing
+    that cannot be read or made (module docstring).
     """
     if kind not in DEFAULT_SIZE_MM:
         raise InputError(f"a sketch becomes a pendant or an earring, not {kind!r} (--type pendant|earring)")
@@ -549,18 +553,29 @@ def sketch_design(path: Path, kind: str, size_mm: float | None = None, metal: st
     sketch = load_sketch(path, data)
     outline = plate_outline(sketch, size)
     outline = PlateOutline(outline.outer, outline.holes, sketch.notes + outline.notes)
-    build: Builder
-    if kind == "pendant":
-        def build() -> trimesh.Scene:
-            return necklaces.necklace(necklaces.cable_chain(link_mm=2.0, wire_mm=0.4, metal=metal),
-                                      necklaces.plate_pendant(outline.outer, list(outline.holes), metal=metal))
-    else:
-        def build() -> trimesh.Scene:
-            return earrings.plate_earring(outline.outer, list(outline.holes), metal=metal)
+    def piece() -> trimesh.Scene:
+        if kind == "pendant":
+            return necklaces.plate_pendant(outline.outer, list(outline.holes), metal=metal)
+        return earrings.plate_earring(outline.outer, list(outline.holes), metal=metal)
+
+    def build() -> trimesh.Scene:
+        if kind == "pendant":
+            return necklaces.necklace(necklaces.cable_chain(link_mm=2.0, wire_mm=0.4, metal=metal), piece())
+        return piece()
+
     try:
-        build()
+        made = piece()
     except ValueError as e:  # the faces could not be triangulated
         raise InputError(f"the drawing's outline cannot be made into a plate ({e}): draw a simpler outline") from None
+    # Manufacturable: the thinnest metal of the piece itself (a pendant's chain is machine-made, not cast) as
+    # `tryon catalog facts` measures it.
+    facts = scene_facts(made, kind="" if kind == "pendant" else kind, metal=metal, samples=FACTS_SAMPLES)
+    if not facts.ok or not facts.watertight or facts.thinnest_metal_mm is None:
+        raise InputError(f"the plate made from this drawing is not manufacturable: {'; '.join(facts.notes)} "
+                         "(draw the narrow parts wider or make the piece larger with --size-mm)")
+    outline = PlateOutline(outline.outer, outline.holes, outline.notes + (
+        f"thinnest metal {facts.thinnest_metal_mm:.2f} mm ({facts.thinnest_part}), at least the "
+        f"{DEFAULT_MIN_WALL_MM:g} mm casting minimum; {facts.metal_weight_g:.2f} g of metal",))
     key = {"kind": kind, "sketch": hashlib.sha256(data).hexdigest(), "size_mm": size, "metal": metal}
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:8]
     item_id = f"design-{kind}-{digest}"
