@@ -479,3 +479,15 @@ def test_the_design_command_adds_the_sketch_to_the_user_catalog(drawings, tmp_pa
     assert "nothing drawn" in capsys.readouterr().err
     assert main(["design", "--sketch", str(blank)]) == 2
     assert "--type pendant|earring" in capsys.readouterr().err
+
+
+def test_a_shape_coloured_in_is_read_as_its_edge() -> None:
+    img = page(Paper(seed=9))
+    outline = heart()[0]
+    pts = np.round((outline - outline.min(axis=0)) / np.ptp(outline, axis=0).max() * 500 + [350, 200]).astype(np.int32)
+    cv2.fillPoly(img, [pts], (30, 30, 80), cv2.LINE_AA)  # a felt pen, filled in
+    truth = np.zeros(PAGE, np.uint8)
+    cv2.fillPoly(truth, [pts], (1,))
+    made = plate_outline(read_sketch(img), 20.0)
+    plate = bevelled_plate(made.outer * 1e-3, [h * 1e-3 for h in made.holes], 0.0, 1.2e-3, 0.3e-3)
+    assert made.holes == () and silhouette_iou(truth > 0, plate, (0, 1.0)) >= 0.95
