@@ -18,7 +18,7 @@ EXACT = {
     "earrings_garnet_drop_rose_gold_two_panel_grey_bg": 0.95,
     "ring_sapphire_halo_split_shank_marble_bg": 0.95,
     "ring_sapphire_solitaire_side_view_light_grey_bg": 0.87,  # the polished shank mirrors the sweep
-    "watch_gold_pave_dial_on_sand": 0.91,  # shaded sand tinted by the gold beside the bracelet
+    "watch_gold_pave_dial_on_sand": 0.95,
 }
 IOU_GOAL = 0.95
 

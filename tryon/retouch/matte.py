@@ -56,6 +56,7 @@ SHADE_RATIO = 0.96  # L ratio to the backdrop above which a pixel may be sure ba
 SHADE_MIN_L = 2.0  # L units: the least darkening that is a shade (a black backdrop has none)
 LOCAL_ROUNDS = 2  # rounds of reading the local backdrop (each from the last round's surely-backdrop pixels)
 NEAR_MARGINS = 4  # "near the piece": within this many margins (1 % of the longer side each) of the first guess
+RIM_SHARE = 0.015  # a shadow rim along the piece is at most this share of the longer side wide
 TINT_MIN = 3.0  # Lab a/b units: a shade off the backdrop by less than this is neutral
 COLOUR_BINS = 16
 COLOUR_ODDS = 8.0  # an unsure pixel's colour this many times likelier on the backdrop makes it backdrop
@@ -371,7 +372,25 @@ def _split_unsure(lab: np.ndarray, score: np.ndarray, sure: np.ndarray, grown: n
     out = markers == 2
     # watershed lines (-1) fall on the edge itself: they count as piece when the score says so
     out |= (markers == -1) & (score >= 1.0)
+    # a calm, shaded rim that the flooding gave to the piece but that opens onto the backdrop is the piece's
+    # shadow (on sand, under a bracelet); the same shade bracketed by the piece (a mirroring band) stays
+    # (a rim: within RIM_SHARE of the longer side from the backdrop; a dark stone's calm face reaches further in)
+    near_out = cv2.distanceTransform(out.astype(np.uint8), cv2.DIST_L2, 3) <= RIM_SHARE * max(out.shape)
+    rim = out & unsure & calm & shaded & near_out & ~tinted_strong(lab, local)
+    if rim.any():
+        n, labels = cv2.connectedComponents(rim.astype(np.uint8), connectivity=8)
+        outside = cv2.dilate((~out).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        touching = np.zeros(n, bool)
+        touching[np.unique(labels[outside & rim])] = True
+        touching[0] = False
+        out &= ~touching[labels]
     return out
+
+
+def tinted_strong(lab: np.ndarray, local: LocalBackdrop) -> np.ndarray:
+    """(h, w) bool: a hue far off the backdrop's (the piece's own colour, not a tint cast on the backdrop)."""
+    d = lab - local.lab
+    return np.hypot(d[..., 1], d[..., 2]) > CHROMA_SURE * 2.0 * CHROMA_MIN
 
 
 def trimap_of(mask: np.ndarray, score: np.ndarray) -> np.ndarray:
