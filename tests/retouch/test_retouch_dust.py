@@ -101,13 +101,14 @@ def test_real_ring_with_added_dust_keeps_its_pave() -> None:
     assert ssim[untouched].mean() >= 0.99
 
 
-def test_real_dust_on_the_chain_photo_is_found() -> None:
+def test_real_dust_on_the_three_stone_ring_photo_is_found() -> None:
     rgb = load_rgb("products/ring_three_stone_channel_white_gold_dust_grey_bg.jpg")
     alpha = np.zeros(rgb.shape[:2], np.float32)
     alpha[120:330, 300:660] = 1.0  # the ring's rough box; the dust lies on the grey card around it
     cleaned, count = remove_dust(rgb, alpha)
     assert count >= 5
-    assert np.count_nonzero(np.any(cleaned != rgb, axis=2)) < 0.01 * alpha.size
+    # Only the specks and their halos change: a small share of the photo.
+    assert np.count_nonzero(np.any(cleaned != rgb, axis=2)) < 0.02 * alpha.size
 
 
 @pytest.mark.parametrize("rgb, alpha", [

@@ -26,6 +26,7 @@ PIECE_STANDOUT = 8.0  # on the piece a speck's peak must stand this many times a
 BACKDROP_STANDOUT = 7.0  # the same on the backdrop (where the matte may have missed some of the piece's metal)
 ROUGH_METAL = 20.0  # grey levels: on the piece, nothing is removed where the local texture is above this
 CROWD = 0.6  # other candidate pixels around a blob on the piece, as a share of its own area, above which it is texture
+HALO_CONTRAST = 6  # grey levels: a speck's halo still differs this much from the ground around it
 INPAINT_CALLS_PER_MP = 100  # one inpaint call per speck costs about what one call over 1/100 MP does
 CROWD_BACKDROP = 2.5  # the same on the backdrop, where dust gathers in clusters and nothing repeats like pavé
 
@@ -158,6 +159,30 @@ def find_specks(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndar
     return cv2.dilate(mask, np.ones((3, 3), np.uint8)), stats[remove, :4].astype(np.int64)
 
 
+def _with_halo(patch: np.ndarray, sub: np.ndarray, side: np.ndarray, more: int) -> np.ndarray:
+    """A backdrop speck's fill mask grown over its soft halo: the pixels around it (within `more` px) that still
+    differ from the patch's ground by HALO_CONTRAST grey levels (or 4x its grain) and touch it, off the piece.
+
+    patch: (h, w, 3) uint8 around the speck; sub: (h, w) uint8 0/1 its mask; side: (h, w) bool, the piece."""
+    if side[sub > 0].mean() > 0.5:
+        return sub  # on the piece a speck's surroundings are the metal's own detail: only the speck goes
+    same = (~side).astype(np.uint8)
+    grey = cv2.cvtColor(np.ascontiguousarray(patch), cv2.COLOR_RGB2GRAY).astype(np.int16)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * more + 1, 2 * more + 1))
+    reach = cv2.dilate(sub, disc) * same
+    ground = grey[(reach == 0) & (same > 0)]
+    if ground.size < 8:
+        return reach
+    level = int(np.median(ground))
+    noise = float(np.median(np.abs(ground - level)))  # the ground's own grain or gradient raises the bar
+    weak = (np.abs(grey - level) > max(HALO_CONTRAST, 4.0 * noise)).astype(np.uint8) * reach
+    n, labels = cv2.connectedComponents(weak | sub, connectivity=8)
+    touching = np.zeros(n, bool)
+    touching[labels[sub > 0]] = True
+    touching[0] = False
+    return cv2.dilate(touching[labels].astype(np.uint8), np.ones((3, 3), np.uint8)) * same
+
+
 def remove_dust(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, int]:
     """Remove dust, fibres and specks; returns (rgb (H, W, 3) uint8, specks removed).
 
@@ -170,17 +195,23 @@ def remove_dust(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, int]:
     out = rgb.copy()
     if len(boxes) == 0:
         return out, 0
-    pad = 6  # the 1 px growth and a ring of context for the fill
     h, w = mask.shape
-    x0, y0 = max(0, int(boxes[:, 0].min()) - pad), max(0, int(boxes[:, 1].min()) - pad)
-    x1 = min(w, int((boxes[:, 0] + boxes[:, 2]).max()) + pad)
-    y1 = min(h, int((boxes[:, 1] + boxes[:, 3]).max()) + pad)
+    # A bigger speck drags a soft halo (out of focus, its shadow, a glint): its fill follows it up to 7 px further
+    # (_with_halo), on the backdrop only. Small specks have none worth the look.
+    pad = 14  # the largest growth and a ring of context for the fill
+    grow = np.clip(2 * np.maximum(boxes[:, 2], boxes[:, 3]) // 3, 0, 7)
+    windows = [(max(0, int(x) - pad), max(0, int(y) - pad), min(w, int(x + bw) + pad), min(h, int(y + bh) + pad))
+               for x, y, bw, bh in boxes]
+    for (wx0, wy0, wx1, wy1), more in zip(windows, grow, strict=True):
+        if more >= 3:
+            sub = mask[wy0:wy1, wx0:wx1]
+            sub |= _with_halo(out[wy0:wy1, wx0:wx1], sub, alpha[wy0:wy1, wx0:wx1] > PIECE, int(more))
+    x0, y0 = min(wi[0] for wi in windows), min(wi[1] for wi in windows)
+    x1, y1 = max(wi[2] for wi in windows), max(wi[3] for wi in windows)
     if len(boxes) > INPAINT_CALLS_PER_MP * (x1 - x0) * (y1 - y0) / 1e6:
-        # Many specks (a textured backdrop): one fill over their common box costs less than one call each.
+        # Many specks (a textured backdrop), or a few close together: one fill over their common box costs less
+        # than one call each.
         windows = [(x0, y0, x1, y1)]
-    else:
-        windows = [(max(0, int(x) - pad), max(0, int(y) - pad), min(w, int(x + bw) + pad), min(h, int(y + bh) + pad))
-                   for x, y, bw, bh in boxes]
     for wx0, wy0, wx1, wy1 in windows:
         sub = mask[wy0:wy1, wx0:wx1]
         filled = cv2.inpaint(np.ascontiguousarray(out[wy0:wy1, wx0:wx1]), sub, 3, cv2.INPAINT_TELEA)
