@@ -16,13 +16,13 @@ from tryon.types import FaceLandmarks
 
 
 def test_the_bands_give_each_shape():
-    assert classify({"length": 1.32, "jaw": 0.80, "forehead": 0.86}).label == "long"
-    assert classify({"length": 1.18, "jaw": 0.74, "forehead": 0.93}).label == "heart"
-    assert classify({"length": 1.08, "jaw": 0.84, "forehead": 0.82}).label == "square"
-    assert classify({"length": 1.08, "jaw": 0.78, "forehead": 0.84}).label == "round"
-    oval = classify({"length": 1.19, "jaw": 0.79, "forehead": 0.86})
+    assert classify({"length": 0.80, "jaw": 0.69, "forehead": 0.72}).label == "long"
+    assert classify({"length": 0.72, "jaw": 0.66, "forehead": 0.75}).label == "heart"
+    assert classify({"length": 0.65, "jaw": 0.72, "forehead": 0.72}).label == "square"
+    assert classify({"length": 0.65, "jaw": 0.67, "forehead": 0.70}).label == "round"
+    oval = classify({"length": 0.72, "jaw": 0.69, "forehead": 0.70})
     assert oval.label == "oval" and oval.confidence == 1.0
-    assert classify({"length": 1.249, "jaw": 0.79, "forehead": 0.86}).confidence < 0.1  # at a boundary
+    assert classify({"length": 0.759, "jaw": 0.69, "forehead": 0.70}).confidence < 0.1  # at a boundary
 
 
 def test_a_flat_face_and_no_faces_are_refused():
@@ -34,8 +34,8 @@ def test_a_flat_face_and_no_faces_are_refused():
 
 # Pinned from the development portraits (2026-12-07); the mesh's shape is the same for the same photo.
 @pytest.mark.parametrize(("name", "shape"), [
-    ("boy_dark_skin_smile.jpg", "heart"), ("man_frontal_white_bg.jpg", "long"),
-    ("man_dark_skin_podium_speech.jpg", "round"), ("man_curly_hair_beard_smile.jpg", "oval"),
+    ("boy_dark_skin_smile.jpg", "heart"), ("man_frontal_white_bg.jpg", "long"), ("man_bald_looking_up.png", "square"),
+    ("woman_snake_earring_near_profile.png", "round"), ("man_frontal_dark_jacket.jpg", "oval"),
 ])
 def test_face_shape_on_portraits(name, shape):
     rgb = load_rgb(f"people/faces/{name}")
@@ -45,8 +45,14 @@ def test_face_shape_on_portraits(name, shape):
     assert set(got.ratios) == {"length", "jaw", "forehead"}
 
 
-def test_face_shape_is_stable_across_a_video():
-    path = media_path("people/video/girl_child_head_turns_green_bg.mp4")
+# Measured 2026-12-07, the share of frames with the video's most frequent shape (one reading per frame, no
+# smoothing): the girl turning her head side to side 0.907, the woman turning from three-quarter 0.983. Over all
+# seven shared videos with a face: 0.70 to 1.0, mean 0.88 (man_glasses_expressions 0.71, woman_hands_upper_body
+# 0.70: faces that sit near a band's edge).
+@pytest.mark.parametrize(("video", "least"), [("girl_child_head_turns_green_bg.mp4", 0.85),
+                                              ("woman_blonde_coat_upper_body_turn.mp4", 0.9)])
+def test_face_shape_is_stable_across_a_video(video, least):
+    path = media_path(f"people/video/{video}")
     counts: collections.Counter[str] = collections.Counter()
     with FaceTracker("video") as mesh:
         for rgb, ts in media.read_video(path):
@@ -55,5 +61,4 @@ def test_face_shape_is_stable_across_a_video():
                 counts[face_shape(faces[0]).label] += 1
     share = counts.most_common(1)[0][1] / sum(counts.values())
     print(f"\n{path.name}: {dict(counts)}; modal share {share:.3f}")
-    # Measured 0.871 (196 of 225 frames heart) on 2026-12-07, with the head turning side to side.
-    assert share >= 0.8
+    assert share >= least

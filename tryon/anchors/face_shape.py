@@ -1,18 +1,22 @@
 """The face's shape (oval, round, square, heart, long) from the face mesh's proportions.
 
 Stylists describe a face by four measures: its length (hairline to chin), its width at the cheekbones, at
-the jaw's angles and across the forehead. The mesh gives them as 3D distances (pixels, MediaPipe's z in the
-same units), which a turn of the head changes far less than 2D ones:
+the jaw and across the forehead. The mesh gives them as 3D distances (pixels, MediaPipe's z in the same
+units), which a turn of the head changes far less than 2D ones:
 
-  length   10 (top of the forehead) to 152 (chin), less the mouth's opening (13 to 14): a scream is not a long
-           face; the mesh's top is below the hairline, so the ratios are shorter than a tape measure's
+  length   10 (top of the forehead) to 2 (below the nose): the upper two of the face's classic thirds. The
+           lower third (nose to chin) moves with every word and smile; these two do not, and stand for the
+           whole in proportion
   width    234 to 454 (the face's sides at the cheekbones, as `FaceLandmarks.face_width_px`)
-  jaw      172 to 397 (the jaw's angles)
-  forehead 54 to 284 (the temples at the forehead)
+  jaw      136 to 365 (the jaw's line below its angles)
+  forehead 103 to 332 (the forehead's sides at the temples)
 
-The mesh is a fitted model: its proportions vary less between people than real faces do, so the bands
-below are narrow. They were set on the shared development portraits (../shared/media/people/faces): about a
-fifth long, a fifth heart, a few square and round, the rest oval.
+These were chosen on the shared videos for the largest spread between people (the development portraits)
+against the spread within one person's video; the earlier full length (10 to 152, less the mouth's opening),
+jaw angles (172 to 397) and temples (54 to 284) flickered more. The mesh is a fitted model: its proportions vary
+less between people than real faces do, so the bands are narrow. They are quantiles of the development
+portraits (../shared/media/people/faces): the longest 15 % long, the 15 % most tapered heart, the shortest
+quarter round or (with a wide jaw) square, the rest oval.
 """
 
 from __future__ import annotations
@@ -26,11 +30,11 @@ from tryon.errors import InputError
 from tryon.types import FaceLandmarks
 
 SHAPES = ("oval", "round", "square", "heart", "long")
-LONG_RATIO = 1.25  # length / width at least this: long
-ROUND_RATIO = 1.14  # at most this: a short face, round or (with a wide jaw) square
-SQUARE_JAW = 0.81  # jaw / width at least this: a wide, angular jaw
-HEART_TAPER = 0.11  # (forehead - jaw) / width at least this: wider above than below
-BAND = 0.03  # confidence: this far past a boundary is certain
+LONG_RATIO = 0.76  # length / width at least this: long
+ROUND_RATIO = 0.68  # at most this: a short face, round or (with a wide jaw) square
+SQUARE_JAW = 0.693  # jaw / width at least this: a wide, angular jaw
+HEART_TAPER = 0.066  # (forehead - jaw) / width at least this: wider above than below
+BAND = 0.02  # confidence: this far past a boundary is certain
 
 
 @dataclass(frozen=True)
@@ -52,8 +56,7 @@ def face_ratios(face: FaceLandmarks) -> dict[str, float]:
     width = dist(234, 454)
     if width <= 1e-6:
         raise InputError("the face has no width")
-    length = dist(10, 152) - dist(13, 14)
-    return {"length": length / width, "jaw": dist(172, 397) / width, "forehead": dist(54, 284) / width}
+    return {"length": dist(10, 2) / width, "jaw": dist(136, 365) / width, "forehead": dist(103, 332) / width}
 
 
 def face_shape(face: FaceLandmarks) -> FaceShape:
