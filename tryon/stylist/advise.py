@@ -221,11 +221,14 @@ def suggest(catalog: Catalog, rules: Rules, tone: Undertone | None, shape: FaceS
     for rule in earring_rules:
         if "size_mm" in rule.suggest:
             lo, hi = max(lo, rule.suggest["size_mm"][0]), min(hi, rule.suggest["size_mm"][1])
+    shaped = {f for rule in earring_rules for f in rule.suggest.get("families", ())}
     for rule in earring_rules:
         fams = rule.suggest.get("families")
-        chosen = [it for it in items if it.kind == "earring" and (fams is None or it.family in fams)
+        chosen = [it for it in items if it.kind == "earring" and (it.family in (fams or shaped or {it.family}))
                   and (it.size_mm is None or lo <= it.size_mm <= hi)]
-        add(rule, chosen, {"families": list(fams or []), "size_mm": [lo, None if math.isinf(hi) else hi]})
+        if fams is None:  # a size rule: the largest pieces that suit the face's shape, the most it carries
+            chosen.sort(key=lambda it: -(it.size_mm or 0.0))
+        add(rule, chosen, {"families": list(fams or shaped), "size_mm": [lo, None if math.isinf(hi) else hi]})
 
     scale = float(sizes.get("neck", {}).get("scale", 1.0))
     where = "below your collarbone notch" if "neck" in sizes else "below the collarbone notch on an average build"
