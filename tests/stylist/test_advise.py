@@ -50,3 +50,17 @@ def test_a_wider_neck_moves_the_chain_up():
     large = _by_topic(suggest(cat, rules, WARM, ROUND, {"neck": {"scale": 1.2}}))["necklace"]
     assert "below your collarbone notch" in small.reason
     assert large.detail["lengths"][0]["below_notch_cm"] < small.detail["lengths"][0]["below_notch_cm"]
+
+
+def test_the_neck_sets_lengths_and_no_chain_is_shorter_than_it_can_close():
+    cat, rules = Catalog.load(), load_rules()
+    long_face = FaceShape("long", 1.0, {})
+    slender = [s for s in suggest(cat, rules, WARM, long_face, {"neck": {"scale": 0.9, "circumference_mm": 320.0}})
+               if s.topic == "necklace"]
+    assert any(s.rule == "necklace-neck-slender" and "320 mm round" in s.reason for s in slender)
+    broad = [s for s in suggest(cat, rules, WARM, long_face, {"neck": {"scale": 1.2, "circumference_mm": 400.0}})
+             if s.topic == "necklace"]
+    assert any(s.rule == "necklace-neck-broad" for s in broad)
+    for s in broad:  # 40 cm round: nothing under 45 cm
+        assert all(f["length_cm"] >= 45 for f in s.detail["lengths"])
+        assert all(cat.get(i).dimensions_mm["length"] >= 420 for i in s.items)

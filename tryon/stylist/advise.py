@@ -36,6 +36,7 @@ MAX_ITEMS = 6  # catalog pieces listed per suggestion
 SKIN_HUE_DEG = (0.0, 110.0)  # a face mesh on something that is not skin (a logo) reads outside this, unbalanced
 LENGTH_MATCH_CM = 3.0  # a chain within this of a suggested length fits it
 RING_FINGER = "ring"
+CHOKER_EASE_CM = 5.0  # a chain this much longer than the neck is round: the shortest that sits (choker charts)
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,8 @@ class Stylist:
 def _facts(tone: Undertone | None, shape: FaceShape | None, sizes: Mapping[str, Any]) -> dict[str, Any]:
     facts: dict[str, Any] = {"undertone": None if tone is None else tone.label,
                              "face_shape": None if shape is None else shape.label,
-                             "face_width_mm": sizes.get("face_width_mm")}
+                             "face_width_mm": sizes.get("face_width_mm"),
+                             "neck_mm": sizes.get("neck", {}).get("circumference_mm")}
     for hand in sizes.get("hands", []):
         ring = hand["fingers"].get(RING_FINGER)
         if ring is not None and facts.get("finger_us") is None:
@@ -232,14 +234,18 @@ def suggest(catalog: Catalog, rules: Rules, tone: Undertone | None, shape: FaceS
 
     scale = float(sizes.get("neck", {}).get("scale", 1.0))
     where = "below your collarbone notch" if "neck" in sizes else "below the collarbone notch on an average build"
+    # No chain shorter than the neck's circumference and CHOKER_EASE_CM: it would not close, or would choke.
+    neck_mm = facts.get("neck_mm")
+    shortest_cm = 0.0 if neck_mm is None else math.ceil(neck_mm / 10.0 + CHOKER_EASE_CM)
     for rule in rules.matching("necklace", facts):
         falls = []
-        for cm in rule.suggest["lengths_cm"]:
+        lengths = [cm for cm in rule.suggest["lengths_cm"] if cm >= shortest_cm] or [max(shortest_cm, 40.0)]
+        for cm in lengths:
             drop_cm = float(drape_for(cm / 100.0, 0.0, scale).bottom[1]) * 100.0
             falls.append({"length_cm": cm, "below_notch_cm": round(drop_cm, 1)})
         said = "; ".join(f"a {f['length_cm']:g} cm chain sits {f['below_notch_cm']:.0f} cm {where}" for f in falls)
         chosen = [it for it in items if it.kind in ("necklace", "pendant") and any(
-            abs(it.dimensions_mm.get("length", 0.0) / 10.0 - cm) <= LENGTH_MATCH_CM for cm in rule.suggest["lengths_cm"])]
+            abs(it.dimensions_mm.get("length", 0.0) / 10.0 - cm) <= LENGTH_MATCH_CM for cm in lengths)]
         add(rule, chosen, {"lengths": falls}, f"{rule.reason_for(facts)}: {said}")
 
     for rule in rules.matching("ring", facts):

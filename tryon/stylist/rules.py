@@ -22,7 +22,8 @@ RULES_FILE = DEFAULT_ASSETS_DIR / "stylist_rules.json"
 SCHEMA_FILE = DEFAULT_ASSETS_DIR / "stylist_rules.schema.json"
 TOPICS = ("metal", "earrings", "necklace", "ring", "wrist")
 # What a reason may name besides the facts in `when` (filled by tryon.stylist.advise).
-EXTRA_FIELDS = frozenset({"undertone", "face_shape", "face_width_mm", "finger_us", "wrist_mm", "bracelet_mm"})
+EXTRA_FIELDS = frozenset({"undertone", "face_shape", "face_width_mm", "neck_mm", "finger_us", "wrist_mm",
+                          "bracelet_mm"})
 
 
 @dataclass(frozen=True)
