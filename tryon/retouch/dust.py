@@ -28,7 +28,7 @@ ROUGH_METAL = 20.0  # grey levels: on the piece, nothing is removed where the lo
 CROWD = 0.6  # other candidate pixels around a blob on the piece, as a share of its own area, above which it is texture
 HALO_CONTRAST = 6  # grey levels: a speck's halo still differs this much from the ground around it
 INPAINT_CALLS_PER_MP = 100  # one inpaint call per speck costs about what one call over 1/100 MP does
-CROWD_BACKDROP = 2.5  # the same on the backdrop, where dust gathers in clusters and nothing repeats like pavé
+CROWD_BACKDROP = 2.5  # the same on the backdrop (plus half a window), where dust and lint gather in clusters
 
 
 def speck_scale(shape: tuple[int, ...]) -> int:
@@ -115,14 +115,16 @@ def find_specks(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndar
         gy = np.minimum(ys * grid.shape[0] // h, grid.shape[0] - 1)
         return grid[gy, gx]
 
-    n, labels, stats, cents = cv2.connectedComponentsWithStats(cand, connectivity=8)
+    # Blobs a pixel apart are one speck: a faint fibre breaks into pieces that must not count as each other's crowd.
+    joined = cv2.dilate(cand, np.ones((3, 3), np.uint8))
+    n, labels, stats, cents = cv2.connectedComponentsWithStats(joined, connectivity=8)
     if n <= 1:
         return empty, none
-    idx = np.flatnonzero(cand)  # every labelled pixel, and only those
+    idx = np.flatnonzero(cand)  # every candidate pixel (each labelled by its joined blob), and only those
     sy, sx = np.divmod(idx, w)
     lab = np.asarray(labels).ravel()[idx].astype(np.int64)
-    area = stats[:, cv2.CC_STAT_AREA].astype(np.float32)
-    extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]).astype(np.float32)
+    area = np.bincount(lab, minlength=n).astype(np.float32)
+    extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]).astype(np.float32) - 2.0
     mean_alpha = np.bincount(lab, weights=alpha.ravel()[idx], minlength=n) / np.maximum(area, 1)
     # The matte's edge band, grown a little: a blob touching it may be a prong tip or a link the matte half-caught.
     # A blob on the backdrop whose grown outline meets the piece is attached to it (a prong the matte missed).
@@ -144,7 +146,7 @@ def find_specks(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndar
     big_enough = (area >= 2) | (peak > 2.5 * MIN_CONTRAST)
     on_backdrop = mean_alpha < BACKDROP
     on_piece = mean_alpha > PIECE
-    isolated = others <= np.where(on_backdrop, CROWD_BACKDROP * area + 4, CROWD * area + 1)
+    isolated = others <= np.where(on_backdrop, CROWD_BACKDROP * area + 0.5 * k * k, CROWD * area + 1)
     thin = area <= 4.5 * extent  # a fibre: up to about four pixels wide, soft edges included
     small = extent <= k
     remove = big_enough & isolated & ~touches_edge & (
