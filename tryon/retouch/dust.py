@@ -1,16 +1,20 @@
 """Dust, fibres and specks: small isolated blobs that differ from their neighbourhood, removed on the piece and the
 backdrop while prongs, pavé, engraving and metal grain stay exactly as they were.
 
-A speck is found on the luminance: a connected blob where the photo differs from its local median by more than the
-local texture allows, and then shape-filtered. It is removed only when it is
-  * small: it fits inside the median window (a prong or an engraved line that continues is longer),
+A speck is found on the luminance: a connected blob that a closing fills (dark) or an opening removes (bright) with a
+k x k square (k ~ 1/100 of the longer side), by more than MIN_CONTRAST and TEXTURE_FACTOR times the local texture.
+Near the piece the two sides of the matte are measured apart, so a thin chain on white is not itself a dark blob.
+It is removed only when it is
+  * small: it fits inside the window (a prong or an engraved line that continues is longer); on the piece a thin
+    fibre may be two windows long, on the backdrop four,
   * isolated: few other blobs around it (pavé and metal grain repeat; dust is alone),
-  * clear of its ground: on the piece it must stand far above the surrounding texture, and nothing is removed on
-    rough metal (a speck there cannot be told from the texture), nor at the matte's edge (prong tips, links),
-  * on the backdrop, a thin fibre may be longer: nothing there is the piece.
-Removed pixels (the blob grown by one pixel) are filled by cv2.inpaint from their surroundings; no other pixel
-changes.
+  * clear of its ground: it stands PIECE_STANDOUT (BACKDROP_STANDOUT) times above the surrounding texture, and
+    nothing is removed on rough metal (a speck there cannot be told from the texture),
+  * away from the matte's edge (prong tips, links the matte half-caught), and on the backdrop not touching the piece.
+The speck's pixels (grown by one pixel, and over its halo when it is on the backdrop) are filled by cv2.inpaint from
+their surroundings; no other pixel changes.
 """
+
 
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ CROWD_BACKDROP = 2.5  # the same on the backdrop (plus half a window), where dus
 
 
 def speck_scale(shape: tuple[int, ...]) -> int:
-    """The median window's side in px (odd): about 1/100 of the longer side, at least 9."""
+    """The window's side in px (odd): about 1/100 of the longer side, at least 9."""
     k = max(9, int(round(max(shape[0], shape[1]) / 100.0)))
     return k | 1
 

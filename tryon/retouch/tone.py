@@ -2,7 +2,8 @@
 
 Every function takes the photo `rgb` : (H, W, 3) uint8 sRGB and the piece's matte `alpha` : (H, W) float32 0..1
 and returns a new array (the inputs are never changed). Colour work happens in CIE Lab (OpenCV's float convention:
-L 0..100, a and b about -128..127) on the piece's bounding box only, so the cost follows the piece, not the canvas.
+L 0..100, a and b about -128..127): statistics on a subsample of the piece, corrections as per-channel LUTs (white
+balance) or a colour-grid LUT applied to the piece's pixels only (metal), so the cost follows the piece.
 """
 
 from __future__ import annotations
@@ -306,7 +307,8 @@ def correct_metal(rgb: np.ndarray, alpha: np.ndarray, metal: str) -> np.ndarray:
     survives. White metals: the cast (the metal's median a*b* less the alloy's) is taken off, at most
     MAX_WHITE_SHIFT, and the tints around it are calmed to WHITE_SPREAD. Each pixel is moved in proportion to how
     much it looks like this metal: stones (saturated, or far from the metal's hue) and the backdrop stay as they
-    were. Returns (H, W, 3) uint8.
+    were. The move is computed on a LUT_LEVELS^3 colour grid and applied to the piece's pixels (alpha > 0.3) as an
+    RGB offset, blended by the matte. Returns (H, W, 3) uint8.
     """
     alpha = check_photo(rgb, alpha, "correct_metal")
     if metal not in ALLOYS:
