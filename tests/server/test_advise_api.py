@@ -99,3 +99,12 @@ def test_nothing_about_the_person_is_written(client, data_dir, astronaut, tmp_pa
     assert r.status_code == 200
     assert _files(data_dir) == before
     assert not list(scratch.iterdir())
+
+
+def test_advise_is_documented(client):
+    spec = client.get("/openapi.json").json()
+    op = spec["paths"]["/api/advise"]["post"]
+    assert op["tags"] == ["stylist"]
+    ok = op["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/AdviceOut"}
+    assert {"AdviceOut", "SuggestionOut"} <= set(spec["components"]["schemas"])

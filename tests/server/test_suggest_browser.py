@@ -95,7 +95,7 @@ def test_suggest_for_me_on_the_live_page_puts_a_piece_on(browser, server, pages)
     advice = page.evaluate("window.tryon.advice")
     assert {s["topic"] for s in advice["suggestions"]} >= {"metal", "earrings", "necklace"}
     necklace = next(s for s in shown if s["topic"] == "necklace")["items"][0]
-    page.locator(f".advice-item[data-topic=necklace] .advice-try[data-item='{necklace}']").click()
+    page.locator(f".advice-item[data-topic=necklace] .advice-try[data-item='{necklace}']").first.click()
     page.wait_for_function(f"window.tryon.confirmed.includes({json.dumps(necklace)})", timeout=30_000)
     assert START_ITEM in page.evaluate("window.tryon.confirmed")  # a necklace joins the earrings
     earring = next(s for s in shown if s["topic"] == "earrings")["items"][0]
@@ -112,7 +112,7 @@ def test_suggest_for_me_on_the_kiosk_puts_a_piece_on(browser, server, pages):
     page = _open(browser, f"{server}/kiosk", pages, "window.kiosk.ready", {"width": 1600, "height": 900})
     shown = _ask_and_check(page)
     necklace = next(s for s in shown if s["topic"] == "necklace")["items"][0]
-    page.locator(f".advice-item[data-topic=necklace] .advice-try[data-item='{necklace}']").click()
+    page.locator(f".advice-item[data-topic=necklace] .advice-try[data-item='{necklace}']").first.click()
     page.wait_for_function(f"window.kiosk.worn.includes({json.dumps(necklace)})", timeout=30_000)
     if SHOT:
         page.screenshot(path=SHOT.replace(".png", "-kiosk.png"))
