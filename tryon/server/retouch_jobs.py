@@ -57,7 +57,8 @@ LOOK_S_PER_PHOTO = 10.0  # measuring a job's look: a decode and a small matte pe
 WORKER_IDLE_S = 60.0
 WALL_FACTOR = 20.0  # a photo's time limit is CPU time; on the clock it may take this many times longer
 POLL_S = 0.2  # how often the dispatcher looks at the worker (its CPU time, whether to hold it)
-HOLDABLE = hasattr(signal, "SIGSTOP")  # POSIX  # a worker with nothing to do this long is stopped (its memory given back)
+HOLDABLE = hasattr(signal, "SIGSTOP")  # POSIX
+PR_SET_PDEATHSIG = 1  # linux/prctl.h  # a worker with nothing to do this long is stopped (its memory given back)
 MAX_NAME_CHARS = 120
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -213,9 +214,21 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this process when the server dies, even a hard death that never ran close() (a worker held
+    with SIGSTOP would otherwise wait, stopped, for ever)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # type: ignore[attr-defined,unused-ignore]
+    except (OSError, AttributeError):  # not Linux
+        pass
+
+
 def _worker_main(conn: Connection, nice: int, idle: bool) -> None:
     """The worker process: lower its priority (nice; SCHED_IDLE with `idle`), one thread, pay the imports once,
     then retouch what comes until told to stop."""
+    _die_with_parent()
     try:
         os.nice(nice)  # the live sessions' frames first
     except (OSError, AttributeError):
@@ -266,8 +279,8 @@ class _Worker:
         self.last_used = time.monotonic()
 
     def call(self, task: tuple[Any, ...], timeout_s: float) -> tuple[bool, Any]:
-        if not self.ready:
-            if not self._wait(WORKER_START_S):
+        if not self.ready:  # not held while it starts: its death-with-the-server is set up only once it runs
+            if not self._wait(WORKER_START_S, holdable=False):
                 raise TryOnError(f"the retouch worker did not start within {WORKER_START_S:g} s of CPU time")
             self.conn.recv()  # "ready"
             self.ready = True
@@ -278,7 +291,7 @@ class _Worker:
         self.last_used = time.monotonic()
         return answer
 
-    def _wait(self, timeout_s: float) -> bool:
+    def _wait(self, timeout_s: float, holdable: bool = True) -> bool:
         """Whether an answer came before the worker spent `timeout_s` of CPU time on it (a photo waiting for the
         CPU while live sessions use it is not stuck), or WALL_FACTOR times that on the clock (a worker that
         waits on nothing). EOFError as soon as the process is gone (a child that dies before it took its end
@@ -286,7 +299,7 @@ class _Worker:
         pid = self.process.pid or 0
         cpu_start = cpu_seconds(pid)
         wall_deadline = time.monotonic() + timeout_s * (1 if cpu_start is None else WALL_FACTOR)
-        while not self.conn.poll(0 if self._hold(pid) else POLL_S):
+        while not self.conn.poll(0 if holdable and self._hold(pid) else POLL_S):
             if self.held:  # time held does not count
                 wall_deadline += POLL_S
                 time.sleep(POLL_S)
