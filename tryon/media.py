@@ -114,6 +114,8 @@ def _decode(data: bytes, name: str, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     except Image.DecompressionBombError as e:
         cap = max_pixels if Image.MAX_IMAGE_PIXELS is None else min(max_pixels, 2 * Image.MAX_IMAGE_PIXELS)
         raise InputError(_too_large(name, cap, pixels=_bomb_pixels(e))) from None
+    except UnidentifiedImageError:  # PIL's text names its BytesIO object, not the file
+        raise InputError(f"{name}: not a readable image (not an image format this reads, or damaged)") from None
     except bad as e:
         raise InputError(f"{name}: not a readable image ({e})") from None
     with img:

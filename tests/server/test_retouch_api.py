@@ -303,6 +303,11 @@ def test_the_worker_waits_while_live_sessions_run(tmp_path):
             assert time.monotonic() < deadline, "the worker was not stopped"
             time.sleep(0.1)
         assert jobs.held and jobs.get(job_id).files[0].status == "pending"  # type: ignore[union-attr]
+        # A single photo someone waits for is not held behind the batch: the held file gives way and waits on.
+        single = jobs.retouch_one(encoded(gold_ring(31)), "single.jpg", RetouchOptions(size_px=1000))
+        data, meta = single.result(timeout=WAIT_S)
+        assert data[:2] == b"\xff\xd8" and meta["passed"], meta
+        assert jobs.get(job_id).files[0].status == "pending"  # type: ignore[union-attr]
         live[0] = False
         deadline = time.monotonic() + WAIT_S
         while not (job := jobs.get(job_id)).finished:  # type: ignore[union-attr]

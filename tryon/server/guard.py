@@ -164,7 +164,8 @@ class Guard:
             return 403, "cross-origin requests are refused"
         if (method, path) in policy.admin:
             if not policy.admin_token:
-                return 403, "imports are off on this server: set TRYON_ADMIN_TOKEN to allow them"
+                return 403, ("staff actions (imports, designs, retouching) are off on this server: "
+                             "set TRYON_ADMIN_TOKEN to allow them")
             scheme, _, token = headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), policy.admin_token.encode()):
                 return 401, "a valid admin token is needed: send 'Authorization: Bearer TOKEN'"

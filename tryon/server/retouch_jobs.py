@@ -16,7 +16,9 @@ Off the event loop and off the live sessions' CPU: one dispatcher thread hands o
 process (tryon.server.retouch_worker: spawned, so no forked EGL, MediaPipe or torch state; one OpenCV and torch
 thread; nice 19 and Linux's SCHED_IDLE, so it runs only on CPU time nothing else wants). Even so, on a 2-core
 machine a batch cost the live page about a fifth of its frame rate (shared cores, caches and memory), so while a
-live session is connected the worker is also stopped (SIGSTOP) where it stands and continued when none is. A
+live session is connected the worker is also stopped (SIGSTOP) on a batch's file where it stands and continued
+when none is. A single photo, which someone is waiting for, is not held: a batch file held when one comes is
+given up (the worker with it) and done again later. A
 photo that fails, spends more than `photo_timeout_s` of CPU time (waiting, held or not, does not count) or kills
 the worker fails alone; the worker is started again for the next one. Single photos (POST /api/retouch) go to
 the same worker ahead of the batches' files.
@@ -42,7 +44,7 @@ from typing import Any
 
 from tryon.errors import InputError, TryOnError
 from tryon.retouch.types import RetouchOptions
-from tryon.server.retouch_worker import HOLDABLE, Worker, options_from
+from tryon.server.retouch_worker import HOLDABLE, PreemptedError, Worker, options_from
 
 log = logging.getLogger(__name__)
 
@@ -357,7 +359,7 @@ class RetouchJobs:
             if single is not None:
                 data, name, fields, future = single
                 if future.set_running_or_notify_cancel():
-                    ok, value = self._call(("bytes", data, name, fields), self.photo_timeout_s)
+                    ok, value = self._call(("bytes", data, name, fields), self.photo_timeout_s, holdable=False)
                     if ok:
                         future.set_result(value)
                     else:
@@ -376,8 +378,13 @@ class RetouchJobs:
                     return
             folder = self.root / job_id
             self._current = (job_id, idx)
-            ok, value = self._call(("file", str(folder / "in" / src), name, fields, json.loads(look),
-                                    str(folder / "out" / out)), self.photo_timeout_s)
+            try:
+                ok, value = self._call(("file", str(folder / "in" / src), name, fields, json.loads(look),
+                                        str(folder / "out" / out)), self.photo_timeout_s)
+            except PreemptedError:  # a single photo came while this file was held: the file stays pending
+                self._stop_worker()
+                self._current = None
+                continue
             if self._stop.is_set():
                 return  # cut off by close(): the file stays pending
             with self._lock:
@@ -392,14 +399,15 @@ class RetouchJobs:
             if not ok:
                 log.info("retouch job %s: %s failed: %s", job_id, name, value)
 
-    def _call(self, task: tuple[Any, ...], timeout_s: float) -> tuple[bool, Any]:
-        """The task in the worker (started when needed); a worker that hangs or dies is replaced."""
+    def _call(self, task: tuple[Any, ...], timeout_s: float, holdable: bool = True) -> tuple[bool, Any]:
+        """The task in the worker (started when needed); a worker that hangs or dies is replaced. holdable: whether
+        live sessions hold it (batch files), or not (single photos)."""
         try:
             with self._worker_lock:
                 if self._worker is None:
-                    self._worker = Worker(self.nice, self.idle, self.hold)
+                    self._worker = Worker(self.nice, self.idle, self.hold, lambda: not self._singles.empty())
                 worker = self._worker
-            return worker.call(task, timeout_s)
+            return worker.call(task, timeout_s, holdable)
         except InputError as e:  # past its time
             self._stop_worker()
             return False, str(e)

@@ -170,12 +170,19 @@ def _worker_main(conn: Connection, nice: int, idle: bool) -> None:
         conn.send(_run_task(task))
 
 
+class PreemptedError(Exception):
+    """A held task was given up for a single photo someone is waiting for (the task is to be done again later)."""
+
+
 class Worker:
     """One spawned worker process and its pipe. `call` blocks (the dispatcher thread's, never the event loop).
-    While `hold()` is true the process is stopped (SIGSTOP) where it stands, and continued when it turns false."""
+    While `hold()` is true the process is stopped (SIGSTOP) where it stands, and continued when it turns false;
+    a held task is given up (PreemptedError) as soon as `preempt()` says a single photo waits."""
 
-    def __init__(self, nice: int, idle: bool, hold: Callable[[], bool]) -> None:
+    def __init__(self, nice: int, idle: bool, hold: Callable[[], bool],
+                 preempt: Callable[[], bool] = lambda: False) -> None:
         self.hold = hold
+        self.preempt = preempt
         self.held = False
         ctx = multiprocessing.get_context("spawn")
         self.conn, child = ctx.Pipe()
@@ -186,14 +193,16 @@ class Worker:
         self.ready = False
         self.last_used = time.monotonic()
 
-    def call(self, task: tuple[Any, ...], timeout_s: float) -> tuple[bool, Any]:
+    def call(self, task: tuple[Any, ...], timeout_s: float, holdable: bool = True) -> tuple[bool, Any]:
+        """The task's answer; holdable: whether live sessions may hold it (a batch's file, not a single photo that
+        a person is waiting for)."""
         if not self.ready:  # not held while it starts: its death-with-the-server is set up only once it runs
             if not self._wait(WORKER_START_S, holdable=False):
                 raise TryOnError(f"the retouch worker did not start within {WORKER_START_S:g} s of CPU time")
             self.conn.recv()  # "ready"
             self.ready = True
         self.conn.send(task)
-        if not self._wait(timeout_s):
+        if not self._wait(timeout_s, holdable):
             raise InputError(f"retouching this photo took more than {timeout_s:g} s of CPU time and was stopped")
         answer: tuple[bool, Any] = self.conn.recv()
         self.last_used = time.monotonic()
@@ -209,6 +218,8 @@ class Worker:
         wall_deadline = time.monotonic() + timeout_s * (1 if cpu_start is None else WALL_FACTOR)
         while not self.conn.poll(0 if holdable and self._hold(pid) else POLL_S):
             if self.held:  # time held does not count
+                if self.preempt():
+                    raise PreemptedError()
                 wall_deadline += POLL_S
                 time.sleep(POLL_S)
                 continue
