@@ -29,7 +29,8 @@ TEXTURE_FACTOR = 4.5  # a blob must stand out this many times the local mean abs
 PIECE_STANDOUT = 8.0  # on the piece a speck's peak must stand this many times above the local texture
 BACKDROP_STANDOUT = 7.0  # the same on the backdrop (where the matte may have missed some of the piece's metal)
 ROUGH_METAL = 20.0  # grey levels: on the piece, nothing is removed where the local texture is above this
-CROWD = 0.6  # other candidate pixels around a blob on the piece, as a share of its own area, above which it is texture
+CROWD = 1.5  # other candidate pixels around a blob on the piece, as a share of its own area (plus 4), past which
+# it is texture
 HALO_CONTRAST = 6  # grey levels: a speck's halo still differs this much from the ground around it
 INPAINT_CALLS_PER_MP = 100  # one inpaint call per speck costs about what one call over 1/100 MP does
 CROWD_BACKDROP = 2.5  # the same on the backdrop (plus half a window), where dust and lint gather in clusters
@@ -119,8 +120,10 @@ def find_specks(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndar
         gy = np.minimum(ys * grid.shape[0] // h, grid.shape[0] - 1)
         return grid[gy, gx]
 
-    # Blobs a pixel apart are one speck: a faint fibre breaks into pieces that must not count as each other's crowd.
+    # Blobs a pixel apart on the backdrop are one speck: a faint fibre breaks into pieces that must not count as
+    # each other's crowd. (On the piece they stay apart: joined, a speck would merge with the metal's edges.)
     joined = cv2.dilate(cand, np.ones((3, 3), np.uint8))
+    joined[alpha > PIECE] = cand[alpha > PIECE]
     n, labels, stats, cents = cv2.connectedComponentsWithStats(joined, connectivity=8)
     if n <= 1:
         return empty, none
@@ -150,7 +153,7 @@ def find_specks(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndar
     big_enough = (area >= 2) | (peak > 2.5 * MIN_CONTRAST)
     on_backdrop = mean_alpha < BACKDROP
     on_piece = mean_alpha > PIECE
-    isolated = others <= np.where(on_backdrop, CROWD_BACKDROP * area + 0.5 * k * k, CROWD * area + 1)
+    isolated = others <= np.where(on_backdrop, CROWD_BACKDROP * area + 0.5 * k * k, CROWD * area + 4)
     thin = area <= 4.5 * extent  # a fibre: up to about four pixels wide, soft edges included
     small = extent <= k
     remove = big_enough & isolated & ~touches_edge & (
