@@ -139,9 +139,9 @@ def balance_white(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, tuple
         return rgb.copy(), (1.0, 1.0, 1.0)
     lab = cv2.cvtColor(linear_to_srgb(mean_lin).reshape(1, 1, 3), cv2.COLOR_RGB2Lab)[0, 0]
     chroma = float(np.hypot(lab[1], lab[2]))
-    # Full from chroma 6 to 20, none from 32 (a coloured backdrop), and none under 2: a grey card's own faint tint
-    # is no cast worth moving the piece for.
-    strength = float(np.clip((32.0 - chroma) / 12.0, 0.0, 1.0) * np.clip((chroma - 2.0) / 4.0, 0.0, 1.0))
+    # Full from chroma 7 to 20, none from 32 (a coloured backdrop), and none under 3: a grey card's own faint tint
+    # is no cast worth moving the piece for (the professional results keep such tints: chroma 4 to 5 here).
+    strength = float(np.clip((32.0 - chroma) / 12.0, 0.0, 1.0) * np.clip((chroma - 3.0) / 4.0, 0.0, 1.0))
     # A backdrop is nearly one colour (a*b* spread under 2.5 on every studio photo here); a room, a person or
     # foliage behind the piece spreads 10 and more, and its mean colour says nothing about the light.
     ab = cv2.cvtColor(px[keep].reshape(-1, 1, 3).astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab).reshape(-1, 3)[:, 1:]
