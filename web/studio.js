@@ -11,7 +11,7 @@ const $ = (id) => document.getElementById(id);
 const el = {
   form: $('job-form'), drop: $('drop'), files: $('files'), chosen: $('chosen'), clear: $('clear'),
   background: $('background'), colourField: $('colour-field'), colour: $('colour'), shadow: $('shadow'),
-  metal: $('metal'), frame: $('frame'), format: $('format'), size: $('size'), token: $('token'),
+  sameLook: $('same-look'), metal: $('metal'), frame: $('frame'), format: $('format'), size: $('size'), token: $('token'),
   submit: $('submit'), formError: $('form-error'), progress: $('progress'), status: $('status'),
   downloadAll: $('download-all'), list: $('result-list'), template: $('result-template'),
 };
@@ -70,7 +70,7 @@ function showChosen(skipped = 0) {
 function options() {
   const bg = el.background.value === 'colour' ? el.colour.value.toUpperCase() : el.background.value;
   return {background: bg, shadow: el.shadow.value, metal: el.metal.value, frame: el.frame.value,
-          format: el.format.value, size: el.size.value.trim()};
+          format: el.format.value, size: el.size.value.trim(), same_look: el.sameLook.checked ? 'true' : 'false'};
 }
 
 /** The photos in uploads each under the server's request limit, in order; photos over it alone are returned apart. */

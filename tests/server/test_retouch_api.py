@@ -316,3 +316,24 @@ def test_the_worker_waits_while_live_sessions_run(tmp_path):
         assert job.files[0].status == "done" and not jobs.held
     finally:
         jobs.close()
+
+
+def test_a_job_shares_one_look_only_when_asked(tmp_path):
+    """By default each photo keeps its own exposure (a mixed batch); with same_look the job's median look is
+    measured once, kept with the job and given to every photo."""
+    jobs = RetouchJobs(tmp_path)
+    try:
+        photos = [("a.jpg", encoded(gold_ring(30))), ("b.jpg", encoded(gold_ring(31)))]
+        own = jobs.create(photos, RetouchOptions(size_px=1000))
+        same = jobs.create(photos, RetouchOptions(size_px=1000), same_look=True)
+        jobs.start()
+        deadline = time.monotonic() + 2 * WAIT_S
+        while not all(jobs.get(j).finished for j in (own, same)):  # type: ignore[union-attr]
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert jobs.get(own).look is None  # type: ignore[union-attr]
+        look = jobs.get(same).look  # type: ignore[union-attr]
+        assert look is not None and 0 < look["exposure"] < 1
+        assert jobs.manifest(jobs.get(same))["look"] == look  # type: ignore[arg-type]
+    finally:
+        jobs.close()

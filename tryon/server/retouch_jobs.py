@@ -7,8 +7,8 @@ What is kept, under `root` (the server's data_dir/retouch):
     JOB/out/NAME.EXT      the results, written whole (a .part file renamed) before the file is marked done
 
 So a job survives a restart: the store is the queue. On start-up the runner takes the pending files again in
-order; done files are never redone. A job of several photos gets one look (the median of its photos' exposure
-and white point, as `tryon retouch` gives a batch), measured once its uploads are all in and kept with the job,
+order; done files are never redone. A job asked for one look (same_look) gets the median of its photos' exposure
+and white point, as `tryon retouch --same-look` gives a batch), measured once its uploads are all in and kept with the job,
 so the photos done after a restart match those done before. A job is finished when no more uploads may follow
 and none of its files is pending. Finished jobs go after `keep_s`.
 
@@ -92,6 +92,7 @@ class Job:
     open: bool  # more uploads may follow
     files: tuple[JobFile, ...]
     current: int | None = None  # the index of the photo in the worker now
+    look: dict[str, Any] | None = None  # the look its photos share (Look's fields), once measured; None: their own
 
     @property
     def total(self) -> int:
@@ -150,9 +151,12 @@ class RetouchJobs:
 
     # ---- jobs
 
-    def create(self, files: list[tuple[str | None, bytes]], options: RetouchOptions, more: bool = False) -> str:
+    def create(self, files: list[tuple[str | None, bytes]], options: RetouchOptions, more: bool = False,
+               same_look: bool = False) -> str:
         """A new job of these (name, bytes) uploads; returns its id. With `more`, further uploads may follow
-        (`append`) and the job is not finished until one comes without it. InputError past `max_files`."""
+        (`append`) and the job is not finished until one comes without it. same_look: its photos take their
+        median look (pieces from one shoot; as `tryon retouch --same-look`); else each keeps its own. InputError
+        past `max_files`."""
         self._check_count(0, len(files))
         job_id = secrets.token_urlsafe(JOB_ID_BYTES)
         now = time.time()
@@ -160,8 +164,9 @@ class RetouchJobs:
         rows = self._save_inputs(job_id, 0, files, options, set())
         with self._lock:
             self._db.execute("BEGIN")
-            self._db.execute("INSERT INTO jobs (id, created, updated, options, open) VALUES (?, ?, ?, ?, ?)",
-                             (job_id, now, now, json.dumps(asdict(options)), int(more)))
+            self._db.execute("INSERT INTO jobs (id, created, updated, options, open, look) VALUES (?, ?, ?, ?, ?, ?)",
+                             (job_id, now, now, json.dumps(asdict(options)), int(more),
+                              None if same_look else json.dumps(None)))
             self._db.executemany("INSERT INTO files (job, idx, name, input, output, status) VALUES (?, ?, ?, ?, ?, ?)",
                                  rows)
             self._db.execute("COMMIT")
@@ -210,20 +215,20 @@ class RetouchJobs:
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
-            row = self._db.execute("SELECT created, updated, options, open FROM jobs WHERE id = ?",
+            row = self._db.execute("SELECT created, updated, options, open, look FROM jobs WHERE id = ?",
                                    (job_id,)).fetchone()
             if row is None:
                 return None
             if row[3] and time.time() - row[1] > OPEN_GRACE_S:  # the uploader went away
                 self._db.execute("UPDATE jobs SET open = 0 WHERE id = ?", (job_id,))
-                row = (*row[:3], 0)
+                row = (*row[:3], 0, row[4])
             files = self._db.execute("SELECT idx, name, output, status, error, result, input FROM files WHERE job = ? "
                                      "ORDER BY idx", (job_id,)).fetchall()
         current = self._current
         working = current[1] if current and current[0] == job_id else None
         return Job(job_id, row[0], json.loads(row[2]), bool(row[3]), tuple(
             JobFile(i, name, out, status, error, None if result is None else json.loads(result), stored)
-            for i, name, out, status, error, result, stored in files), working)
+            for i, name, out, status, error, result, stored in files), working, json.loads(row[4] or "null"))
 
     def output_path(self, job_id: str, output: str) -> Path | None:
         """A done file's result on disk, by its output name; None when there is none (yet)."""
@@ -243,8 +248,8 @@ class RetouchJobs:
         return self.root / job_id / "in" / job.files[index].input
 
     def manifest(self, job: Job) -> dict[str, Any]:
-        return {"job": job.id, "options": job.options, "total": job.total, "done": job.done, "failed": job.failed,
-                "finished": job.finished,
+        return {"job": job.id, "options": job.options, "look": job.look, "total": job.total, "done": job.done,
+                "failed": job.failed, "finished": job.finished,
                 "files": [{"name": f.name, "output": f.output if f.status == "done" else None, "status": f.status,
                            "ok": {"done": True, "failed": False}.get(f.status), "error": f.error,
                            **(f.result or {})} for f in job.files]}

@@ -173,7 +173,10 @@ async def create_job(state: State, request: Request,
                      frame: Frame = "fill", size: Size = "", format: Format = "jpg",
                      job: Annotated[str, Form(description="add these photos to this open job (its options hold)")] = "",
                      more: Annotated[bool, Form(description="more uploads for this job follow (a batch larger than "
-                                                            "one request may be)")] = False) -> JobCreated:
+                                                            "one request may be)")] = False,
+                     same_look: Annotated[bool, Form(description="give every photo the batch's median exposure and "
+                                                                 "white point (pieces from one shoot)")] = False,
+                     ) -> JobCreated:
     """Send the token as `Authorization: Bearer TOKEN`. The photos are saved, then retouched one by one in the
     worker process; follow the job at `url`. A batch larger than one request (TRYON_MAX_UPLOAD_MB) goes in
     several: the first with `more=true`, then each with `job=ID`, the last without `more`. At most
@@ -189,7 +192,7 @@ async def create_job(state: State, request: Request,
             job_id = job
         else:
             options = parse_options(background, shadow, metal, frame, size, format)
-            job_id = await run_in_threadpool(jobs.create, uploads, options, more)
+            job_id = await run_in_threadpool(jobs.create, uploads, options, more, same_look)
     except JobClosedError as e:
         raise HTTPException(409, str(e)) from None
     except InputError as e:
