@@ -14,7 +14,7 @@ import numpy as np
 
 from tryon.retouch.backdrop import border_mask, to_lab
 from tryon.retouch.cfm import solve_band
-from tryon.retouch.matte import _check_rgb, working_copy
+from tryon.retouch.matte import check_rgb, working_copy
 
 KEY_LOW = 6.0  # Lab distance (Delta E 76) to the border's colour below which a pixel is all backdrop
 KEY_HIGH = 16.0  # ... and above which it is all piece
@@ -41,14 +41,14 @@ def _to_full(alpha_small: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 def colour_key(rgb: np.ndarray) -> np.ndarray:
     """Baseline 1: alpha (H, W) float32 from the distance to the border's median colour (rgb (H, W, 3) uint8)."""
-    _check_rgb(rgb, "colour key")
+    check_rgb(rgb, "colour key")
     alpha, _, _ = _key_small(rgb)
     return _to_full(alpha, rgb.shape)
 
 
 def colour_key_cfm(rgb: np.ndarray) -> np.ndarray:
     """Baseline 2: the colour key's decision (alpha > 0.5) refined by closed-form matting in a band along its edge."""
-    _check_rgb(rgb, "colour key + closed-form matting")
+    check_rgb(rgb, "colour key + closed-form matting")
     alpha, small, _ = _key_small(rgb)
     hard = (alpha > 0.5).astype(np.uint8)
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * BAND_PX + 1, 2 * BAND_PX + 1))

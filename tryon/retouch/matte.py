@@ -78,7 +78,7 @@ EDGE_ALPHA = 0.002  # foreground colours are solved where alpha is between this 
 NEAR_SIGMA_PX = 2.0  # working pixels: how far the nearby sure colour is gathered from
 
 
-def _check_rgb(rgb: np.ndarray, what: str) -> None:
+def check_rgb(rgb: np.ndarray, what: str) -> None:
     if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         got = f"{rgb.dtype} {rgb.shape}" if isinstance(rgb, np.ndarray) else type(rgb).__name__
         raise InputError(f"{what}: expected an (H, W, 3) uint8 RGB image, got {got}")
@@ -440,7 +440,7 @@ def cut_out(rgb: np.ndarray) -> Matte:
 
     Raises InputError ("cut out: nothing to cut out: ...") when no piece stands out from the backdrop.
     """
-    _check_rgb(rgb, "cut out")
+    check_rgb(rgb, "cut out")
     small, scale = working_copy(rgb)
     mask, score, _ = coarse_mask(small)
     share = float(mask.mean())
@@ -466,7 +466,7 @@ def foreground_colours(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     colour (an a^4-weighted blur). Where a is 0 or 1 F is the photo itself. Only the edge pixels are solved: the
     backdrop and the nearby colour come from the working copy, sampled at each edge pixel.
     """
-    _check_rgb(rgb, "foreground colours")
+    check_rgb(rgb, "foreground colours")
     if not isinstance(alpha, np.ndarray) or alpha.shape != rgb.shape[:2]:
         got = alpha.shape if isinstance(alpha, np.ndarray) else type(alpha).__name__
         raise InputError(f"foreground colours: alpha must be (H, W) = {rgb.shape[:2]}, got {got}")
