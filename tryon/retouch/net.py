@@ -1,17 +1,19 @@
 """The learned coarse matte: a small U-Net that reads a downscaled product photo and gives the piece's alpha.
 
-`coarse_alpha(rgb_small)` is what the matting step calls: (h, w, 3) uint8 sRGB at about 320-512 px on the
-longer side in, (h, w) float32 alpha 0..1 at the same size out, or None when the weights file is absent or
-unusable (the classical key is then the whole matte). The network only says *where* the piece is: every
-pixel of the output image still comes from the photo (tryon.retouch.matte refines the edge and takes the
+`coarse_alpha(rgb_small)` is what the matting step calls: (h, w, 3) uint8 sRGB (320-512 px on the longer side
+is plenty) in, (h, w) float32 alpha 0..1 at the same size out, or None when the weights file is absent or
+unusable (the classical key is then the whole matte). The network reads the picture at NET_SIDE_PX on its
+longer side: the alpha is coarse (soft edges a few pixels wide). It only says *where* the piece is: every
+pixel of the output image still comes from the photo (the classical matte refines the edge and takes the
 colours from the photo itself).
 
 Input (`net_input`): the photo's RGB and one more channel, each pixel's distance from the median colour of
 the picture's border (what a colour key reads). The key alone fails where polished metal mirrors the
 backdrop or the backdrop is textured (wood, marble, sand); the network sees both the key and the shapes.
 
-Network (`MatteNet`): a U-Net of plain 3x3 convolutions (batch norm, ReLU), five scales (1 .. 1/32), about
-0.4 M parameters; dilated convolutions at the coarsest scale widen what it sees (a whole ring is one thing).
+Network (`MatteNet`): a U-Net of plain 3x3 convolutions (batch norm, ReLU), six scales (1 .. 1/32, widths
+WIDTHS), 0.59 M parameters; dilated convolutions at the coarsest scale widen what it sees (a whole ring is one
+thing).
 Trained by tryon.retouch.train on pictures made by tryon.retouch.synth (the project's own renders; see
 assets/models/retouch_matte.md).
 
@@ -27,6 +29,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import torch
 from torch import nn
@@ -38,9 +41,13 @@ from tryon.errors import InputError
 log = logging.getLogger(__name__)
 
 DEFAULT_WEIGHTS = REPO_ROOT / "assets" / "models" / "retouch_matte.pt"
-WIDTHS = (12, 24, 32, 48, 64, 96)  # channels at scales 1, 1/2, 1/4, 1/8, 1/16, 1/32
+WIDTHS = (8, 16, 32, 48, 64, 96)  # channels at scales 1, 1/2, 1/4, 1/8, 1/16, 1/32
 SCALE = 32  # inputs are padded to a multiple of this (the coarsest scale)
 BORDER_FRACTION = 0.03  # the border strip whose median colour is the backdrop's, as a share of the shorter side
+# The network reads pictures at most this long on their longer side (larger ones are shrunk, the alpha enlarged
+# back): it was trained on 128 px pictures with the piece over half of them, and on the shared photos it did
+# best at about this size (a piece far larger than any it was trained on loses its middle).
+NET_SIDE_PX = 224
 THREADS = 2  # inference: the photo is one image; more threads only contend with the rest of the pipeline
 MIN_SIDE_PX = 16
 MAX_SIDE_PX = 2048
@@ -163,9 +170,9 @@ def predict(model: MatteNet, rgb: np.ndarray) -> np.ndarray:
 
 
 def coarse_alpha(rgb_small: np.ndarray, weights: str | os.PathLike[str] = DEFAULT_WEIGHTS) -> np.ndarray | None:
-    """(h, w) float32 alpha 0..1 of the piece in an (h, w, 3) uint8 sRGB picture (best at 320-512 px on the
-    longer side: the sizes it was trained at), or None when there are no usable weights. InputError for
-    anything that is not an RGB picture of MIN_SIDE_PX..MAX_SIDE_PX."""
+    """(h, w) float32 alpha 0..1 of the piece in an (h, w, 3) uint8 sRGB picture (320-512 px on the longer side
+    is plenty: the network reads it at NET_SIDE_PX), or None when there are no usable weights. InputError for
+    anything that is not an RGB picture of MIN_SIDE_PX..MAX_SIDE_PX a side."""
     if not isinstance(rgb_small, np.ndarray) or rgb_small.ndim != 3 or rgb_small.shape[2] != 3 \
             or rgb_small.dtype != np.uint8:
         shape = getattr(rgb_small, "shape", None)
@@ -179,4 +186,10 @@ def coarse_alpha(rgb_small: np.ndarray, weights: str | os.PathLike[str] = DEFAUL
         return None
     if torch.get_num_threads() > THREADS:
         torch.set_num_threads(THREADS)
-    return predict(model, np.ascontiguousarray(rgb_small))
+    h, w = rgb_small.shape[:2]
+    scale = NET_SIDE_PX / max(h, w)
+    if scale >= 1.0:
+        return predict(model, np.ascontiguousarray(rgb_small))
+    small = cv2.resize(rgb_small, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    alpha = cv2.resize(predict(model, small), (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.clip(alpha, 0.0, 1.0).astype(np.float32)

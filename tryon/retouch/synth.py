@@ -43,6 +43,9 @@ from tryon.types import Intrinsics
 
 HFOV_DEG = 20.0  # a product lens (the thumbnails' and turntables')
 DESIGNS_PER_KIND = {"ring": 10, "earring": 10}  # `tryon design` variations added to the catalog's pieces
+# How often each kind is drawn (product shoots are mostly rings and earrings; a long chain is a few pixels wide
+# and teaches little about the rest).
+KIND_WEIGHTS = {"ring": 0.38, "earring": 0.28, "bracelet": 0.1, "watch": 0.06, "necklace": 0.08, "pendant": 0.1}
 BACKDROPS = ("grey", "sweep", "white", "paper", "fabric", "wood", "marble", "sand", "velvet", "colour")
 # How often each backdrop is drawn (plain studio cards are the commonest in product photos).
 BACKDROP_WEIGHTS = (0.17, 0.12, 0.12, 0.08, 0.1, 0.1, 0.1, 0.07, 0.06, 0.08)
@@ -387,7 +390,7 @@ def _reflection(rng: np.random.Generator, layer: np.ndarray) -> np.ndarray:
     out = cv2.warpAffine(flipped, _shift(0.0, shift), (s, s))
     fade = np.clip(1.0 - (np.arange(s, dtype=np.float32) - bottom) / (rng.uniform(0.15, 0.4) * s), 0.0, 1.0)
     fade[: bottom + 1] = 0.0
-    return out * (fade * rng.uniform(0.15, 0.45))[:, None, None]
+    return out * (fade * rng.uniform(0.15, 0.6))[:, None, None]
 
 
 def _over(top: np.ndarray, under: np.ndarray) -> np.ndarray:
@@ -426,6 +429,66 @@ def _camera(rng: np.random.Generator, rgb: np.ndarray, alpha: np.ndarray) -> tup
     return u8, alpha
 
 
+def _draw_piece(rng: np.random.Generator, catalogue: list[Piece]) -> Piece:
+    """A piece: its kind drawn by KIND_WEIGHTS (among the kinds there are), then one of that kind."""
+    kinds = sorted({p.kind for p in catalogue})
+    weights = np.array([KIND_WEIGHTS.get(k, 0.05) for k in kinds])
+    kind = kinds[int(rng.choice(len(kinds), p=weights / weights.sum()))]
+    of_kind = [p for p in catalogue if p.kind == kind]
+    return of_kind[int(rng.integers(0, len(of_kind)))]
+
+
+def _surface_detail(rng: np.random.Generator, layer: np.ndarray) -> np.ndarray:
+    """The rendered piece ((s, s, 4) premultiplied) with fine sparkle on its surface: bright and dark dots of
+    a pixel or two, as pave, glitter and engraving show in photos (the renders' surfaces are smooth)."""
+    s = layer.shape[0]
+    dots = np.zeros((s, s), np.float32)
+    count = int(rng.uniform(0.002, 0.03) * s * s)
+    ys, xs = rng.integers(0, s, count), rng.integers(0, s, count)
+    dots[ys, xs] = rng.choice([-1.0, 1.0], count, p=[0.4, 0.6]).astype(np.float32)
+    dots = cv2.GaussianBlur(dots, (0, 0), rng.uniform(0.5, 1.0)) * np.float32(rng.uniform(1.5, 4.0))
+    a = layer[..., 3:4]
+    rgb = layer[..., :3] + dots[..., None] * a * np.float32(0.5)
+    return np.concatenate([np.clip(rgb, 0.0, a), a], axis=2)
+
+
+def _big_stone(rng: np.random.Generator, layer: np.ndarray, backdrop_rgb: np.ndarray) -> np.ndarray:
+    """The piece ((s, s, 4) premultiplied) with a large stone set on it: a lit, faceted ellipse of a random
+    gem colour (white, blue, green, red, pink, opal, turquoise), or of about the backdrop's own colour
+    (backdrop_rgb (3,): a white opal or a pave dial on a pale card), glittering or not, centred on the piece's
+    own pixels (a stone is part of the piece even where it is the backdrop's colour or fills a ring's middle)."""
+    s = layer.shape[0]
+    ys, xs = np.nonzero(layer[..., 3] > 0.5)
+    if len(ys) == 0:
+        return layer
+    k = int(rng.integers(0, len(ys)))
+    cy, cx = float(ys[k]), float(xs[k])
+    ry, rx = rng.uniform(0.06, 0.3) * s, rng.uniform(0.06, 0.3) * s
+    yy, xx = np.mgrid[0:s, 0:s].astype(np.float32)
+    angle = rng.uniform(0, math.pi)
+    u = ((xx - cx) * math.cos(angle) + (yy - cy) * math.sin(angle)) / rx
+    v = (-(xx - cx) * math.sin(angle) + (yy - cy) * math.cos(angle)) / ry
+    r = np.sqrt(u * u + v * v)
+    cover = np.clip((1.0 - r) * min(rx, ry), 0.0, 1.0)
+    hsv = np.array([[[int(rng.integers(0, 180)), int(rng.integers(0, 255)), int(rng.integers(120, 256))]]], np.uint8)
+    colour = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0].astype(np.float32) / 255.0
+    if rng.random() < 0.35:
+        colour = np.clip(backdrop_rgb * rng.uniform(0.9, 1.15) + rng.normal(0.0, 0.03, 3), 0.0, 1.0).astype(np.float32)
+    theta = np.arctan2(v, u)
+    facets = 1.0 + rng.uniform(0.0, 0.5) * np.sign(np.sin(theta * int(rng.integers(3, 9)) + rng.uniform(0, 6)))
+    shade = (0.55 + 0.45 * np.sqrt(np.clip(1.0 - r * r, 0.0, 1.0))) * facets
+    shade = shade + 0.15 * smooth_noise(rng, s, s, 8.0, 2)
+    if rng.random() < 0.4:  # pave or glitter across the stone's face
+        dots = (rng.random((s, s)) < rng.uniform(0.05, 0.3)).astype(np.float32)
+        shade = shade * (1.0 + rng.uniform(0.2, 0.8) * (cv2.GaussianBlur(dots, (0, 0), 0.7) * 3.0 - 0.5))
+    stone = np.clip(colour * shade[..., None], 0.0, 1.0)
+    rim = np.clip(1.0 - np.abs(r - 1.0) * min(rx, ry) / 2.0, 0.0, 1.0) * rng.uniform(0.0, 1.0)  # the setting's rim
+    metal = layer[..., :3].sum(axis=(0, 1)) / max(float(layer[..., 3].sum()), 1e-6)
+    stone = stone + (metal - stone) * rim[..., None]
+    c = cover[..., None]
+    return np.concatenate([stone * c + (1.0 - c) * layer[..., :3], c + (1.0 - c) * layer[..., 3:4]], axis=2)
+
+
 def make_sample(rng: np.random.Generator, renderer: Renderer, catalogue: list[Piece], size_px: int,
                 light: FrameLight, studio_map: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
     """One synthetic photo: ((S, S, 3) uint8 rgb, (S, S) uint8 alpha, a short description)."""
@@ -433,17 +496,21 @@ def make_sample(rng: np.random.Generator, renderer: Renderer, catalogue: list[Pi
     bg, what = backdrop(rng, s, s)
     renderer.set_environment(environment_for(rng, bg, light, studio_map))
     count = 1 if rng.random() < 0.6 else 2 if rng.random() < 0.8 else 3
-    first = catalogue[int(rng.integers(0, len(catalogue)))]
+    first = _draw_piece(rng, catalogue)
     pair = count == 2 and rng.random() < 0.6  # an identical pair, as earrings are shot
-    share = rng.uniform(0.5, 0.95) if count == 1 else rng.uniform(0.35, 0.6)
+    share = rng.uniform(0.55, 1.0) if count == 1 else rng.uniform(0.35, 0.6)
     layers = np.zeros((s, s, 4), np.float32)
     names = []
     centre = (s / 2.0, s / 2.0, share * s / 2.0)
     for k in range(count):
-        piece = first if k == 0 or pair else catalogue[int(rng.integers(0, len(catalogue)))]
+        piece = first if k == 0 or pair else _draw_piece(rng, catalogue)
         rotation = random_view(rng, piece.kind)
         side = max(16, int(share * s * rng.uniform(0.85, 1.1)))
         layer = render_piece(renderer, piece, rotation, side)
+        if rng.random() < 0.35:
+            layer = _surface_detail(rng, layer)
+        if piece.kind in ("ring", "earring", "pendant", "bracelet", "watch") and rng.random() < 0.4:
+            layer = _big_stone(rng, layer, np.median(bg.reshape(-1, 3), axis=0))
         if count == 1:
             x0, y0 = (s - side) // 2 + int(rng.normal(0, 0.08 * s)), (s - side) // 2 + int(rng.normal(0, 0.08 * s))
         else:
@@ -456,7 +523,7 @@ def make_sample(rng: np.random.Generator, renderer: Renderer, catalogue: list[Pi
         names.append(piece.name)
     canvas = add_props(rng, bg.copy(), centre)
     canvas *= (1.0 - _cast_shadow(rng, layers[..., 3]))[..., None]
-    if rng.random() < 0.12:
+    if rng.random() < 0.2:
         reflection = _reflection(rng, layers)
         canvas = reflection[..., :3] + (1.0 - reflection[..., 3:4]) * canvas
     picture = layers[..., :3] + (1.0 - layers[..., 3:4]) * canvas
