@@ -66,8 +66,9 @@ def create_app(settings: Settings | None = None, kiosk: KioskSettings | None = N
     policy = Policy(upload_bytes=int(settings.max_upload_mb * 1024 * 1024), admin_token=settings.admin_token,
                     allowed_hosts=tuple(settings.allowed_hosts), allowed_origins=tuple(settings.allowed_origins),
                     trusted_proxies=tuple(settings.trusted_proxies), lan_handoff_only=kiosk.lan_handoff_only)
-    policy = dataclasses.replace(policy, uploads=policy.uploads | retouch.UPLOAD_PATHS | advise.UPLOAD_PATHS,
-                                 admin=policy.admin | retouch.ADMIN_ROUTES)
+    policy = dataclasses.replace(
+        policy, uploads=policy.uploads | retouch.UPLOAD_PATHS | advise.UPLOAD_PATHS | design.UPLOAD_PATHS,
+        admin=policy.admin | retouch.ADMIN_ROUTES | design.ADMIN_ROUTES)
     app.add_middleware(Guard, policy=policy)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.state.tryon = state
