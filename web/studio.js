@@ -5,7 +5,12 @@
 // The job's id goes into the address (?job=ID), so a reload, or the link kept for later, shows the job again
 // (its originals then come from the server).
 //
-// window.studio is for the browser tests: ready once the server's limits are read; jobId, finished, done, failed.
+// Below it, Design from a sketch (sketch.js) uses the same admin token field.
+//
+// window.studio is for the browser tests: ready once the server's limits are read; jobId, finished, done, failed;
+// sketch (sketch.js).
+
+import { startSketch } from './sketch.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -367,6 +372,14 @@ async function reopen(jobId) {
 
 async function start() {
   wire();
+  startSketch({
+    token: () => {
+      const token = el.token.value.trim();
+      if (token) sessionStorage.setItem(TOKEN_KEY, token);
+      return token;
+    },
+    problem,
+  });
   try {
     const r = await fetch('/api/retouch');
     if (r.ok) info = await r.json();
