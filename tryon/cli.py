@@ -438,8 +438,11 @@ def _bench(args: argparse.Namespace) -> int:
 def _retouch(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from tryon.retouch.pipeline import keep_freed_memory
     from tryon.retouch.types import RetouchOptions
     from tryon.studio.retouch_batch import expand_inputs, run_batch
+
+    keep_freed_memory()  # this process may retouch photo after photo (one job, or a single photo)
 
     options = RetouchOptions(background=args.background, shadow=args.shadow, metal=args.metal, frame=args.frame,
                              size_px=args.size, format=args.format)

@@ -181,3 +181,13 @@ def test_match_and_same_look_bring_a_dark_shot_to_the_batch(tmp_path: Path, phot
     same_gap = abs(piece_luma(same["outputs"][0]["output"]) - piece_luma(same["outputs"][1]["output"]))
     assert same_gap < gap_own / 3
     assert same["look"] is not None and own["look"] is None
+
+
+def test_a_retouching_process_keeps_its_freed_memory() -> None:
+    """glibc takes the setting (this machine's C library), so the CLI and the workers reuse their buffers."""
+    import subprocess
+    import sys
+
+    code = "from tryon.retouch.pipeline import keep_freed_memory; print(keep_freed_memory())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "True"

@@ -148,9 +148,10 @@ def _worker_main(conn: Connection, nice: int, idle: bool) -> None:
             pass
     import cv2
 
-    import tryon.retouch.pipeline  # noqa: F401
+    import tryon.retouch.pipeline
     import tryon.studio.retouch_batch  # noqa: F401
 
+    tryon.retouch.pipeline.keep_freed_memory()  # photo after photo: large buffers reused, not remapped
     cv2.setNumThreads(1)  # one core at most: the others stay the live sessions'
     try:
         import torch

@@ -28,7 +28,7 @@ from PIL import Image
 
 from tryon import media
 from tryon.errors import InputError
-from tryon.retouch.pipeline import batch_look, photo_look, retouch
+from tryon.retouch.pipeline import batch_look, keep_freed_memory, photo_look, retouch
 from tryon.retouch.types import Look, Retouched, RetouchOptions
 
 log = logging.getLogger(__name__)
@@ -157,6 +157,8 @@ def write_manifest(outdir: Path, manifest: dict[str, Any]) -> None:
 def _worker_init() -> None:
     """One thread each for OpenCV and torch in a worker: the batch's parallelism is the processes."""
     import cv2
+
+    keep_freed_memory()
 
     cv2.setNumThreads(1)
     try:

@@ -20,7 +20,7 @@ import numpy as np
 from tryon import media
 from tryon.config import shared_media_dir
 from tryon.errors import InputError
-from tryon.retouch.pipeline import retouch
+from tryon.retouch.pipeline import keep_freed_memory, retouch
 from tryon.retouch.types import RetouchOptions
 from tryon.studio.retouch_batch import run_batch, worker_count
 
@@ -56,6 +56,7 @@ def _photos() -> list[Path]:
 
 def run_retouch_bench(repeats: int = 3, batch: int = 8) -> RetouchBench:
     photos = _photos()
+    keep_freed_memory()  # as `tryon retouch` and the workers do
     options = RetouchOptions()
     images = [media.read_image(p) for p in photos]
     retouch(at_megapixels(images[0], 1.0), options)  # warm-up: the net's weights, OpenCV's first calls
