@@ -142,14 +142,20 @@ def unreachable(page, selectors: list[str]) -> list[str]:
         if not els:
             found.append(f"{selector}: none")
         for i, el in enumerate(els):
-            for attempt in range(3):  # the page redraws the chips when the server replies: find them again
+            # The page redraws chips when the server replies and the size rows with every stats event (each
+            # second): an element replaced between the scroll and the hit test is looked at again.
+            hit = False
+            for attempt in range(3):
                 try:
                     el.scroll_into_view_if_needed(timeout=5000)
                     hit = el.evaluate(HIT_JS)
-                    break
                 except PlaywrightError:
                     if attempt == 2:
                         raise
+                    continue
+                if hit:
+                    break
+                page.wait_for_timeout(300)
             if not hit:
                 found.append(f"{selector}[{i}]: {el.bounding_box()}")
     return found

@@ -114,6 +114,7 @@ def test_garbage_offers_are_refused_at_once_and_a_real_one_still_gets_in(server,
         t.join(60)
     assert len(replies) == len(garbage) and all(status == 400 for status, _ in replies), replies
     assert any("not an SDP offer" in r["detail"] for _, r in replies)
+    assert sum("ice-ufrag" in r["detail"] for _, r in replies) == 4  # refused before taking a pending place
     assert health(base)["sessions"] == 0
 
     async def run() -> None:

@@ -515,6 +515,11 @@ def check_offer_sdp(sdp: str) -> None:
         raise InputError("not an SDP offer: it must start with 'v=0'")
     if not any(line.startswith("m=video ") for line in lines):
         raise InputError("the offer carries no video track: send the camera")
+    # Checked here, not left to aiortc: an offer it would refuse must not take a pending place first (with a
+    # few at once from one address, the later ones were told 429 instead of why).
+    missing = [a for a in ("a=ice-ufrag:", "a=ice-pwd:", "a=fingerprint:") if not any(x.startswith(a) for x in lines)]
+    if missing:
+        raise InputError(f"the offer carries no {', '.join(m[2:-1] for m in missing)}: send the browser's own offer")
 
 
 def shorten(text: str, limit: int = 60) -> str:
