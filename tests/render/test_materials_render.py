@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 import trimesh
+from conftest import load_rgb
 from test_renderer import _check_golden
 
-from tests.conftest import load_rgb
 from tryon.errors import InputError
 from tryon.render.environment import FrameLight, studio_environment
 from tryon.render.reference import ReferenceRenderer, renderer_for

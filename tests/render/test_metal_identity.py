@@ -5,8 +5,8 @@ goes through the product's pipeline (the compositor included), as `tryon render`
 
 import numpy as np
 import pytest
+from conftest import load_rgb
 
-from tests.conftest import load_rgb
 from tryon.pipeline import Pipeline, PipelineOptions
 from tryon.tools import metal_identity as mi
 from tryon.types import Frame

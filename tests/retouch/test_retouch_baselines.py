@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from conftest import load_rgb, media_path
 
-from tests.conftest import load_rgb, media_path
 from tryon.errors import InputError
 from tryon.retouch.baselines import colour_key, colour_key_cfm
 from tryon.retouch.matte import cut_out

@@ -23,7 +23,7 @@ from tryon.retouch.compose import compose
 from tryon.retouch.dust import remove_dust
 from tryon.retouch.gems import restore_gems
 from tryon.retouch.look import apply_look, measure_look
-from tryon.retouch.matte import cut_out, foreground_colours
+from tryon.retouch.matte import check_rgb, cut_out, foreground_colours
 from tryon.retouch.tone import balance_white, correct_metal, detect_metal, roll_off_highlights
 from tryon.retouch.types import FILL_SHARE, FILL_SIZE_PX, Look, Matte, Retouched, RetouchOptions
 
@@ -48,22 +48,13 @@ def keep_freed_memory() -> bool:
         return False
 
 
-def check_photo(rgb: np.ndarray) -> None:
-    """InputError unless rgb is a non-empty (H, W, 3) uint8 image."""
-    if not (isinstance(rgb, np.ndarray) and rgb.ndim == 3 and rgb.shape[2] == 3 and rgb.dtype == np.uint8):
-        raise InputError(f"expected an (H, W, 3) uint8 RGB photo, got shape {getattr(rgb, 'shape', None)} "
-                         f"dtype {getattr(rgb, 'dtype', type(rgb).__name__)}")
-    if min(rgb.shape[:2]) < 16:
-        raise InputError(f"the photo is {rgb.shape[1]} x {rgb.shape[0]} pixels: too small to retouch (16 px at least)")
-
-
 def retouch(rgb: np.ndarray, options: RetouchOptions, look: Look | None = None) -> Retouched:
     """The catalog image of the piece in `rgb` ((H, W, 3) uint8 sRGB).
 
     look: the batch's look (or --match REF's) to bring the piece to; None keeps the photo's own.
     Raises InputError for a bad photo or one with nothing to cut out.
     """
-    check_photo(rgb)
+    check_rgb(rgb, "retouch")
     steps: dict[str, Any] = {}
     t0 = time.perf_counter()
     matte = cut_out(rgb)
@@ -110,7 +101,7 @@ def work_frame(rgb: np.ndarray, matte: Matte, options: RetouchOptions) -> tuple[
 
 def photo_look(rgb: np.ndarray) -> Look:
     """The look of a photo's piece (for --match REF and a batch's shared look), measured on a small copy."""
-    check_photo(rgb)
+    check_rgb(rgb, "look")
     s = min(1.0, LOOK_SIDE_PX / max(rgb.shape[:2]))
     small = rgb if s >= 1.0 else cv2.resize(rgb, (max(16, round(rgb.shape[1] * s)), max(16, round(rgb.shape[0] * s))),
                                             interpolation=cv2.INTER_AREA)
