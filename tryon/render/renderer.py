@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,10 +143,8 @@ class Renderer:
                     frag = load_shader(shaders_dir / "jewel.frag", defines)
                     for many in (False, True):  # instanced: a necklace's links, a pose per instance
                         vert = load_shader(shaders_dir / "jewel.vert", {"INSTANCED": 1} if many else {})
-                        program = self._programs[(kind, many)] = self._ctx.program(vertex_shader=vert,
-                                                                                   fragment_shader=frag)
-                        _uniform(program, "u_light_dir").write(np.array([d for d, _ in LIGHTS], np.float32).tobytes())
-                        _uniform(program, "u_light_color").write(np.array([c for _, c in LIGHTS], np.float32).tobytes())
+                        self._programs[(kind, many)] = self._ctx.program(vertex_shader=vert,
+                                                                           fragment_shader=frag)
                 self._depth = self._ctx.program(vertex_shader=load_shader(shaders_dir / "depth.vert"),
                                                 fragment_shader=load_shader(shaders_dir / "depth.frag"))
                 self._occluder = None if occluder is None else self._vao(self._depth, occluder.vertices[occluder.faces])
@@ -164,6 +163,7 @@ class Renderer:
         self._env_texture: moderngl.Texture | None = None
         self.environment: Environment | None = None
         self.set_environment(studio_environment())
+        self.set_lights()
 
     # -- light ---------------------------------------------------------------------------------------------
     def set_environment(self, env: Environment) -> None:
@@ -185,6 +185,22 @@ class Renderer:
                 _uniform(program, "u_light_tint").value = tuple(float(c) for c in env.light)
                 _uniform(program, "u_exposure").value = env.exposure
         self.environment = env
+
+    def set_lights(self, lights: Sequence[tuple[Sequence[float], Sequence[float]]] = LIGHTS) -> None:
+        """Light the jewelry with these lights from now on: (direction of travel in the camera frame,
+        linear radiance) each, as many as LIGHTS (the studio's key, fill, rim and bounce, the default).
+        A product video moves them from frame to frame."""
+        if len(lights) != len(LIGHTS):
+            raise RenderError(f"the renderer takes {len(LIGHTS)} lights, got {len(lights)}")
+        dirs = np.array([d for d, _ in lights], np.float32)
+        colours = np.array([c for _, c in lights], np.float32)
+        if dirs.shape != (len(LIGHTS), 3) or colours.shape != (len(LIGHTS), 3) or not np.isfinite(dirs).all() \
+                or not np.isfinite(colours).all() or (np.linalg.norm(dirs, axis=1) < 1e-6).any():
+            raise RenderError("each light needs a non-zero finite direction (3) and a finite radiance (3)")
+        with self._ctx:
+            for program in self._programs.values():
+                _uniform(program, "u_light_dir").write(dirs.tobytes())
+                _uniform(program, "u_light_color").write(colours.tobytes())
 
     # -- lifetime ------------------------------------------------------------------------------------------
     @property
