@@ -33,7 +33,11 @@ uniform vec3 u_light_tint;   // the room's colour at luminance 1
 
 in vec3 v_position;
 in vec3 v_normal;
+#ifdef TINTED
+in vec3 v_tint;             // a photo piece's detail (tryon.render.scene.Part.tint)
+#endif
 out vec4 f_color;
+vec3 base_color;            // u_base_color, times the tint where there is one (set first in main)
 
 const float PI = 3.14159265;
 const float FIRE_SPREAD = 5.0;
@@ -129,10 +133,10 @@ vec3 irradiance(vec3 n) {
 
 vec3 shade_metal(vec3 n, vec3 v) {
     float n_dot_v = max(dot(n, v), 1e-4);
-    vec3 f0 = mix(vec3(0.04), u_base_color, u_metallic);
+    vec3 f0 = mix(vec3(0.04), base_color, u_metallic);
     vec2 ab = env_brdf(n_dot_v, u_roughness);
     vec3 spec = environment(reflect(-v, n), u_roughness) * (f0 * ab.x + ab.y);
-    vec3 diffuse = (1.0 - u_metallic) * u_base_color * (irradiance(n) / PI + direct_diffuse(n) * 0.3);
+    vec3 diffuse = (1.0 - u_metallic) * base_color * (irradiance(n) / PI + direct_diffuse(n) * 0.3);
     return diffuse + spec + direct_specular(n, v, f0, u_roughness);
 }
 
@@ -187,14 +191,14 @@ vec3 shade_gem(vec3 n, vec3 v) {
     body = white * 0.8 * pattern * pattern * hue;
     vec3 sparkle_light = 16.0 * u_light_tint * white * fire;
     vec3 glint = direct_specular(n, v, vec3(f0), 0.02);
-    return (1.0 - fr) * (body + sparkle_light) * u_base_color * 1.1 + reflected + glint;
+    return (1.0 - fr) * (body + sparkle_light) * base_color * 1.1 + reflected + glint;
 }
 
 vec3 shade_pearl(vec3 n, vec3 v) {
     float n_dot_v = max(dot(n, v), 1e-4);
     // Light scattered inside the nacre's layers reaches round the terminator: wrapped diffuse.
     vec3 wrapped = mix(irradiance(n), irradiance(normalize(n + v)), 0.35) / PI;
-    vec3 body = u_base_color * (wrapped + direct_diffuse(n) * 0.35);
+    vec3 body = base_color * (wrapped + direct_diffuse(n) * 0.35);
     // Orient: thin-film interference in the nacre, rose and green toward the rim.
     float film = 2.2 * (1.0 - n_dot_v) + 0.15;
     vec3 orient = 1.0 + 0.10 * cos(2.0 * PI * (film + vec3(0.0, 0.33, 0.67))) * (1.0 - n_dot_v);
@@ -205,6 +209,11 @@ vec3 shade_pearl(vec3 n, vec3 v) {
 }
 
 void main() {
+#ifdef TINTED
+    base_color = u_base_color * v_tint;
+#else
+    base_color = u_base_color;
+#endif
     vec3 n = normalize(v_normal);
     vec3 v = normalize(-v_position);
     if (dot(n, v) < 0.0) n = -n;  // thin or open parts seen from behind

@@ -11,10 +11,17 @@ in vec3 in_position;
 in vec3 in_normal;
 out vec3 v_position;        // camera frame, metres
 out vec3 v_normal;          // camera frame
+#ifdef TINTED
+in vec3 in_tint;            // a photo piece's detail: multiplies the material's base colour (linear)
+out vec3 v_tint;
+#endif
 
 void main() {
     vec4 p = u_cam_T_part * vec4(in_position, 1.0);
     v_position = p.xyz;
     v_normal = mat3(u_cam_T_part) * in_normal;  // rigid transforms only: no inverse-transpose needed
     gl_Position = u_proj * p;
+#ifdef TINTED
+    v_tint = in_tint;
+#endif
 }

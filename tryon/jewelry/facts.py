@@ -382,7 +382,10 @@ def _node_parts(scene: trimesh.Scene, node: str, material: str, unit: bool) -> t
                 notes.append(f"{node}: a part is not watertight; its holes were filled for its volume "
                              f"({volume:.3f} mm^3, approximate) and its thickness is not measured")
             else:
-                volume = float(shell.convex_hull.volume)
+                try:
+                    volume = float(shell.convex_hull.volume)
+                except Exception:  # qhull: a flat or tiny shell (fewer than 4 points off one plane) has none
+                    volume = 0.0
                 notes.append(f"{node}: a part is not watertight; its volume is its convex hull's "
                              f"({volume:.3f} mm^3, an upper bound) and its thickness is not measured")
         # Stored normals that disagree with the (now outward) winding, or none at all: the faces' own.

@@ -138,6 +138,7 @@ class Renderer:
                 # One program per material kind (and instanced or not): llvmpipe runs a shader holding all
                 # three kinds' code at about twice the cost of one holding only the kind drawn.
                 self._programs: dict[tuple[str, bool], moderngl.Program] = {}
+                self._tinted: dict[str, moderngl.Program] = {}
                 for kind, number in MATERIAL_KINDS.items():
                     defines: dict[str, object] = {"N_LIGHTS": len(LIGHTS), "MATERIAL": number}
                     frag = load_shader(shaders_dir / "jewel.frag", defines)
@@ -145,6 +146,11 @@ class Renderer:
                         vert = load_shader(shaders_dir / "jewel.vert", {"INSTANCED": 1} if many else {})
                         self._programs[(kind, many)] = self._ctx.program(vertex_shader=vert,
                                                                            fragment_shader=frag)
+                    # A photo piece's parts: the base colour tinted per vertex (Part.tint); never instanced.
+                    tinted = {**defines, "TINTED": 1}
+                    self._tinted[kind] = self._ctx.program(
+                        vertex_shader=load_shader(shaders_dir / "jewel.vert", {"TINTED": 1}),
+                        fragment_shader=load_shader(shaders_dir / "jewel.frag", tinted))
                 self._depth = self._ctx.program(vertex_shader=load_shader(shaders_dir / "depth.vert"),
                                                 fragment_shader=load_shader(shaders_dir / "depth.frag"))
                 self._occluder = None if occluder is None else self._vao(self._depth, occluder.vertices[occluder.faces])
@@ -178,7 +184,7 @@ class Renderer:
             for level, m in enumerate(env.mips):
                 self._env_texture.write(np.ascontiguousarray(m, np.float32).tobytes(), level=level)
             self._env_texture.use(location=0)
-            for program in self._programs.values():
+            for program in self._all_programs:
                 _uniform(program, "u_env").value = 0
                 _uniform(program, "u_env_lods").value = float(len(env.mips) - 1)
                 _uniform(program, "u_sh").write(np.ascontiguousarray(env.sh, np.float32).tobytes())
@@ -198,9 +204,13 @@ class Renderer:
                 or not np.isfinite(colours).all() or (np.linalg.norm(dirs, axis=1) < 1e-6).any():
             raise RenderError("each light needs a non-zero finite direction (3) and a finite radiance (3)")
         with self._ctx:
-            for program in self._programs.values():
+            for program in self._all_programs:
                 _uniform(program, "u_light_dir").write(dirs.tobytes())
                 _uniform(program, "u_light_color").write(colours.tobytes())
+
+    @property
+    def _all_programs(self) -> list[moderngl.Program]:
+        return [*self._programs.values(), *self._tinted.values()]
 
     # -- lifetime ------------------------------------------------------------------------------------------
     @property
@@ -238,10 +248,15 @@ class Renderer:
             single: list[moderngl.VertexArray] = []
             many: list[_Instanced | None] = []
             for p in model.parts:
-                vbo, ibo = self._indexed(p.vertices)
                 kind = material_kind(p.material)
-                single.append(self._ctx.vertex_array(self._programs[(kind, False)],
-                                                     [(vbo, "3f 3f", "in_position", "in_normal")], ibo))
+                if p.tint is not None and p.role != "link":  # (a chain's links are drawn instanced, untinted)
+                    vbo, ibo = self._indexed(np.hstack([p.vertices, p.tint]))
+                    single.append(self._ctx.vertex_array(
+                        self._tinted[kind], [(vbo, "3f 3f 3f", "in_position", "in_normal", "in_tint")], ibo))
+                else:
+                    vbo, ibo = self._indexed(p.vertices)
+                    single.append(self._ctx.vertex_array(self._programs[(kind, False)],
+                                                         [(vbo, "3f 3f", "in_position", "in_normal")], ibo))
                 if p.role != "link":
                     many.append(None)
                     continue
@@ -354,7 +369,7 @@ class Renderer:
                         for first, count in _runs(capsules):
                             self._capsule_vao.render(moderngl.TRIANGLES, vertices=count * k, first=first * k)
                     fbo.color_mask = (True, True, True, True)
-                for program in self._programs.values():
+                for program in self._all_programs:
                     _uniform(program, "u_proj").write(proj)
                 for model, cam_T_parts in items:
                     single, many = self._upload(model)
@@ -367,7 +382,8 @@ class Renderer:
                                 level = 2 if size < FAR_BELOW_PX else 1 if size < LOD_BELOW_PX else 0
                                 self._draw_many(vao_many[level], cam_T_part)
                             continue
-                        program = self._programs[(kind, False)]
+                        program = self._tinted[kind] if part.tint is not None and part.role != "link" \
+                            else self._programs[(kind, False)]
                         _uniform(program, "u_cam_T_part").write(_mat4(cam_T_part))
                         _set_material(program, part.material)
                         vao.render(moderngl.TRIANGLES)

@@ -43,6 +43,8 @@ class Part:
     role: str = ""  # from the node name: "band" (fitted round the body), "head"/"case" (ride on top),
     #                "hand_hour"/"hand_minute"/"hand_second" (a watch's hands), "link" (a necklace's repeat
     #                unit, drawn all along its chain), "pendant" (hangs from the chain), "" (rigid)
+    tint: np.ndarray | None = None  # (N, 3) float32, 3 per triangle: a photo piece's detail, multiplying the
+    #                                 material's base colour (the mesh's "_TINT" vertex attribute); None: plain
 
     @functools.cached_property
     def extent_m(self) -> float:
@@ -183,7 +185,22 @@ def _part(scene: trimesh.Scene, node: str) -> Part:
     vertices = np.ascontiguousarray(np.hstack([positions, normals]), np.float32)
     if not np.isfinite(vertices).all():
         raise ValueError(f"part {node} has non-finite vertices")
-    return Part(vertices, material, np.asarray(transform, np.float64), hangs, role)
+    return Part(vertices, material, np.asarray(transform, np.float64), hangs, role, _tint(mesh, str(node)))
+
+
+TINT_ATTRIBUTE = "_TINT"  # glTF's rule for an application's own vertex attribute: a leading underscore
+
+
+def _tint(mesh: trimesh.Trimesh, node: str) -> np.ndarray | None:
+    """The mesh's per-vertex tint (its "_TINT" attribute: linear RGB, 0..1, multiplying the base colour, as
+    glTF's COLOR_0 does), 3 per triangle; None where it has none."""
+    tint = mesh.vertex_attributes.get(TINT_ATTRIBUTE)
+    if tint is None:
+        return None
+    tint = np.asarray(tint, np.float32)
+    if tint.shape != (len(mesh.vertices), 3) or not np.isfinite(tint).all() or tint.min() < 0.0 or tint.max() > 1.0:
+        raise ValueError(f"part {node}: its {TINT_ATTRIBUTE} must be one RGB in 0..1 per vertex")
+    return np.ascontiguousarray(tint[mesh.faces].reshape(-1, 3))
 
 
 def _volume(part: Part) -> float:
