@@ -117,6 +117,18 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--size", type=int, default=720, help="frame size in pixels, square (default 720; stills 1024)")
     t.add_argument("--fps", type=int, default=30)
 
+    pv = sub.add_parser("product-video", help="a short clip of one piece on white under a moving light",
+                        description="From a catalog item (style turn: its turntable) or a product photo (the piece "
+                                    "it makes tilts a little while the light sweeps across it).")
+    pv.add_argument("source", metavar="PHOTO|ITEM", help="a product photo's path, or a catalog item id")
+    pv.add_argument("-o", "--output", type=Path, required=True, help="the video to write (.mp4, H.264)")
+    pv.add_argument("--seconds", type=float, default=5.0, help="its length, 3 to 10 s (default 5)")
+    pv.add_argument("--size", type=int, default=720, help="frame size in pixels, square and even (default 720)")
+    pv.add_argument("--style", default="turn", help="turn, sweep or push (default turn)")
+    pv.add_argument("--type", dest="piece_type", help="a photo's piece: earring, pendant or charm")
+    pv.add_argument("--metal", help="the piece's metal (a photo: else detected; an item: its family's member)")
+    pv.add_argument("--size-mm", type=float, help="a photo's piece: its height in mm")
+
     d = sub.add_parser("design", help="make N distinct design variations of a piece, ready to try on",
                        description="TYPE with parameters, or --prompt with words ('rose gold halo ring with a 7 mm "
                                    "sapphire, thin band'); flags given with --prompt override what the words say.")
@@ -807,9 +819,24 @@ def _turntable(args: argparse.Namespace) -> int:
     return 0
 
 
+def _product_video(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from tryon.studio.product_video import FPS, write_product_video
+
+    catalog = _catalog_of(_settings())
+    with tqdm(total=round(args.seconds * FPS), unit="frame", disable=not sys.stderr.isatty()) as bar:
+        write_product_video(args.source, args.output, catalog, seconds=args.seconds, size_px=args.size,
+                            style=args.style, kind=args.piece_type, metal=args.metal, size_mm=args.size_mm,
+                            progress=lambda done, total: bar.update(done - bar.n))
+    print(f"wrote {args.output}")
+    return 0
+
+
 _COMMANDS = {"render": _render, "anchors": _anchors, "bench": _bench, "catalog": _catalog, "serve": _serve,
              "compositor": _compositor, "turntable": _turntable, "design": _design, "kiosk": _kiosk,
-             "gallery": _gallery, "retouch": _retouch, "advise": _advise}
+             "gallery": _gallery, "retouch": _retouch, "advise": _advise,
+             "product-video": _product_video}
 
 if __name__ == "__main__":
     raise SystemExit(main())
