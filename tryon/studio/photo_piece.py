@@ -40,7 +40,7 @@ from tryon.jewelry.geometry.units import MM, check_range
 from tryon.media import decode_image
 from tryon.retouch import matte as matting
 from tryon.retouch.tone import detect_metal
-from tryon.studio.photo_relief import relief_layers, relief_meshes, stone_gems
+from tryon.studio.photo_relief import not_metal, relief_layers, relief_meshes, stone_gems
 
 __all__ = ["KINDS", "PhotoPiece", "photo_piece"]
 
@@ -140,6 +140,11 @@ def _edge_share(part: np.ndarray) -> float:
     return float((outline & band).sum()) / max(float(outline.sum()), 1.0)
 
 
+def _box(part: np.ndarray) -> str:
+    ys, xs = np.nonzero(part)
+    return f"x {xs.min()}..{xs.max()}, y {ys.min()}..{ys.max()}"
+
+
 def _which_side(part: np.ndarray) -> str:
     h, w = part.shape
     ys, xs = np.nonzero(part)
@@ -159,8 +164,7 @@ def _anchor(part: np.ndarray, anchor_px: tuple[float, float] | None) -> tuple[np
             raise InputError(f"--anchor {x:g},{y:g} is outside the photo ({part.shape[1]} x {part.shape[0]} px)")
         dist = cv2.distanceTransform((~part).astype(np.uint8), cv2.DIST_L2, 5)
         if dist[int(y), int(x)] > 0.05 * max(height, width):
-            raise InputError(f"--anchor {x:g},{y:g} is not on the piece (it spans x {xs.min()}..{xs.max()}, "
-                             f"y {ys.min()}..{ys.max()})")
+            raise InputError(f"--anchor {x:g},{y:g} is not on the piece (at {_box(part)})")
         return np.array([x, y]), bool(y - ys.min() < 0.35 * height)
     if not hangs:
         return np.array([xs.mean(), ys.mean()]), False
@@ -195,7 +199,10 @@ def photo_piece(path: Path, kind: str, *, size_mm: float | None = None, metal: s
         x, y = int(anchor_px[0]), int(anchor_px[1])
         inside = [p for p in pieces if 0 <= y < p.shape[0] and 0 <= x < p.shape[1] and
                   cv2.distanceTransform((~p).astype(np.uint8), cv2.DIST_L2, 3)[y, x] <= 0.02 * max(p.shape)]
-        pieces = inside[:1] or pieces
+        if not inside:
+            raise InputError(f"{path.name}: --anchor {anchor_px[0]:g},{anchor_px[1]:g} is on none of the "
+                             f"{len(pieces)} pieces in the photo (at " + "; ".join(_box(p) for p in pieces) + ")")
+        pieces = inside[:1]
     if len(pieces) > 1 and not (pair and len(pieces) == 2):
         raise InputError(f"{path.name}: the photo shows {len(pieces)} pieces; import a photo of one piece, or "
                          "point at it with --anchor X,Y"
@@ -224,7 +231,10 @@ def photo_piece(path: Path, kind: str, *, size_mm: float | None = None, metal: s
     check_range(f"A {kind}'s height", round(height_mm, 2), *SIZE_RANGE_MM[kind])
     anchor, hangs = _anchor(part, anchor_px)
     if metal is None:
-        metal = detect_metal(rgb, np.where(part, cut.alpha, 0.0).astype(np.float32)).replace("-", "_")
+        # Told by the metal's own pixels: a piece that is mostly a blue stone is not white metal for it.
+        seen = part & ~not_metal(rgb)
+        metal = detect_metal(rgb, np.where(seen if seen.sum() > 0.05 * part.sum() else part, cut.alpha, 0.0)
+                             .astype(np.float32)).replace("-", "_")
         if metal not in materials.METALS:
             raise InputError(f"{path.name}: cannot tell the metal from the photo; give it with --metal "
                              f"({', '.join(sorted(materials.METALS))})")
@@ -234,7 +244,7 @@ def photo_piece(path: Path, kind: str, *, size_mm: float | None = None, metal: s
     x0, x1 = max(0, xs.min() - pad), min(rgb.shape[1], xs.max() + pad + 1)
     near = cv2.dilate(part.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     alpha = np.where(near, cut.alpha, 0.0)[y0:y1, x0:x1]
-    layers = relief_layers(rgb[y0:y1, x0:x1], alpha, 1.0 / px_per_mm)
+    layers = relief_layers(rgb[y0:y1, x0:x1], alpha, 1.0 / px_per_mm, metal)
     gems = stone_gems(layers)
     if gems:
         notes.append("stones: kept from the photo, faceted, shaded as "

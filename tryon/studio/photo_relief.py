@@ -38,7 +38,7 @@ from tryon.render.scene import TINT_ATTRIBUTE
 from tryon.retouch.gems import stone_masks
 from tryon.retouch.tone import piece_box, srgb_to_linear
 
-__all__ = ["GRID_PX", "Layers", "relief_layers", "relief_meshes", "stone_gems"]
+__all__ = ["GRID_PX", "Layers", "not_metal", "relief_layers", "relief_meshes", "stone_gems"]
 
 GRID_PX = 128  # the relief's grid on the piece's larger side: 0.16 mm per pixel on a 20 mm piece
 PLATE_HALF_MM = 0.45  # half the metal sheet's thickness where the photo shows it flat
@@ -51,6 +51,10 @@ BACK_SHARE = 0.5  # the back's dome, of the front's
 MAX_THICKNESS_SHARE = 0.45  # at most this share of the piece's smaller side thick
 TINT_MIN = 0.3  # the darkest detail a metal or a stone keeps
 COLOURED_CHROMA = 0.6  # a stone pixel's neighbourhood this saturated ((max - min) / max, linear) is coloured
+NOT_METAL_SATURATION = 0.45
+COOL_HUES, COOL_SATURATION = (80, 150), 0.15  # pale blue topaz and aquamarine are this grey
+GOLD_HUES = (8, 32)  # OpenCV hue (0..180): yellow and rose golds, and the warm reflections on them
+BIG_STONE_SHARE = 0.1  # of the piece: a stone this big is filled out to its convex hull
 MIN_STONE_MM = 0.6  # a stone at least this across (a 1 mm pave diamond is the smallest usual)
 DIAMOND_MIN_LUMINANCE = 0.3  # linear: a colourless stone is bright
 FACET_RINGS = (0.45, 0.8)  # a stone's table and its crown's rings end at these shares of its radius
@@ -87,8 +91,29 @@ def _inside_mean(x: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
     return np.where(den > 1e-3, num / np.maximum(den, 1e-3), x)
 
 
+def not_metal(rgb: np.ndarray, metal: str | None = None) -> np.ndarray:
+    """(h, w) bool: pixels too saturated to be the metal (``metal``; None: any gold or white metal), as a
+    piece that is mostly a stone (a briolette on a bail) shows them: HSV saturation over NOT_METAL_SATURATION
+    (COOL_SATURATION for blues and violets) in a bright enough pixel, with a hue outside the golds' (white
+    metals have no hue of their own)."""
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    hue, sat, val = hsv[..., 0].astype(np.int32), hsv[..., 1] / 255.0, hsv[..., 2] / 255.0
+    gold = (hue >= GOLD_HUES[0]) & (hue <= GOLD_HUES[1])
+    white = metal is not None and metal in ("white_gold", "silver", "platinum", "stainless_steel")
+    cool = (hue >= COOL_HUES[0]) & (hue <= COOL_HUES[1])  # no metal is blue, cyan or violet of its own
+    limit = np.where(cool, COOL_SATURATION, NOT_METAL_SATURATION)
+    return (sat > limit) & (val > 0.12) & (np.ones_like(gold) if white else ~gold)
+
+
+def _sure_gold(rgb: np.ndarray) -> np.ndarray:
+    """(h, w) bool: pixels surely gold: gold-hued and clearly saturated."""
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    hue = hsv[..., 0].astype(np.int32)
+    return (hue >= GOLD_HUES[0]) & (hue <= GOLD_HUES[1]) & (hsv[..., 1] > 0.3 * 255) & (hsv[..., 2] > 0.2 * 255)
+
+
 def _labels(rgb: np.ndarray, alpha: np.ndarray, mask: np.ndarray, lum: np.ndarray, linear: np.ndarray,
-            pixel_mm: float) -> np.ndarray:
+            pixel_mm: float, metal: str) -> np.ndarray:
     """Each pixel's material (module docstring). A stone under MIN_STONE_MM across is a reflection on the
     metal; a colourless one darker than DIAMOND_MIN_LUMINANCE is not a diamond but glass, enamel or a bead."""
     box = piece_box(alpha)
@@ -96,28 +121,37 @@ def _labels(rgb: np.ndarray, alpha: np.ndarray, mask: np.ndarray, lum: np.ndarra
     if box is not None:
         x0, y0, x1, y1 = box
         stone[y0:y1, x0:x1] = stone_masks(rgb, alpha)[0] > 0.5
-    stone &= mask
+    coloured = cv2.morphologyEx(not_metal(rgb, metal).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    stone = (stone | coloured.astype(bool)) & mask
     labels = np.full(mask.shape, METAL, np.uint8)
     if stone.any():
         count, comp = cv2.connectedComponents(stone.astype(np.uint8))
         fine = np.abs(lum - _blur(lum, 1.2)) / np.maximum(_blur(lum, 1.2), 1e-3)
         chroma = (linear.max(axis=2) - linear.min(axis=2)) / np.maximum(linear.max(axis=2), 1e-4)
+        sure_gold = _sure_gold(rgb) if metal in ("yellow_gold", "rose_gold") else np.zeros_like(mask)
         for k in range(1, count):
             region = comp == k
             if 2.0 * np.sqrt(region.sum() / np.pi) * pixel_mm < MIN_STONE_MM:
                 continue
             # A faceted stone scatters light into many small bright and dark facets; glass and enamel do not.
             faceted = float(np.median(fine[region])) > 0.06
-            dull = float(np.median(chroma[region])) < 0.45 and float(np.median(lum[region])) < DIAMOND_MIN_LUMINANCE
+            colourless = float(np.median(chroma[region])) < COLOURED_CHROMA
+            dull = colourless and float(np.median(lum[region])) < DIAMOND_MIN_LUMINANCE
+            if region.sum() >= BIG_STONE_SHARE * mask.sum():
+                # A big stone is convex (a briolette, an oval): its pale highlights and facets inside its
+                # hull are stone too, unless they are surely the gold of its setting.
+                hull = np.zeros(mask.shape, np.uint8)
+                cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero(region.astype(np.uint8))), (1,))
+                region = hull.astype(bool) & mask & ~sure_gold
             labels[region] = STONE if faceted and not dull else DIELECTRIC
     size = max(3, (min(mask.shape) // 60) | 1)
     smoothed = cv2.medianBlur(labels, size)
     return np.where(mask, smoothed, METAL).astype(np.uint8)
 
 
-def relief_layers(rgb: np.ndarray, alpha: np.ndarray, pixel_mm: float) -> Layers:
+def relief_layers(rgb: np.ndarray, alpha: np.ndarray, pixel_mm: float, metal: str) -> Layers:
     """The cut-out ``rgb`` (h, w, 3) uint8 sRGB and ``alpha`` (h, w) 0..1, ``pixel_mm`` mm per pixel, on the
-    relief's grid, labelled and given heights and tints (module docstring)."""
+    relief's grid, labelled and given heights and tints (module docstring); ``metal``: the piece's."""
     scale = min(2.0, GRID_PX / max(alpha.shape))
     size = (max(2, round(alpha.shape[1] * scale)), max(2, round(alpha.shape[0] * scale)))
     how = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_CUBIC
@@ -127,7 +161,7 @@ def relief_layers(rgb: np.ndarray, alpha: np.ndarray, pixel_mm: float) -> Layers
     mask = coverage >= 0.5
     linear = srgb_to_linear(small.astype(np.float32) / 255.0)
     lum = np.maximum(linear @ np.array([0.2126, 0.7152, 0.0722], np.float32), 1e-4)
-    labels = _labels(small, coverage, mask, lum, linear, px)
+    labels = _labels(small, coverage, mask, lum, linear, px, metal)
     side = float(min(np.ptp(np.argwhere(mask), axis=0))) * px if mask.any() else 1.0
 
     dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5) * px
