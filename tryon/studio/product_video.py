@@ -37,9 +37,10 @@ from tryon import media
 from tryon.errors import InputError
 from tryon.jewelry.catalog import Catalog
 from tryon.render.environment import STUDIO_EXPOSURE, make_environment, studio, studio_environment
-from tryon.render.renderer import LIGHTS, Renderer
+from tryon.render.renderer import LIGHTS, Renderer, Roi, box_roi
 from tryon.render.scene import ItemModel, item_model
 from tryon.studio import turntable as tt
+from tryon.types import Intrinsics
 
 __all__ = ["FPS", "PHOTO_KINDS", "SECONDS_RANGE", "SIZE_RANGE_PX", "STYLES", "Shot", "item_video_frames",
            "piece_video_frames", "shots", "write_product_video"]
@@ -178,17 +179,35 @@ def _frames(renderer: Renderer, model: ItemModel, stage: tt._Stage, plan: list[S
               views[k][1] + (views[(k + 1) % len(views)][1] - views[k][1]) * j / extra)
              for k in range(len(views)) for j in range(extra)]
     intr, t = tt._fit(stage, dense, size_px)
+    # The dolly backs away along the ray through the piece's centre: it stays where it is in the picture.
+    poses = [tt._pose(s.azimuth_deg, s.elevation_deg, t * (1.0 + s.dolly)) for s in plan]
+    # Draw only the region that the piece covers in some frame (a tall earring: a third of the picture); one
+    # region for the clip, so the renderer keeps one target.
+    seen = np.vstack([stage.bounds @ p[:3, :3].T + p[:3, 3] for p in poses])
+    roi = box_roi(seen, intr) or Roi(0, 0, size_px, size_px)
     base = studio()
     fade = tt._fade(size_px) if stage.fade else None  # a pendant's chain fades out toward the picture's edges
     try:
-        for shot in plan:
+        for shot, pose in zip(plan, poses, strict=True):
             _light(renderer, shot, base)
-            # The dolly backs away along the ray through the piece's centre: it stays where it is in the picture.
-            pose = tt._pose(shot.azimuth_deg, shot.elevation_deg, t * (1.0 + shot.dolly))
-            yield tt._picture(renderer, model, stage, intr, pose, fade)
+            yield _picture(renderer, model, stage, intr, pose, roi, fade)
     finally:  # the renderer may be the caller's: leave it lit as the studio
         renderer.set_lights(LIGHTS)
         renderer.set_environment(studio_environment())
+
+
+def _picture(renderer: Renderer, model: ItemModel, stage: tt._Stage, intr: Intrinsics, cam_T_stage: np.ndarray,
+             roi: Roi, fade: np.ndarray | None) -> np.ndarray:
+    """(size, size, 3) uint8 RGB: the piece drawn in roi, on white with its shadow (as the turntable's)."""
+    rgba = np.zeros((intr.height_px, intr.width_px, 4), np.float32)
+    rgba[roi.y0:roi.y0 + roi.h, roi.x0:roi.x0 + roi.w] = renderer.draw(
+        roi, intr, [(model, [cam_T_stage @ m for m in stage.parts])])
+    if fade is not None:
+        rgba *= fade
+    dark = tt._shadow(stage.floor, intr, cam_T_stage)
+    background = 1.0 if dark is None else (1.0 - dark)[..., None]
+    out = rgba[..., :3] + (1.0 - rgba[..., 3:4]) * background
+    return (np.clip(out, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
 def _frame_count(seconds: float, fps: int) -> int:
