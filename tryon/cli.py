@@ -85,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
                         "process): frames per second, latency percentiles and the server's memory every 30 s")
     b.add_argument("--retouch", action="store_true",
                    help="instead: the retouch studio, seconds per 1 MP and 12 MP photo and a batch's photos a minute")
+    b.add_argument("--lookbook", action="store_true",
+                   help="instead: on-model pictures (tryon lookbook) from 1 MP model photos, pictures per second")
     b.add_argument("--sessions", type=int, default=1, help="--live, --soak: sessions at once")
     b.add_argument("--seconds", type=float, default=10.0, help="--live: how long to measure, after a warm-up")
 
@@ -194,6 +196,21 @@ def _parser() -> argparse.ArgumentParser:
     rt.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
     rt.add_argument("--force", action="store_true", help="remake outputs that a previous run already made")
     rt.add_argument("--json", action="store_true", help="print the manifest as JSON on stdout")
+
+    lb = sub.add_parser("lookbook", help="on-model pictures: every piece on every model photo, alike",
+                        description="Every catalog piece on every model photo of --models where its site is seen "
+                                    "(the other pairs listed with the reason), brought to the set's exposure and "
+                                    "white balance and framed alike: a square around the worn site, PX pixels. "
+                                    "Writes OUTDIR/ITEM/MODEL.jpg, contact.png and manifest.json; a second run "
+                                    "makes only what is missing.")
+    lb.add_argument("items", nargs="+", metavar="ITEM", help="catalog item ids (tryon catalog list), or ID@WHERE")
+    lb.add_argument("--models", type=Path, required=True, metavar="DIR",
+                    help="a folder of model photos (jpg, png, webp; subfolders too)")
+    lb.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR", help="where the pictures go")
+    lb.add_argument("--size", type=int, default=1024, metavar="PX", help="the pictures' side (default 1024)")
+    lb.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
+    lb.add_argument("--force", action="store_true", help="measure the set's look again and remake every picture")
+    lb.add_argument("--json", action="store_true", help="print the manifest as JSON on stdout")
 
     nc = sub.add_parser("compositor", help="the neural compositor: remake its weights, or measure them")
     nc_sub = nc.add_subparsers(dest="action", required=True)
@@ -424,6 +441,12 @@ def _bench(args: argparse.Namespace) -> int:
         r = run_retouch_bench()
         print(json.dumps(dataclasses.asdict(r), indent=2) if args.json else format_retouch_bench(r))
         return 0
+    if args.lookbook:
+        from tryon.tools.bench_lookbook import format_lookbook_bench, run_lookbook_bench
+
+        lb = run_lookbook_bench()
+        print(json.dumps(dataclasses.asdict(lb), indent=2) if args.json else format_lookbook_bench(lb))
+        return 0
     if args.live:
         from tryon.tools.bench_live import format_live_result, run_live_bench
 
@@ -483,6 +506,42 @@ def _retouch(args: argparse.Namespace) -> int:
         checked = sum(1 for e in made if e.get("ok"))
         print(f"{len(made)} of {len(paths)} made in {args.output} ({checked} pass every marketplace check); "
               f"manifest: {args.output / 'manifest.json'}")
+    return 1 if failed else 0
+
+
+def _lookbook(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from tryon.studio.lookbook_batch import Setup, check_items, find_models, run_lookbook
+
+    if args.jobs is not None and args.jobs < 1:
+        raise InputError("--jobs must be at least 1")
+    settings = _settings()
+    specs = check_items(_catalog_of(settings), args.items)  # unknown pieces and an empty folder: before any work
+    models = find_models(args.models, skip=args.output)
+    setup = Setup(str(settings.assets_dir), str(settings.user_catalog_dir), settings.hfov_deg, settings.use_compositor)
+    total = len(specs) * len(models)
+    failed: list[str] = []
+    with tqdm(total=total, unit="picture", desc="lookbook", disable=None) as bar:
+        def step(entry: dict[str, Any]) -> None:
+            bar.update(1)
+            if entry["status"] == "failed":
+                failed.append(entry["reason"])
+                tqdm.write(f"tryon: {entry['model']}: {entry['reason']}", file=sys.stderr)
+
+        manifest = run_lookbook(specs, models, args.output, setup, size_px=args.size, force=args.force,
+                                jobs=args.jobs, progress=step)
+        bar.update(total - bar.n)  # the pairs a previous run had already settled
+    if args.json:
+        print(json.dumps(manifest, indent=1))
+    else:
+        pairs = manifest["pairs"]
+        done = sum(e["status"] == "done" for e in pairs)
+        skipped = [e for e in pairs if e["status"] == "skipped"]
+        for e in skipped:
+            print(f"  not made: {e['item']} on {e['model']}: {e['reason']}")
+        print(f"{done} of {total} pictures in {args.output} ({len(skipped)} not made: the site is not seen"
+              f"{f', {len(failed)} failed' if failed else ''}); contact sheet: {args.output / 'contact.png'}")
     return 1 if failed else 0
 
 
@@ -835,7 +894,7 @@ def _product_video(args: argparse.Namespace) -> int:
 
 _COMMANDS = {"render": _render, "anchors": _anchors, "bench": _bench, "catalog": _catalog, "serve": _serve,
              "compositor": _compositor, "turntable": _turntable, "design": _design, "kiosk": _kiosk,
-             "gallery": _gallery, "retouch": _retouch, "advise": _advise,
+             "gallery": _gallery, "retouch": _retouch, "advise": _advise, "lookbook": _lookbook,
              "product-video": _product_video}
 
 if __name__ == "__main__":

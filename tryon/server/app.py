@@ -23,7 +23,7 @@ from tryon.errors import TryOnError
 from tryon.server import bounded
 from tryon.server.guard import Guard, Policy
 from tryon.server.kiosk import KioskSettings, kiosk_router
-from tryon.server.routes import advise, design, health, items, live, media, photos, retouch
+from tryon.server.routes import advise, design, health, items, live, lookbook, media, photos, retouch
 from tryon.server.state import ServerState
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,9 @@ def create_app(settings: Settings | None = None, kiosk: KioskSettings | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(_purge_loop(state)), asyncio.create_task(_connect_watch(state))]
         state.retouch.start()  # and resume the jobs a restart cut off
+        state.lookbook.start()
         yield
+        state.lookbook.close()
         state.retouch.close()
         for task in tasks:
             task.cancel()
@@ -67,12 +69,12 @@ def create_app(settings: Settings | None = None, kiosk: KioskSettings | None = N
                     allowed_hosts=tuple(settings.allowed_hosts), allowed_origins=tuple(settings.allowed_origins),
                     trusted_proxies=tuple(settings.trusted_proxies), lan_handoff_only=kiosk.lan_handoff_only)
     policy = dataclasses.replace(
-        policy, uploads=policy.uploads | retouch.UPLOAD_PATHS | advise.UPLOAD_PATHS | design.UPLOAD_PATHS,
-        admin=policy.admin | retouch.ADMIN_ROUTES | design.ADMIN_ROUTES)
+        policy, uploads=policy.uploads | retouch.UPLOAD_PATHS | advise.UPLOAD_PATHS | design.UPLOAD_PATHS
+        | lookbook.UPLOAD_PATHS, admin=policy.admin | retouch.ADMIN_ROUTES | design.ADMIN_ROUTES | lookbook.ADMIN_ROUTES)
     app.add_middleware(Guard, policy=policy)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.state.tryon = state
-    for module in (items, live, photos, media, health, design, retouch, advise):
+    for module in (items, live, photos, media, health, design, retouch, advise, lookbook):
         app.include_router(module.router)
     app.mount("/docs-assets", StaticFiles(directory=health.DOCS_ASSETS), name="docs-assets")
     app.include_router(kiosk_router(kiosk, state.store, WEB_DIR))

@@ -90,8 +90,13 @@ def shared_look(photos: list[tuple[str, str]]) -> dict[str, Any] | None:
 def _run_task(task: tuple[Any, ...]) -> tuple[bool, Any]:
     """("file", input path, name, options, look, output path) -> (True, meta), the output written; ("bytes",
     data, name, options) -> (True, (encoded, meta)); ("look", [(input path, name)]) -> (True, look or None);
-    (False, one line) when the photo cannot be retouched."""
+    ("lookbook", setup, items, models folder, output folder, size) -> (True, counts), the job's
+    pictures written; (False, one line) when the photo cannot be retouched."""
     try:
+        if task[0] == "lookbook":  # a whole lookbook job (tryon.server.lookbook_jobs)
+            from tryon.studio.lookbook_batch import run_task
+
+            return True, run_task(*task[1:])
         if task[0] == "look":
             return True, shared_look(task[1])
         if task[0] == "file":

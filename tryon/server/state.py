@@ -17,10 +17,12 @@ from tryon.jewelry.catalog import Catalog
 from tryon.pipeline import Pipeline
 from tryon.server import bounded
 from tryon.server.kiosk import KioskSettings
+from tryon.server.lookbook_jobs import LookbookJobs
 from tryon.server.retouch_jobs import RetouchJobs
 from tryon.server.seats import SeatBook
 from tryon.server.session import Session
 from tryon.server.store import MediaStore
+from tryon.studio.lookbook_batch import Setup
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -30,7 +32,8 @@ T = TypeVar("T")
 class ServerState:
     """`catalog` is replaced, never changed, when a piece is added (a session keeps the one it started with).
     `photo_pool` owns the photo pipeline (`photo`, made there on first use); `import_pool` waits on import
-    processes. `retouch`: the retouch studio's jobs and their worker process."""
+    processes. `retouch`: the retouch studio's jobs and their worker process; `lookbook`: on-model picture jobs and
+    theirs."""
 
     settings: Settings
     kiosk: KioskSettings
@@ -38,6 +41,7 @@ class ServerState:
     seats: SeatBook
     catalog: Catalog
     retouch: RetouchJobs
+    lookbook: LookbookJobs
     sessions: dict[str, Session] = field(default_factory=dict)
     photo_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="tryon-photo"))
@@ -55,8 +59,14 @@ class ServerState:
                               photo_timeout_s=settings.max_retouch_s, keep_s=settings.retouch_keep_s,
                               nice=settings.retouch_nice, idle=settings.retouch_idle,
                               hold=(lambda: _any_live(seats)) if settings.retouch_hold_while_live else None)
+        lookbook = LookbookJobs(settings.data_dir / "lookbook",
+                                Setup(str(settings.assets_dir), str(settings.user_catalog_dir), settings.hfov_deg,
+                                      settings.use_compositor),
+                                max_files=settings.max_retouch_files, photo_timeout_s=settings.max_retouch_s,
+                                keep_s=settings.retouch_keep_s, nice=settings.retouch_nice, idle=settings.retouch_idle,
+                                hold=(lambda: _any_live(seats)) if settings.retouch_hold_while_live else None)
         return cls(settings, kiosk, store, seats, Catalog.load_with_user(settings.assets_dir, settings.user_catalog_dir),
-                   retouch)
+                   retouch, lookbook)
 
     def reload_catalog(self) -> None:
         """The catalog again from disk (a piece was added), and the facts worked out for the old one dropped."""
