@@ -42,14 +42,14 @@ from tryon.retouch import matte as matting
 from tryon.retouch.tone import detect_metal
 from tryon.studio.photo_relief import not_metal, relief_layers, relief_meshes, stone_gems
 
-__all__ = ["KINDS", "PhotoPiece", "photo_piece"]
+__all__ = ["KINDS", "PhotoPiece", "front_view", "photo_piece"]
 
 KINDS = ("earring", "pendant", "charm")
 SIZE_RANGE_MM = {"earring": (4.0, 90.0), "pendant": (5.0, 90.0), "charm": (5.0, 40.0)}
 MAX_BYTES = 40 * 1024 * 1024
 PART_SHARE = 0.15  # a part of the matte at least this share of the largest is a piece of its own
 EDGE_PX = 2  # a piece within this many pixels of the photo's edge is cut by it ...
-EDGE_SHARE = 0.02  # ... where this share of its outline or more runs along the edge
+EDGE_SHARE = 0.01  # ... along this share of its larger side or more
 CHAIN_SHARE = 0.05  # a pendant's chain: thinner than this share of the pendant's larger side
 CARD_MM = (85.60, 53.98)  # ISO/IEC 7810 ID-1
 CARD_RATIO_TOLERANCE = 0.04
@@ -70,6 +70,19 @@ class PhotoPiece:
     piece: trimesh.Scene
     metal: str
     notes: tuple[str, ...]
+    photo_T_front: np.ndarray  # (3, 3): the piece seen from the front (right, up; metres) -> photo pixels
+
+
+def front_view(piece: trimesh.Scene, kind: str) -> np.ndarray:
+    """(k, 3, 2) every triangle of the piece as seen from its front (right, up; metres): a pendant's or
+    charm's front is +z (its x, y), an earring's is +x (the earring frame: right is -z)."""
+    tris = []
+    for node in piece.graph.nodes_geometry:
+        transform, name = piece.graph[node]
+        mesh = piece.geometry[name]
+        v = trimesh.transform_points(mesh.vertices, transform)[mesh.faces]
+        tris.append(np.stack([-v[..., 2], v[..., 1]], axis=-1) if kind == "earring" else v[..., :2])
+    return np.concatenate(tris)
 
 
 def _read(path: Path, data: bytes | None) -> tuple[np.ndarray, bytes]:
@@ -122,7 +135,7 @@ def _without_chain(part: np.ndarray) -> tuple[np.ndarray, bool]:
     out, dropped = part.copy(), False
     for k in range(1, count):
         strand = comp == k
-        if _edge_share(strand) > 0.0:
+        if _on_edge(strand) > 0.0:
             out &= ~strand
             dropped = True
     count, comp, stats, _ = cv2.connectedComponentsWithStats(out.astype(np.uint8))
@@ -131,13 +144,12 @@ def _without_chain(part: np.ndarray) -> tuple[np.ndarray, bool]:
     return out, dropped
 
 
-def _edge_share(part: np.ndarray) -> float:
-    """The share of the part's outline that runs along the photo's edge."""
-    h, w = part.shape
+def _on_edge(part: np.ndarray) -> float:
+    """How far the part runs along the photo's edge, as a share of its larger side."""
     band = np.zeros_like(part)
     band[:EDGE_PX], band[-EDGE_PX:], band[:, :EDGE_PX], band[:, -EDGE_PX:] = True, True, True, True
-    outline = part & ~cv2.erode(part.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    return float((outline & band).sum()) / max(float(outline.sum()), 1.0)
+    ys, xs = np.nonzero(part)
+    return float((part & band).sum()) / EDGE_PX / max(float(np.ptp(ys) + 1), float(np.ptp(xs) + 1), 1.0)
 
 
 def _box(part: np.ndarray) -> str:
@@ -193,8 +205,10 @@ def photo_piece(path: Path, kind: str, *, size_mm: float | None = None, metal: s
     parts = _parts(cut.alpha >= 0.5)
     if not parts:
         raise InputError(f"{path.name}: no piece stands out from the backdrop")
-    card = _card_px_per_mm(parts[1:]) if size_mm is None else None
+    card = _card_px_per_mm(parts) if size_mm is None else None
     pieces = [p for p in parts if card is None or _card_px_per_mm([p]) is None]
+    if not pieces:
+        raise InputError(f"{path.name}: the photo shows a card and no piece")
     if anchor_px is not None and len(pieces) > 1:  # the piece pointed at
         x, y = int(anchor_px[0]), int(anchor_px[1])
         inside = [p for p in pieces if 0 <= y < p.shape[0] and 0 <= x < p.shape[1] and
@@ -214,7 +228,7 @@ def photo_piece(path: Path, kind: str, *, size_mm: float | None = None, metal: s
         part, dropped = _without_chain(part)
         if dropped:
             notes.append("the chain running out of the photo is not part of the piece: left out")
-    if _edge_share(part) > EDGE_SHARE:
+    if _on_edge(part) > EDGE_SHARE:
         raise InputError(f"{path.name}: the piece is cut by the photo's {_which_side(part)} edge; "
                          "use a photo with the whole piece in it")
     ys, xs = np.nonzero(part)
@@ -256,8 +270,12 @@ def photo_piece(path: Path, kind: str, *, size_mm: float | None = None, metal: s
         meshes = relief_meshes(layers, metal, gems, origin)
     except ValueError as e:
         raise InputError(f"{path.name}: the piece is too small in the photo to build ({e})") from None
-    if hangs:
-        _hang_straight(meshes)
+    angle = _hang_straight(meshes) if hangs else 0.0
+    # Front view (metres, after the turn) -> relief mm (before it) -> photo pixels.
+    c, s_ = math.cos(angle), math.sin(angle)
+    unturn = np.array([[c, -s_, 0.0], [s_, c, 0.0], [0.0, 0.0, 1.0]])
+    to_px = np.array([[px_per_mm / MM, 0.0, (x0 + x1 - 1) / 2.0 + origin[0] * px_per_mm],
+                      [0.0, -px_per_mm / MM, (y0 + y1 - 1) / 2.0 - origin[1] * px_per_mm], [0.0, 0.0, 1.0]])
     piece = _frame(meshes, kind, hangs)
     key = {"kind": kind, "photo": hashlib.sha256(data).hexdigest(), "size_mm": size_mm, "metal": metal,
            "pair": pair, "anchor": anchor_px}
@@ -272,17 +290,19 @@ def photo_piece(path: Path, kind: str, *, size_mm: float | None = None, metal: s
             return piece
         return necklaces.necklace(necklaces.cable_chain(link_mm=2.0, wire_mm=0.4, metal=metal), piece)
 
-    return PhotoPiece(item, build, piece, metal, tuple(notes))
+    return PhotoPiece(item, build, piece, metal, tuple(notes), to_px @ unturn)
 
 
-def _hang_straight(meshes: list[tuple[str, trimesh.Trimesh]]) -> None:
-    """Turn the meshes about the anchor (the origin) so their centre of area hangs straight below it."""
+def _hang_straight(meshes: list[tuple[str, trimesh.Trimesh]]) -> float:
+    """Turn the meshes about the anchor (the origin) so their centre of area hangs straight below it; the turn
+    (radians, counter-clockwise seen from the front) undone."""
     points = np.vstack([m.vertices for _, m in meshes])
     cx, cy = points[:, 0].mean(), points[:, 1].mean()
     angle = math.atan2(cx, -cy)  # from straight down (0, -1) to the centre
     turn = trimesh.transformations.rotation_matrix(-angle, [0.0, 0.0, 1.0])
     for _, m in meshes:
         m.apply_transform(turn)
+    return angle
 
 
 def _frame(meshes: list[tuple[str, trimesh.Trimesh]], kind: str, hangs: bool) -> trimesh.Scene:
@@ -297,7 +317,7 @@ def _frame(meshes: list[tuple[str, trimesh.Trimesh]], kind: str, hangs: bool) ->
             node = f"drop_{name}" if hangs else f"photo_{name}"
         else:
             mesh.apply_translation([0.0, 0.0, -necklaces.BACK_MM * MM - z_min])
-            node = f"{necklaces.PENDANT_PREFIX}{name}"
+            node = f"{necklaces.PENDANT_PREFIX}_{name}"
         scene.add_geometry(mesh, node_name=node, geom_name=node)
     return scene
 

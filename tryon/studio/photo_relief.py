@@ -40,7 +40,8 @@ from tryon.retouch.tone import piece_box, srgb_to_linear
 
 __all__ = ["GRID_PX", "Layers", "not_metal", "relief_layers", "relief_meshes", "stone_gems"]
 
-GRID_PX = 128  # the relief's grid on the piece's larger side: 0.16 mm per pixel on a 20 mm piece
+GRID_PIXELS = 16_000  # the relief's grid holds about this many of the piece's pixels (two triangles each a side) ...
+GRID_PX = 360  # ... and at most this many on its larger side
 PLATE_HALF_MM = 0.45  # half the metal sheet's thickness where the photo shows it flat
 DOME_GAIN = 0.75  # of the outline's inflation (a disc of radius R: R / sqrt(2)) where the photo shows a dome
 DOME_SPREAD = (0.05, 0.2)  # the low-pass luminance's relative spread from flat to fully domed
@@ -152,7 +153,8 @@ def _labels(rgb: np.ndarray, alpha: np.ndarray, mask: np.ndarray, lum: np.ndarra
 def relief_layers(rgb: np.ndarray, alpha: np.ndarray, pixel_mm: float, metal: str) -> Layers:
     """The cut-out ``rgb`` (h, w, 3) uint8 sRGB and ``alpha`` (h, w) 0..1, ``pixel_mm`` mm per pixel, on the
     relief's grid, labelled and given heights and tints (module docstring); ``metal``: the piece's."""
-    scale = min(2.0, GRID_PX / max(alpha.shape))
+    inside = max(float((alpha >= 0.5).sum()), 1.0)
+    scale = min(2.0, GRID_PX / max(alpha.shape), float(np.sqrt(GRID_PIXELS / inside)))
     size = (max(2, round(alpha.shape[1] * scale)), max(2, round(alpha.shape[0] * scale)))
     how = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_CUBIC
     coverage = np.clip(cv2.resize(alpha.astype(np.float32), size, interpolation=how), 0.0, 1.0)

@@ -62,28 +62,75 @@ def thumbnail(state: State, item_id: str) -> FileResponse:
     return _item_file(item_id, "thumbnail", state.catalog.thumbnail_of, media_type="image/png")
 
 
-@router.post("/api/items", summary="Import a model (glb, gltf, obj, stl) as a new item; admin token required",
+@router.post("/api/items", summary="Import a model (glb, gltf, obj, stl) or a product photo as a new item; admin "
+                                   "token required",
              status_code=201, responses={401: {"model": Problem, "description": "wrong token"},
                                          403: {"model": Problem, "description": "imports off"},
-                                         400: {"model": Problem, "description": "a bad model"},
+                                         400: {"model": Problem, "description": "a bad model or photo"},
                                          413: {"model": Problem, "description": "too big"}})
-async def import_item(state: State, model: Annotated[UploadFile, File(description="glb, gltf, obj or stl")],
-                      type: Annotated[Literal["ring", "earring", "pendant"], Form()],
-                      name: Annotated[str, Form(max_length=120)],
+async def import_item(state: State, type: Annotated[Literal["ring", "earring", "pendant", "charm"], Form()],
+                      model: Annotated[UploadFile | None, File(description="glb, gltf, obj or stl")] = None,
+                      photo: Annotated[UploadFile | None, File(description="instead of a model: a product photo "
+                                                                           "(jpg, png, webp) of an earring, a "
+                                                                           "pendant or a charm")] = None,
+                      name: Annotated[str | None, Form(max_length=120)] = None,
                       metal: Annotated[str | None, Form()] = None, stone: Annotated[str | None, Form()] = None,
                       units: Annotated[Literal["auto", "mm", "m"], Form()] = "auto",
-                      z_up: Annotated[bool, Form()] = False) -> ItemSummary:
+                      z_up: Annotated[bool, Form()] = False,
+                      size_mm: Annotated[float | None, Form(description="photo: the piece's height, mm (else a "
+                                                                        "bank card in the photo)")] = None,
+                      pair: Annotated[bool, Form(description="photo: it shows a pair of earrings")] = False,
+                      anchor: Annotated[str | None, Form(description="photo: X,Y pixels of the hook, post or "
+                                                                     "bail")] = None) -> ItemSummary:
     """Send the token as `Authorization: Bearer TOKEN` (TRYON_ADMIN_TOKEN); it is checked before the body is
-    read. The piece goes into the user catalog with its thumbnail, bounds and price, and is at once in
-    /api/items and wearable. The import runs in its own process and is stopped after TRYON_MAX_IMPORT_S."""
+    read. A model (with its name) or a photo (`tryon catalog import-photo`: cut out, made a relief, relit) goes
+    into the user catalog with its thumbnail, bounds and price, and is at once in /api/items and wearable. The
+    import runs in its own process and is stopped after TRYON_MAX_IMPORT_S."""
     settings = state.settings
     limit = int(settings.max_upload_mb * 1024 * 1024)
+    if (model is None) == (photo is None):
+        raise HTTPException(400, "send a model or a photo (one of them)")
+    catalogs = (settings.user_catalog_dir, settings.assets_dir / "catalog.json")
+    if photo is not None:
+        data = await photo.read()  # the guard has held the body to this limit
+        filename = Path(photo.filename or "").name or "photo.jpg"
+        if type == "ring":
+            raise HTTPException(400, "a photo becomes an earring, a pendant or a charm, not a ring")
+        photo_job = (filename, type, size_mm, metal, name, pair, _anchor(anchor), data, *catalogs)
+        added = await state.add_to_catalog(photo_into_user_catalog, photo_job, f"the import of {shorten(filename)}",
+                                           "this photo could not be made into a piece")
+        return item_summary(added, state.catalog)
+    assert model is not None
+    if type == "charm" or not name:
+        raise HTTPException(400, "a model import needs its name and a type of ring, earring or pendant")
     data = await model.read()  # the guard has held the body to this limit
-    job = (model.filename or "upload.glb", type, name, metal, stone, units, z_up, data, limit,
-           settings.user_catalog_dir, settings.assets_dir / "catalog.json")
+    job = (model.filename or "upload.glb", type, name, metal, stone, units, z_up, data, limit, *catalogs)
     added = await state.add_to_catalog(import_into_user_catalog, job, f"the import of {shorten(model.filename or '?')}",
                                        "this model could not be imported")
     return item_summary(added, state.catalog)
+
+
+def _anchor(text: str | None) -> tuple[float, float] | None:
+    if not text:
+        return None
+    try:
+        x, y = (float(v) for v in text.split(","))
+    except ValueError:
+        raise HTTPException(400, f"anchor is X,Y (two numbers, pixels), not {text[:40]!r}") from None
+    return x, y
+
+
+def photo_into_user_catalog(filename: str, kind: str, size_mm: float | None, metal: str | None, name: str | None,
+                            pair: bool, anchor: tuple[float, float] | None, data: bytes, user_catalog_dir: Path,
+                            builtin_catalog: Path) -> Item:
+    """The piece in a product photo's bytes added to the user catalog (run in its own process by the server)."""
+    from tryon.studio.catalog_build import add_user_items
+    from tryon.studio.photo_piece import photo_piece
+
+    made = photo_piece(Path(filename), kind, size_mm=size_mm, metal=metal, name=name, pair=pair, anchor_px=anchor,
+                       data=data)
+    (added,) = add_user_items([(made.item, made.build)], user_catalog_dir, Catalog.load(builtin_catalog))
+    return added
 
 
 def import_into_user_catalog(filename: str, kind: str, name: str, metal: str | None, stone: str | None,

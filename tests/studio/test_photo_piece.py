@@ -1,0 +1,154 @@
+"""Product photos become wearable pieces (tryon.studio.photo_piece) from the shared product photos: a drop earring
+hangs from its top and swings, a stud is worn at its middle, the front view's outline is the photo's, holes stay
+open, stones are set in as gems; a bank card gives the size; bad photos are refused with the reason."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from conftest import load_rgb, media_path
+
+from tryon.errors import InputError
+from tryon.media import decode_image
+from tryon.render.scene import ItemModel
+from tryon.retouch.matte import cut_out
+from tryon.studio.photo_piece import CARD_MM, PhotoPiece, front_view, photo_piece
+
+GARNET = "products/earrings_garnet_drop_rose_gold_two_panel_grey_bg.jpg"
+CLOVER = "products/earrings_clover_diamond_studs_yellow_gold_grey_reflective.jpg"
+PENDANT = "products/pendant_blue_drop_scattered_beads_white_bg.jpg"
+PENDANT_BAIL_PX = (700.0, 350.0)
+
+
+def silhouette(made: PhotoPiece, kind: str, shape: tuple[int, int]) -> np.ndarray:
+    """(h, w) bool: the piece's front view drawn back onto the photo's pixels (4 x 4 samples a pixel, a pixel
+    in where half of it is covered)."""
+    tris = front_view(made.piece, kind)
+    px = np.einsum("ij,klj->kli", made.photo_T_front[:2, :2], tris) + made.photo_T_front[:2, 2]
+    out = np.zeros((shape[0] * 4, shape[1] * 4), np.uint8)
+    for tri in np.round((px * 4 + 1.5) * 16).astype(np.int32):  # one at a time: fillPoly's even-odd rule
+        cv2.fillConvexPoly(out, tri, (255,), cv2.LINE_8, shift=4)  # cancels overlaps
+    return cv2.resize(out, (shape[1], shape[0]), interpolation=cv2.INTER_AREA) >= 128
+
+
+def iou_with_photo(made: PhotoPiece, kind: str, rel: str) -> float:
+    """IoU of the front view with the photo's matte part that it covers."""
+    rgb = load_rgb(rel)
+    mask = cut_out(rgb).alpha >= 0.5
+    drawn = silhouette(made, kind, mask.shape)
+    count, comp = cv2.connectedComponents(mask.astype(np.uint8))
+    k = int(np.bincount(comp[drawn], minlength=count)[1:].argmax()) + 1
+    part = comp == k
+    return float((drawn & part).sum() / (drawn | part).sum())
+
+
+@pytest.fixture(scope="module")
+def garnet() -> PhotoPiece:
+    return photo_piece(media_path(GARNET), "earring", size_mm=30.0, pair=True)
+
+
+def test_a_drop_earring_hangs_from_its_top_at_its_size_with_its_stone(garnet):
+    nodes = list(garnet.piece.graph.nodes_geometry)
+    assert nodes and all(n.startswith("drop_") for n in nodes)  # it hangs, so it swings
+    lo, hi = garnet.piece.bounds
+    assert hi[1] - lo[1] == pytest.approx(0.030, rel=0.05)  # 30 mm tall, as told
+    assert hi[1] < 0.0015  # worn from its top: nothing much above the piercing
+    assert lo[0] > 0.0  # in front of the lobe (the earring frame's +x is out of the ear)
+    assert "drop_stones_ruby" in nodes  # the garnet kept as a red gem
+    metal = garnet.piece.geometry["drop_metal"]
+    assert metal.is_watertight and metal.visual.material.name == garnet.metal
+    model = ItemModel(garnet.item.id, garnet.piece)
+    assert model.hang_length_m > 0.01
+    assert all(p.tint is not None for p in model.parts)  # the photo's detail rides on every part
+
+
+def test_the_front_view_is_the_photos_outline_with_its_holes_open(garnet):
+    assert iou_with_photo(garnet, "earring", GARNET) >= 0.97
+    # The lever-back's loop: a hole in the photo's matte is a hole through the piece.
+    rgb = load_rgb(GARNET)
+    drawn = silhouette(garnet, "earring", rgb.shape[:2])
+    filled = drawn.copy()
+    contours, _ = cv2.findContours(drawn.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    filled = cv2.drawContours(filled.astype(np.uint8), contours, -1, (1,), -1).astype(bool)
+    holes = filled & ~drawn
+    assert holes.sum() > 0.1 * drawn.sum()  # the loop's opening, a tenth of the piece's area or more
+    photo = cut_out(rgb).alpha[holes]
+    assert np.median(photo) < 0.1  # and it is open in the photo too
+
+
+def test_a_stud_is_worn_at_its_middle():
+    made = photo_piece(media_path(CLOVER), "earring", size_mm=9.0, pair=True)
+    nodes = list(made.piece.graph.nodes_geometry)
+    assert not any(n.startswith("drop_") for n in nodes)  # a stud does not swing
+    lo, hi = made.piece.bounds
+    middle = (lo + hi) / 2.0
+    assert abs(middle[1]) < 0.15 * (hi[1] - lo[1]) and abs(middle[2]) < 0.15 * (hi[2] - lo[2])
+    assert any(n.startswith("photo_stones_diamond") for n in nodes)
+    assert iou_with_photo(made, "earring", CLOVER) >= 0.97
+
+
+def test_a_pendant_pointed_at_among_other_things_hangs_from_its_bail():
+    made = photo_piece(media_path(PENDANT), "pendant", size_mm=14.0, anchor_px=PENDANT_BAIL_PX,
+                       metal="yellow_gold")
+    assert made.item.kind == "pendant" and made.item.site == "neck"
+    assert all(n.startswith("pendant_") for n in made.piece.graph.nodes_geometry)
+    scene = made.build()
+    assert any(str(n).startswith("link") for n in scene.graph.nodes_geometry)  # on a chain
+    lo, hi = made.piece.bounds
+    assert lo[1] < -0.010 and hi[1] < 0.0035  # hangs below the bail (a stub of chain above it in the photo)
+    assert iou_with_photo(made, "pendant", PENDANT) >= 0.97
+
+
+def test_a_bank_card_in_the_photo_gives_the_size():
+    rgb = load_rgb(CLOVER)
+    alpha = cut_out(rgb).alpha
+    count, comp, stats, _ = cv2.connectedComponentsWithStats((alpha >= 0.5).astype(np.uint8))
+    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, w, h = stats[k, :4]
+    stud, a = rgb[y:y + h, x:x + w], alpha[y:y + h, x:x + w, None] * (comp[y:y + h, x:x + w] == k)[..., None]
+    px_per_mm = 8.0
+    canvas = np.full((900, 1400, 3), (205, 203, 200), np.uint8)  # a grey table
+    cw, ch = round(CARD_MM[0] * px_per_mm), round(CARD_MM[1] * px_per_mm)
+    cv2.rectangle(canvas, (700, 250), (700 + cw, 250 + ch), (40, 70, 150), -1)  # a blue card
+    canvas[300:300 + h, 150:150 + w] = (a * stud + (1 - a) * canvas[300:300 + h, 150:150 + w]).astype(np.uint8)
+    ok, png = cv2.imencode(".png", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
+    made = photo_piece(media_path(CLOVER).with_name("stud_on_card.png"), "earring", data=png.tobytes())
+    assert made.item.size_mm == pytest.approx(h / px_per_mm, rel=0.04)
+    assert any("bank card" in n for n in made.notes)
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    return cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes()
+
+
+@pytest.mark.parametrize("case", ["blank", "two pieces", "cut by the edge", "absurd size", "no size", "not an image",
+                                  "ring"])
+def test_bad_photos_are_refused_saying_why(case):
+    rgb = load_rgb(GARNET)
+    kind, kwargs, data = "earring", {"size_mm": 30.0}, _png(rgb)
+    expect = {"blank": "no piece", "two pieces": "shows 2 pieces", "cut by the edge": "cut by the photo's",
+              "absurd size": "outside", "no size": "--size-mm", "not an image": "", "ring": "not 'ring'"}[case]
+    if case == "blank":
+        data = _png(np.full((600, 800, 3), 128, np.uint8))
+    elif case == "cut by the edge":
+        data, kwargs = _png(np.ascontiguousarray(rgb[:900, : rgb.shape[1] // 2])), {"size_mm": 30.0}
+    elif case == "absurd size":
+        kwargs = {"size_mm": 500.0, "pair": True}
+    elif case == "no size":
+        kwargs = {"pair": True}
+    elif case == "not an image":
+        data = b"GIF89a not really"
+    elif case == "ring":
+        kind = "ring"
+    with pytest.raises(InputError) as err:
+        photo_piece(media_path(GARNET), kind, data=data, **kwargs)
+    assert expect in str(err.value)
+
+
+def test_the_same_photo_and_settings_give_the_same_piece(garnet):
+    again = photo_piece(media_path(GARNET), "earring", size_mm=30.0, pair=True)
+    assert again.item.id == garnet.item.id
+    other = photo_piece(media_path(GARNET), "earring", size_mm=25.0, pair=True)
+    assert other.item.id != garnet.item.id
+    assert decode_image(media_path(GARNET).read_bytes()).shape[2] == 3
