@@ -226,3 +226,24 @@ def test_look_numbers():
     with pytest.raises(InputError):
         set_look([])
     assert isinstance(target, Look)
+
+
+def test_a_photo_replaced_under_the_same_name_is_shot_again(tmp_path):
+    from tryon.config import Settings
+    from tryon.studio.lookbook_batch import Setup, run_lookbook
+
+    s = Settings()
+    setup = Setup(str(s.assets_dir), str(s.user_catalog_dir), s.hfov_deg, s.use_compositor)
+    folder = tmp_path / "models"
+    folder.mkdir()
+    rgb = media.read_image(media_path(EARS))
+    media.write_image(folder / "a.png", rgb)
+    media.write_image(folder / "b.png", rgb[:, ::-1].copy())
+    first = run_lookbook([EARRING], find_models(folder), tmp_path / "out", setup, size_px=256, jobs=1)
+    media.write_image(folder / "b.png", blue_copy(rgb))
+    seen: list[dict] = []
+    second = run_lookbook([EARRING], find_models(folder), tmp_path / "out", setup, size_px=256, jobs=1,
+                          progress=seen.append)
+    assert [e["model"] for e in seen] == ["b.png"]
+    assert second["look"] == first["look"]  # the set keeps the look its first pictures were given
+    assert pair(second, EARRING, "b.png")["correction"] != pair(first, EARRING, "b.png")["correction"]

@@ -168,7 +168,7 @@ def shoot_file(setup: Setup, model: Model, specs: list[str], outdir: str, size_p
     try:
         rgb = _decode(model.path)
         gains, power = (1.0, 1.0, 1.0), 1.0
-        if look is not None and target is not None:
+        if look is not None and "key" in look and target is not None:
             gains, power = correction(_look(look), _look(target))
         shots = shoot_photo(pipeline_for(setup), rgb, specs, size_px, gains, power)
     except InputError as e:
@@ -196,6 +196,21 @@ def shoot_file(setup: Setup, model: Model, specs: list[str], outdir: str, size_p
                         "correction": {"gains": [round(g, 4) for g in gains], "power": round(power, 4)},
                         "seconds": each})
     return entries
+
+
+def _plain(value: dict[str, Any]) -> dict[str, Any]:
+    """As JSON has it (lists, not tuples): what a resumed run reads back compares equal."""
+    out: dict[str, Any] = json.loads(json.dumps(value))
+    return out
+
+
+def _stamp(path: Path) -> list[int]:
+    """The photo's size and modification time: a photo replaced under the same name is shot again."""
+    try:
+        st = path.stat()
+        return [st.st_size, st.st_mtime_ns]
+    except OSError:
+        return [-1, -1]
 
 
 def _look(fields: dict[str, Any]) -> Look:
@@ -237,8 +252,12 @@ def run_lookbook(specs: list[str], models: list[Model], outdir: Path, setup: Set
     manifest = load_manifest(outdir)
     options = {"size": size_px}
     same = manifest.get("options") == options and not force
+    stamps = {m.name: _stamp(m.path) for m in models}
+    kept = manifest.get("models") or {}
+    unchanged = {n for n in stamps if isinstance(kept.get(n), dict) and kept[n].get("stamp") == stamps[n]}
     old = {(e["item"], e["model"]): e for e in manifest["pairs"] if isinstance(e, dict) and same
-           and e.get("status") in SETTLED and (e["status"] != "done" or (outdir / str(e.get("output"))).is_file())}
+           and e.get("model") in unchanged and e.get("status") in SETTLED
+           and (e["status"] != "done" or (outdir / str(e.get("output"))).is_file())}
     todo = {m.name: [s for s in specs if (s, m.name) not in old] for m in models}
     todo = {k: v for k, v in todo.items() if v}
     with contextlib.ExitStack() as stack:
@@ -249,24 +268,26 @@ def run_lookbook(specs: list[str], models: list[Model], outdir: Path, setup: Set
                                                            initializer=worker_init, initargs=(setup,)))
             for _ in range(n):
                 pool.submit(int)
-        return _run(specs, models, outdir, setup, size_px, manifest, options, same, old, todo, pool, progress)
+        return _run(specs, models, outdir, setup, size_px, manifest, options, same, old, todo, pool, progress, stamps)
 
 
 def _run(specs: list[str], models: list[Model], outdir: Path, setup: Setup, size_px: int, manifest: dict[str, Any],
          options: dict[str, Any], same: bool, old: dict[tuple[str, str], dict[str, Any]], todo: dict[str, list[str]],
-         pool: ProcessPoolExecutor | None, progress: Callable[[dict[str, Any]], None] | None) -> dict[str, Any]:
-    looks: dict[str, Any] = dict(manifest.get("models") or {}) if same else {}
+         pool: ProcessPoolExecutor | None, progress: Callable[[dict[str, Any]], None] | None,
+         stamps: dict[str, list[int]]) -> dict[str, Any]:
+    looks: dict[str, Any] = {n: v for n, v in (manifest.get("models") or {}).items()
+                             if same and isinstance(v, dict) and v.get("stamp") == stamps.get(n)}
     target = manifest.get("look") if same else None
     if todo:
         for m in models:  # each photo's own look; all of them the first time (the set's look is their median)
             if m.name not in looks and (target is None or m.name in todo):
                 try:
-                    looks[m.name] = asdict(measure_look(_decode(m.path)))
+                    looks[m.name] = _plain({**asdict(measure_look(_decode(m.path))), "stamp": stamps[m.name]})
                 except InputError:
-                    looks[m.name] = None  # its pairs fail with the reason when shot
+                    looks[m.name] = {"stamp": stamps[m.name]}  # its pairs fail with the reason when shot
         if target is None:
-            measured = [_look(v) for v in looks.values() if v]
-            target = asdict(set_look(measured)) if measured else None
+            measured = [_look(v) for v in looks.values() if "key" in v]
+            target = _plain(asdict(set_look(measured))) if measured else None
     manifest.update(options=options, look=target, models=looks, contact_sheet=CONTACT)
     entries: dict[tuple[str, str], dict[str, Any]] = dict(old)
 
