@@ -130,6 +130,8 @@ def _parser() -> argparse.ArgumentParser:
     pv.add_argument("--type", dest="piece_type", help="a photo's piece: earring, pendant or charm")
     pv.add_argument("--metal", help="the piece's metal (a photo: else detected; an item: its family's member)")
     pv.add_argument("--size-mm", type=float, help="a photo's piece: its height in mm")
+    pv.add_argument("--anchor", metavar="X,Y", help="a photo's piece: where it hangs from (hook, post or bail), in "
+                                                    "the photo's pixels; picks the piece among several")
 
     d = sub.add_parser("design", help="make N distinct design variations of a piece, ready to try on",
                        description="TYPE with parameters, or --prompt with words ('rose gold halo ring with a 7 mm "
@@ -883,11 +885,18 @@ def _product_video(args: argparse.Namespace) -> int:
 
     from tryon.studio.product_video import FPS, write_product_video
 
+    anchor = None
+    if args.anchor:
+        try:
+            x, y = (float(v) for v in args.anchor.split(","))
+        except ValueError:
+            raise InputError(f"--anchor is X,Y (two numbers, pixels), not {args.anchor!r}") from None
+        anchor = (x, y)
     catalog = _catalog_of(_settings())
     with tqdm(total=round(args.seconds * FPS), unit="frame", disable=not sys.stderr.isatty()) as bar:
         write_product_video(args.source, args.output, catalog, seconds=args.seconds, size_px=args.size,
                             style=args.style, kind=args.piece_type, metal=args.metal, size_mm=args.size_mm,
-                            progress=lambda done, total: bar.update(done - bar.n))
+                            anchor_px=anchor, progress=lambda done, total: bar.update(done - bar.n))
     print(f"wrote {args.output}")
     return 0
 

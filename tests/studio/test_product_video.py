@@ -171,6 +171,7 @@ def test_the_renderer_is_left_with_the_studio_light(catalog, renderer, heart):
     ({"style": "spin"}, "unknown style"),
     ({"kind": "pendant"}, "for a photo"),
     ({"size_mm": 12.0}, "for a photo"),
+    ({"anchor_px": (10.0, 20.0)}, "for a photo"),
 ])
 def test_bad_arguments(catalog, tmp_path, kwargs, message):
     out = tmp_path / "clip.mp4"
@@ -249,6 +250,8 @@ def test_the_command(tmp_path, capsys):
 # --- from a photo --------------------------------------------------------------------------------------------
 
 EARRING_PHOTO = "products/earrings_garnet_drop_rose_gold_two_panel_grey_bg.jpg"  # a pair: the video shows one
+PENDANT_PHOTO = "products/pendant_blue_drop_scattered_beads_white_bg.jpg"  # with loose beads: --anchor picks it
+PENDANT_BAIL_PX = (700.0, 350.0)
 
 
 def test_a_clip_from_a_product_photo(catalog, tmp_path):
@@ -281,3 +284,20 @@ def test_photo_errors_leave_nothing(catalog, tmp_path):
     with pytest.raises(InputError):
         pv.write_product_video(broken, out, catalog, seconds=SECONDS, size_px=SIZE, kind="pendant", size_mm=20.0)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.jpg"]
+
+
+def test_the_command_from_a_pendant_photo(tmp_path):
+    photo = media_path(PENDANT_PHOTO)
+    out = tmp_path / "blue.mp4"
+    args = ["product-video", str(photo), "-o", str(out), "--seconds", "3", "--size", str(SIZE), "--type", "pendant",
+            "--size-mm", "14"]
+    assert main(args) == 2, "the photo shows the pendant and loose beads: which one?"
+    assert main([*args, "--anchor", "700,350"]) == 0
+    _, frames = _decode(out)
+    assert len(frames) == N
+    # The pendant turns under the moving light: at a quarter of the loop it is lit otherwise than at the start.
+    first, quarter = frames[0].astype(np.int16), frames[N // 4].astype(np.int16)
+    drawn = (frames[0] < 240).any(axis=2) & (frames[N // 4] < 240).any(axis=2)
+    assert drawn.mean() > 0.02
+    assert np.abs(first - quarter).max(axis=2)[drawn].mean() > 6
+    assert main([*args, "--anchor", "700;350"]) == 2

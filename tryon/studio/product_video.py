@@ -278,12 +278,14 @@ def _photo_path(source: str | os.PathLike[str]) -> Path | None:
 
 def write_product_video(source: str | os.PathLike[str], out_path: str | os.PathLike[str], catalog: Catalog, *,
                         seconds: float = 5.0, size_px: int = 720, style: str = "turn", kind: str | None = None,
-                        metal: str | None = None, size_mm: float | None = None, fps: int = FPS,
+                        metal: str | None = None, size_mm: float | None = None,
+                        anchor_px: tuple[float, float] | None = None, fps: int = FPS,
                         renderer: Renderer | None = None,
                         progress: Callable[[int, int], None] | None = None) -> media.VideoInfo:
     """Write a product video of source (a photo's path, or a catalog item id) to out_path (.mp4, H.264,
     yuv420p, faststart; atomic: on any error nothing is left there). A photo needs kind (earring, pendant,
-    charm) and may give metal and size_mm (its height), passed to photo_piece; an item may give metal (its
+    charm) and may give metal, size_mm (its height) and anchor_px (where the piece hangs from, in the photo's
+    pixels: it picks the piece among several), passed to photo_piece; an item may give metal (its
     family's member in that metal). Every argument is checked (InputError; UnknownItemError for an unknown
     id) before anything renders. progress(done, total) after each frame. Returns the file's VideoInfo."""
     out = tt._writable_file(Path(out_path), (".mp4",), "product video")
@@ -300,7 +302,8 @@ def write_product_video(source: str | os.PathLike[str], out_path: str | os.PathL
         from tryon.studio.photo_piece import photo_piece  # the relief (and its checks) are photo_piece's
 
         # Earrings are mostly photographed in pairs: the video shows the pair's model (one piece of a pair).
-        piece = photo_piece(photo, kind, size_mm=size_mm, metal=metal, pair=kind == "earring").piece
+        piece = photo_piece(photo, kind, size_mm=size_mm, metal=metal, pair=kind == "earring",
+                            anchor_px=anchor_px).piece
         renderer = Renderer() if renderer is None else renderer
         try:
             frames = piece_video_frames(renderer, piece, kind, style, size_px, seconds, fps)
@@ -309,8 +312,8 @@ def write_product_video(source: str | os.PathLike[str], out_path: str | os.PathL
                 renderer.close()
             raise
     else:
-        if kind is not None or size_mm is not None:
-            raise InputError("--type and --size-mm are for a photo; a catalog item has its own")
+        if kind is not None or size_mm is not None or anchor_px is not None:
+            raise InputError("--type, --size-mm and --anchor are for a photo; a catalog item has its own")
         item = catalog.get(str(source))
         if metal is not None:
             item = catalog.variant(item.id, metal=metal.replace("-", "_"), stone=item.stone, size_mm=item.size_mm)
