@@ -247,3 +247,23 @@ def test_a_photo_replaced_under_the_same_name_is_shot_again(tmp_path):
     assert [e["model"] for e in seen] == ["b.png"]
     assert second["look"] == first["look"]  # the set keeps the look its first pictures were given
     assert pair(second, EARRING, "b.png")["correction"] != pair(first, EARRING, "b.png")["correction"]
+
+
+def test_framing_holds_the_drawn_piece_and_refuses_one_cut_by_the_photo():
+    """fit_piece moves a box the least that holds the piece (with its margin); a piece touching the photo's border
+    is at its edge."""
+    from tryon.studio.lookbook import at_edge, fit_piece, piece_bounds
+    from tryon.types import RenderLayer
+
+    rgba = np.zeros((60, 60, 4), np.float32)
+    rgba[40:50, 20:30, 3] = 1.0  # a piece at x 120..130, y 140..150 of a 200 x 300 (w x h) photo
+    layer = RenderLayer(rgba, (100, 100), (200, 300))
+    box = (60, 60, 80)  # the piece lies below it, within its grown window
+    bounds = piece_bounds(layer, box, 0.5)
+    assert bounds == (120, 140, 130, 150)
+    x0, y0, side = fit_piece(box, bounds, (300, 200, 3))
+    assert side == 80 and x0 <= 120 - 0.06 * 80 and y0 + side >= 150 + 0.06 * 80 - 1
+    assert (x0, y0) == (60, 75)  # moved down only as far as needed
+    assert piece_bounds(layer, (0, 0, 20), 0.5) is None  # nothing drawn near that box
+    assert not at_edge(bounds, (300, 200, 3))
+    assert at_edge((120, 140, 130, 300), (300, 200, 3)) and at_edge((0, 10, 5, 20), (300, 200, 3))

@@ -41,6 +41,8 @@ SIDE_M = {"ears": 0.16, "neck": 0.24, "finger": 0.11, "wrist": 0.17}
 SITE_OFFSET = {"ears": (0.06, -0.10), "neck": (0.0, 0.25), "finger": (0.0, 0.0), "wrist": (0.0, 0.0)}
 PIECE_ALPHA = 0.3  # fit_piece: the drawn piece's pixels
 FIT_MARGIN = 0.06  # fit_piece: room round the piece, a share of the side
+FIT_GROW = {"ears": 0.25, "neck": 0.5, "finger": 0.5, "wrist": 0.5}  # piece_bounds: how far round the box to look
+EDGE_PX = 1  # at_edge: a piece this close to the photo's border is cut by it
 MIN_VISIBLE = 0.5  # as tryon.jewelry.places.not_placed: a site is shown at or above this
 HIDDEN = {"ears": "the earring would be hidden by hair", "neck": "the necklace would be hidden (hair or clothing)",
           "finger": "the ring would be hidden", "wrist": "the piece would be hidden at the wrist"}
@@ -168,25 +170,51 @@ def frame_box(kind: str, anchor: AnchorPose, anchors: FrameAnchors, shape: tuple
     return x0, y0, side
 
 
-def fit_piece(box: tuple[int, int, int], layer: RenderLayer, shape: tuple[int, ...]) -> tuple[int, int, int]:
-    """The box moved (its size kept) the least that holds the whole drawn piece (alpha > PIECE_ALPHA) with
-    FIT_MARGIN round it, where the piece is small enough; then kept inside the photo. For a necklace: a long chain's
-    pendant hangs far below the neck's anchor, a choker sits on it."""
-    a = layer.rgba[..., 3] > PIECE_ALPHA if layer.rgba.size else np.zeros((0, 0), bool)
+def piece_bounds(layer: RenderLayer, box: tuple[int, int, int], grow: float) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) in photo pixels of the drawn piece (alpha > PIECE_ALPHA) near the box: within it grown by
+    `grow` of its side each way (so an earring at the other ear, or a ring on the other hand, is left out); None when
+    nothing is drawn there."""
+    if layer.rgba.size == 0:
+        return None
+    x0, y0, side = box
+    lx, ly = layer.origin_px
+    h, w = layer.rgba.shape[:2]
+    g = int(grow * side)
+    xa, xb = max(x0 - g, lx), min(x0 + side + g, lx + w)
+    ya, yb = max(y0 - g, ly), min(y0 + side + g, ly + h)
+    if xa >= xb or ya >= yb:
+        return None
+    a = layer.rgba[ya - ly:yb - ly, xa - lx:xb - lx, 3] > PIECE_ALPHA
     rows, cols = np.nonzero(a.any(axis=1))[0], np.nonzero(a.any(axis=0))[0]
     if rows.size == 0:
+        return None
+    return xa + int(cols[0]), ya + int(rows[0]), xa + int(cols[-1]) + 1, ya + int(rows[-1]) + 1
+
+
+def fit_piece(box: tuple[int, int, int], bounds: tuple[int, int, int, int] | None,
+              shape: tuple[int, ...]) -> tuple[int, int, int]:
+    """The box moved (its size kept) the least that holds the drawn piece's `bounds` with FIT_MARGIN round it,
+    where the piece is small enough; then kept inside the photo. A long chain's pendant hangs far below the neck's
+    anchor; a watch's case sits on the back of the wrist, not at the anchor."""
+    if bounds is None:
         return box
     x0, y0, side = box
-    ox, oy = layer.origin_px
     m = FIT_MARGIN * side
-    bx0, bx1 = ox + cols[0] - m, ox + cols[-1] + 1 + m
-    by0, by1 = oy + rows[0] - m, oy + rows[-1] + 1 + m
+    bx0, by0, bx1, by1 = bounds[0] - m, bounds[1] - m, bounds[2] + m, bounds[3] + m
     if bx1 - bx0 <= side:
         x0 = int(round(min(max(x0, bx1 - side), bx0)))
     if by1 - by0 <= side:
         y0 = int(round(min(max(y0, by1 - side), by0)))
     h, w = int(shape[0]), int(shape[1])
     return min(max(x0, 0), w - side), min(max(y0, 0), h - side), side
+
+
+def at_edge(bounds: tuple[int, int, int, int] | None, shape: tuple[int, ...]) -> bool:
+    """Whether the drawn piece reaches the photo's border (so part of it would lie beyond the photo)."""
+    if bounds is None:
+        return False
+    h, w = int(shape[0]), int(shape[1])
+    return bounds[0] <= EDGE_PX or bounds[1] <= EDGE_PX or bounds[2] >= w - EDGE_PX or bounds[3] >= h - EDGE_PX
 
 
 def cut(rgb: np.ndarray, box: tuple[int, int, int], size_px: int) -> np.ndarray:
@@ -245,20 +273,21 @@ def shoot_photo(pipe: Pipeline, rgb: np.ndarray, specs: Sequence[str], size_px: 
         layer = pipe.render(anchors, frame)
         bare = pipe.render(dataclasses.replace(anchors, covers={}), frame) if anchors.covers else layer
         kind = worn.item.site
-        best: tuple[float, float, AnchorPose, tuple[int, int, int]] | None = None
+        best: tuple[float, float, AnchorPose, tuple[int, int, int], tuple[int, int, int, int] | None] | None = None
         drawn = 0.0
         for anchor in sites:
             box = frame_box(kind, anchor, anchors, frame.rgb.shape)
-            if kind == "neck":
-                box = fit_piece(box, bare, frame.rgb.shape)
+            bounds = piece_bounds(bare, box, FIT_GROW[kind])
+            box = fit_piece(box, bounds, frame.rgb.shape)
             whole = alpha_in(bare, box)
             drawn = max(drawn, whole)
             share = alpha_in(layer, box) / whole if whole > 0 else 0.0
-            rank = (round(share, 2), -float(anchor.cam_T_anchor[2, 3]), anchor, box)
+            share = 0.0 if at_edge(bounds, frame.rgb.shape) else share
+            rank = (round(share, 2), -float(anchor.cam_T_anchor[2, 3]), anchor, box, bounds)
             if best is None or rank[:2] > best[:2]:
                 best = rank
         assert best is not None
-        share, _, anchor, box = best
+        share, _, anchor, box, bounds = best
         if box[2] < MIN_CROP_PX:  # a far-off figure, or a false find on a small part of the photo
             part = {"ears": "ear", "neck": "neckline", "finger": "hand"}.get(kind, kind)
             shots.append(Shot(spec, None, f"the {part} is too small in this photo (its framing is {box[2]} px "
@@ -266,6 +295,9 @@ def shoot_photo(pipe: Pipeline, rgb: np.ndarray, specs: Sequence[str], size_px: 
             continue
         if drawn <= 0.0:  # tracked, but the piece falls outside the photo (a site at its very edge)
             shots.append(Shot(spec, None, "the piece would fall outside the photo"))
+            continue
+        if at_edge(bounds, frame.rgb.shape):
+            shots.append(Shot(spec, None, "the piece would be cut by the photo's edge"))
             continue
         if share < MIN_SHOWN:
             shots.append(Shot(spec, None, HIDDEN.get(kind, "the piece would be hidden") + f" ({share:.0%} left)"))
