@@ -210,7 +210,10 @@ vec3 shade_pearl(vec3 n, vec3 v) {
 
 void main() {
 #ifdef TINTED
-    base_color = u_base_color * v_tint;
+    // On metal the photo's detail darkens the whole shading (a cavity): scaling F0 alone would bend gold's
+    // hue toward olive as the Fresnel rise whitens it. On other materials it is their colour.
+    float on_metal = step(0.5, u_metallic);
+    base_color = u_base_color * mix(v_tint, vec3(1.0), on_metal);
 #else
     base_color = u_base_color;
 #endif
@@ -223,6 +226,9 @@ void main() {
     vec3 color = shade_pearl(n, v);
 #else
     vec3 color = shade_metal(n, v);
+#endif
+#ifdef TINTED
+    color *= mix(vec3(1.0), v_tint, on_metal);
 #endif
     f_color = vec4(to_srgb(pbr_neutral(color * u_exposure)), 1.0);  // MSAA resolve turns coverage into alpha
 }

@@ -156,15 +156,22 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--json", action="store_true")
 
     c = sub.add_parser("catalog", help="list, build or validate the jewelry catalog, or its manufacturing facts")
-    c.add_argument("action", choices=["list", "build", "validate", "facts", "import"])
-    c.add_argument("file", nargs="?", type=Path, help="import: a model (.glb, .gltf with embedded buffers, .obj, .stl)")
-    c.add_argument("--type", choices=["ring", "earring", "pendant"], help="import: what the model is")
+    c.add_argument("action", choices=["list", "build", "validate", "facts", "import", "import-photo"])
+    c.add_argument("file", nargs="?", type=Path, help="import: a model (.glb, .gltf with embedded buffers, .obj, "
+                                                     ".stl); import-photo: a product photo (jpg, png, webp)")
+    c.add_argument("--type", choices=["ring", "earring", "pendant", "charm"],
+                   help="import: what the model is; import-photo: earring, pendant or charm")
+    c.add_argument("--size-mm", type=float, metavar="H", help="import-photo: the piece's height (else a bank card "
+                                                              "in the photo measures it)")
+    c.add_argument("--pair", action="store_true", help="import-photo: the photo shows a pair of earrings")
     c.add_argument("--name", help="import: the piece's name")
-    c.add_argument("--metal", help="import: give every part this metal (default: keep the file's materials)")
+    c.add_argument("--metal", help="import: give every part this metal (default: keep the file's materials); "
+                                   "import-photo: the metal (default: seen in the photo)")
     c.add_argument("--stone", help="import: give parts named like stones (stone, gem, diamond...) this gem")
     c.add_argument("--units", choices=["auto", "mm", "m"], default="auto", help="import: the file's units")
     c.add_argument("--z-up", action="store_true", help="import: the file is +z up (many OBJ and STL files)")
-    c.add_argument("--anchor", metavar="X,Y,Z", help="import: the attachment point, in the file's coordinates")
+    c.add_argument("--anchor", metavar="X,Y,Z", help="import: the attachment point, in the file's coordinates; "
+                                                     "import-photo: X,Y in the photo's pixels (hook, post or bail)")
     c.add_argument("--item", action="append", metavar="ID", help="facts: these items only (repeatable)")
     c.add_argument("--min-wall", type=float, default=0.8, metavar="MM", help="facts: the thinnest metal allowed")
     c.add_argument("--lighter", action="store_true",
@@ -585,6 +592,8 @@ def _catalog(args: argparse.Namespace) -> int:
         return _facts(catalog, args)
     if args.action == "import":
         return _import(settings, args)
+    if args.action == "import-photo":
+        return _import_photo(settings, args)
     problems = []
     for item in catalog.items:
         try:
@@ -774,6 +783,39 @@ def _import(settings: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def _pixel_xy(text: str | None) -> tuple[float, float] | None:
+    """--anchor X,Y: a point in a photo's pixels (None when not given)."""
+    if not text:
+        return None
+    try:
+        x, y = (float(v) for v in text.split(","))
+    except ValueError:
+        raise InputError(f"--anchor is X,Y (two numbers, pixels), not {text!r}") from None
+    return x, y
+
+
+def _import_photo(settings: Any, args: argparse.Namespace) -> int:
+    from tryon.jewelry.catalog import Catalog
+    from tryon.studio.catalog_build import add_user_items
+    from tryon.studio.photo_piece import photo_piece
+
+    if args.file is None or args.type not in ("earring", "pendant", "charm"):
+        raise InputError("tryon catalog import-photo PHOTO --type earring|pendant|charm [--size-mm H] [--metal M] "
+                         "[--name N] [--pair] [--anchor X,Y]")
+    anchor = _pixel_xy(args.anchor)
+    made = photo_piece(args.file, args.type, size_mm=args.size_mm, metal=args.metal, name=args.name,
+                       pair=args.pair, anchor_px=anchor)
+    (added,) = add_user_items([(made.item, made.build)], settings.user_catalog_dir,
+                              Catalog.load(settings.assets_dir / "catalog.json"))
+    if args.json:
+        print(json.dumps({**added.to_json(), "notes": list(made.notes)}, indent=2))
+    else:
+        print(f"imported {added.id} (${added.price:,.0f}) into {settings.user_catalog_dir}")
+        for note in made.notes:
+            print(f"  {note}")
+    return 0
+
+
 def _design(args: argparse.Namespace) -> int:
     import dataclasses
 
@@ -885,13 +927,7 @@ def _product_video(args: argparse.Namespace) -> int:
 
     from tryon.studio.product_video import FPS, write_product_video
 
-    anchor = None
-    if args.anchor:
-        try:
-            x, y = (float(v) for v in args.anchor.split(","))
-        except ValueError:
-            raise InputError(f"--anchor is X,Y (two numbers, pixels), not {args.anchor!r}") from None
-        anchor = (x, y)
+    anchor = _pixel_xy(args.anchor)
     catalog = _catalog_of(_settings())
     with tqdm(total=round(args.seconds * FPS), unit="frame", disable=not sys.stderr.isatty()) as bar:
         write_product_video(args.source, args.output, catalog, seconds=args.seconds, size_px=args.size,

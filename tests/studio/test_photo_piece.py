@@ -11,9 +11,10 @@ from conftest import load_rgb, media_path
 
 from tryon.errors import InputError
 from tryon.media import decode_image
+from tryon.quality.photo_piece_eval import outline_iou, silhouette
 from tryon.render.scene import ItemModel
 from tryon.retouch.matte import cut_out
-from tryon.studio.photo_piece import CARD_MM, PhotoPiece, front_view, photo_piece
+from tryon.studio.photo_piece import CARD_MM, PhotoPiece, photo_piece
 
 GARNET = "products/earrings_garnet_drop_rose_gold_two_panel_grey_bg.jpg"
 CLOVER = "products/earrings_clover_diamond_studs_yellow_gold_grey_reflective.jpg"
@@ -21,26 +22,8 @@ PENDANT = "products/pendant_blue_drop_scattered_beads_white_bg.jpg"
 PENDANT_BAIL_PX = (700.0, 350.0)
 
 
-def silhouette(made: PhotoPiece, kind: str, shape: tuple[int, int]) -> np.ndarray:
-    """(h, w) bool: the piece's front view drawn back onto the photo's pixels (4 x 4 samples a pixel, a pixel
-    in where half of it is covered)."""
-    tris = front_view(made.piece, kind)
-    px = np.einsum("ij,klj->kli", made.photo_T_front[:2, :2], tris) + made.photo_T_front[:2, 2]
-    out = np.zeros((shape[0] * 4, shape[1] * 4), np.uint8)
-    for tri in np.round((px * 4 + 1.5) * 16).astype(np.int32):  # one at a time: fillPoly's even-odd rule
-        cv2.fillConvexPoly(out, tri, (255,), cv2.LINE_8, shift=4)  # cancels overlaps
-    return cv2.resize(out, (shape[1], shape[0]), interpolation=cv2.INTER_AREA) >= 128
-
-
 def iou_with_photo(made: PhotoPiece, kind: str, rel: str) -> float:
-    """IoU of the front view with the photo's matte part that it covers."""
-    rgb = load_rgb(rel)
-    mask = cut_out(rgb).alpha >= 0.5
-    drawn = silhouette(made, kind, mask.shape)
-    count, comp = cv2.connectedComponents(mask.astype(np.uint8))
-    k = int(np.bincount(comp[drawn], minlength=count)[1:].argmax()) + 1
-    part = comp == k
-    return float((drawn & part).sum() / (drawn | part).sum())
+    return outline_iou(made, kind, load_rgb(rel))
 
 
 @pytest.fixture(scope="module")

@@ -43,8 +43,8 @@ class Part:
     role: str = ""  # from the node name: "band" (fitted round the body), "head"/"case" (ride on top),
     #                "hand_hour"/"hand_minute"/"hand_second" (a watch's hands), "link" (a necklace's repeat
     #                unit, drawn all along its chain), "pendant" (hangs from the chain), "" (rigid)
-    tint: np.ndarray | None = None  # (N, 3) float32, 3 per triangle: a photo piece's detail, multiplying the
-    #                                 material's base colour (the mesh's "_TINT" vertex attribute); None: plain
+    tint: np.ndarray | None = None  # (N, 3) float32, 3 per triangle: a photo piece's detail (the mesh's "_TINT"
+    #                                 vertex attribute, see _tint); None: plain
 
     @functools.cached_property
     def extent_m(self) -> float:
@@ -192,8 +192,9 @@ TINT_ATTRIBUTE = "_TINT"  # glTF's rule for an application's own vertex attribut
 
 
 def _tint(mesh: trimesh.Trimesh, node: str) -> np.ndarray | None:
-    """The mesh's per-vertex tint (its "_TINT" attribute: linear RGB, 0..1, multiplying the base colour, as
-    glTF's COLOR_0 does), 3 per triangle; None where it has none."""
+    """The mesh's per-vertex tint (its "_TINT" attribute: linear RGB, 0..1), 3 per triangle; None where it has
+    none. On a non-metal it multiplies the base colour, as glTF's COLOR_0 does; on a metal it darkens the whole
+    shading (a cavity map: engraving, grain), which keeps the alloy's hue."""
     tint = mesh.vertex_attributes.get(TINT_ATTRIBUTE)
     if tint is None:
         return None

@@ -80,7 +80,7 @@ def front_view(piece: trimesh.Scene, kind: str) -> np.ndarray:
     for node in piece.graph.nodes_geometry:
         transform, name = piece.graph[node]
         mesh = piece.geometry[name]
-        v = trimesh.transform_points(mesh.vertices, transform)[mesh.faces]
+        v = trimesh.transform_points(mesh.vertices, np.asarray(transform, np.float64))[mesh.faces]
         tris.append(np.stack([-v[..., 2], v[..., 1]], axis=-1) if kind == "earring" else v[..., :2])
     return np.concatenate(tris)
 

@@ -51,6 +51,7 @@ DETAIL_MM = 0.06  # engraving and grain pressed in from the luminance's high-pas
 BACK_SHARE = 0.5  # the back's dome, of the front's
 MAX_THICKNESS_SHARE = 0.45  # at most this share of the piece's smaller side thick
 TINT_MIN = 0.3  # the darkest detail a metal or a stone keeps
+CAVITY = 0.8  # of the local mean luminance: what is darker than this is a groove, shaded darker; the rest is not
 COLOURED_CHROMA = 0.6  # a stone pixel's neighbourhood this saturated ((max - min) / max, linear) is coloured
 NOT_METAL_SATURATION = 0.45
 COOL_HUES, COOL_SATURATION = (80, 150), 0.15  # pale blue topaz and aquamarine are this grey
@@ -144,6 +145,8 @@ def _labels(rgb: np.ndarray, alpha: np.ndarray, mask: np.ndarray, lum: np.ndarra
                 hull = np.zeros(mask.shape, np.uint8)
                 cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero(region.astype(np.uint8))), (1,))
                 region = hull.astype(bool) & mask & ~sure_gold
+            if colourless and not faceted and not dull:
+                continue  # a smooth, bright, colourless patch on the metal is its highlight, not white enamel
             labels[region] = STONE if faceted and not dull else DIELECTRIC
     size = max(3, (min(mask.shape) // 60) | 1)
     smoothed = cv2.medianBlur(labels, size)
@@ -188,7 +191,7 @@ def relief_layers(rgb: np.ndarray, alpha: np.ndarray, pixel_mm: float, metal: st
     front, back = np.maximum(front * squeeze, 0.02), np.maximum(back * squeeze, 0.02)
 
     # Tints: the fine-scale darkening on metal and stones; the photo's colour on the dielectric parts.
-    shade = np.clip(lum / np.maximum(_inside_mean(lum, mask, 0.03 * extent), 1e-4), TINT_MIN, 1.0)
+    shade = np.clip(lum / np.maximum(CAVITY * _inside_mean(lum, mask, 0.03 * extent), 1e-4), TINT_MIN, 1.0)
     tint = np.repeat(shade[..., None], 3, axis=2)
     own = labels == DIELECTRIC
     if own.any():
