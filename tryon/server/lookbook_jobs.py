@@ -102,15 +102,23 @@ class LookbookJobs:
         self._save(job_id, {"id": job_id, "created": now, "updated": now, "items": specs, "size": size_px,
                             "models": names, "state": "queued", "error": None})
         self._wake.set()
+        self.purge()
         return job_id
 
-    def get(self, job_id: str) -> dict[str, Any] | None:
-        """The job (job.json's fields) with `pairs`: its manifest's pairs so far (empty before it starts)."""
+    def _read(self, job_id: str) -> dict[str, Any] | None:
+        """job.json's fields; None for no such job."""
         if not _ID.match(job_id):
             return None
         try:
             job: dict[str, Any] = json.loads((self.root / job_id / JOB_FILE).read_text())
         except (OSError, ValueError):
+            return None
+        return job
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        """The job (job.json's fields) with `pairs`: its manifest's pairs so far (empty before it starts)."""
+        job = self._read(job_id)
+        if job is None:
             return None
         try:
             manifest = json.loads((self.root / job_id / "out" / MANIFEST).read_text())
@@ -183,7 +191,7 @@ class LookbookJobs:
     def _next(self) -> dict[str, Any] | None:
         waiting = []
         for folder in self.root.iterdir():
-            job = self.get(folder.name) if folder.is_dir() else None
+            job = self._read(folder.name) if folder.is_dir() else None
             if job is not None and job.get("state") in ("queued", "running"):
                 waiting.append(job)
         return min(waiting, key=lambda j: j["created"]) if waiting else None
