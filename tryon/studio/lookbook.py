@@ -50,21 +50,28 @@ MIN_CROP_PX = 96  # the framing's side in the photo: below this a picture would 
 MIN_SHOWN = 0.35  # of a piece's rendered coverage at its site: less left after hair and clothing is "hidden"
 LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec. 709
 LOOK_SIDE_PX = 400  # the look is read on the photo averaged down to this longer side
-WHITE_SHARE = 0.05  # the brightest share of the unclipped pixels makes the white point
+WHITE_SHARE = 0.2  # the brightest share of the near-neutral pixels makes the white point
+NEUTRAL_LUMA = 0.3  # near-neutral pixels for the white point: at least this bright,
+NEUTRAL_CHROMA = 0.3  # their channels within this share of the largest,
+NEUTRAL_SHARE = 0.005  # and at least this share of the photo (else its white is left alone)
 KEY_QUANTILE = 0.90  # the photo's highlight level: this quantile of its luma (sRGB 0..1)
-MAX_WHITE_GAIN = 1.15  # per channel, linear light: a set is evened out, a backdrop or a skin is not recoloured
-POWER_RANGE = (0.75, 1.35)  # exposure: the power curve on sRGB values (about +-0.4 stop in the mid-tones)
+MAX_WHITE_GAIN = 1.10  # per channel, linear light: a set is evened out, a backdrop or a skin is not recoloured
+KEY_RANGE = (0.08, 0.96)  # the key is read on pixels between these lumas: not a blown-out white or black backdrop
+POWER_RANGE = (0.85, 1.18)  # exposure: the power curve on sRGB values (about +-0.25 stop in the mid-tones)
+KEY_TOLERANCE = 0.03  # |log(key / target key)| below this: the exposure is left alone
 MONO_CHROMA = 0.03  # 95 % of pixels spread less than this across channels (0..1): a black-and-white photo
 
 
 @dataclass(frozen=True)
 class Look:
     """A photo's (or a set's) look: `white` the bright point's linear-light colour, scaled to mean 1; `key` the
-    highlight level (KEY_QUANTILE of sRGB luma, 0..1); `mono`: a black-and-white photo."""
+    highlight level (KEY_QUANTILE of the sRGB luma of the pixels within KEY_RANGE, 0..1); `mono`: a black-and-white
+    photo."""
 
     white: tuple[float, float, float]
     key: float
     mono: bool = False
+    white_known: bool = True  # False: too few near-neutral pixels to read the light's colour (its white is kept)
 
 
 @dataclass(frozen=True)
@@ -90,21 +97,27 @@ def measure_look(rgb: np.ndarray) -> Look:
     px = small.reshape(-1, 3).astype(np.float32) * (1.0 / 255.0)
     luma = px @ LUMA
     mono = float(np.quantile(px.max(axis=1) - px.min(axis=1), 0.95)) < MONO_CHROMA
-    ok = px.max(axis=1) < 0.985
-    use = px[ok] if ok.sum() >= 50 else px
-    y = use @ LUMA
-    bright = use[y >= np.quantile(y, 1.0 - WHITE_SHARE)]
-    white = srgb_to_linear(bright.mean(axis=0))
-    white = white / max(float(white.mean()), 1e-4)
-    key = float(np.clip(np.quantile(luma, KEY_QUANTILE), 0.02, 0.995))
-    return Look((float(white[0]), float(white[1]), float(white[2])), key, mono)
+    # The white point from near-neutral bright pixels only (whites of the eyes, a white shirt, a grey backdrop): the
+    # brightest pixels of a photo on a red or blue backdrop are the backdrop's colour, not the light's.
+    top = px.max(axis=1)
+    chroma = (top - px.min(axis=1)) / np.maximum(top, 1e-3)
+    near = px[(top < 0.985) & (luma > NEUTRAL_LUMA) & (chroma < NEUTRAL_CHROMA)]
+    white_known = near.shape[0] >= NEUTRAL_SHARE * px.shape[0] and not mono
+    white = np.ones(3, np.float32)
+    if white_known:
+        y = near @ LUMA
+        white = srgb_to_linear(near[y >= np.quantile(y, 1.0 - WHITE_SHARE)].mean(axis=0))
+        white = white / max(float(white.mean()), 1e-4)
+    lit = luma[(luma > KEY_RANGE[0]) & (luma < KEY_RANGE[1])]  # a white or black backdrop is not the exposure
+    key = float(np.clip(np.quantile(lit if lit.size >= 50 else luma, KEY_QUANTILE), 0.02, 0.995))
+    return Look((float(white[0]), float(white[1]), float(white[2])), key, mono, bool(white_known))
 
 
 def set_look(looks: Sequence[Look]) -> Look:
     """The set's target: the median white (of the colour photos) and the median highlight level."""
     if not looks:
         raise InputError("set_look: no photo to measure")
-    colour = [lk.white for lk in looks if not lk.mono] or [(1.0, 1.0, 1.0)]
+    colour = [lk.white for lk in looks if lk.white_known and not lk.mono] or [(1.0, 1.0, 1.0)]
     white = np.median(np.asarray(colour, np.float64), axis=0)
     white = white / white.mean()
     return Look((float(white[0]), float(white[1]), float(white[2])), float(np.median([lk.key for lk in looks])))
@@ -113,7 +126,7 @@ def set_look(looks: Sequence[Look]) -> Look:
 def correction(look: Look, target: Look) -> tuple[tuple[float, float, float], float]:
     """Per-channel linear-light gains (bounded by MAX_WHITE_GAIN, the white's brightness kept) and the power on
     sRGB values (bounded by POWER_RANGE; 0 and 1 stay put, nothing clips) that move `look` to `target`."""
-    if look.mono:
+    if look.mono or not look.white_known:
         gains = np.ones(3)
     else:
         gains = np.clip(np.asarray(target.white) / np.maximum(np.asarray(look.white), 1e-4),
@@ -121,7 +134,8 @@ def correction(look: Look, target: Look) -> tuple[tuple[float, float, float], fl
         gains = gains / float(gains @ LUMA)
     power = 1.0
     if 0.02 < look.key < 0.985 and 0.02 < target.key < 0.995:
-        power = float(np.clip(np.log(target.key) / np.log(look.key), *POWER_RANGE))
+        if abs(np.log(look.key / target.key)) >= KEY_TOLERANCE:
+            power = float(np.clip(np.log(target.key) / np.log(look.key), *POWER_RANGE))
     return (float(gains[0]), float(gains[1]), float(gains[2])), power
 
 

@@ -214,7 +214,8 @@ def _stamp(path: Path) -> list[int]:
 
 
 def _look(fields: dict[str, Any]) -> Look:
-    return Look(tuple(fields["white"]), float(fields["key"]), bool(fields.get("mono", False)))  # type: ignore[arg-type]
+    return Look(tuple(fields["white"]), float(fields["key"]), bool(fields.get("mono", False)),  # type: ignore[arg-type]
+                bool(fields.get("white_known", True)))
 
 
 def worker_init(setup: Setup | None = None) -> None:
