@@ -549,7 +549,7 @@ def _lookbook(args: argparse.Namespace) -> int:
         skipped = [e for e in pairs if e["status"] == "skipped"]
         for e in skipped:
             print(f"  not made: {e['item']} on {e['model']}: {e['reason']}")
-        print(f"{done} of {total} pictures in {args.output} ({len(skipped)} not made: the site is not seen"
+        print(f"{done} of {total} pictures in {args.output} ({len(skipped)} not made, each with its reason above"
               f"{f', {len(failed)} failed' if failed else ''}); contact sheet: {args.output / 'contact.png'}")
     return 1 if failed else 0
 
