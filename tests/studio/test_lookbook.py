@@ -8,6 +8,7 @@ the set's look. The tests read what it made."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -277,3 +278,11 @@ def test_framing_holds_the_drawn_piece_and_refuses_one_cut_by_the_photo():
     assert piece_bounds(layer, (0, 0, 20), 0.5) is None  # nothing drawn near that box
     assert not at_edge(bounds, (300, 200, 3))
     assert at_edge((120, 140, 130, 300), (300, 200, 3)) and at_edge((0, 10, 5, 20), (300, 200, 3))
+
+
+def test_worker_count():
+    from tryon.studio.lookbook_batch import PHOTOS_PER_WORKER, worker_count
+
+    assert worker_count(3, None) == 1  # a small set: start-up is not worth a second process
+    assert worker_count(3, 2) == 2 and worker_count(1, 4) == 1  # --jobs holds, never more than photos
+    assert 1 <= worker_count(100 * PHOTOS_PER_WORKER, None) <= (os.cpu_count() or 1)

@@ -45,6 +45,7 @@ CONTACT = "contact.png"
 MANIFEST_VERSION = 1
 MAX_PIXELS = 50_000_000
 SIZE_RANGE = (256, 4096)
+PHOTOS_PER_WORKER = 8  # see worker_count
 SETTLED = ("done", "skipped")  # a resumed run does not make these pairs again
 _SAFE = re.compile(r"[^A-Za-z0-9._@-]+")
 
@@ -313,7 +314,12 @@ def _run(specs: list[str], models: list[Model], outdir: Path, setup: Setup, size
 
 
 def worker_count(photos: int, jobs: int | None) -> int:
-    return max(1, min(photos, jobs or os.cpu_count() or 1))
+    """Worker processes for `photos` model photos: `jobs` if given, else one per core but no more than one per
+    PHOTOS_PER_WORKER (a worker's start-up, about 5 s of imports, pipeline and first photo, is worth it only for
+    that many; fewer run in this process); never more than photos. 1: in this process."""
+    if jobs is not None:
+        return max(1, min(photos, jobs))
+    return max(1, min(photos, os.cpu_count() or 1, photos // PHOTOS_PER_WORKER))
 
 
 def _shoot_all(setup: Setup, work: list[tuple[Model, list[str]]], outdir: Path, size_px: int,

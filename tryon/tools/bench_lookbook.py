@@ -113,7 +113,7 @@ def run_lookbook_bench(mp: float = 1.0, size_px: int = 1024) -> LookbookBench:
 def format_lookbook_bench(r: LookbookBench) -> str:
     return "\n".join([
         f"lookbook: {r.photos} model photos of {r.megapixels:g} MP x {len(r.items)} pieces ({', '.join(r.items)}), "
-        f"{r.size_px} px pictures; {r.pictures} of {r.pairs} pairs drawn (the rest: site not seen)",
+        f"{r.size_px} px pictures; {r.pictures} of {r.pairs} pairs drawn (the rest not made, each with its reason)",
         f"  one process: {r.one_process_s_per_photo['median']:.2f} s per model photo median "
         f"({r.one_process_s_per_photo['max']:.2f} worst), all its pieces: {r.one_process_pictures_per_s:.1f} "
         "pictures/s on one core",
