@@ -85,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
                         "process): frames per second, latency percentiles and the server's memory every 30 s")
     b.add_argument("--retouch", action="store_true",
                    help="instead: the retouch studio, seconds per 1 MP and 12 MP photo and a batch's photos a minute")
+    b.add_argument("--photo-pieces", action="store_true",
+                   help="instead: product photos made into pieces (seconds each) and a photo piece's render cost")
     b.add_argument("--lookbook", action="store_true",
                    help="instead: on-model pictures (tryon lookbook) from 1 MP model photos, pictures per second")
     b.add_argument("--sessions", type=int, default=1, help="--live, --soak: sessions at once")
@@ -449,6 +451,12 @@ def _bench(args: argparse.Namespace) -> int:
 
         r = run_retouch_bench()
         print(json.dumps(dataclasses.asdict(r), indent=2) if args.json else format_retouch_bench(r))
+        return 0
+    if args.photo_pieces:
+        from tryon.tools.bench_photo_piece import format_photo_piece_bench, run_photo_piece_bench
+
+        pp = run_photo_piece_bench()
+        print(json.dumps(dataclasses.asdict(pp), indent=2) if args.json else format_photo_piece_bench(pp))
         return 0
     if args.lookbook:
         from tryon.tools.bench_lookbook import format_lookbook_bench, run_lookbook_bench

@@ -9,17 +9,17 @@
 3. **The room**: the pieces are worn on every shared portrait where the pipeline places them (faces/ and
    people/faces/); each portrait's room is told from its frame (ROOMS: dark, warm, cool or neutral, from the
    frame's mean CIELAB). On each, the piece's mean colour (CIELAB, the output's pixels where the rendered
-   layer covers over half) is measured, and the same for the sticker: the cut-out pasted flat over the same
-   box. Reported: the mean CIEDE2000 between the piece's colour in each pair of rooms, ours and the sticker's,
-   and the hue angle of a gold piece's metal in each room (gold is 60 to 100 degrees).
-4. **A sheet** (--out): each piece's photo, its front view, and the piece worn in a warm, a cool and a dark room.
+   layer covers SOLID or more) is measured, and for an earring the same for the sticker: the cut-out pasted
+   flat over the same box (a pendant's layer holds its chain: it has no such box). Reported: the CIEDE2000
+   between the piece's mean colour in each pair of rooms, ours and the sticker's, and the hue angle of a gold
+   piece's mean colour in each room (gold is about 60 to 100 degrees).
+4. **A sheet** (--out): each piece's cut-out, then worn in a warm, a cool and a dark room; below, the sticker.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -30,6 +30,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from tryon.config import shared_media_dir
 from tryon.errors import TryOnError
 from tryon.jewelry.catalog import DEFAULT_ASSETS_DIR, Catalog
 from tryon.media import decode_image
@@ -102,23 +103,34 @@ def ciede2000(a: np.ndarray, b: np.ndarray) -> float:
     return float(deltaE_ciede2000(np.asarray(a, np.float64)[None], np.asarray(b, np.float64)[None])[0])
 
 
-def _sticker(photo: np.ndarray, frame: np.ndarray, box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """The frame with the photo's cut-out pasted flat, upright, filling ``box`` (x0, y0, x1, y1), and where it
-    covers the frame (alpha >= SOLID)."""
-    alpha = cut_out(photo).alpha
-    ys, xs = np.nonzero(alpha >= 0.5)
-    crop = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
-    colours = foreground_colours(photo, alpha)[crop]
+def _sticker(cut: tuple[np.ndarray, np.ndarray], frame: np.ndarray,
+             box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The frame with the cut-out (colours (h, w, 3) float 0..1, alpha (h, w)) pasted flat, upright, filling
+    ``box`` (x0, y0, x1, y1), and where it covers the frame (alpha >= SOLID)."""
+    colours, alpha = cut
     x0, y0, x1, y1 = box
     size = (max(1, x1 - x0), max(1, y1 - y0))
-    a = cv2.resize(alpha[crop], size, interpolation=cv2.INTER_AREA)[..., None]
-    c = cv2.resize(colours, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    a = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)[..., None]
+    c = cv2.resize(colours, size, interpolation=cv2.INTER_AREA).astype(np.float32) * 255.0
     out = frame.copy()
     region = out[y0:y1, x0:x1].astype(np.float32)
     out[y0:y1, x0:x1] = np.clip(a * c + (1.0 - a) * region, 0, 255).astype(np.uint8)
     solid = np.zeros(frame.shape[:2], bool)
     solid[y0:y1, x0:x1] = a[..., 0] >= SOLID
     return out, solid
+
+
+def cut_of(made: PhotoPiece, kind: str, photo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sticker's cut-out: the piece's own part of the photo's matte (colours 0..1 and alpha), cropped."""
+    alpha = cut_out(photo).alpha
+    count, comp = cv2.connectedComponents((alpha >= 0.5).astype(np.uint8))
+    drawn = silhouette(made, kind, (alpha.shape[0], alpha.shape[1]))
+    k = int(np.bincount(comp[drawn], minlength=count)[1:].argmax()) + 1
+    near = cv2.dilate((comp == k).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    alpha = np.where(near, alpha, 0.0).astype(np.float32)
+    ys, xs = np.nonzero(alpha >= 0.5)
+    crop = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+    return foreground_colours(photo, alpha)[crop], alpha[crop]
 
 
 def _portraits(media: Path) -> Iterator[Path]:
@@ -174,8 +186,9 @@ def _wear(catalog: Catalog, made: dict[str, tuple[PhotoPiece, str, np.ndarray]],
     worn: Worn = {name: [] for name in made}
     portraits = [(p, decode_image(p.read_bytes(), name=p.name)) for p in _portraits(media)]
     with pipeline_cls(catalog, [], options_cls(mode="image")) as pipe:
-        for name, (piece, _, photo) in made.items():
+        for name, (piece, kind, photo) in made.items():
             pipe.set_items([piece.item.id])
+            cut = cut_of(piece, kind, photo)
             for path, rgb in portraits:
                 if min(rgb.shape[:2]) < 300:
                     continue
@@ -188,7 +201,9 @@ def _wear(catalog: Catalog, made: dict[str, tuple[PhotoPiece, str, np.ndarray]],
                 count, comp, stats, _ = cv2.connectedComponentsWithStats((alpha > 0.5).astype(np.uint8))
                 k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))  # one earring of the pair: the larger
                 x, y, w, h = stats[k, :4]
-                sticker, stuck = _sticker(photo, rgb, (x, y, x + w, y + h))
+                sticker, stuck = _sticker(cut, rgb, (x, y, x + w, y + h))
+                if kind != "earring":  # the layer holds the chain too: no box to paste the pendant's cut-out in
+                    sticker, stuck = rgb, np.zeros(rgb.shape[:2], bool)
                 one = (comp == k) & (alpha >= SOLID)
                 worn[name].append({"portrait": path.name, "room": room_of(rgb), "output": result.image,
                                    "sticker": sticker, "box": (int(x), int(y), int(w), int(h)),
@@ -230,9 +245,10 @@ def _sheet(made: dict[str, tuple[PhotoPiece, str, np.ndarray]], worn: Worn, path
     for name in SHEET_ROWS:
         if name not in made:
             continue
-        _, _, photo = made[name]
-        ys, xs = np.nonzero(cut_out(photo).alpha >= 0.5)
-        ours = [_pad(_fit(photo[ys.min():ys.max() + 1, xs.min():xs.max() + 1], tile), tile)]
+        piece, kind, photo = made[name]
+        colours, alpha = cut_of(piece, kind, photo)
+        on_white = (colours * alpha[..., None] + (1.0 - alpha[..., None])) * 255.0
+        ours = [_pad(_fit(on_white.astype(np.uint8), tile), tile)]
         stuck = [_pad(np.full((8, 8, 3), 255, np.uint8), tile)]
         for room in ("warm", "cool", "dark"):
             pick = [r for r in worn[name] if r["room"] == room]
@@ -267,7 +283,7 @@ def _pad(img: np.ndarray, size: int) -> np.ndarray:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tryon.quality.photo_piece_eval", description=__doc__.split("\n")[0])
-    p.add_argument("--media", type=Path, default=Path(os.environ.get("TRYON_MEDIA", "../shared/media")))
+    p.add_argument("--media", type=Path, default=shared_media_dir())
     p.add_argument("--out", type=Path, help="write the sheet here")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)

@@ -32,7 +32,9 @@ import numpy as np
 import trimesh
 
 from tryon.jewelry import materials
-from tryon.jewelry.geometry.heightfield import Relief, poisson_dome, relief_mesh
+from tryon.jewelry.geometry.crowns import crowned_stone
+from tryon.jewelry.geometry.heightfield import Relief, decimated, poisson_dome, relief_mesh
+from tryon.jewelry.geometry.plates import polygon_area
 from tryon.jewelry.geometry.units import MM
 from tryon.render.scene import TINT_ATTRIBUTE
 from tryon.retouch.gems import stone_masks
@@ -42,6 +44,10 @@ __all__ = ["GRID_PX", "Layers", "not_metal", "relief_layers", "relief_meshes", "
 
 GRID_PIXELS = 16_000  # the relief's grid holds about this many of the piece's pixels (two triangles each a side) ...
 GRID_PX = 360  # ... and at most this many on its larger side
+MAX_TRIANGLES = 8_000  # a smooth part (the metal, enamel) is decimated to about this many ...
+MAX_STONE_TRIANGLES = 3_000  # ... and one gem's stones set as a relief to this many
+CUT_SOLIDITY = 0.8  # a stone this convex (its area over its hull's) is cut as a crown to its outline
+CROWN_SHARE = 0.35  # a cut stone's crown height, of its radius
 PLATE_HALF_MM = 0.45  # half the metal sheet's thickness where the photo shows it flat
 DOME_GAIN = 0.75  # of the outline's inflation (a disc of radius R: R / sqrt(2)) where the photo shows a dome
 DOME_SPREAD = (0.05, 0.2)  # the low-pass luminance's relative spread from flat to fully domed
@@ -52,7 +58,8 @@ BACK_SHARE = 0.5  # the back's dome, of the front's
 MAX_THICKNESS_SHARE = 0.45  # at most this share of the piece's smaller side thick
 TINT_MIN = 0.3  # the darkest detail a metal or a stone keeps
 CAVITY = 0.8  # of the local mean luminance: what is darker than this is a groove, shaded darker; the rest is not
-COLOURED_CHROMA = 0.6  # a stone pixel's neighbourhood this saturated ((max - min) / max, linear) is coloured
+COLOURED_CHROMA = 0.6  # a warm-hued stone this saturated ((max - min) / max, linear) is coloured ...
+PALE_CHROMA = 0.2  # ... and a stone of any other hue this saturated (a pale aquamarine)
 NOT_METAL_SATURATION = 0.45
 COOL_HUES, COOL_SATURATION = (80, 150), 0.15  # pale blue topaz and aquamarine are this grey
 GOLD_HUES = (8, 32)  # OpenCV hue (0..180): yellow and rose golds, and the warm reflections on them
@@ -135,8 +142,14 @@ def _labels(rgb: np.ndarray, alpha: np.ndarray, mask: np.ndarray, lum: np.ndarra
             region = comp == k
             if 2.0 * np.sqrt(region.sum() / np.pi) * pixel_mm < MIN_STONE_MM:
                 continue
-            # A faceted stone scatters light into many small bright and dark facets; glass and enamel do not.
-            faceted = float(np.median(fine[region])) > 0.06
+            # A faceted stone scatters light into bright and dark facets (small ones, or a big stone's big
+            # ones: looked for at a fifth of its radius too); glass and enamel do not.
+            radius = np.sqrt(region.sum() / np.pi)
+            coarse = fine
+            if radius > 10.0:
+                smooth = _blur(lum, radius / 5.0)
+                coarse = np.abs(lum - smooth) / np.maximum(smooth, 1e-3)
+            faceted = max(float(np.median(fine[region])), float(np.median(coarse[region]))) > 0.06
             colourless = float(np.median(chroma[region])) < COLOURED_CHROMA
             dull = colourless and float(np.median(lum[region])) < DIAMOND_MIN_LUMINANCE
             if region.sum() >= BIG_STONE_SHARE * mask.sum():
@@ -219,7 +232,10 @@ def stone_parts(layers: Layers) -> tuple[int, np.ndarray, int]:
     stone = layers.mask & (layers.labels == STONE)
     lin = layers.linear
     chroma = (lin.max(axis=2) - lin.min(axis=2)) / np.maximum(lin.max(axis=2), 1e-4)
-    coloured = _inside_mean(chroma, stone, 1.5) > COLOURED_CHROMA
+    # Colourless stones on gold reflect its warm colour: there a stone is coloured only when far more
+    # saturated; a cool or a red-violet hue (no metal's) is a coloured stone even when pale.
+    warm = (lin[..., 0] >= lin[..., 1]) & (lin[..., 1] >= lin[..., 2])
+    coloured = _inside_mean(chroma, stone, 1.5) > np.where(warm, COLOURED_CHROMA, PALE_CHROMA)
     count_a, comp_a = cv2.connectedComponents((stone & coloured).astype(np.uint8))
     count_b, comp_b = cv2.connectedComponents((stone & ~coloured).astype(np.uint8))
     comp = np.where(comp_b > 0, comp_b + count_a - 1, comp_a).astype(np.int32)
@@ -230,7 +246,8 @@ def nearest_gem(colour: tuple[float, float, float]) -> str:
     """The catalog gem whose body colour is nearest in chromaticity (and colourless for near-neutral)."""
     c = np.asarray(colour, np.float64)
     chroma = (c.max() - c.min()) / max(c.max(), 1e-6)
-    if chroma < 0.45:
+    warm = c[0] >= c[1] >= c[2]
+    if chroma < (COLOURED_CHROMA if warm else PALE_CHROMA):
         return "diamond"
     direction = c / max(float(np.linalg.norm(c)), 1e-9)
     best, name = -2.0, "diamond"
@@ -244,18 +261,19 @@ def nearest_gem(colour: tuple[float, float, float]) -> str:
     return name
 
 
-def _facet_normals(relief: Relief, faces: np.ndarray, stone: np.ndarray, pixel_mm: float) -> np.ndarray:
-    """(k, 3) a normal per stone triangle, as a brilliant's crown facets them: round each stone's centre a
-    flat table (FACET_RINGS[0] of its radius), then rings of FACET_SECTORS facets tilted outward, each ring
-    further (FACET_TILTS) and turned half a facet from the one inside it. Walls keep their own normals."""
-    v = relief.vertices[faces]
+def _facet_normals(v: np.ndarray, stone: np.ndarray, pixel_mm: float) -> np.ndarray:
+    """(k, 3) a normal per stone triangle (v: (k, 3, 3) its corners, mm, the grid's centre the origin), as a
+    brilliant's crown facets them: round each stone's centre a flat table (FACET_RINGS[0] of its radius), then
+    rings of FACET_SECTORS facets tilted outward, each ring further (FACET_TILTS) and turned half a facet from
+    the one inside it. Walls keep their own normals."""
     face_n = np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0])
     face_n /= np.maximum(np.linalg.norm(face_n, axis=1, keepdims=True), 1e-12)
     centre = v.mean(axis=1)
     h, w = stone.shape
     count, comp, stats, centroids = cv2.connectedComponentsWithStats(stone.astype(np.uint8))
-    pix = relief.pixels  # each triangle's pixel (row, col), in the relief's own order
-    which = comp[pix[:, 0], pix[:, 1]]
+    rows = np.clip(np.round((h - 1) / 2.0 - centre[:, 1] / pixel_mm).astype(int), 0, h - 1)
+    cols = np.clip(np.round(centre[:, 0] / pixel_mm + (w - 1) / 2.0).astype(int), 0, w - 1)
+    which = comp[rows, cols]
     out = face_n.copy()
     front = face_n[:, 2] > 0.5
     for k in range(1, count):
@@ -288,8 +306,16 @@ def relief_meshes(layers: Layers, metal: str, gems: dict[int, str],
     out = [("metal", _mesh(layers, metal_relief, materials.pbr_material(metal), shift, None))]
     _, comp, _ = stone_parts(layers)
     seat = -(layers.front_mm - SEAT_MM)  # set into the metal's front: their backs are its front less SEAT_MM
-    regions = [(f"stones_{g}", np.isin(comp, [k for k, v in gems.items() if v == g]), materials.pbr_material(g))
-               for g in sorted(set(gems.values()))]
+    regions = []
+    for g in sorted(set(gems.values())):
+        mine = [k for k, v in gems.items() if v == g]
+        cut, rest = _cut_stones(layers, comp, mine, shift)
+        if cut is not None:
+            cut.visual = trimesh.visual.TextureVisuals(material=materials.pbr_material(g))
+            cut.vertex_attributes[TINT_ATTRIBUTE] = np.ones((len(cut.vertices), 3), np.float32)
+            out.append((f"stones_{g}", cut))
+        if rest:  # stones no crown fits (a halo round a centre stone): faceted reliefs
+            regions.append((f"stones_{g}_set", np.isin(comp, rest), materials.pbr_material(g)))
     enamel = trimesh.visual.material.PBRMaterial(name=DIELECTRIC_MATERIAL, baseColorFactor=[255, 255, 255, 255],
                                                   metallicFactor=0.0, roughnessFactor=DIELECTRIC_ROUGHNESS)
     regions.append(("enamel", layers.mask & (layers.labels == DIELECTRIC), enamel))
@@ -302,20 +328,62 @@ def relief_meshes(layers: Layers, metal: str, gems: dict[int, str],
     return out
 
 
+def _cut_stones(layers: Layers, comp: np.ndarray, stones: list[int], shift: np.ndarray
+                ) -> tuple[trimesh.Trimesh | None, list[int]]:
+    """The stones numbered ``stones`` in ``comp`` that are round enough (their outline's area at least
+    CUT_SOLIDITY of their hull's) cut as brilliants' crowns to their outlines (tryon.jewelry.geometry.crowns), set into the
+    metal's front, as one faceted mesh in metres; and the numbers of the others."""
+    h, w = comp.shape
+    px = layers.pixel_mm
+    soups, normals, rest = [], [], []
+    for k in stones:
+        region = (comp == k).astype(np.uint8)
+        r = max(1, round(np.sqrt(region.sum() / np.pi) / 8.0))  # ragged edges (a halo's bits) trimmed off
+        smooth = cv2.morphologyEx(region, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
+                                                                                     (2 * r + 1, 2 * r + 1)))
+        contours, _ = cv2.findContours(smooth if smooth.any() else region, cv2.RETR_EXTERNAL,
+                                       cv2.CHAIN_APPROX_NONE)
+        if not contours:
+            continue
+        contour = max(contours, key=cv2.contourArea)[:, 0, :].astype(np.float64)
+        hull = cv2.contourArea(cv2.convexHull(contour.astype(np.float32)))
+        area = float(region.sum())
+        if len(contour) < 8 or hull <= 0.0 or cv2.contourArea(contour.astype(np.float32)) < CUT_SOLIDITY * hull:
+            rest.append(k)
+            continue
+        outline = np.column_stack([(contour[:, 0] - (w - 1) / 2.0) * px, ((h - 1) / 2.0 - contour[:, 1]) * px])
+        if polygon_area(outline) < 0.0:
+            outline = outline[::-1]
+        front = layers.front_mm[region.astype(bool)]
+        radius = np.sqrt(area / np.pi) * px
+        v, n = crowned_stone(outline, float(front.mean()) + SEAT_MM, float(front.min()) - SEAT_MM,
+                             CROWN_SHARE * radius)
+        soups.append(v)
+        normals.append(n)
+    if not soups:
+        return None, rest
+    v = np.concatenate(soups) - shift
+    mesh = trimesh.Trimesh(v * MM, np.arange(len(v)).reshape(-1, 3), vertex_normals=np.concatenate(normals),
+                           process=False)
+    return mesh, rest
+
+
 def _mesh(layers: Layers, relief: Relief, material: trimesh.visual.material.PBRMaterial, shift: np.ndarray,
           facets: np.ndarray | None) -> trimesh.Trimesh:
     """One relief as a mesh in metres with its material and per-vertex tint; faceted (each triangle its own
     vertices, with its facet's normal) where ``facets`` (the stones' mask) is given."""
-    faces = relief.faces
+    # Brought down to what a worn piece needs on screen; the photo's detail stays in the tint.
+    positions, faces, index = decimated(relief.vertices, relief.faces,
+                                        MAX_TRIANGLES if facets is None else MAX_STONE_TRIANGLES)
     if facets is not None:
-        normals = np.repeat(_facet_normals(relief, faces, facets, layers.pixel_mm), 3, axis=0)
-        index = faces.ravel()
+        normals = np.repeat(_facet_normals(positions[faces], facets, layers.pixel_mm), 3, axis=0)
+        index = index[faces.ravel()]
+        positions = positions[faces.ravel()]
         faces = np.arange(len(index)).reshape(-1, 3)
     else:
-        index = np.arange(len(relief.vertices))
-        normals = trimesh.Trimesh(relief.vertices, faces, process=False).vertex_normals
+        normals = trimesh.Trimesh(positions, faces, process=False).vertex_normals
     pix = relief.vertex_pixels[index]
-    mesh = trimesh.Trimesh((relief.vertices[index] - shift) * MM, faces, vertex_normals=normals, process=False)
+    mesh = trimesh.Trimesh((positions - shift) * MM, faces, vertex_normals=normals, process=False)
     mesh.visual = trimesh.visual.TextureVisuals(material=material)
     # Stones: their facets make the photo's light and dark; the tint would darken them twice.
     tint = np.ones((len(pix), 3), np.float32) if facets is not None else layers.tint[pix[:, 0], pix[:, 1]]

@@ -20,14 +20,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import cv2
+import fast_simplification
 import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
+import scipy.spatial
 from numpy.typing import NDArray
 
 from tryon.jewelry.geometry.units import FloatArray
 
-__all__ = ["Relief", "poisson_dome", "relief_mesh"]
+__all__ = ["Relief", "decimated", "poisson_dome", "relief_mesh"]
 
 Mask = NDArray[np.bool_]
 
@@ -140,3 +142,31 @@ def _to_edge(xy: FloatArray, rc: NDArray[np.int64], rim: NDArray[np.int64], cove
     out = xy.copy()
     out[on[ok]] -= (g[ok] / norm[ok, None]) * (step[ok] * pixel_mm)[:, None]
     return out
+
+
+def decimated(vertices: FloatArray, faces: NDArray[np.int64], triangles: int
+              ) -> tuple[FloatArray, NDArray[np.int64], NDArray[np.int64]]:
+    """The closed mesh brought down to about ``triangles`` by quadric edge collapse (Garland and Heckbert 1997;
+    the fast-simplification package): a relief's dense grid is flat in most places and needs few triangles
+    there. Where collapsing that far would open the mesh (a thin hook pinched through), half again as many
+    are kept, and so on; the mesh as it is where nothing less stays closed. Returns the new vertices and faces
+    and, per new vertex, the nearest old one (to carry its attributes)."""
+    target = triangles
+    while target < 0.8 * len(faces):
+        v, f = fast_simplification.simplify(np.asarray(vertices, np.float64), np.asarray(faces, np.int64),
+                                            target_reduction=1.0 - target / len(faces))
+        if _closed(np.asarray(f, np.int64)):
+            _, source = scipy.spatial.cKDTree(vertices).query(v)
+            return np.asarray(v, np.float64), np.asarray(f, np.int64), np.asarray(source, np.int64)
+        target = int(target * 1.5)
+    return vertices, faces, np.arange(len(vertices))
+
+
+def _closed(faces: NDArray[np.int64]) -> bool:
+    """Whether every edge is shared by exactly two triangles, once each way (closed and consistently wound)."""
+    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    if len(np.unique(edges, axis=0)) != len(edges):  # an edge walked twice the same way
+        return False
+    key = np.sort(edges, axis=1)
+    _, counts = np.unique(key, axis=0, return_counts=True)
+    return bool((counts == 2).all())
