@@ -562,10 +562,14 @@ def _thickness(metal: list[_Part], pitch_mm: float | None, budget: int) -> dict[
 def _measure_stone(part: _Part) -> tuple[float, float | None, float, str]:
     """(diameter or width, length or None, depth, cut) of a stone part (mm)."""
     mesh = trimesh.Trimesh(part.vertices, part.faces, process=False)
-    # The table's axis: a stone is wider than deep, so it is the axis of the largest moment of inertia.
-    moments, axes = mesh.principal_inertia_components, mesh.principal_inertia_vectors
-    axis = axes[int(np.argmax(moments))]
     pts = part.vertices - part.vertices.mean(axis=0)
+    # The table's axis: a stone is wider than deep, so it is the axis of the largest moment of inertia (of
+    # a shell that has none, a flat or open one: the direction its corners spread least).
+    if np.isfinite(mesh.moment_inertia).all() and abs(float(mesh.volume)) > 1e-12:
+        moments, axes = mesh.principal_inertia_components, mesh.principal_inertia_vectors
+        axis = axes[int(np.argmax(moments))]
+    else:
+        axis = np.linalg.eigh(np.cov(pts.T) + 1e-12 * np.eye(3))[1][:, 0]
     depth = float(np.ptp(pts @ axis))
     flat = pts - np.outer(pts @ axis, axis)
     d2 = ((flat[:, None, :] - flat[None, :, :]) ** 2).sum(axis=2)

@@ -59,7 +59,7 @@ MAX_THICKNESS_SHARE = 0.45  # at most this share of the piece's smaller side thi
 TINT_MIN = 0.3  # the darkest detail a metal or a stone keeps
 CAVITY = 0.8  # of the local mean luminance: what is darker than this is a groove, shaded darker; the rest is not
 COLOURED_CHROMA = 0.6  # a warm-hued stone this saturated ((max - min) / max, linear) is coloured ...
-PALE_CHROMA = 0.2  # ... and a stone of any other hue this saturated (a pale aquamarine)
+PALE_CHROMA = 0.3  # ... and a stone of any other hue this saturated (a pale aquamarine)
 NOT_METAL_SATURATION = 0.45
 COOL_HUES, COOL_SATURATION = (80, 150), 0.15  # pale blue topaz and aquamarine are this grey
 GOLD_HUES = (8, 32)  # OpenCV hue (0..180): yellow and rose golds, and the warm reflections on them
@@ -228,7 +228,8 @@ def stone_gems(layers: Layers) -> dict[int, str]:
 def stone_parts(layers: Layers) -> tuple[int, np.ndarray, int]:
     """(count + 1, (h, w) int32 component numbers, the first colourless one's number) of the stones (0: not
     a stone): the coloured ones and the colourless ones (a halo of diamonds round a garnet, which reflect the
-    metal's colour) apart, by each pixel's neighbourhood's chroma."""
+    metal's colour) apart, by each pixel's neighbourhood's chroma; pale pixels inside a coloured stone's hull
+    are that stone."""
     stone = layers.mask & (layers.labels == STONE)
     lin = layers.linear
     chroma = (lin.max(axis=2) - lin.min(axis=2)) / np.maximum(lin.max(axis=2), 1e-4)
@@ -236,7 +237,15 @@ def stone_parts(layers: Layers) -> tuple[int, np.ndarray, int]:
     # saturated; a cool or a red-violet hue (no metal's) is a coloured stone even when pale.
     warm = (lin[..., 0] >= lin[..., 1]) & (lin[..., 1] >= lin[..., 2])
     coloured = _inside_mean(chroma, stone, 1.5) > np.where(warm, COLOURED_CHROMA, PALE_CHROMA)
-    count_a, comp_a = cv2.connectedComponents((stone & coloured).astype(np.uint8))
+    coloured &= stone
+    count_a, comp_a = cv2.connectedComponents(coloured.astype(np.uint8))
+    # A coloured stone's own pale highlights and facets lie inside its hull: they are that stone.
+    for k in range(1, count_a):
+        hull = np.zeros(stone.shape, np.uint8)
+        cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero((comp_a == k).astype(np.uint8))), (1,))
+        inside = hull.astype(bool) & stone & ~coloured
+        comp_a[inside] = k
+        coloured |= inside
     count_b, comp_b = cv2.connectedComponents((stone & ~coloured).astype(np.uint8))
     comp = np.where(comp_b > 0, comp_b + count_a - 1, comp_a).astype(np.int32)
     return int(count_a + count_b - 1), comp, int(count_a)

@@ -32,6 +32,7 @@ from tryon.jewelry.geometry.units import FloatArray
 __all__ = ["Relief", "decimated", "poisson_dome", "relief_mesh"]
 
 Mask = NDArray[np.bool_]
+PINCH_PASSES = 4  # pinches (parts touching at a corner) filled, looked for again, at most this many times
 
 
 def poisson_dome(mask: Mask, pixel_mm: float) -> FloatArray:
@@ -88,11 +89,9 @@ def _grid_triangles(mask: Mask, vid: NDArray[np.int64]) -> NDArray[np.int64]:
     return np.concatenate(tris).astype(np.int64)
 
 
-def relief_mesh(mask: Mask, front_mm: FloatArray, back_mm: FloatArray, pixel_mm: float,
-                edge: FloatArray | None = None) -> Relief:
-    """The closed relief of the mask (module docstring): front heights ``front_mm`` and back depths ``back_mm``
-    (h, w), both >= 0; the image's centre is the origin. Pixels that no triangle uses (a lone pixel, a
-    one-pixel line) are left out. Raises ValueError when nothing is left."""
+def _front(mask: Mask) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """The front triangles over the mask, each used pixel's (row, col), and the outline's directed edges (front
+    edges that one triangle only uses, the piece on their left)."""
     h, w = mask.shape
     vid = -np.ones((h, w), np.int64)
     inside = np.argwhere(mask)
@@ -104,14 +103,32 @@ def relief_mesh(mask: Mask, front_mm: FloatArray, back_mm: FloatArray, pixel_mm:
     remap = -np.ones(len(inside), np.int64)
     remap[used] = np.arange(len(used))
     front = remap[front]
-    rc = inside[used]  # (n, 2) row, col of each kept pixel
-    n = len(rc)
-    xy = np.column_stack([(rc[:, 1] - (w - 1) / 2.0), ((h - 1) / 2.0 - rc[:, 0])]) * pixel_mm
-    # The outline: front edges that one triangle only uses (directed: the piece on their left).
+    n = len(used)
     edges = np.concatenate([front[:, [0, 1]], front[:, [1, 2]], front[:, [2, 0]]])
     key = np.minimum(edges[:, 0], edges[:, 1]) * n + np.maximum(edges[:, 0], edges[:, 1])
     _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    rim = edges[counts[inverse] == 1]
+    return front, inside[used], edges[counts[inverse] == 1]
+
+
+def relief_mesh(mask: Mask, front_mm: FloatArray, back_mm: FloatArray, pixel_mm: float,
+                edge: FloatArray | None = None) -> Relief:
+    """The closed relief of the mask (module docstring): front heights ``front_mm`` and back depths ``back_mm``
+    (h, w), both >= 0; the image's centre is the origin. Pixels that no triangle uses (a lone pixel, a
+    one-pixel line) are left out. Raises ValueError when nothing is left."""
+    h, w = mask.shape
+    mask = mask.copy()
+    for _ in range(PINCH_PASSES):
+        front, rc, rim = _front(mask)
+        # A pinch: the outline passes twice through one pixel (two parts touching at a corner). Walls there
+        # would share an edge four ways; the blocks round it are filled, which joins the parts.
+        starts, count = np.unique(rim[:, 0], return_counts=True)
+        pinched = rc[starts[count > 1]]
+        if not len(pinched):
+            break
+        for r, c in pinched:
+            mask[max(r - 1, 0):r + 2, max(c - 1, 0):c + 2] = True
+    n = len(rc)
+    xy = np.column_stack([(rc[:, 1] - (w - 1) / 2.0), ((h - 1) / 2.0 - rc[:, 0])]) * pixel_mm
     if edge is not None:
         xy = _to_edge(xy, rc, rim, edge, pixel_mm)
     z_front = front_mm[rc[:, 0], rc[:, 1]]
