@@ -44,8 +44,8 @@ __all__ = ["GRID_PX", "Layers", "not_metal", "relief_layers", "relief_meshes", "
 
 GRID_PIXELS = 16_000  # the relief's grid holds about this many of the piece's pixels (two triangles each a side) ...
 GRID_PX = 360  # ... and at most this many on its larger side
-MAX_TRIANGLES = 8_000  # a smooth part (the metal, enamel) is decimated to about this many ...
-MAX_STONE_TRIANGLES = 3_000  # ... and one gem's stones set as a relief to this many
+MAX_TRIANGLES = 6_000  # a smooth part (the metal, enamel) is decimated to about this many ...
+MAX_STONE_TRIANGLES = 1_500  # ... and one gem's stones set as a relief to this many
 CUT_SOLIDITY = 0.8  # a stone this convex (its area over its hull's) is cut as a crown to its outline
 CROWN_SHARE = 0.35  # a cut stone's crown height, of its radius
 PLATE_HALF_MM = 0.45  # half the metal sheet's thickness where the photo shows it flat

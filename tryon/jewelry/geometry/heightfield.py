@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import cv2
 import fast_simplification
 import numpy as np
+import scipy.ndimage
 import scipy.sparse
 import scipy.sparse.linalg
 import scipy.spatial
@@ -154,8 +155,14 @@ def _to_edge(xy: FloatArray, rc: NDArray[np.int64], rim: NDArray[np.int64], cove
     g = np.column_stack([gx[r, c], -gy[r, c]])  # in x right, y up
     norm = np.linalg.norm(g, axis=1)
     ok = norm > 1e-3
+    # Along the outward direction (the smoothed coverage's falling gradient) the raw coverage goes from this
+    # pixel's to the one a pixel out: the crossing of one half lies between, linearly.
+    unit = g[ok] / norm[ok, None]
+    a0 = coverage[r[ok], c[ok]].astype(np.float64)
+    a1 = scipy.ndimage.map_coordinates(coverage.astype(np.float64), [r[ok] + unit[:, 1], c[ok] - unit[:, 0]],
+                                       order=1, mode="constant")
     step = np.zeros(len(on))
-    step[ok] = np.clip((smooth[r, c][ok] - 0.5) / norm[ok], 0.0, 1.0)  # pixels outward (down the gradient)
+    step[ok] = np.clip((a0 - 0.5) / np.maximum(a0 - a1, 1e-3), 0.0, 1.0)  # pixels outward
     out = xy.copy()
     out[on[ok]] -= (g[ok] / norm[ok, None]) * (step[ok] * pixel_mm)[:, None]
     return out
