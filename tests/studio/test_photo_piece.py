@@ -83,6 +83,13 @@ def test_a_pendant_pointed_at_among_other_things_hangs_from_its_bail():
     assert iou_with_photo(made, "pendant", PENDANT) >= 0.97
 
 
+def test_a_charm_hangs_on_a_chain_too_and_a_compact_pendant_still_hangs():
+    made = photo_piece(media_path(CLOVER), "charm", size_mm=9.0, anchor_px=(250.0, 560.0))
+    assert made.item.kind == "pendant" and made.item.family == "photo-charm"
+    lo, hi = made.piece.bounds
+    assert hi[1] < 0.002 and lo[1] < -0.006  # worn from its top although it is as wide as tall
+
+
 def test_a_bank_card_in_the_photo_gives_the_size():
     rgb = load_rgb(CLOVER)
     alpha = cut_out(rgb).alpha

@@ -565,7 +565,9 @@ def _measure_stone(part: _Part) -> tuple[float, float | None, float, str]:
     pts = part.vertices - part.vertices.mean(axis=0)
     # The table's axis: a stone is wider than deep, so it is the axis of the largest moment of inertia (of
     # a shell that has none, a flat or open one: the direction its corners spread least).
-    if np.isfinite(mesh.moment_inertia).all() and abs(float(mesh.volume)) > 1e-12:
+    with np.errstate(all="ignore"):  # a shell of no volume: its inertia divides by zero
+        inertia_ok = abs(float(mesh.volume)) > 1e-12 and bool(np.isfinite(mesh.moment_inertia).all())
+    if inertia_ok:
         moments, axes = mesh.principal_inertia_components, mesh.principal_inertia_vectors
         axis = axes[int(np.argmax(moments))]
     else:

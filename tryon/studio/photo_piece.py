@@ -11,7 +11,8 @@ The photo is cut out with the retouch studio's matting (tryon.retouch.matte.cut_
    that ratio); else refused, saying so;
 3. **where it is worn from**: ``anchor_px`` (x, y in the photo's pixels), or from the silhouette: a piece
    much taller than wide (a drop, a hoop on a hook, a pendant) hangs from its top, the top of its upper
-   tenth's middle (the hook's bend, the bail); a compact one (a stud) is worn at its middle. A hanging piece
+   tenth's middle (the hook's bend, the bail), as every pendant and charm does; a compact earring (a stud)
+   is worn at its middle. A hanging piece
    is turned so its centre hangs straight below that point, as gravity hangs it;
 4. **the relief** (tryon.studio.photo_relief): domed where the photo shows a dome, holes open, the metal's
    PBR material with the photo's detail as tint, stones faceted;
@@ -165,11 +166,12 @@ def _which_side(part: np.ndarray) -> str:
     return " and ".join(k for k, v in sides.items() if v) or "an"
 
 
-def _anchor(part: np.ndarray, anchor_px: tuple[float, float] | None) -> tuple[np.ndarray, bool]:
-    """(x, y) pixels the piece is worn from, and whether it hangs from there (module docstring)."""
+def _anchor(part: np.ndarray, anchor_px: tuple[float, float] | None, kind: str) -> tuple[np.ndarray, bool]:
+    """(x, y) pixels the piece is worn from, and whether it hangs from there (module docstring): a pendant
+    or a charm always hangs."""
     ys, xs = np.nonzero(part)
     height, width = np.ptp(ys) + 1, np.ptp(xs) + 1
-    hangs = height >= HANG_ASPECT * width
+    hangs = kind != "earring" or height >= HANG_ASPECT * width
     if anchor_px is not None:
         x, y = float(anchor_px[0]), float(anchor_px[1])
         if not (0 <= x < part.shape[1] and 0 <= y < part.shape[0]):
@@ -177,7 +179,7 @@ def _anchor(part: np.ndarray, anchor_px: tuple[float, float] | None) -> tuple[np
         dist = cv2.distanceTransform((~part).astype(np.uint8), cv2.DIST_L2, 5)
         if dist[int(y), int(x)] > 0.05 * max(height, width):
             raise InputError(f"--anchor {x:g},{y:g} is not on the piece (at {_box(part)})")
-        return np.array([x, y]), bool(y - ys.min() < 0.35 * height)
+        return np.array([x, y]), kind != "earring" or bool(y - ys.min() < 0.35 * height)
     if not hangs:
         return np.array([xs.mean(), ys.mean()]), False
     top = ys < ys.min() + max(2, 0.1 * height)
@@ -243,7 +245,7 @@ def photo_piece(path: Path, kind: str, *, size_mm: float | None = None, metal: s
                          "measure it by)")
     height_mm = height_px / px_per_mm
     check_range(f"A {kind}'s height", round(height_mm, 2), *SIZE_RANGE_MM[kind])
-    anchor, hangs = _anchor(part, anchor_px)
+    anchor, hangs = _anchor(part, anchor_px, kind)
     if metal is None:
         # Told by the metal's own pixels: a piece that is mostly a blue stone is not white metal for it.
         seen = part & ~not_metal(rgb)
