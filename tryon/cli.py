@@ -164,7 +164,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--type", choices=["ring", "earring", "pendant", "charm"],
                    help="import: what the model is; import-photo: earring, pendant or charm")
     c.add_argument("--size-mm", type=float, metavar="H", help="import-photo: the piece's height (else a bank card "
-                                                              "in the photo measures it)")
+                                                              "or a millimetre ruler in the photo measures it)")
     c.add_argument("--pair", action="store_true", help="import-photo: the photo shows a pair of earrings")
     c.add_argument("--name", help="import: the piece's name")
     c.add_argument("--metal", help="import: give every part this metal (default: keep the file's materials); "

@@ -14,7 +14,8 @@ from tryon.media import decode_image
 from tryon.quality.photo_piece_eval import outline_iou, silhouette
 from tryon.render.scene import ItemModel
 from tryon.retouch.matte import cut_out
-from tryon.studio.photo_piece import CARD_MM, PhotoPiece, photo_piece
+from tryon.studio.photo_piece import PhotoPiece, photo_piece
+from tryon.studio.photo_scale import CARD_MM
 
 GARNET = "products/earrings_garnet_drop_rose_gold_two_panel_grey_bg.jpg"
 CLOVER = "products/earrings_clover_diamond_studs_yellow_gold_grey_reflective.jpg"
@@ -90,22 +91,52 @@ def test_a_charm_hangs_on_a_chain_too_and_a_compact_pendant_still_hangs():
     assert hi[1] < 0.002 and lo[1] < -0.006  # worn from its top although it is as wide as tall
 
 
-def test_a_bank_card_in_the_photo_gives_the_size():
+def _stud_on_a_table(draw_scale) -> tuple[bytes, int]:
+    """A PNG of the clover stud (its own pixels and matte from the shared photo) on a grey table beside a
+    reference that ``draw_scale(canvas)`` draws, and the stud's height in pixels."""
     rgb = load_rgb(CLOVER)
     alpha = cut_out(rgb).alpha
     count, comp, stats, _ = cv2.connectedComponentsWithStats((alpha >= 0.5).astype(np.uint8))
     k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     x, y, w, h = stats[k, :4]
     stud, a = rgb[y:y + h, x:x + w], alpha[y:y + h, x:x + w, None] * (comp[y:y + h, x:x + w] == k)[..., None]
-    px_per_mm = 8.0
-    canvas = np.full((900, 1400, 3), (205, 203, 200), np.uint8)  # a grey table
-    cw, ch = round(CARD_MM[0] * px_per_mm), round(CARD_MM[1] * px_per_mm)
-    cv2.rectangle(canvas, (700, 250), (700 + cw, 250 + ch), (40, 70, 150), -1)  # a blue card
+    canvas = np.full((900, 1400, 3), (205, 203, 200), np.uint8)
+    draw_scale(canvas)
     canvas[300:300 + h, 150:150 + w] = (a * stud + (1 - a) * canvas[300:300 + h, 150:150 + w]).astype(np.uint8)
-    ok, png = cv2.imencode(".png", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
-    made = photo_piece(media_path(CLOVER).with_name("stud_on_card.png"), "earring", data=png.tobytes())
-    assert made.item.size_mm == pytest.approx(h / px_per_mm, rel=0.04)
-    assert any("bank card" in n for n in made.notes)
+    return cv2.imencode(".png", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))[1].tobytes(), int(h)
+
+
+PX_PER_MM = 8.0
+
+
+def _card(canvas: np.ndarray) -> None:
+    cw, ch = round(CARD_MM[0] * PX_PER_MM), round(CARD_MM[1] * PX_PER_MM)
+    cv2.rectangle(canvas, (700, 250), (700 + cw, 250 + ch), (40, 70, 150), -1)  # a blue card
+
+
+def _ruler(canvas: np.ndarray) -> None:
+    """A 15 cm steel-white ruler, tilted, with a tick every millimetre (longer every 5 and 10)."""
+    strip = np.full((int(18 * PX_PER_MM), int(150 * PX_PER_MM), 3), 238, np.uint8)
+    for mm in range(1, 150):
+        x = round(mm * PX_PER_MM)
+        length = int((7 if mm % 10 == 0 else 5 if mm % 5 == 0 else 3) * PX_PER_MM)
+        cv2.line(strip, (x, 0), (x, length), (30, 30, 30), 2)
+    turn = cv2.getRotationMatrix2D((strip.shape[1] / 2, strip.shape[0] / 2), 8.0, 1.0)
+    turn[:, 2] += [50, 50]
+    size = (strip.shape[1] + 100, strip.shape[0] + 300)
+    tilted = cv2.warpAffine(strip, turn, size, borderValue=(0, 0, 0))
+    cover = cv2.warpAffine(np.full(strip.shape[:2], 255, np.uint8), turn, size) > 128
+    region = canvas[550:550 + size[1], 200:200 + size[0]]
+    region[cover[: region.shape[0], : region.shape[1]]] = tilted[: region.shape[0], : region.shape[1]][
+        cover[: region.shape[0], : region.shape[1]]]
+
+
+@pytest.mark.parametrize("reference, said", [(_card, "bank card"), (_ruler, "ruler")])
+def test_a_bank_card_or_a_ruler_in_the_photo_gives_the_size(reference, said):
+    png, height_px = _stud_on_a_table(reference)
+    made = photo_piece(media_path(CLOVER).with_name("stud_on_table.png"), "earring", data=png)
+    assert made.item.size_mm == pytest.approx(height_px / PX_PER_MM, rel=0.04)
+    assert any(said in n for n in made.notes)
 
 
 def _png(rgb: np.ndarray) -> bytes:

@@ -6,9 +6,8 @@ The photo is cut out with the retouch studio's matting (tryon.retouch.matte.cut_
    a pair of earrings (``pair``) gives the larger of the two. A pendant's or a charm's chain running out of
    the photo is not the piece: parts much thinner than the pendant that reach the photo's edge are dropped.
    A piece that the photo's edge cuts is refused;
-2. **its size**: ``size_mm`` (the piece's height as it hangs) or, without it, a bank card in the photo
-   (ISO/IEC 7810 ID-1, 85.60 x 53.98 mm: a separate part of the matte that fills the rectangle it spans, with
-   that ratio); else refused, saying so;
+2. **its size**: ``size_mm`` (the piece's height as it hangs) or, without it, a bank card or a millimetre
+   ruler beside it in the photo (tryon.studio.photo_scale); else refused, saying so;
 3. **where it is worn from**: ``anchor_px`` (x, y in the photo's pixels), or from the silhouette: a piece
    much taller than wide (a drop, a hoop on a hook, a pendant) hangs from its top, the top of its upper
    tenth's middle (the hook's bend, the bail), as every pendant and charm does; a compact earring (a stud)
@@ -42,6 +41,7 @@ from tryon.media import decode_image
 from tryon.retouch import matte as matting
 from tryon.retouch.tone import detect_metal
 from tryon.studio.photo_relief import not_metal, relief_layers, relief_meshes, stone_gems
+from tryon.studio.photo_scale import find_scale
 
 __all__ = ["KINDS", "PhotoPiece", "front_view", "photo_piece"]
 
@@ -52,9 +52,6 @@ PART_SHARE = 0.15  # a part of the matte at least this share of the largest is a
 EDGE_PX = 2  # a piece within this many pixels of the photo's edge is cut by it ...
 EDGE_SHARE = 0.01  # ... along this share of its larger side or more
 CHAIN_SHARE = 0.05  # a pendant's chain: thinner than this share of the pendant's larger side
-CARD_MM = (85.60, 53.98)  # ISO/IEC 7810 ID-1
-CARD_RATIO_TOLERANCE = 0.04
-CARD_FILL = 0.93
 HANG_ASPECT = 1.3  # taller than wide by this: hangs from its top
 EAR_GAP_MM = 0.6  # an earring's back this far in front of the lobe
 # The earring frame: x out of the ear (the piece's front), y up, z toward the face's front.
@@ -107,19 +104,6 @@ def _parts(mask: np.ndarray) -> list[np.ndarray]:
     order = sorted(range(1, count), key=lambda k: -stats[k, cv2.CC_STAT_AREA])
     top = stats[order[0], cv2.CC_STAT_AREA]
     return [comp == k for k in order if stats[k, cv2.CC_STAT_AREA] >= PART_SHARE * top]
-
-
-def _card_px_per_mm(parts: list[np.ndarray]) -> float | None:
-    """Pixels per millimetre from a bank card among the parts, or None."""
-    for part in parts:
-        points = cv2.findNonZero(part.astype(np.uint8))
-        (_, _), (w, h), _ = cv2.minAreaRect(points)
-        long, short = max(w, h), min(w, h)
-        if short < 20 or abs(long / short / (CARD_MM[0] / CARD_MM[1]) - 1.0) > CARD_RATIO_TOLERANCE:
-            continue
-        if part.sum() >= CARD_FILL * w * h:
-            return float(long / CARD_MM[0])
-    return None
 
 
 def _without_chain(part: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -207,10 +191,10 @@ def photo_piece(path: Path, kind: str, *, size_mm: float | None = None, metal: s
     parts = _parts(cut.alpha >= 0.5)
     if not parts:
         raise InputError(f"{path.name}: no piece stands out from the backdrop")
-    card = _card_px_per_mm(parts) if size_mm is None else None
-    pieces = [p for p in parts if card is None or _card_px_per_mm([p]) is None]
+    scale = find_scale(rgb, parts) if size_mm is None else None
+    pieces = [p for i, p in enumerate(parts) if scale is None or i != scale.part]
     if not pieces:
-        raise InputError(f"{path.name}: the photo shows a card and no piece")
+        raise InputError(f"{path.name}: the photo shows a {scale.what if scale else 'scale'} and no piece")
     if anchor_px is not None and len(pieces) > 1:  # the piece pointed at
         x, y = int(anchor_px[0]), int(anchor_px[1])
         inside = [p for p in pieces if 0 <= y < p.shape[0] and 0 <= x < p.shape[1] and
@@ -237,12 +221,12 @@ def photo_piece(path: Path, kind: str, *, size_mm: float | None = None, metal: s
     height_px = float(np.ptp(ys) + 1)
     if size_mm is not None:
         px_per_mm = height_px / float(size_mm)
-    elif card is not None:
-        px_per_mm = card
-        notes.append(f"size from the bank card in the photo: {height_px / px_per_mm:.1f} mm tall")
+    elif scale is not None:
+        px_per_mm = scale.px_per_mm
+        notes.append(f"size from the {scale.what} in the photo: {height_px / px_per_mm:.1f} mm tall")
     else:
-        raise InputError(f"{path.name}: give the piece's height with --size-mm (no bank card in the photo to "
-                         "measure it by)")
+        raise InputError(f"{path.name}: give the piece's height with --size-mm (no bank card or millimetre "
+                         "ruler in the photo to measure it by)")
     height_mm = height_px / px_per_mm
     check_range(f"A {kind}'s height", round(height_mm, 2), *SIZE_RANGE_MM[kind])
     anchor, hangs = _anchor(part, anchor_px, kind)

@@ -78,7 +78,7 @@ async def import_item(state: State, type: Annotated[Literal["ring", "earring", "
                       units: Annotated[Literal["auto", "mm", "m"], Form()] = "auto",
                       z_up: Annotated[bool, Form()] = False,
                       size_mm: Annotated[float | None, Form(description="photo: the piece's height, mm (else a "
-                                                                        "bank card in the photo)")] = None,
+                                                                        "bank card or a mm ruler in the photo)")] = None,
                       pair: Annotated[bool, Form(description="photo: it shows a pair of earrings")] = False,
                       anchor: Annotated[str | None, Form(description="photo: X,Y pixels of the hook, post or "
                                                                      "bail")] = None) -> ItemSummary:
