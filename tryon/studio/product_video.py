@@ -2,8 +2,8 @@
 
 From a 3D catalog item, style ``turn`` is the turntable (:mod:`tryon.studio.turntable`: one full turn under
 the studio light). From a product photo, the piece is the relief mesh that
-:func:`tryon.studio.photo_piece.photo_piece` builds: it has no back, so it cannot turn round; instead it
-tilts a little in space while the key light travels across it. The styles (t runs over the clip):
+:func:`tryon.studio.photo_piece.photo_piece` builds: a sheet modelled from the front only, so it cannot turn
+round; instead it tilts a little in space while the key light travels across it. The styles (t runs over the clip):
     turn   the piece yaws back and forth (+-TURN_YAW_DEG) while the key light swings against it (loops);
     sweep  a gentle rocking tilt while the key light sweeps once across the piece, left to right;
     push   a slow push-in (the camera dollies from 1 / PUSH_START of its final distance) with a little
