@@ -84,6 +84,34 @@ def test_a_pendant_pointed_at_among_other_things_hangs_from_its_bail():
     assert iou_with_photo(made, "pendant", PENDANT) >= 0.97
 
 
+def test_a_drop_hung_from_a_stud_is_worn_through_the_stud():
+    """A photo of the built-in emerald drop (drawn by our renderer from the front on a grey card): the piece
+    hangs from the middle of its top stone, as the post through the lobe holds it, not from the stone's rim."""
+    from tryon.jewelry.catalog import Catalog
+    from tryon.render.renderer import Renderer
+    from tryon.render.scene import item_model
+    from tryon.studio import turntable
+
+    catalog = Catalog.load()
+    item = catalog.get("drop-emerald-round-6mm-yellow-gold")
+    with Renderer() as renderer:
+        white = turntable.stills(renderer, item_model(catalog, item), item.kind, size_px=400,
+                                 angles={"front": (0.0, 0.0)}, shadow=False)["front"].astype(np.float32)
+    white = cv2.copyMakeBorder(white, 150, 150, 200, 200, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+    alpha = np.clip((255.0 - white.min(axis=2)) / 40.0, 0.0, 1.0)[..., None]
+    photo = (alpha * white + (1.0 - alpha) * np.array([170.0, 168.0, 163.0])).astype(np.uint8)
+    height = item.dimensions_mm["height"]
+    made = photo_piece(media_path(CLOVER).with_name("emerald_drop.png"), "earring", size_mm=height,
+                       data=_png(photo))
+    assert all(n.startswith("drop_") for n in made.piece.graph.nodes_geometry)
+    lo, hi = made.piece.bounds
+    top_stone_mm = item.dimensions_mm["top_stone_diameter"]
+    # The top stone's bezel round the 3 mm stone: its middle lies about 2 mm below the piece's top.
+    assert 0.4 * top_stone_mm < hi[1] * 1e3 < 1.0 * top_stone_mm
+    assert lo[1] * 1e3 == pytest.approx(-(height - hi[1] * 1e3), abs=0.3)
+    assert any(n.startswith("drop_stones_emerald") for n in made.piece.graph.nodes_geometry)
+
+
 def test_a_charm_hangs_on_a_chain_too_and_a_compact_pendant_still_hangs():
     made = photo_piece(media_path(CLOVER), "charm", size_mm=9.0, anchor_px=(250.0, 560.0))
     assert made.item.kind == "pendant" and made.item.family == "photo-charm"

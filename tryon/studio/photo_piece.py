@@ -10,9 +10,9 @@ The photo is cut out with the retouch studio's matting (tryon.retouch.matte.cut_
    ruler beside it in the photo (tryon.studio.photo_scale); else refused, saying so;
 3. **where it is worn from**: ``anchor_px`` (x, y in the photo's pixels), or from the silhouette: a piece
    much taller than wide (a drop, a hoop on a hook, a pendant) hangs from its top, the top of its upper
-   tenth's middle (the hook's bend, the bail), as every pendant and charm does; a compact earring (a stud)
-   is worn at its middle. A hanging piece
-   is turned so its centre hangs straight below that point, as gravity hangs it;
+   tenth's middle (the hook's bend, the bail), as every pendant and charm does, or through the middle of a
+   stud on its top (an earring hung from a stone on a post); a compact earring (a stud) is worn at its
+   middle. A hanging piece is turned so its centre hangs straight below that point, as gravity hangs it;
 4. **the relief** (tryon.studio.photo_relief): domed where the photo shows a dome, holes open, the metal's
    PBR material with the photo's detail as tint, stones faceted;
 5. **the item**: an earring hangs from the piercing (its node "drop_*": it swings) or, a stud, sits on the
@@ -52,7 +52,8 @@ PART_SHARE = 0.15  # a part of the matte at least this share of the largest is a
 EDGE_PX = 2  # a piece within this many pixels of the photo's edge is cut by it ...
 EDGE_SHARE = 0.01  # ... along this share of its larger side or more
 CHAIN_SHARE = 0.05  # a pendant's chain: thinner than this share of the pendant's larger side
-HANG_ASPECT = 1.3  # taller than wide by this: hangs from its top
+HANG_ASPECT = 1.3  # taller than wide by this: hangs from its top ...
+TOP_BAND, STUD_SHARE = 0.25, 0.06  # ... or through a stud on its top (see _anchor)
 EAR_GAP_MM = 0.6  # an earring's back this far in front of the lobe
 # The earring frame: x out of the ear (the piece's front), y up, z toward the face's front.
 _FRONT_TO_EAR = trimesh.transformations.rotation_matrix(math.pi / 2.0, [0.0, 1.0, 0.0])
@@ -166,6 +167,15 @@ def _anchor(part: np.ndarray, anchor_px: tuple[float, float] | None, kind: str) 
         return np.array([x, y]), kind != "earring" or bool(y - ys.min() < 0.35 * height)
     if not hangs:
         return np.array([xs.mean(), ys.mean()]), False
+    # A stud on top (a drop hung from a stone on a post) is worn through its middle: the widest place in the
+    # top TOP_BAND of the piece, where that is a solid (its inscribed radius at least STUD_SHARE of the height);
+    # a hook or a lever-back's loop is thin there and hangs from its very top.
+    band = part.copy()
+    band[int(ys.min() + TOP_BAND * height):] = False
+    inner = cv2.distanceTransform(np.pad(band, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    if kind == "earring" and inner.max() >= STUD_SHARE * height:
+        y, x = np.unravel_index(int(np.argmax(inner)), inner.shape)
+        return np.array([float(x), float(y)]), True
     top = ys < ys.min() + max(2, 0.1 * height)
     return np.array([float(np.median(xs[top])), float(ys.min())]), True
 
