@@ -174,8 +174,8 @@ def _anchor(part: np.ndarray, anchor_px: tuple[float, float] | None, kind: str) 
     band[int(ys.min() + TOP_BAND * height):] = False
     inner = cv2.distanceTransform(np.pad(band, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
     if kind == "earring" and inner.max() >= STUD_SHARE * height:
-        y, x = np.unravel_index(int(np.argmax(inner)), inner.shape)
-        return np.array([float(x), float(y)]), True
+        row, col = np.unravel_index(int(np.argmax(inner)), inner.shape)
+        return np.array([float(col), float(row)]), True
     top = ys < ys.min() + max(2, 0.1 * height)
     return np.array([float(np.median(xs[top])), float(ys.min())]), True
 

@@ -29,7 +29,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 import numpy as np
 import trimesh
 
@@ -326,17 +325,7 @@ def write_product_video(source: str | os.PathLike[str], out_path: str | os.PathL
                 renderer.close()
             raise
     try:
-        tmp = None
-        try:
-            with media._atomic(out) as tmp:
-                done = tt._encode(frames, tmp, ".mp4", fps, size_px, progress, n)
-                os.chmod(tmp, tt.FILE_MODE)
-        except av.FFmpegError as e:
-            raise InputError(f"{out}: writing the video failed ({e})") from None
-        except OSError as e:  # the final rename
-            if tmp is not None and os.path.exists(tmp):
-                os.unlink(tmp)
-            raise InputError(f"{out}: cannot write ({e.strerror or e})") from None
+        done = tt.write_frames(frames, out, fps, size_px, progress, n)
     finally:
         close = getattr(frames, "close", None)
         if close is not None:  # a stopped generator puts the studio light back while the renderer is open

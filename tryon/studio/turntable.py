@@ -448,6 +448,24 @@ def _writable_file(path: Path, exts: tuple[str, ...], what: str) -> Path:
     return path
 
 
+def write_frames(frames: Iterable[np.ndarray], out: Path, fps: int, size_px: int,
+                 progress: Callable[[int, int], None] | None, total: int) -> int:
+    """Encode square RGB frames into the video ``out`` (its extension's codec), atomically: on any error
+    nothing is left there (InputError saying why). Returns how many frames were written."""
+    tmp = None
+    try:
+        with media._atomic(out) as tmp:
+            done = _encode(frames, tmp, out.suffix.lower(), fps, size_px, progress, total)
+            os.chmod(tmp, FILE_MODE)
+    except av.FFmpegError as e:
+        raise InputError(f"{out}: writing the video failed ({e})") from None
+    except OSError as e:  # the final rename
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise InputError(f"{out}: cannot write ({e.strerror or e})") from None
+    return done
+
+
 def write_turntable(catalog: Catalog, item_id: str, out_path: str | os.PathLike[str], seconds: float = 4.0,
                     size_px: int = 720, fps: int = 30, *, elevation_deg: float | None = None,
                     renderer: Renderer | None = None,
@@ -468,17 +486,7 @@ def write_turntable(catalog: Catalog, item_id: str, out_path: str | os.PathLike[
     renderer = Renderer() if renderer is None else renderer
     try:
         frames = turntable_frames(renderer, model, item.kind, size_px, seconds, fps, elevation_deg)
-        tmp = None
-        try:
-            with media._atomic(out) as tmp:
-                done = _encode(frames, tmp, out.suffix.lower(), fps, size_px, progress, n)
-                os.chmod(tmp, FILE_MODE)
-        except av.FFmpegError as e:
-            raise InputError(f"{out}: writing the video failed ({e})") from None
-        except OSError as e:  # the final rename
-            if tmp is not None and os.path.exists(tmp):
-                os.unlink(tmp)
-            raise InputError(f"{out}: cannot write ({e.strerror or e})") from None
+        done = write_frames(frames, out, fps, size_px, progress, n)
     finally:
         if own:
             renderer.close()
