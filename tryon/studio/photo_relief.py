@@ -59,6 +59,7 @@ MAX_THICKNESS_SHARE = 0.45  # at most this share of the piece's smaller side thi
 TINT_MIN = 0.3  # the darkest detail a metal or a stone keeps
 CAVITY = 0.8  # of the local mean luminance: what is darker than this is a groove, shaded darker; the rest is not
 COLOURED_CHROMA = 0.6  # a warm-hued stone this saturated ((max - min) / max, linear) is coloured ...
+SISTER_CHROMA = 0.5  # a stone paler than this, among two or more colourless ones of its size, is colourless
 PALE_CHROMA = 0.3  # ... and a stone of any other hue this saturated (a pale aquamarine)
 NOT_METAL_SATURATION = 0.45
 COOL_HUES, COOL_SATURATION = (80, 150), 0.15  # pale blue topaz and aquamarine are this grey
@@ -216,12 +217,21 @@ def relief_layers(rgb: np.ndarray, alpha: np.ndarray, pixel_mm: float, metal: st
 def stone_gems(layers: Layers) -> dict[int, str]:
     """Each stone's gem, by its own median colour: {stone component number in ``stone_parts``: gem name}."""
     count, comp, coloured = stone_parts(layers)
+    areas = np.bincount(comp.ravel(), minlength=count)
     out = {}
     for k in range(1, count):
-        region = comp == k
-        if region.sum() >= 4:
-            c = np.median(layers.linear[region], axis=0)
-            out[k] = nearest_gem((float(c[0]), float(c[1]), float(c[2]))) if k < coloured else "diamond"
+        if areas[k] < 4:
+            continue
+        c = np.median(layers.linear[comp == k], axis=0)
+        chroma = float((c.max() - c.min()) / max(float(c.max()), 1e-6))
+        # A pale stone among colourless sisters of its size (one of four diamonds catching a blue reflection)
+        # is one of them; a coloured speck too small to be a stone is a diamond's fire.
+        sisters = int(((areas[coloured:] > 0.5 * areas[k]) & (areas[coloured:] < 2.0 * areas[k])).sum())
+        speck = 2.0 * np.sqrt(areas[k] / np.pi) * layers.pixel_mm < MIN_STONE_MM
+        if k >= coloured or speck or (chroma < SISTER_CHROMA and sisters >= 2):
+            out[k] = "diamond"
+        else:
+            out[k] = nearest_gem((float(c[0]), float(c[1]), float(c[2])))
     return out
 
 
