@@ -370,7 +370,8 @@ def _node_parts(scene: trimesh.Scene, node: str, material: str, unit: bool) -> t
         if watertight and not shell.is_winding_consistent:
             trimesh.repair.fix_winding(shell)
         if watertight:
-            volume = float(shell.volume)
+            with np.errstate(divide="ignore", invalid="ignore"):  # a closed shell of no volume (flat)
+                volume = float(shell.volume)
             if volume < 0.0:
                 shell.invert()
                 volume = -volume
