@@ -151,6 +151,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, what in (("style", "ring: band, solitaire, halo; earring: stud, hoop, drop; pendant: solitaire, heart, "
                                  "coin, initial"), ("metal", "yellow-gold, white-gold, rose-gold, platinum, silver"),
                        ("stone", "diamond, ruby, sapphire, emerald"), ("chain", "pendant: cable, box, rope"),
+                       ("cut", "ring: round (default) or oval (a solitaire's or halo's centre; --stone-mm its length)"),
                        ("letter", "pendant: the initial, A-Z")):
         d.add_argument(f"--{name}", help=what)
     for name in ("band-width-mm", "stone-mm", "diameter-mm", "wire-mm", "length-mm", "size-mm"):

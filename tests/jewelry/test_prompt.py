@@ -19,6 +19,11 @@ from tryon.jewelry.prompt import carat_to_mm, parse, tokenize
 UNDERSTOOD = [
     ("rose gold halo ring with a 7 mm sapphire, thin band",
      "ring", {"metal": "rose_gold", "style": "halo", "stone": "sapphire", "stone_mm": 7.0, "band_width_mm": 2.0}),
+    ("rose gold halo ring with a 7 mm oval sapphire, thin band",
+     "ring", {"metal": "rose_gold", "style": "halo", "stone": "sapphire", "stone_mm": 7.0, "band_width_mm": 2.0,
+              "cut": "oval"}),
+    ("oval cut diamond solitaire in platinum", "ring", {"cut": "oval", "stone": "diamond", "style": "solitaire",
+                                                        "metal": "platinum"}),
     ("18k yellow gold solitaire ring with a 1 carat diamond",
      "ring", {"metal": "yellow_gold", "style": "solitaire", "stone": "diamond", "stone_mm": 6.5}),
     ("a thin platinum band", "ring", {"metal": "platinum", "style": "band", "band_width_mm": 2.2}),
@@ -95,7 +100,8 @@ UNDERSTOOD = [
 ]
 
 REFUSED = [
-    ("rose gold halo ring with a 7 mm oval sapphire", "'oval' is not a cut"),
+    ("oval sapphire stud earrings", "'oval' is made only as a ring's centre stone"),
+    ("an oval diamond solitaire pendant", "'oval' is made only as a ring's centre stone"),
     ("princess cut diamond ring", "'princess cut' is not a cut"),
     ("emerald cut diamond ring", "'emerald cut' is not a cut"),
     ("a heart diamond ring", "'heart diamond' is not a cut"),

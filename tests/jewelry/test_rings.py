@@ -248,3 +248,21 @@ def test_builds_are_deterministic() -> None:
 def test_bad_parameters_are_input_errors(call: Callable[[], object], message: str) -> None:
     with pytest.raises(InputError, match=message.replace("(", r"\(")):
         call()
+
+
+def test_an_oval_centre_stone_lies_along_the_finger_in_an_oval_halo() -> None:
+    """`rings.halo(..., length_mm=7)`: a 7 x 5 mm oval brilliant (the finger along y), its halo of single cuts
+    following it 0.25 mm clear; facts read the centre as an oval, not a pear; a round stone's ratio is refused."""
+    from tryon.jewelry.facts import scene_facts
+
+    sc = rings.halo(stone_mm=5.0, length_mm=7.0, metal="rose_gold", stone="sapphire")
+    stone = sc.geometry["head_stone"]
+    ext = np.ptp(stone.vertices, axis=0) * 1e3
+    assert ext[0] == pytest.approx(5.0, abs=0.05) and ext[1] == pytest.approx(7.0, abs=0.05)
+    halo = sc.geometry["head_halo_stones"].vertices * 1e3
+    assert np.ptp(halo[:, 1]) > np.ptp(halo[:, 0]) + 1.5  # the halo is an oval too, long along the finger
+    facts = scene_facts(sc, kind="ring", metal="rose_gold", samples=200)
+    centre = [s for s in facts.stones if s.name == "sapphire"]
+    assert len(centre) == 1 and centre[0].cut == "oval"
+    with pytest.raises(InputError, match="not an oval"):
+        rings.solitaire(stone_mm=6.0, length_mm=6.3)

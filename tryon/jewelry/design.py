@@ -28,7 +28,7 @@ STONES = ("diamond", "ruby", "sapphire", "emerald")
 # What each type's designs vary: a choice from a list, or a (low, high, step) range in mm.
 SPACE: dict[str, dict[str, Any]] = {
     "ring": {"style": ("band", "solitaire", "halo"), "metal": JEWEL_METALS, "stone": STONES,
-             "band_width_mm": (1.8, 6.0, 0.2), "stone_mm": (4.0, 8.0, 0.25)},
+             "band_width_mm": (1.8, 6.0, 0.2), "stone_mm": (4.0, 8.0, 0.25), "cut": ("round", "oval")},
     "earring": {"style": ("stud", "hoop", "drop"), "metal": JEWEL_METALS, "stone": STONES,
                 "stone_mm": (3.0, 7.0, 0.25), "diameter_mm": (12.0, 45.0, 1.0), "wire_mm": (1.2, 3.0, 0.1)},
     "pendant": {"style": ("solitaire", "heart", "coin", "initial"), "metal": JEWEL_METALS, "stone": STONES,
@@ -36,6 +36,7 @@ SPACE: dict[str, dict[str, Any]] = {
                 "stone_mm": (4.0, 8.0, 0.25), "size_mm": (9.0, 20.0, 0.5), "letter": tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")},
 }
 MAX_TRIES = 50
+OVAL_LENGTH_TO_WIDTH = 1.4  # an oval centre stone's proportions (1.35 to 1.5 are usual): a 7 mm oval is 5 mm wide
 
 
 def parameters(kind: str) -> dict[str, Any]:
@@ -65,7 +66,8 @@ def variations(kind: str, fixed: Mapping[str, Any], count: int, seed: int = 0) -
             if not out and refusal:
                 raise InputError(f"No {kind} can be made with these parameters: {refusal}")
             raise InputError(f"Only {len(out)} distinct {kind} designs fit these fixed parameters; ask for fewer.")
-        params = {k: fixed.get(k, _draw(rng, v)) for k, v in space.items()}
+        # A cut is never drawn (round unless asked for), so the other parameters draw as they always did.
+        params = {k: fixed.get(k, "round" if k == "cut" else _draw(rng, v)) for k, v in space.items()}
         params = _relevant(kind, params)
         if not set(fixed) <= set(params):  # this style does not use what was asked for
             continue
@@ -118,7 +120,9 @@ def _relevant(kind: str, p: dict[str, Any]) -> dict[str, Any]:
     style = p["style"]
     keep = {"style", "metal"}
     if kind == "ring":
-        keep |= {"band_width_mm"} if style == "band" else {"band_width_mm", "stone", "stone_mm"}
+        keep |= {"band_width_mm"} if style == "band" else {"band_width_mm", "stone", "stone_mm", "cut"}
+        if p.get("cut") == "round":  # the default: not part of a design's identity
+            keep.discard("cut")
     elif kind == "earring":
         keep |= {"stone", "stone_mm"} if style in ("stud", "drop") else {"diameter_mm", "wire_mm"}
     else:
@@ -133,6 +137,9 @@ def _builder(kind: str, p: dict[str, Any]) -> Builder:
         if style == "band":
             return partial(rings.band, width_mm=p["band_width_mm"], metal=m)
         ring: Callable[..., Any] = rings.solitaire if style == "solitaire" else rings.halo
+        if p.get("cut") == "oval":  # stone_mm is an oval's length, as a jeweller names it ("a 7 mm oval")
+            return partial(ring, stone_mm=round(p["stone_mm"] / OVAL_LENGTH_TO_WIDTH, 2), length_mm=p["stone_mm"],
+                           metal=m, stone=p["stone"], band_width_mm=p["band_width_mm"])
         return partial(ring, stone_mm=p["stone_mm"], metal=m, stone=p["stone"], band_width_mm=p["band_width_mm"])
     if kind == "earring":
         if style == "hoop":

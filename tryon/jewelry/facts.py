@@ -584,7 +584,13 @@ def _measure_stone(part: _Part) -> tuple[float, float | None, float, str]:
         return length, None, depth, "pearl"
     cut = {110: "round brilliant", 46: "single cut"}.get(len(part.faces), "faceted")
     if width < 0.97 * length:
-        return width, length, depth, "pear" if cut == "round brilliant" else f"fancy {cut}"
+        if cut != "round brilliant":
+            return width, length, depth, f"fancy {cut}"
+        # A stretched brilliant: a pear's widest place lies off its middle, an oval's on it.
+        along = flat @ ((flat[j] - flat[i]) / max(length, 1e-12))
+        middle = 0.5 * (along.max() + along.min())
+        off = abs(float(np.mean(along)) - middle)
+        return width, length, depth, "pear" if off > 0.04 * length else "oval"
     return length, None, depth, cut
 
 

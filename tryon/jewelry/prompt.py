@@ -506,10 +506,19 @@ def _size(c: _Claims, kind: str, styles: dict[str, None], role: str | None, term
 
 
 def _cut(kind: str, fixed: dict[str, Any], said: dict[str, str]) -> None:
-    """Round brilliants are made everywhere but in drop earrings, which are pear; a pear stone is a drop."""
+    """Round brilliants are made everywhere but in drop earrings, which are pear, and a ring's centre stone,
+    which may be oval; a pear stone is a drop, an oval one a solitaire's or a halo's centre."""
     cut = fixed.pop("cut", None)
     words = said.pop("cut", "")
     if cut is None:
+        return
+    if cut == "oval":
+        if kind != "ring":
+            raise _refuse(words, f"is made only as a ring's centre stone; {KINDS[kind]}'s stones are round")
+        if fixed.get("style") not in (None, "solitaire", "halo"):
+            raise _refuse(f"{words}' and '{said['style']}", "do not go together: an oval stone is a solitaire's "
+                          "or a halo's centre")
+        fixed["cut"], said["cut"] = "oval", words
         return
     if cut == "pear":
         if kind != "earring":

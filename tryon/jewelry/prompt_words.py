@@ -28,7 +28,8 @@ COLOURS = ("white", "clear", "colourless", "colorless", "red", "blue", "green", 
            "purple", "orange", "champagne", "brown", "grey", "gray", "violet", "rose")
 # The cuts design.py makes: round brilliants everywhere, pear only as a drop earring's stone.
 CUTS = {"round": "round", "brilliant": "round", "round brilliant": "round", "round cut": "round",
-        "brilliant cut": "round", "pear": "pear", "pear cut": "pear", "pear shaped": "pear", "teardrop": "pear"}
+        "brilliant cut": "round", "pear": "pear", "pear cut": "pear", "pear shaped": "pear", "teardrop": "pear",
+        "oval": "oval", "oval cut": "oval", "oval shaped": "oval", "oval brilliant": "oval"}
 PIECES: dict[str, tuple[str, str | None]] = {  # word -> (kind, the style it names)
     "ring": ("ring", None), "rings": ("ring", None),
     "earring": ("earring", None), "earrings": ("earring", None), "ear ring": ("earring", None),
@@ -93,11 +94,12 @@ REFUSED_GROUPS: dict[str, tuple[tuple[str, ...], str]] = {
                "citrine", "jade", "tourmaline", "zircon", "spinel", "alexandrite", "lapis", "moonstone", "agate",
                "quartz", "crystal", "crystals", "birthstone", "birthstones"),
               f"is not a stone designs are set with (they are {STONES_MADE})"),
-    "cut": (("oval", "oval cut", "princess cut", "square", "square cut", "emerald cut", "cushion", "cushion cut",
+    "cut": (("princess cut", "square", "square cut", "emerald cut", "cushion", "cushion cut",
              "marquise", "marquise cut", "heart cut", "asscher", "asscher cut", "radiant", "radiant cut",
              "baguette", "baguettes", "trillion", "trilliant", "rose cut", "cabochon", "old mine", "old european",
              "octagon", "hexagon"),
-            "is not a cut designs are made with: stones are round brilliants (pear-shaped only in drop earrings)"),
+            "is not a cut designs are made with: stones are round brilliants (oval in a ring's centre, pear-shaped "
+            "only in drop earrings)"),
     "piece": (("bracelet", "bracelets", "bangle", "bangles", "anklet", "anklets", "watch", "watches", "brooch",
                "brooches", "pin", "cufflink", "cufflinks", "cuff links", "tiara", "crown", "locket", "lockets",
                "charm", "charms", "nose ring", "nose stud", "septum", "toe ring", "ear cuff", "ear cuffs",

@@ -28,7 +28,7 @@ import trimesh
 from tryon.errors import InputError
 from tryon.jewelry import materials
 from tryon.jewelry.geometry.gems import prong_head, single_cut
-from tryon.jewelry.geometry.outlines import circle
+from tryon.jewelry.geometry.outlines import circle, resample
 from tryon.jewelry.geometry.profiles import Profile, offset_convex, rect_section
 from tryon.jewelry.geometry.scenes import scene
 from tryon.jewelry.geometry.solids import bead, capsule, join
@@ -116,21 +116,33 @@ def solitaire(
     stone: str = "diamond",
     prongs: int = 6,
     band_width_mm: float = 2.0,
+    length_mm: float | None = None,
 ) -> trimesh.Scene:
     """A round brilliant (``stone_mm``: 6.5 mm is about 1 ct of diamond) held by 4 or 6 claws in a basket
-    on a thin comfort-fit band (1.7 mm thick).
+    on a thin comfort-fit band (1.7 mm thick). With ``length_mm``: an oval brilliant ``stone_mm`` wide and that
+    long, set lengthwise along the finger (north-south).
 
     Nodes: "band", "head_setting" (gallery, claws, rail), "head_stone" (table facing +z).
     """
     r_in = _check_ring(inner_diameter_mm, metal, stone)
     check_range("Solitaire stone", stone_mm, 3.0, 12.0)
+    _check_oval(stone_mm, length_mm)
     check_range("Band width", band_width_mm, 1.5, 4.0)
     if prongs not in (4, 6):
         raise InputError(f"A solitaire has 4 or 6 prongs, not {prongs}.")
     t = 1.7 * MM
     shank = _ring_band(r_in, _comfort_section(band_width_mm * MM, t, points=5, arc_points=3), 64)
-    setting, gem, _ = prong_head(stone_mm * MM, r_in + t, prongs)
+    setting, gem, _ = prong_head(stone_mm * MM, r_in + t, prongs, None if length_mm is None else length_mm * MM)
     return scene(("band", shank, metal), ("head_setting", join(setting), metal), ("head_stone", gem, stone))
+
+
+OVAL_RATIO = (1.2, 1.7)  # an oval's length over its width: from plump to long (1.35 to 1.5 the usual)
+
+
+def _check_oval(width_mm: float, length_mm: float | None) -> None:
+    if length_mm is not None and not OVAL_RATIO[0] <= length_mm / width_mm <= OVAL_RATIO[1]:
+        raise InputError(f"An oval {length_mm:g} x {width_mm:g} mm is not an oval stone's shape: its length is "
+                         f"{OVAL_RATIO[0]:g} to {OVAL_RATIO[1]:g} times its width.")
 
 
 def halo(
@@ -141,10 +153,12 @@ def halo(
     halo_stone_mm: float = 1.3,
     halo_stone: str = "diamond",
     band_width_mm: float = 2.0,
+    length_mm: float | None = None,
 ) -> trimesh.Scene:
     """A centre brilliant in four claws, ringed by single-cut ``halo_stone_mm`` stones set in a halo frame
     with shared beads between them, half a millimetre lower than the centre stone; two struts carry the
-    halo down to the band (1.7 mm thick, ``band_width_mm`` wide).
+    halo down to the band (1.7 mm thick, ``band_width_mm`` wide). With ``length_mm``: an oval centre stone
+    ``stone_mm`` wide and that long, set along the finger, in an oval halo.
 
     Nodes: "band", "head_setting" (basket, halo frame, beads, struts), "head_stone", "head_halo_stones".
     """
@@ -153,24 +167,37 @@ def halo(
     check_range("Halo centre stone", stone_mm, 3.0, 10.0)
     check_range("Halo stone", halo_stone_mm, 0.8, 2.5)
     check_range("Band width", band_width_mm, 1.5, 4.0)
+    _check_oval(stone_mm, length_mm)
     t, d, s = 1.7 * MM, stone_mm * MM, halo_stone_mm * MM
+    length = d if length_mm is None else length_mm * MM
     shank = _ring_band(r_in, _comfort_section(band_width_mm * MM, t, points=5, arc_points=3), 64)
-    setting, gem, z_g = prong_head(d, r_in + t, 4)
+    setting, gem, z_g = prong_head(d, r_in + t, 4, None if length_mm is None else length)
     gs = 0.03 * s / 2.0  # the single cut's half girdle
     pav_s = math.cos(math.radians(22.5)) * math.tan(math.radians(41.0)) * s / 2.0
-    radius = d / 2.0 + 0.25 * MM + s / 2.0  # halo girdles 0.25 mm clear of the centre stone's
+    clear = 0.25 * MM + s / 2.0  # halo girdles 0.25 mm clear of the centre stone's
+    radius = d / 2.0 + clear
+    if length_mm is None:
+        count = int(2.0 * math.pi * radius // (s + 0.12 * MM))
+        path = circle(radius, 48)
+        places = circle(radius, 2 * count)  # stones and, between them, beads
+    else:  # the oval's outline moved out by `clear` along its normals
+        axes = np.array([d / 2.0, length / 2.0])
+        outline = circle(1.0, 360) * axes
+        normal = outline / axes**2
+        line = outline + clear * normal / np.linalg.norm(normal, axis=1, keepdims=True)
+        count = int(float(np.linalg.norm(np.diff(np.vstack([line, line[:1]]), axis=0), axis=1).sum())
+                    // (s + 0.12 * MM))
+        path, places = resample(line, 96, closed=True), resample(line, 2 * count, closed=True)
     z_h = z_g - 0.5 * MM
-    count = int(2.0 * math.pi * radius // (s + 0.12 * MM))
-    step = 2.0 * math.pi / count
     bottom = -(gs + pav_s + 0.25 * MM)
     rim = s / 2.0 + 0.22 * MM
-    frame = sweep(circle(radius, 48), rect_section(-rim, rim, bottom, -gs + 0.04 * MM, 0.12 * MM, 2))
+    frame = sweep(path, rect_section(-rim, rim, bottom, -gs + 0.04 * MM, 0.12 * MM, 2))
     setting.append(frame.apply_translation([0.0, 0.0, z_h]))
     stones = []
     for k in range(count):
-        a, b = k * step, (k + 0.5) * step
-        stones.append(single_cut(s / MM).apply_translation([radius * math.cos(a), radius * math.sin(a), z_h]))
-        setting.append(bead(np.array([radius * math.cos(b), radius * math.sin(b), z_h + gs + 0.03 * MM]), 0.22 * MM))
+        (x, y), (bx, by) = places[2 * k], places[2 * k + 1]
+        stones.append(single_cut(s / MM).apply_translation([x, y, z_h]))
+        setting.append(bead(np.array([bx, by, z_h + gs + 0.03 * MM]), 0.22 * MM))
     for side in (-1.0, 1.0):  # struts from under the halo into the band's top
         top = np.array([side * radius, 0.0, z_h + bottom + 0.2 * MM])
         setting.append(capsule(top, np.array([side * 1.6 * MM, 0.0, r_in + t - 0.2 * MM]), 0.4 * MM))

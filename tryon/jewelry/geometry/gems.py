@@ -116,20 +116,23 @@ def pear_radius(angles: FloatArray, length_over_width: float) -> FloatArray:
 
 
 def brilliant(
-    diameter_mm: float, length_mm: float | None = None, cut: BrilliantCut = BrilliantCut()
+    diameter_mm: float, length_mm: float | None = None, cut: BrilliantCut = BrilliantCut(), shape: str = "pear"
 ) -> trimesh.Trimesh:
     """A flat-shaded brilliant in the stone frame (girdle plane z = 0, table towards +z), in metres.
 
-    Round when ``length_mm`` is None; otherwise a pear of width ``diameter_mm`` and length ``length_mm``
-    whose point is at +y, made by stretching the round cut radially onto the pear outline (the facet
-    pattern then matches a real pear brilliant's only roughly). The circle part of a pear's outline is
-    centred on the origin. Returns a mesh of 110 triangles with 3 unique vertices each (330 vertices).
+    Round when ``length_mm`` is None; otherwise ``shape`` "pear": a pear of width ``diameter_mm`` and length
+    ``length_mm`` whose point is at +y, made by stretching the round cut radially onto the pear outline (the
+    facet pattern then matches a real pear brilliant's only roughly; the circle part of its outline is centred
+    on the origin); or "oval": the round cut stretched along y to ``length_mm`` (an oval brilliant's facets
+    are the round's, drawn out). Returns a mesh of 110 triangles with 3 unique vertices each (330 vertices).
     """
     if diameter_mm <= 0.0 or (length_mm is not None and length_mm < diameter_mm):
         raise InputError(f"Bad stone size: width {diameter_mm} mm, length {length_mm} mm.")
     verts, facets = _brilliant_facets(cut)
     tris = _outward_triangles(verts, facets)
-    if length_mm is not None:
+    if length_mm is not None and shape == "oval":
+        verts = verts * np.array([1.0, length_mm / diameter_mm, 1.0])  # an affine stretch keeps facets flat
+    elif length_mm is not None:
         # Radial stretch onto the pear outline: keeps horizontal rings planar and keeps the winding.
         scale = pear_radius(np.arctan2(verts[:, 1], verts[:, 0]), length_mm / diameter_mm)
         verts = verts * np.stack([scale, scale, np.ones_like(scale)], axis=1)
@@ -176,30 +179,35 @@ def single_cut(diameter_mm: float, rotation_deg: float = 22.5) -> trimesh.Trimes
     return flat_shaded(verts * (diameter_mm / 2.0 * MM), _outward_triangles(verts, facets))
 
 
-def prong_head(d: float, z_seat: float, count: int) -> tuple[list[trimesh.Trimesh], trimesh.Trimesh, float]:
-    """A round brilliant of girdle diameter ``d`` (m) in a prong basket standing on z = ``z_seat`` (m), in the
-    stone frame's orientation (table up, +z), centred on the z axis.
+def prong_head(d: float, z_seat: float, count: int, length: float | None = None
+               ) -> tuple[list[trimesh.Trimesh], trimesh.Trimesh, float]:
+    """A round brilliant of girdle diameter ``d`` (m), or with ``length`` (m, along y) an oval one of that
+    width, in a prong basket standing on z = ``z_seat`` (m), in the stone frame's orientation (table up, +z),
+    centred on the z axis.
 
     Returns the basket's parts (a gallery ring on the seat, ``count`` claws from it over the crown, a rail
-    under the girdle), the stone, and the girdle's height (m). The culet clears the seat by 0.3 mm.
-    ``count`` 4: claws in an X; otherwise the first claw is on +x.
+    under the girdle; an oval's follow its outline), the stone, and the girdle's height (m). The culet clears
+    the seat by 0.3 mm. ``count`` 4: claws in an X; otherwise the first claw is on +x.
     """
     cut = BrilliantCut()
+    stretch = np.array([1.0, 1.0 if length is None else length / d, 1.0])
     r, g = d / 2.0, cut.girdle * d / 2.0
     pav, crown = cut.pavilion_depth(d), cut.crown_height(d)
     p = min(max(0.065 * d, 0.3 * MM), 0.5 * MM)  # claw radius: 0.6..1 mm claws
     z_g = z_seat + 0.3 * MM + g + pav
     r_low, z_low = 0.22 * d, z_seat + 0.1 * MM  # gallery sunk 0.1 mm into the band's top
-    parts = [sweep(circle(r_low, 24), round_profile(0.7 * p, 6)).apply_translation([0.0, 0.0, z_low])]
+    parts = [sweep(circle(r_low, 24) * stretch[:2], round_profile(0.7 * p, 6)).apply_translation([0.0, 0.0, z_low])]
     start = 45.0 if count == 4 else 0.0  # four claws in an X; six with two of them over the band
     for a in np.radians(start + np.arange(count) * 360.0 / count):
-        u = np.array([math.cos(a), math.sin(a), 0.0])
+        u = np.array([math.cos(a), math.sin(a), 0.0]) * stretch
+        along = u / np.linalg.norm(u) * 0.5 * p  # the claw's half thickness, outward
         low = u * r_low + [0.0, 0.0, z_low]
-        mid = u * (r + 0.5 * p) + [0.0, 0.0, z_g]
+        mid = u * r + along + [0.0, 0.0, z_g]
         tip = u * (r - 0.05 * d) + [0.0, 0.0, z_g + g + 0.35 * crown]
         parts += [capsule(low, mid, p), capsule(mid, tip, p)]
     frac = 0.15  # the rail holds the pavilion just under the girdle
-    rail = sweep(circle(r * (1.0 - frac) + 0.5 * p, 32), round_profile(0.6 * p, 6))
+    rail = sweep(circle(r * (1.0 - frac) + 0.5 * p, 32) * stretch[:2], round_profile(0.6 * p, 6))
     parts.append(rail.apply_translation([0.0, 0.0, z_g - g - frac * pav]))
-    stone = brilliant(d / MM, cut=cut).apply_translation([0.0, 0.0, z_g])
+    stone = brilliant(d / MM, None if length is None else length / MM, cut=cut, shape="oval")
+    stone.apply_translation([0.0, 0.0, z_g])
     return parts, stone, z_g
