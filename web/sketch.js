@@ -8,6 +8,8 @@
 //
 // window.studio.sketch is for the browser tests: busy, made (the new item's id), error.
 
+import { designCard } from './design_card.js';
+
 const $ = (id) => document.getElementById(id);
 const INK = '#000';
 const PAPER = '#fff';
@@ -145,25 +147,10 @@ export function startSketch({token, problem}) {
   }
 
   function showPiece(item, notes) {
-    const card = el.card;
-    const thumb = card.querySelector('.design-thumb');
-    thumb.src = item.thumbnail;
-    thumb.alt = item.name;
-    card.querySelector('.design-name').textContent = item.name;
-    const price = item.price;
-    card.querySelector('.design-price').textContent = price
-      ? new Intl.NumberFormat(undefined, {style: 'currency', currency: price.currency, maximumFractionDigits: 0})
-        .format(price.amount)
-      : 'Price on request';
-    card.querySelector('.design-id').textContent = `Item ${item.id}`;
-    card.querySelector('.design-notes').replaceChildren(...notes.map((n) => {
-      const li = document.createElement('li');
-      li.textContent = n;
-      return li;
-    }));
-    const link = card.querySelector('.design-try');
-    link.href = `/?items=${encodeURIComponent(item.id)}`;
-    card.hidden = false;
+    const card = designCard(item, notes);
+    card.id = 'design-card';
+    el.card.replaceWith(card);
+    el.card = card;
   }
 
   el.form.addEventListener('submit', make);

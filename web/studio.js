@@ -11,6 +11,7 @@
 // sketch (sketch.js).
 
 import { startSketch } from './sketch.js';
+import { startWords } from './words.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -372,14 +373,16 @@ async function reopen(jobId) {
 
 async function start() {
   wire();
-  startSketch({
+  const staff = {
     token: () => {
       const token = el.token.value.trim();
       if (token) sessionStorage.setItem(TOKEN_KEY, token);
       return token;
     },
     problem,
-  });
+  };
+  startSketch(staff);
+  startWords(staff);
   try {
     const r = await fetch('/api/retouch');
     if (r.ok) info = await r.json();

@@ -1,0 +1,76 @@
+// Design from words, on the studio page: the piece described in a sentence, sent to POST /api/design with the
+// studio's admin token; what the words were read as ("understood: ...") and the new pieces shown with their
+// thumbnails and prices, each with a link that puts it on in the live try-on page (/?items=ID). Words that
+// cannot be made come back as the server's reason.
+//
+// window.studio.words is for the browser tests: busy, made (the new items' ids), error.
+
+import { designCard } from './design_card.js';
+
+const $ = (id) => document.getElementById(id);
+const NAMES = {band_width_mm: 'band width', stone_mm: 'stone', diameter_mm: 'diameter', wire_mm: 'wire',
+  length_mm: 'length', size_mm: 'size'};
+
+/** Wire the words panel. `token()`: the admin token field's value; `problem(response)`: a failed response's
+ * message in words. */
+export function startWords({token, problem}) {
+  const el = {
+    form: $('words-form'), prompt: $('words-prompt'), count: $('words-count'), make: $('words-make'),
+    error: $('words-error'), status: $('words-status'), understood: $('words-understood'), cards: $('words-cards'),
+  };
+  const state = {busy: false, made: [], error: ''};
+  window.studio.words = state;
+
+  function showError(text) {
+    state.error = text;
+    el.error.textContent = text;
+    el.error.hidden = !text;
+  }
+
+  function understood(made) {
+    const parts = Object.entries(made.parameters).map(([k, v]) => {
+      const name = NAMES[k] || k;
+      return k.endsWith('_mm') ? `${name} ${v} mm` : `${name} ${String(v).replaceAll('_', ' ')}`;
+    });
+    return `Understood: ${made.kind}${parts.length ? ', ' + parts.join(', ') : ''}.`;
+  }
+
+  async function make(event) {
+    event.preventDefault();
+    showError('');
+    const key = token();
+    if (!key) {
+      showError("Enter the admin token (at the top of the page): designing is for the brand's staff.");
+      return;
+    }
+    const prompt = el.prompt.value.trim();
+    if (!prompt) {
+      showError('Describe the piece first, for example "small diamond studs in platinum".');
+      return;
+    }
+    state.busy = true;
+    el.make.disabled = true;
+    el.status.textContent = 'Making the piece…';
+    try {
+      const r = await fetch('/api/design', {
+        method: 'POST', headers: {Authorization: `Bearer ${key}`, 'Content-Type': 'application/json'},
+        body: JSON.stringify({prompt, count: Number(el.count.value)}),
+      });
+      if (!r.ok) throw new Error(await problem(r));
+      const made = await r.json();
+      el.understood.textContent = understood(made);
+      el.understood.hidden = false;
+      el.cards.replaceChildren(...made.items.map((item) => designCard(item, made.notes)));
+      state.made = made.items.map((item) => item.id);
+      el.status.textContent = 'Made, and in the catalog now.';
+    } catch (err) {
+      showError(err.message);
+      el.status.textContent = 'Nothing was made.';
+    } finally {
+      state.busy = false;
+      el.make.disabled = false;
+    }
+  }
+
+  el.form.addEventListener('submit', make);
+}
