@@ -22,3 +22,39 @@ export function designCard(item, notes) {
   card.querySelector('.design-try').href = `/?items=${encodeURIComponent(item.id)}`;
   return card;
 }
+
+const NO_TOKEN = "Enter the admin token (at the top of the page): designing is for the brand's staff.";
+
+/** A design panel's form round one request. `el`: its error, status and make elements; `state`: the panel's
+ * test-visible state (busy, error). `submit(key)` posts with the admin token `key` and shows what came back;
+ * `check()` says what is missing before asking the server ('' when nothing is). Returns the submit handler. */
+export function designForm({el, state, token, check, submit}) {
+  function showError(text) {
+    state.error = text;
+    el.error.textContent = text;
+    el.error.hidden = !text;
+  }
+  return async function (event) {
+    event.preventDefault();
+    showError('');
+    const key = token();
+    const missing = key ? check() : NO_TOKEN;
+    if (missing) {
+      showError(missing);
+      return;
+    }
+    state.busy = true;
+    el.make.disabled = true;
+    el.status.textContent = 'Making the piece…';
+    try {
+      await submit(key);
+      el.status.textContent = 'Made, and in the catalog now.';
+    } catch (err) {
+      showError(err.message);
+      el.status.textContent = 'Nothing was made.';
+    } finally {
+      state.busy = false;
+      el.make.disabled = false;
+    }
+  };
+}

@@ -8,7 +8,7 @@
 //
 // window.studio.sketch is for the browser tests: busy, made (the new item's id), error.
 
-import { designCard } from './design_card.js';
+import { designCard, designForm } from './design_card.js';
 
 const $ = (id) => document.getElementById(id);
 const INK = '#000';
@@ -103,48 +103,23 @@ export function startSketch({token, problem}) {
     showSource();
   });
 
-  function showError(text) {
-    state.error = text;
-    el.error.textContent = text;
-    el.error.hidden = !text;
-  }
-
-  async function make(event) {
-    event.preventDefault();
-    showError('');
-    const key = token();
-    if (!key) {
-      showError("Enter the admin token (at the top of the page): designing is for the brand's staff.");
-      return;
-    }
-    if (!drawn) {
-      showError('Draw the outline first (one closed line), or upload a drawing.');
-      return;
-    }
-    const body = new FormData();
-    if (file) body.append('file', file, file.name);
-    else body.append('file', await new Promise((done) => el.pad.toBlob(done, 'image/png')), 'drawing.png');
-    body.append('type', el.type.value);
-    body.append('metal', el.metal.value);
-    if (el.height.value.trim()) body.append('size_mm', el.height.value.trim());
-    state.busy = true;
-    el.make.disabled = true;
-    el.status.textContent = 'Making the piece…';
-    try {
+  const make = designForm({
+    el, state, token,
+    check: () => (drawn ? '' : 'Draw the outline first (one closed line), or upload a drawing.'),
+    submit: async (key) => {
+      const body = new FormData();
+      if (file) body.append('file', file, file.name);
+      else body.append('file', await new Promise((done) => el.pad.toBlob(done, 'image/png')), 'drawing.png');
+      body.append('type', el.type.value);
+      body.append('metal', el.metal.value);
+      if (el.height.value.trim()) body.append('size_mm', el.height.value.trim());
       const r = await fetch('/api/design/sketch', {method: 'POST', body, headers: {Authorization: `Bearer ${key}`}});
       if (!r.ok) throw new Error(await problem(r));
       const made = await r.json();
       showPiece(made.items[0], made.notes);
       state.made = made.items[0].id;
-      el.status.textContent = 'Made, and in the catalog now.';
-    } catch (err) {
-      showError(err.message);
-      el.status.textContent = 'Nothing was made.';
-    } finally {
-      state.busy = false;
-      el.make.disabled = false;
-    }
-  }
+    },
+  });
 
   function showPiece(item, notes) {
     const card = designCard(item, notes);

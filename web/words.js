@@ -5,7 +5,7 @@
 //
 // window.studio.words is for the browser tests: busy, made (the new items' ids), error.
 
-import { designCard } from './design_card.js';
+import { designCard, designForm } from './design_card.js';
 
 const $ = (id) => document.getElementById(id);
 const NAMES = {band_width_mm: 'band width', stone_mm: 'stone', diameter_mm: 'diameter', wire_mm: 'wire',
@@ -21,12 +21,6 @@ export function startWords({token, problem}) {
   const state = {busy: false, made: [], error: ''};
   window.studio.words = state;
 
-  function showError(text) {
-    state.error = text;
-    el.error.textContent = text;
-    el.error.hidden = !text;
-  }
-
   function understood(made) {
     const parts = Object.entries(made.parameters).map(([k, v]) => {
       const name = NAMES[k] || k;
@@ -35,26 +29,13 @@ export function startWords({token, problem}) {
     return `Understood: ${made.kind}${parts.length ? ', ' + parts.join(', ') : ''}.`;
   }
 
-  async function make(event) {
-    event.preventDefault();
-    showError('');
-    const key = token();
-    if (!key) {
-      showError("Enter the admin token (at the top of the page): designing is for the brand's staff.");
-      return;
-    }
-    const prompt = el.prompt.value.trim();
-    if (!prompt) {
-      showError('Describe the piece first, for example "small diamond studs in platinum".');
-      return;
-    }
-    state.busy = true;
-    el.make.disabled = true;
-    el.status.textContent = 'Making the piece…';
-    try {
+  const make = designForm({
+    el, state, token,
+    check: () => (el.prompt.value.trim() ? '' : 'Describe the piece first, for example "small diamond studs in platinum".'),
+    submit: async (key) => {
       const r = await fetch('/api/design', {
         method: 'POST', headers: {Authorization: `Bearer ${key}`, 'Content-Type': 'application/json'},
-        body: JSON.stringify({prompt, count: Number(el.count.value)}),
+        body: JSON.stringify({prompt: el.prompt.value.trim(), count: Number(el.count.value)}),
       });
       if (!r.ok) throw new Error(await problem(r));
       const made = await r.json();
@@ -62,15 +43,8 @@ export function startWords({token, problem}) {
       el.understood.hidden = false;
       el.cards.replaceChildren(...made.items.map((item) => designCard(item, made.notes)));
       state.made = made.items.map((item) => item.id);
-      el.status.textContent = 'Made, and in the catalog now.';
-    } catch (err) {
-      showError(err.message);
-      el.status.textContent = 'Nothing was made.';
-    } finally {
-      state.busy = false;
-      el.make.disabled = false;
-    }
-  }
+    },
+  });
 
   el.form.addEventListener('submit', make);
 }
