@@ -792,26 +792,15 @@ def _import(settings: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def _pixel_xy(text: str | None) -> tuple[float, float] | None:
-    """--anchor X,Y: a point in a photo's pixels (None when not given)."""
-    if not text:
-        return None
-    try:
-        x, y = (float(v) for v in text.split(","))
-    except ValueError:
-        raise InputError(f"--anchor is X,Y (two numbers, pixels), not {text!r}") from None
-    return x, y
-
-
 def _import_photo(settings: Any, args: argparse.Namespace) -> int:
     from tryon.jewelry.catalog import Catalog
     from tryon.studio.catalog_build import add_user_items
-    from tryon.studio.photo_piece import photo_piece
+    from tryon.studio.photo_piece import parse_anchor, photo_piece
 
     if args.file is None or args.type not in ("earring", "pendant", "charm"):
         raise InputError("tryon catalog import-photo PHOTO --type earring|pendant|charm [--size-mm H] [--metal M] "
                          "[--name N] [--pair] [--anchor X,Y]")
-    anchor = _pixel_xy(args.anchor)
+    anchor = parse_anchor(args.anchor)
     made = photo_piece(args.file, args.type, size_mm=args.size_mm, metal=args.metal, name=args.name,
                        pair=args.pair, anchor_px=anchor)
     (added,) = add_user_items([(made.item, made.build)], settings.user_catalog_dir,
@@ -934,9 +923,10 @@ def _turntable(args: argparse.Namespace) -> int:
 def _product_video(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from tryon.studio.photo_piece import parse_anchor
     from tryon.studio.product_video import FPS, write_product_video
 
-    anchor = _pixel_xy(args.anchor)
+    anchor = parse_anchor(args.anchor)
     catalog = _catalog_of(_settings())
     with tqdm(total=round(args.seconds * FPS), unit="frame", disable=not sys.stderr.isatty()) as bar:
         write_product_video(args.source, args.output, catalog, seconds=args.seconds, size_px=args.size,

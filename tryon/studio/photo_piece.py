@@ -43,7 +43,7 @@ from tryon.retouch.tone import detect_metal
 from tryon.studio.photo_relief import not_metal, relief_layers, relief_meshes, stone_gems
 from tryon.studio.photo_scale import find_scale
 
-__all__ = ["KINDS", "PhotoPiece", "front_view", "photo_piece"]
+__all__ = ["KINDS", "PhotoPiece", "front_view", "parse_anchor", "photo_piece"]
 
 KINDS = ("earring", "pendant", "charm")
 SIZE_RANGE_MM = {"earring": (4.0, 90.0), "pendant": (5.0, 90.0), "charm": (5.0, 40.0)}
@@ -82,6 +82,17 @@ def front_view(piece: trimesh.Scene, kind: str) -> np.ndarray:
         v = trimesh.transform_points(mesh.vertices, np.asarray(transform, np.float64))[mesh.faces]
         tris.append(np.stack([-v[..., 2], v[..., 1]], axis=-1) if kind == "earring" else v[..., :2])
     return np.concatenate(tris)
+
+
+def parse_anchor(text: str | None) -> tuple[float, float] | None:
+    """An anchor given as "X,Y" (pixels of the photo), or None when not given; InputError when not two numbers."""
+    if not text:
+        return None
+    try:
+        x, y = (float(v) for v in text.split(","))
+    except ValueError:
+        raise InputError(f"--anchor is X,Y (two numbers, pixels), not {text[:40]!r}") from None
+    return x, y
 
 
 def _read(path: Path, data: bytes | None) -> tuple[np.ndarray, bytes]:

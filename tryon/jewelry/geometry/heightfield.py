@@ -65,12 +65,10 @@ def poisson_dome(mask: Mask, pixel_mm: float) -> FloatArray:
 @dataclass(frozen=True)
 class Relief:
     """The closed mesh of :func:`relief_mesh`: vertices (2 n, 3) mm (n front, then the n behind them),
-    triangles (m, 3) wound outward, for each triangle the pixel (row, col) whose part it belongs to (a wall's:
-    its front edge's first pixel), and for each vertex its pixel."""
+    triangles (m, 3) wound outward, and for each vertex its pixel (row, col)."""
 
     vertices: FloatArray
     faces: NDArray[np.int64]
-    pixels: NDArray[np.int64]
     vertex_pixels: NDArray[np.int64]
 
 
@@ -140,8 +138,7 @@ def relief_mesh(mask: Mask, front_mm: FloatArray, back_mm: FloatArray, pixel_mm:
     i, j = rim[:, 0], rim[:, 1]
     wall = np.concatenate([np.stack([i, j + n, j], 1), np.stack([i, i + n, j + n], 1)])
     faces = np.concatenate([front, back, wall])
-    owner = np.concatenate([front[:, 0], front[:, 0], i, i])
-    return Relief(vertices, faces, rc[owner], np.concatenate([rc, rc]))
+    return Relief(vertices, faces, np.concatenate([rc, rc]))
 
 
 def _to_edge(xy: FloatArray, rc: NDArray[np.int64], rim: NDArray[np.int64], coverage: FloatArray,

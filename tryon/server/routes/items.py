@@ -96,7 +96,7 @@ async def import_item(state: State, type: Annotated[Literal["ring", "earring", "
         filename = Path(photo.filename or "").name or "photo.jpg"
         if type == "ring":
             raise HTTPException(400, "a photo becomes an earring, a pendant or a charm, not a ring")
-        photo_job = (filename, type, size_mm, metal, name, pair, _anchor(anchor), data, *catalogs)
+        photo_job = (filename, type, size_mm, metal, name, pair, anchor, data, *catalogs)
         added = await state.add_to_catalog(photo_into_user_catalog, photo_job, f"the import of {shorten(filename)}",
                                            "this photo could not be made into a piece")
         return item_summary(added, state.catalog)
@@ -110,25 +110,15 @@ async def import_item(state: State, type: Annotated[Literal["ring", "earring", "
     return item_summary(added, state.catalog)
 
 
-def _anchor(text: str | None) -> tuple[float, float] | None:
-    if not text:
-        return None
-    try:
-        x, y = (float(v) for v in text.split(","))
-    except ValueError:
-        raise HTTPException(400, f"anchor is X,Y (two numbers, pixels), not {text[:40]!r}") from None
-    return x, y
-
-
 def photo_into_user_catalog(filename: str, kind: str, size_mm: float | None, metal: str | None, name: str | None,
-                            pair: bool, anchor: tuple[float, float] | None, data: bytes, user_catalog_dir: Path,
+                            pair: bool, anchor: str | None, data: bytes, user_catalog_dir: Path,
                             builtin_catalog: Path) -> Item:
     """The piece in a product photo's bytes added to the user catalog (run in its own process by the server)."""
     from tryon.studio.catalog_build import add_user_items
-    from tryon.studio.photo_piece import photo_piece
+    from tryon.studio.photo_piece import parse_anchor, photo_piece
 
-    made = photo_piece(Path(filename), kind, size_mm=size_mm, metal=metal, name=name, pair=pair, anchor_px=anchor,
-                       data=data)
+    made = photo_piece(Path(filename), kind, size_mm=size_mm, metal=metal, name=name, pair=pair,
+                       anchor_px=parse_anchor(anchor), data=data)
     (added,) = add_user_items([(made.item, made.build)], user_catalog_dir, Catalog.load(builtin_catalog))
     return added
 
