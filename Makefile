@@ -8,7 +8,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
 # Runtime libraries for headless rendering (EGL on Mesa) and MediaPipe; ffmpeg makes test fixtures.
 # chromium: the browser the tests drive through Playwright (never downloaded by Playwright itself).
-DEB_PACKAGES := libegl1 libgl1 libgl1-mesa-dri libgles2 libglib2.0-0 ffmpeg chromium
+# postgresql, redis-server, nginx, coturn: the scale-out tests start their own on loopback (never the system's).
+DEB_PACKAGES := libegl1 libgl1 libgl1-mesa-dri libgles2 libglib2.0-0 ffmpeg chromium \
+	postgresql redis-server nginx coturn
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup serve kiosk test lint bench deb clean

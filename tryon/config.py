@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -67,6 +68,21 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = Field(default_factory=list,
                                        description="addresses of reverse proxies whose X-Forwarded-For is believed; "
                                                    "a request from one without it counts as remote")
+
+    # Scale-out: all unset by default (one process: SQLite, files under data_dir, jobs in its own worker process).
+    ice_servers: list[dict[str, Any]] = Field(default_factory=list,
+                                              description="STUN and TURN servers, JSON as RTCPeerConnection's "
+                                                          "iceServers takes it; given to aiortc and to the pages")
+    database_url: str | None = Field(None, description="postgresql://...: share links and job state in PostgreSQL, "
+                                                       "shared by many servers; unset: SQLite under data_dir")
+    media_dir: Path | None = Field(None, description="snapshots, clips, the user catalog and job files, in a "
+                                                     "directory every server shares; unset: data_dir")
+    broker_url: str | None = Field(None, description="redis://...: catalog jobs go to `tryon worker`s through this "
+                                                     "broker; unset: they run in this server's own worker process")
+    # (networks: helper A adds its settings here)
+    # (cluster state: helper B adds its settings here)
+    # (jobs: helpers C1, C2 add their settings here)
+    # (operations: helper D adds its settings here)
 
     @property
     def user_catalog_dir(self) -> Path:
