@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true")
     b.add_argument("--video", type=Path, default=None, help="a video to run on (default: a shared clip)")
     b.add_argument("--frames", type=int, default=300)
-    b.add_argument("--item", default=None)
+    b.add_argument("--item", default=None, help="the item to wear (also with --live: instead of the defaults)")
     b.add_argument("--live", action="store_true",
                    help="instead: the live page end to end (Chromium, WebRTC, this server): fps, latency, memory")
     b.add_argument("--soak", type=float, default=None, metavar="MINUTES",
@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="serve the live try-on page and API (http://127.0.0.1:8000)")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: the whole network)")
     s.add_argument("--port", type=_port, default=8000, help="port to listen on, 1 to 65535 (8000)")
+    s.add_argument("--tls-cert", type=Path, metavar="FILE",
+                   help="serve HTTPS with this PEM certificate (chain); phones need a secure page for the camera")
+    s.add_argument("--tls-key", type=Path, metavar="FILE", help="the certificate's PEM private key")
 
     k = sub.add_parser("kiosk", help="the in-store mirror: serve, and open Chromium full-screen on the kiosk page")
     k.add_argument("--host", default="0.0.0.0",
@@ -134,6 +137,9 @@ def _parser() -> argparse.ArgumentParser:
     pv.add_argument("--size-mm", type=float, help="a photo's piece: its height in mm")
     pv.add_argument("--anchor", metavar="X,Y", help="a photo's piece: where it hangs from (hook, post or bail), in "
                                                     "the photo's pixels; picks the piece among several")
+    from tryon.server.job_cli import add_parser as add_jobs_parser
+
+    add_jobs_parser(sub)  # `tryon jobs`: product videos, turntables, catalog builds as jobs
 
     d = sub.add_parser("design", help="make N distinct design variations of a piece, ready to try on",
                        description="TYPE with parameters, or --prompt with words ('rose gold halo ring with a 7 mm "
@@ -224,6 +230,15 @@ def _parser() -> argparse.ArgumentParser:
     lb.add_argument("--force", action="store_true", help="measure the set's look again and remake every picture")
     lb.add_argument("--json", action="store_true", help="print the manifest as JSON on stdout")
 
+    wk = sub.add_parser("worker", help="a job worker for a cluster: runs catalog job units sent through "
+                                       "TRYON_BROKER_URL (Celery over Redis)")
+    wk.add_argument("--concurrency", type=int, default=1, metavar="N",
+                    help="units at once, one process each (default 1)")
+    wk.add_argument("--queues", default="", metavar="KINDS",
+                    help="only these job kinds, comma-separated (default: all of retouch, lookbook, product-video, "
+                         "turntable, catalog-build)")
+    wk.add_argument("--name", default="", help="the worker's name in its units' records (default: the host's)")
+
     nc = sub.add_parser("compositor", help="the neural compositor: remake its weights, or measure them")
     nc_sub = nc.add_subparsers(dest="action", required=True)
     nt = nc_sub.add_parser("train", help="render the data, train (seeded, on this CPU), write the weights")
@@ -269,9 +284,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _settings() -> Any:
+    """Settings from the environment; InputError naming the TRYON_ variable that is wrong and why."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
     from tryon.config import Settings
 
-    return Settings()
+    try:
+        return Settings()
+    except SettingsError as e:  # not JSON where JSON is wanted (lists, e.g. TRYON_ICE_SERVERS)
+        field = str(e).split('"')[1] if str(e).count('"') >= 2 else "?"
+        raise InputError(f"TRYON_{field.upper()} is not valid JSON: {e.__cause__ or e}") from None
+    except ValidationError as e:
+        raise InputError("; ".join(f"TRYON_{'.'.join(map(str, err['loc'])).upper()}: {err['msg']}"
+                                   for err in e.errors())) from None
 
 
 def _catalog_of(settings: Any) -> Any:
@@ -468,7 +494,7 @@ def _bench(args: argparse.Namespace) -> int:
     if args.live:
         from tryon.tools.bench_live import format_live_result, run_live_bench
 
-        live = run_live_bench(args.sessions, args.seconds)
+        live = run_live_bench(args.sessions, args.seconds, [args.item] if args.item else None)
         print(json.dumps(live, indent=2) if args.json else format_live_result(live))
         return 0
     from tryon.tools.bench import DEFAULT_VIDEO, format_result, run_bench, run_suite
@@ -670,8 +696,45 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _url(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+def _url(host: str, port: int, scheme: str = "http") -> str:
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+
+def _tls_files(cert: Path | None, key: Path | None) -> tuple[str, str] | None:
+    """--tls-cert and --tls-key, checked as the server will load them (both or neither; readable; PEM; the key is
+    the certificate's); None for plain HTTP. InputError naming the file and what is wrong."""
+    import ssl
+
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise InputError("--tls-cert and --tls-key go together: give both (or neither, for plain HTTP)")
+    for flag, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if not path.exists():
+            raise InputError(f"{flag} {path}: no such file")
+        if not path.is_file():
+            raise InputError(f"{flag} {path}: not a file")
+        try:
+            text = path.read_bytes()
+        except OSError as e:
+            raise InputError(f"{flag} {path}: cannot read it: {e.strerror or e}") from None
+        want = b"-----BEGIN CERTIFICATE-----" if flag == "--tls-cert" else b"PRIVATE KEY-----"
+        if want not in text:
+            raise InputError(f"{flag} {path}: not a PEM {'certificate' if flag == '--tls-cert' else 'private key'} "
+                             f"(no {want.decode().strip('-')} block)")
+
+    def encrypted() -> str:  # instead of OpenSSL asking for a passphrase on the terminal
+        raise InputError(f"--tls-key {key} is encrypted: give the key without a passphrase "
+                         f"(openssl pkey -in {key} -out KEY)")
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key, password=encrypted)
+    except ssl.SSLError as e:
+        if "KEY_VALUES_MISMATCH" in str(e) or "key values mismatch" in str(e):
+            raise InputError(f"--tls-key {key} is not the private key of --tls-cert {cert}") from None
+        raise InputError(f"--tls-cert {cert} / --tls-key {key}: not a PEM certificate and its private key "
+                         f"({e.reason or e})") from None
+    return str(cert), str(key)
 
 
 def _few_malloc_arenas() -> None:
@@ -693,21 +756,33 @@ def _serve(args: argparse.Namespace) -> int:
     # The socket is ours, bound before anything else is loaded: a taken port is one line and exit 2 at once (not
     # uvicorn's log line and exit 1 after the app was made), and "serving at" comes once the socket listens,
     # with the address it actually has. uvicorn takes connections off it once its loop runs.
+    tls = _tls_files(args.tls_cert, args.tls_key)  # a wrong file: one line, before anything listens
     with _listen(args.host, args.port) as sock:
         import uvicorn
 
         from tryon.server.app import create_app
+        from tryon.server.drain import DrainingServer
 
         logging.getLogger("tryon").setLevel(logging.INFO)
-        app = create_app(_settings())
+        settings = _settings()
+        json_logs = settings.log_format == "json"
+        if json_logs:  # one JSON object a line, uvicorn's own lines too (tryon.server.logs)
+            from tryon.server.logs import configure
+
+            configure("json", logging.DEBUG if args.verbose else logging.WARNING)
+        app = create_app(settings)
         host, port = sock.getsockname()[:2]
-        print(f"tryon: serving the live try-on at {_url(host, port)} (API docs at /docs)", flush=True)
+        print(f"tryon: serving the live try-on at {_url(host, port, 'https' if tls else 'http')} (API docs at /docs)",
+              flush=True)
         # proxy_headers off: the server's guard decides whose X-Forwarded-For to believe (TRYON_TRUSTED_PROXIES).
-        # A stop (SIGTERM) waits for running requests at most GRACEFUL_STOP_S, then the app's shutdown ends the
-        # sessions and kills a model import still running in its own process.
-        uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False,
-                                      timeout_graceful_shutdown=GRACEFUL_STOP_S)).run(
-            sockets=[sock])
+        # SIGTERM drains first (tryon.server.drain: no new sessions, the running ones finish, at most
+        # TRYON_DRAIN_TIMEOUT_S); then the stop waits for running requests at most GRACEFUL_STOP_S, and the app's
+        # shutdown ends the sessions left and kills a model import still running in its own process.
+        DrainingServer(uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False,
+                                      timeout_graceful_shutdown=GRACEFUL_STOP_S,
+                                      log_config=None if json_logs else uvicorn.config.LOGGING_CONFIG,
+                                      ssl_certfile=tls[0] if tls else None, ssl_keyfile=tls[1] if tls else None),
+                       app.state.tryon, settings.drain_timeout_s).run(sockets=[sock])
     return 0
 
 
@@ -936,10 +1011,25 @@ def _product_video(args: argparse.Namespace) -> int:
     return 0
 
 
+def _jobs(args: argparse.Namespace) -> int:
+    """`tryon jobs submit|status|cancel|retry` (tryon.server.job_cli)."""
+    from tryon.server.job_cli import run
+
+    settings = _settings()
+    return run(args, settings, _catalog_of(settings))
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from tryon.server.job_cluster import run_worker
+
+    queues = [q.strip() for q in args.queues.split(",") if q.strip()]
+    return run_worker(_settings(), args.concurrency, queues, args.name)
+
+
 _COMMANDS = {"render": _render, "anchors": _anchors, "bench": _bench, "catalog": _catalog, "serve": _serve,
              "compositor": _compositor, "turntable": _turntable, "design": _design, "kiosk": _kiosk,
              "gallery": _gallery, "retouch": _retouch, "advise": _advise, "lookbook": _lookbook,
-             "product-video": _product_video}
+             "product-video": _product_video, "jobs": _jobs, "worker": _worker}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -79,12 +79,40 @@ class Settings(BaseSettings):
                                                      "directory every server shares; unset: data_dir")
     broker_url: str | None = Field(None, description="redis://...: catalog jobs go to `tryon worker`s through this "
                                                      "broker; unset: they run in this server's own worker process")
-    # (networks: helper A adds its settings here)
-    # (cluster state: helper B adds its settings here)
-    # (jobs: helpers C1, C2 add their settings here)
-    # (operations: helper D adds its settings here)
+    ice_transport_policy: str = Field("all", pattern="^(all|relay)$",
+                                      description="'relay': the pages and the server use TURN-relayed candidates "
+                                                  "only (needs a TURN server in ice_servers)")
+    turn_secret: str | None = Field(None, min_length=16,
+                                    description="coturn's static-auth-secret (use-auth-secret): TURN servers in "
+                                                "ice_servers without a username get time-limited credentials made "
+                                                "from it, for each page and each session")
+    turn_credential_ttl_s: int = Field(12 * 3600, ge=60, le=7 * 24 * 3600,
+                                       description="how long a time-limited TURN credential stays valid (coturn "
+                                                   "checks it again whenever an allocation is refreshed)")
+    job_max_attempts: int = Field(3, ge=1, le=20, description="a job's unit whose worker died this many times while "
+                                                             "making it fails (a bad input fails at once)")
+    job_visibility_timeout_s: float = Field(3600.0, gt=0, description="with a broker: a unit a worker took and never "
+                                                                      "acknowledged (it died) goes to another worker "
+                                                                      "after this long; keep it above the longest "
+                                                                      "unit")
+    job_unit_max_s: float = Field(600.0, gt=0, description="CPU seconds one unit of a lookbook, product video, "
+                                                           "turntable or catalog build may take (retouch: "
+                                                           "max_retouch_s)")
+    drain_timeout_s: float = Field(120.0, ge=0, le=3600,
+                                   description="on SIGTERM `tryon serve` drains: it takes no new session (ready and "
+                                               "offers answer 503) and waits this long at most for the running ones "
+                                               "to end, then stops")
+    log_format: Literal["text", "json"] = Field("text", description="server logs: text lines, or one JSON object a "
+                                                                   "line (time, level, logger, message, session)")
+
+    @property
+    def files_dir(self) -> Path:
+        """Where the files every server shares live: the user catalog, snapshots and clips, job files
+        (TRYON_MEDIA_DIR, else the data directory)."""
+        return self.media_dir if self.media_dir is not None else self.data_dir
 
     @property
     def user_catalog_dir(self) -> Path:
-        """Pieces designed (`tryon design`) or imported here: a catalog.json with its models and thumbnails."""
-        return self.data_dir / "catalog"
+        """Pieces designed (`tryon design`) or imported here: a catalog.json with its models and thumbnails, in the
+        shared files directory so every server offers them."""
+        return self.files_dir / "catalog"

@@ -218,8 +218,10 @@ export async function errorDetail(res) {
  * when the channel closes or the connection is lost; onConnection(state) on every connection state.
  * False when the session was closed while connecting.
  */
-export function connectLive(session, camera, body, { onOpen, onVideo, onEvent, onReply, onLost, onConnection, graceMs }) {
-  const pc = new RTCPeerConnection();
+export async function connectLive(session, camera, body, { onOpen, onVideo, onEvent, onReply, onLost, onConnection, graceMs }) {
+  const config = await iceConfig();
+  if (session.closed) return false;
+  const pc = new RTCPeerConnection(config);
   session.pc = pc;
   for (const track of camera.getVideoTracks()) pc.addTrack(track, camera);
   // The channel must exist before the offer so that the offer negotiates it.
@@ -233,6 +235,22 @@ export function connectLive(session, camera, body, { onOpen, onVideo, onEvent, o
   });
   watchConnection(pc, { onLost: () => onLost('lost'), onChange: onConnection, graceMs });
   return negotiate(session, body);
+}
+
+/**
+ * The server's STUN and TURN servers and ICE policy (GET /api/ice), as RTCPeerConnection takes them: a shopper
+ * behind a carrier's NAT reaches the server only through a TURN relay.
+ */
+async function iceConfig() {
+  let res;
+  try {
+    res = await fetch('/api/ice');
+  } catch {
+    throw new ShownError('Could not reach the try-on server. Check your connection, then try again.');
+  }
+  if (!res.ok) throw new ShownError(await errorDetail(res));
+  const { iceServers, iceTransportPolicy } = await res.json();
+  return { iceServers, iceTransportPolicy };
 }
 
 /** Plays the returned video in `video`; onPlaying() once it plays (the session is then `videoPlaying`). */

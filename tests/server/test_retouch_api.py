@@ -337,3 +337,102 @@ def test_a_job_shares_one_look_only_when_asked(tmp_path):
         assert jobs.manifest(jobs.get(same))["look"] == look  # type: ignore[arg-type]
     finally:
         jobs.close()
+
+
+def test_a_job_is_cancelled_and_retried_over_http(client):
+    """Cancel (POST .../cancel, or DELETE) takes the photos not done yet off the queue; retry puts the failed and
+    cancelled ones back. Both are staff actions. An open job (more uploads to come) keeps its photos waiting, so
+    the cancel comes before any of them runs."""
+    first = client.post("/api/retouch/jobs", files=[("files", ("a.jpg", corrupt_jpeg(4), "image/jpeg")),
+                                                    ("files", ("b.jpg", corrupt_jpeg(5), "image/jpeg"))],
+                        data={"more": "true"}, headers=AUTH)
+    assert first.status_code == 202, first.text
+    job_id = first.json()["id"]
+    assert client.post(f"/api/retouch/jobs/{job_id}/cancel").status_code == 401
+    assert client.delete(f"/api/retouch/jobs/{job_id}", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.post("/api/retouch/jobs/nope/cancel", headers=AUTH).status_code == 404
+    r = client.post(f"/api/retouch/jobs/{job_id}/cancel", headers=AUTH)
+    assert r.status_code == 200, r.text
+    job = r.json()
+    assert job["cancelled"] and job["finished"] and not job["open"] and job["workers"] == "local"
+    assert [f["status"] for f in job["files"]] == ["cancelled", "cancelled"]
+    assert client.delete(f"/api/retouch/jobs/{job_id}", headers=AUTH).json()["cancelled"]
+    more = client.post("/api/retouch/jobs", files=[("files", ("c.jpg", corrupt_jpeg(6), "image/jpeg"))],
+                       data={"job": job_id}, headers=AUTH)
+    assert more.status_code == 409  # a cancelled job takes no more uploads
+
+    assert client.post(f"/api/retouch/jobs/{job_id}/retry").status_code == 401
+    r = client.post(f"/api/retouch/jobs/{job_id}/retry", data={"index": "1"}, headers=AUTH)
+    assert r.status_code == 200 and not r.json()["cancelled"]
+    job = wait_for(client, job_id, "j['files'][1]['status'] == 'failed'")
+    assert job["files"][0]["status"] == "cancelled"  # only the one asked for
+    assert "b.jpg" in job["files"][1]["error"] and job["files"][1]["attempts"] == 1
+    client.post(f"/api/retouch/jobs/{job_id}/retry", headers=AUTH)
+    job = wait_for(client, job_id)
+    assert [f["status"] for f in job["files"]] == ["failed", "failed"] and job["failed"] == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "kill"), reason="kills the worker process")
+def test_a_photo_whose_worker_is_killed_is_retouched_again(tmp_path):
+    """The worker process killed (SIGKILL: what the kernel's out-of-memory killer does) while it has the photo: the
+    photo is taken again by a new worker and comes out done, on its second attempt."""
+    import signal
+
+    jobs = RetouchJobs(tmp_path)
+    try:
+        job_id = jobs.create([("a.jpg", encoded(gold_ring(40)))], RetouchOptions(size_px=1000))
+        jobs.start()
+        deadline = time.monotonic() + 120
+        while (pid := jobs.worker_pid) is None or jobs.get(job_id).current is None:  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "the worker never took the photo"
+            time.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + WAIT_S
+        while not (job := jobs.get(job_id)).finished:  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, job
+            time.sleep(0.2)
+        assert (job.files[0].status, job.files[0].attempts) == ("done", 2), job.files
+        assert jobs.worker_pid != pid
+    finally:
+        jobs.close()
+
+
+LEGACY_SCHEMA = (  # the retouch jobs' own SQLite before the job engine (data_dir/retouch/jobs.sqlite3)
+    "CREATE TABLE jobs (id TEXT PRIMARY KEY, created REAL NOT NULL, updated REAL NOT NULL, options TEXT NOT NULL, "
+    "open INTEGER NOT NULL, look TEXT)",
+    "CREATE TABLE files (job TEXT NOT NULL, idx INTEGER NOT NULL, name TEXT NOT NULL, input TEXT NOT NULL, "
+    "output TEXT NOT NULL, status TEXT NOT NULL, error TEXT, result TEXT, PRIMARY KEY (job, idx))")
+
+
+def test_jobs_kept_before_the_job_engine_are_taken_in(tmp_path):
+    """A data directory from before the engine: its retouch jobs (their own SQLite and files) are taken into the
+    engine's database when the server starts, once; a done photo stays as it was, a pending one is retouched."""
+    import sqlite3
+    from dataclasses import asdict
+
+    job_id = "legacyJob0123456789abcd"
+    folder = tmp_path / "retouch" / job_id
+    (folder / "in").mkdir(parents=True)
+    (folder / "out").mkdir()
+    (folder / "in" / "00000.jpg").write_bytes(encoded(gold_ring(50)))
+    (folder / "in" / "00001.jpg").write_bytes(encoded(gold_ring(51)))
+    (folder / "out" / "done.jpg").write_bytes(b"\xff\xd8 retouched before the upgrade")
+    db = sqlite3.connect(str(tmp_path / "retouch" / "jobs.sqlite3"))
+    for statement in LEGACY_SCHEMA:
+        db.execute(statement)
+    options = json.dumps(asdict(RetouchOptions(size_px=1000)))
+    db.execute("INSERT INTO jobs VALUES (?, ?, ?, ?, 0, 'null')", (job_id, time.time(), time.time(), options))
+    db.execute("INSERT INTO files VALUES (?, 0, 'done.jpg', '00000.jpg', 'done.jpg', 'done', NULL, ?)",
+               (job_id, json.dumps({"checks": {}, "passed": True, "metal": "yellow-gold", "steps": {}})))
+    db.execute("INSERT INTO files VALUES (?, 1, 'later.jpg', '00001.jpg', 'later.jpg', 'pending', NULL, NULL)",
+               (job_id,))
+    db.commit()
+    db.close()
+    with TestClient(create_app(settings_for(tmp_path)), base_url=BASE) as c:
+        job = wait_for(c, job_id)
+        assert [(f["name"], f["status"]) for f in job["files"]] == [("done.jpg", "done"), ("later.jpg", "done")]
+        assert c.get(job["files"][0]["url"]).content == b"\xff\xd8 retouched before the upgrade"  # not redone
+        assert decoded(c.get(job["files"][1]["url"]).content).shape == (1000, 1000, 3)
+        assert job["options"]["size_px"] == 1000
+    assert not (tmp_path / "retouch" / "jobs.sqlite3").exists()
+    assert (tmp_path / "retouch" / "jobs.sqlite3.imported").exists()

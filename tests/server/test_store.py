@@ -43,8 +43,9 @@ def test_only_the_media_and_its_link_are_stored(tmp_path):
     media = store.put(b"clip", ".mp4")
     files = sorted(p.name for p in (tmp_path / "media").iterdir())
     assert files == sorted([media.path.name, "links.sqlite3"])
-    columns = [r[1] for r in store._db.execute("PRAGMA table_info(media)")]
-    assert columns == ["token", "file", "content_type", "expires_at", "size"]  # nothing about the user
+    columns = store.db.columns("media")
+    # nothing about the user: the link, its file, and the link's own life (made, expires, taken along)
+    assert columns == ["token", "file", "content_type", "expires_at", "size", "created_at", "claimed"]
     store.close()
 
 
@@ -78,6 +79,7 @@ def test_a_store_from_before_sizes_opens_and_counts(tmp_path):
     store = MediaStore(tmp_path, ttl_s=60)
     store.put(bytes(10), ".png")
     assert store.used_bytes() == 10
+    assert store.db.columns("media")[-3:] == ["size", "created_at", "claimed"]
     store.close()
 
 
@@ -107,3 +109,25 @@ def test_revoking_deletes_at_once_but_spares_links_claimed_by_a_phone(tmp_path):
     assert store.revoke([b.token, c.token]) == 2  # without keep_claimed: everything named goes
     assert sorted(p.name for p in (tmp_path / "media").iterdir()) == ["links.sqlite3"]
     store.close()
+
+
+def test_two_servers_on_one_store_share_links_claims_and_room(tmp_path):
+    """Two stores on one folder and database (two servers, SQLite here; PostgreSQL in tests/cluster): a link made
+    through one opens through the other, a claim made through one spares the link in the other's reset, and the
+    cap counts both servers' files."""
+    one = MediaStore(tmp_path, ttl_s=60, max_bytes=1000)
+    two = MediaStore(tmp_path, ttl_s=60, max_bytes=1000)
+    a = one.put(bytes(300), ".png")
+    b = one.put(bytes(300), ".mp4")
+    name = a.url.rsplit("/", 1)[1]
+    assert two.get(name).path.read_bytes() == bytes(300)
+    two.claim(a.token)  # the phone's hand-off page was served by the other server
+    assert one.revoke([a.token, b.token], keep_claimed=True) == 1  # the kiosk's reset
+    assert two.get(name) is not None and two.get(b.url.rsplit("/", 1)[1]) is None
+    c = one.put(bytes(300), ".png")
+    d = two.put(bytes(300), ".png")
+    e = two.put(bytes(300), ".png")  # 1200 > 1000: the oldest unclaimed (c, made on the other server) goes
+    assert one.used_bytes() == 900 and not c.path.exists() and one.get(c.url.rsplit("/", 1)[1]) is None
+    assert a.path.exists() and d.path.exists() and e.path.exists()
+    one.close()
+    two.close()

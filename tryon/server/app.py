@@ -23,7 +23,7 @@ from tryon.errors import TryOnError
 from tryon.server import bounded
 from tryon.server.guard import Guard, Policy
 from tryon.server.kiosk import KioskSettings, kiosk_router
-from tryon.server.routes import advise, design, health, items, live, lookbook, media, photos, retouch
+from tryon.server.routes import advise, design, health, items, jobs, live, lookbook, media, photos, retouch, rtc
 from tryon.server.state import ServerState
 
 log = logging.getLogger(__name__)
@@ -43,20 +43,19 @@ def _validation_error(request: Request, exc: RequestValidationError) -> JSONResp
 def create_app(settings: Settings | None = None, kiosk: KioskSettings | None = None) -> FastAPI:
     settings = settings or Settings()
     kiosk = kiosk or KioskSettings()
+    rtc.IceConfig.from_settings(settings)  # a wrong TRYON_ICE_SERVERS stops here, naming the entry
     state = ServerState.open(settings, kiosk)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(_purge_loop(state)), asyncio.create_task(_connect_watch(state))]
-        state.retouch.start()  # and resume the jobs a restart cut off
-        state.lookbook.start()
+        state.jobs.start()  # and resume the jobs a restart cut off (without a broker: this server's worker)
         yield
-        state.lookbook.close()
-        state.retouch.close()
+        state.jobs.close()
         for task in tasks:
             task.cancel()
         bounded.kill_all()
-        await asyncio.gather(*(s.close() for s in list(state.sessions.values())))
+        await asyncio.gather(*(s.close("shutdown") for s in list(state.sessions.values())))
         if state.photo is not None:
             await asyncio.get_running_loop().run_in_executor(state.photo_pool, state.photo.close)
         state.photo_pool.shutdown()
@@ -70,12 +69,14 @@ def create_app(settings: Settings | None = None, kiosk: KioskSettings | None = N
                     trusted_proxies=tuple(settings.trusted_proxies), lan_handoff_only=kiosk.lan_handoff_only)
     policy = dataclasses.replace(
         policy, uploads=policy.uploads | retouch.UPLOAD_PATHS | advise.UPLOAD_PATHS | design.UPLOAD_PATHS
-        | lookbook.UPLOAD_PATHS, admin=policy.admin | retouch.ADMIN_ROUTES | design.ADMIN_ROUTES | lookbook.ADMIN_ROUTES)
+        | lookbook.UPLOAD_PATHS, admin=policy.admin | retouch.ADMIN_ROUTES | design.ADMIN_ROUTES | lookbook.ADMIN_ROUTES
+        | jobs.ADMIN_ROUTES)
     app.add_middleware(Guard, policy=policy)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.state.tryon = state
-    for module in (items, live, photos, media, health, design, retouch, advise, lookbook):
+    for module in (items, live, photos, media, health, design, retouch, advise, lookbook, jobs):
         app.include_router(module.router)
+    app.include_router(rtc.router)
     app.mount("/docs-assets", StaticFiles(directory=health.DOCS_ASSETS), name="docs-assets")
     app.include_router(kiosk_router(kiosk, state.store, WEB_DIR))
     if Path(WEB_DIR).is_dir():
@@ -103,7 +104,7 @@ async def _connect_watch(state: ServerState) -> None:
             state.seats.release(key)
             if key in state.sessions:
                 log.info("session %s: not connected within %g s, dropped", key, timeout_s)
-                await state.sessions[key].close()
+                await state.sessions[key].close("connect_timeout")
 
 
 def free_port() -> int:

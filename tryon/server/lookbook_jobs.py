@@ -1,46 +1,37 @@
-"""Lookbook jobs: pieces and uploaded model photos in, on-model pictures, a contact sheet and a manifest out, made
-by `tryon lookbook`'s own batch (tryon.studio.lookbook_batch) in the retouch studio's kind of worker process.
+"""Lookbook jobs: pieces and uploaded model photos in, on-model pictures, a contact sheet and a manifest out, as
+`tryon lookbook` makes them; jobs of the job engine (tryon.server.jobs), one unit per model photo (every piece on
+it, the photo tracked once: tryon.server.job_kinds), so a job's photos spread over every worker of a cluster.
 
-What is kept, under `root` (the server's data_dir/lookbook):
-    JOB/job.json          the job: pieces, picture size, model photo names, state (queued | running | finished |
-                          failed, with the reason), times; written whole (a temporary file renamed)
-    JOB/models/NAME       the uploaded model photos, written before job.json names them
-    JOB/out/...           what `tryon lookbook` writes: ITEM/MODEL.jpg, contact.png, manifest.json
+What is kept: the job and its units in the jobs' database; its files in files_dir/lookbook/JOB/:
+    models/NAME           the uploaded model photos (written before the job is recorded)
+    look.json             the looks (each photo's, and the set's median that every picture is brought to),
+                          measured once before the first picture (job_kinds.prepare_job)
+    out/ITEM/MODEL.jpg    the pictures, each written whole by its unit
+    out/contact.png, out/manifest.json   made once every unit is settled (job_kinds.finish_job), on first asking
 
-The batch's manifest is the progress (rewritten whole after each model photo), and the batch resumes by itself, so a
-job survives a restart: on start-up the runner takes the jobs that are not finished again, oldest first, and the
-pairs already made are not made again. One dispatcher thread hands one job at a time to one worker process
-(tryon.server.retouch_worker.Worker: spawned, lowest priority, held while live sessions are connected, given up
-past its CPU time); the worker keeps its pipeline from job to job. Finished jobs go after `keep_s`.
+This is the lookbook view of those jobs for POST/GET /api/lookbook: the job as `tryon lookbook`'s manifest shows
+it (pairs of piece and model photo: done, skipped with the reason, failed with the reason, pending). The work,
+its retries and its survival of a restart or a worker's death are the engine's.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import re
-import secrets
-import shutil
-import threading
-import time
-from dataclasses import asdict
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from tryon import media
-from tryon.errors import InputError, TryOnError
-from tryon.server.retouch_worker import HOLDABLE, Worker
-from tryon.studio.lookbook_batch import CONTACT, MANIFEST, SIZE_RANGE, Setup
+from tryon.errors import InputError
+from tryon.server import job_kinds
+from tryon.server.jobs import Jobs, NewUnit
+from tryon.studio.lookbook_batch import CONTACT, MANIFEST, SIZE_RANGE
 
-log = logging.getLogger(__name__)
-
-JOB_ID_BYTES = 16  # 128 random bits: the id is the only key to a job's results (reading them needs no token)
-JOB_FILE = "job.json"
-START_S = 120.0  # CPU seconds a job's batch may spend beyond its photos' (the survey, the contact sheet)
-WORKER_IDLE_S = 60.0  # a worker with no job this long is stopped
+KIND = "lookbook"
 MAX_NAME_CHARS = 120
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# The engine's job states as a lookbook shows them.
+STATES = {"open": "queued", "queued": "queued", "running": "running", "finished": "finished",
+          "cancelled": "cancelled"}
 
 
 def model_name(raw: str | None, index: int, taken: set[str]) -> str:
@@ -57,28 +48,17 @@ def model_name(raw: str | None, index: int, taken: set[str]) -> str:
 
 
 class LookbookJobs:
-    """The jobs on disk and the runner that works through them. `start()` begins (and resumes) the work; `close()`
-    stops it, leaving the job in hand to be resumed on the next start. `hold()`: while true (live sessions are
-    connected) the worker is stopped where it stands."""
+    """Lookbook jobs on `jobs` (the server's job engine). Thread-safe as the engine is; blocking (call it off the
+    event loop)."""
 
-    def __init__(self, root: Path, setup: Setup, *, max_files: int = 200, photo_timeout_s: float = 120.0,
-                 keep_s: float = 7 * 86400, nice: int = 19, idle: bool = True, hold: Any = None) -> None:
-        self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.setup = setup
+    def __init__(self, jobs: Jobs, *, max_files: int = 200) -> None:
+        self.jobs = jobs
         self.max_files = int(max_files)
-        self.photo_timeout_s = float(photo_timeout_s)
-        self.keep_s = float(keep_s)
-        self.nice, self.idle = int(nice), bool(idle)
-        self.hold = hold or (lambda: False)
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._worker: Worker | None = None
-        self.current: str | None = None
 
-    # ---- jobs
+    @property
+    def held(self) -> bool:
+        """Whether the work waits now for live sessions (this server's own worker)."""
+        return self.jobs.held
 
     def create(self, specs: list[str], files: list[tuple[str | None, bytes]], size_px: int) -> str:
         """A new job of these pieces (checked by the caller) on these (name, bytes) model photos; its id.
@@ -89,154 +69,53 @@ class LookbookJobs:
             raise InputError(f"a lookbook job takes at most {self.max_files} model photos ({len(files)} sent)")
         if not SIZE_RANGE[0] <= size_px <= SIZE_RANGE[1]:
             raise InputError(f"size {size_px}: pictures are {SIZE_RANGE[0]} to {SIZE_RANGE[1]} px")
-        job_id = secrets.token_urlsafe(JOB_ID_BYTES)
-        folder = self.root / job_id
-        (folder / "models").mkdir(parents=True)
         taken: set[str] = set()
-        names = []
-        for i, (raw, data) in enumerate(files):
-            name = model_name(raw, i, taken)
-            (folder / "models" / name).write_bytes(data)
-            names.append(name)
-        now = time.time()
-        self._save(job_id, {"id": job_id, "created": now, "updated": now, "items": specs, "size": size_px,
-                            "models": names, "state": "queued", "error": None})
-        self._wake.set()
-        self.purge()
-        return job_id
+        names = [model_name(raw, i, taken) for i, (raw, _) in enumerate(files)]
+        units = [NewUnit(name=n, spec={"model": n, "input": f"models/{n}"}, data=data)
+                 for n, (_, data) in zip(names, files, strict=True)]
+        options = {"items": list(specs), "size": int(size_px), "models": names}
+        return self.jobs.create(KIND, options, units, prepare=True)
 
-    def _read(self, job_id: str) -> dict[str, Any] | None:
-        """job.json's fields; None for no such job."""
-        if not _ID.match(job_id):
-            return None
-        try:
-            job: dict[str, Any] = json.loads((self.root / job_id / JOB_FILE).read_text())
-        except (OSError, ValueError):
-            return None
-        return job
+    def _job(self, job_id: str) -> Any:
+        job = self.jobs.get(job_id)
+        return job if job is not None and job.kind == KIND else None
 
     def get(self, job_id: str) -> dict[str, Any] | None:
-        """The job (job.json's fields) with `pairs`: its manifest's pairs so far (empty before it starts)."""
-        job = self._read(job_id)
+        """The job as the lookbook API shows it: id, state (queued | running | finished | cancelled), error, items,
+        models, size, and `pairs`: the settled pairs so far (a unit that failed as a whole fails its photo's pairs
+        with its reason). None for no such lookbook job."""
+        job = self._job(job_id)
         if job is None:
             return None
-        try:
-            manifest = json.loads((self.root / job_id / "out" / MANIFEST).read_text())
-            job["pairs"] = manifest.get("pairs", [])
-        except (OSError, ValueError):
-            job["pairs"] = []
-        return job
+        if job.finished:
+            self._finish(job)
+        opts = job.options
+        pairs: list[dict[str, Any]] = []
+        for unit in job.units:
+            if unit.status == "done":
+                pairs += (unit.result or {}).get("pairs", [])
+            elif unit.status in ("failed", "cancelled"):
+                pairs += [{"model": unit.name, "item": s, "output": None, "status": "failed",
+                           "reason": unit.error or unit.status} for s in opts["items"]]
+        return {"id": job.id, "state": STATES.get(job.state, job.state), "error": None, "items": opts["items"],
+                "models": opts["models"], "size": opts["size"], "pairs": pairs, "created": job.created,
+                "updated": job.updated}
 
     def file_path(self, job_id: str, name: str) -> Path | None:
         """A result on disk: a done pair's picture (ITEM/MODEL.jpg), or the contact sheet and the manifest once the
-        job is finished; None otherwise."""
-        job = self.get(job_id)
+        job is finished (made on first asking); None otherwise."""
+        job = self._job(job_id)
         if job is None:
             return None
-        out = self.root / job_id / "out"
         if name in (CONTACT, MANIFEST):
-            return out / name if job["state"] == "finished" and (out / name).is_file() else None
-        for pair in job["pairs"]:
-            if pair.get("status") == "done" and pair.get("output") == name and (out / name).is_file():
-                return out / name
-        return None
+            if not job.finished:
+                return None
+            self._finish(job)
+            return self.jobs.file_path(job, f"{job_kinds.OUT}/{name}")
+        done = {e.get("output") for u in job.units if u.status == "done" for e in (u.result or {}).get("pairs", [])
+                if e.get("status") == "done"}
+        return self.jobs.file_path(job, f"{job_kinds.OUT}/{name}") if name in done else None
 
-    def _save(self, job_id: str, job: dict[str, Any]) -> None:
-        media.write_bytes(self.root / job_id / JOB_FILE, json.dumps(job, indent=1).encode())
-
-    def _update(self, job_id: str, **fields: Any) -> None:
-        with self._lock:
-            job = json.loads((self.root / job_id / JOB_FILE).read_text())
-            job.update(fields, updated=time.time())
-            self._save(job_id, job)
-
-    def purge(self) -> int:
-        """Finished (or failed) jobs older than keep_s deleted with their files; folders without a job.json older
-        than an hour (an upload cut off) too. How many jobs went."""
-        gone = 0
-        for folder in self.root.iterdir():
-            if not folder.is_dir():
-                continue
-            try:
-                job = json.loads((folder / JOB_FILE).read_text())
-                old = job["state"] in ("finished", "failed") and job["updated"] < time.time() - self.keep_s
-            except (OSError, ValueError, KeyError):
-                old = time.time() - folder.stat().st_mtime > 3600
-            if old:
-                shutil.rmtree(folder, ignore_errors=True)
-                gone += 1
-        return gone
-
-    # ---- the runner
-
-    @property
-    def held(self) -> bool:
-        return HOLDABLE and bool(self.hold())
-
-    def start(self) -> None:
-        if self._thread is None:
-            self.purge()
-            self._thread = threading.Thread(target=self._loop, name="tryon-lookbook-jobs", daemon=True)
-            self._thread.start()
-
-    def close(self) -> None:
-        """Stop: the job in hand stays unfinished and is resumed on the next start."""
-        self._stop.set()
-        self._wake.set()
-        self._stop_worker()
-        if self._thread is not None:
-            self._thread.join(15)
-            self._thread = None
-
-    def _next(self) -> dict[str, Any] | None:
-        waiting = []
-        for folder in self.root.iterdir():
-            job = self._read(folder.name) if folder.is_dir() else None
-            if job is not None and job.get("state") in ("queued", "running"):
-                waiting.append(job)
-        return min(waiting, key=lambda j: j["created"]) if waiting else None
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            job = self._next()
-            if job is None:
-                self._wake.wait(5.0)
-                self._wake.clear()
-                if self._worker is not None and time.monotonic() - self._worker.last_used > WORKER_IDLE_S:
-                    self._stop_worker()  # its memory (a pipeline, MediaPipe's graphs) given back
-                continue
-            job_id = job["id"]
-            self.current = job_id
-            self._update(job_id, state="running")
-            folder = self.root / job_id
-            task = ("lookbook", asdict(self.setup), job["items"], str(folder / "models"), str(folder / "out"),
-                    int(job["size"]))
-            ok, value = self._call(task, START_S + self.photo_timeout_s * len(job["models"]))
-            self.current = None
-            if self._stop.is_set():
-                return  # cut off by close(): resumed on the next start
-            if ok:
-                self._update(job_id, state="finished", error=None, summary=value)
-            else:
-                log.info("lookbook job %s failed: %s", job_id, value)
-                self._update(job_id, state="failed", error=value)
-
-    def _call(self, task: tuple[Any, ...], timeout_s: float) -> tuple[bool, Any]:
-        try:
-            if self._worker is None:
-                self._worker = Worker(self.nice, self.idle, self.hold)
-            return self._worker.call(task, timeout_s)
-        except InputError:  # past its CPU time
-            self._stop_worker()
-            return False, f"the job took more than {timeout_s:g} s of CPU time and was stopped"
-        except (EOFError, OSError, TryOnError) as e:
-            self._stop_worker()
-            if self._stop.is_set():
-                return False, "the server stopped"
-            log.warning("the lookbook worker stopped: %s", e)
-            return False, "the worker stopped while making this job (out of memory?); send it again"
-
-    def _stop_worker(self) -> None:
-        worker, self._worker = self._worker, None
-        if worker is not None:
-            worker.stop()
+    def _finish(self, job: Any) -> None:
+        """A finished job's contact sheet and manifest, made once (again after a retry; written whole)."""
+        job_kinds.finished_files(KIND, job.unit_options or job.options, list(job.results), self.jobs.job_dir(job))

@@ -1,79 +1,55 @@
-"""Retouch jobs: many product photos in, catalog-ready photos out, kept on disk and run in a worker process.
+"""Retouch jobs: many product photos in, catalog-ready photos out, as jobs of the job engine (tryon.server.jobs).
 
-What is kept, under `root` (the server's data_dir/retouch):
-    jobs.sqlite3          the jobs (options, whether more uploads may follow) and each file's state
-                          (pending, done with its checks, failed with its one-line reason)
+This is the retouch studio's view of the engine's `retouch` jobs: one unit per photo (its spec: the upload at
+in/NNNNN.EXT, its name, its output out/NAME.EXT), the job's options {"retouch": RetouchOptions' fields,
+"same_look": bool, "look": the shared look or None}, and the HTTP API's words for them (files, pending, done,
+failed, cancelled). What is kept, under the shared files directory's retouch/ (data_dir/retouch by default):
     JOB/in/NNNNN.EXT      the uploads, written to disk before the job is recorded
-    JOB/out/NAME.EXT      the results, written whole (a .part file renamed) before the file is marked done
+    JOB/out/NAME.EXT      the results, linked in whole before the photo is marked done
+and the job's rows in the jobs' database. So a job survives a restart, and a worker's death: done photos are never
+redone. A job asked for one look (same_look) gets the median of its photos' exposure and white point (as `tryon
+retouch --same-look` gives a batch), measured once its uploads are all in and kept with the job, so the photos done
+after a restart match those done before. Finished jobs go after the engine's keep_s. Jobs a server kept before the
+engine (their own data_dir/retouch/jobs.sqlite3) are taken into the engine's database on the first start
+(`import_legacy`), their files where they are.
 
-So a job survives a restart: the store is the queue. On start-up the runner takes the pending files again in
-order; done files are never redone. A job asked for one look (same_look) gets the median of its photos' exposure
-and white point, as `tryon retouch --same-look` gives a batch), measured once its uploads are all in and kept with the job,
-so the photos done after a restart match those done before. A job is finished when no more uploads may follow
-and none of its files is pending. Finished jobs go after `keep_s`.
-
-Off the event loop and off the live sessions' CPU: one dispatcher thread hands one photo at a time to one worker
-process (tryon.server.retouch_worker: spawned, so no forked EGL, MediaPipe or torch state; one OpenCV and torch
-thread; nice 19 and Linux's SCHED_IDLE, so it runs only on CPU time nothing else wants). Even so, on a 2-core
-machine a batch cost the live page about a fifth of its frame rate (shared cores, caches and memory), so while a
-live session is connected the worker is also stopped (SIGSTOP) on a batch's file where it stands and continued
-when none is. A single photo, which someone is waiting for, is not held: a batch file held when one comes is
-given up (the worker with it) and done again later. A
-photo that fails, spends more than `photo_timeout_s` of CPU time (waiting, held or not, does not count) or kills
-the worker fails alone; the worker is started again for the next one. Single photos (POST /api/retouch) go to
-the same worker ahead of the batches' files.
+Where the photos are retouched is the engine's affair: by default this server's own worker process (lowest
+priority, stopped while a live session is connected, a CPU-time limit per photo; single photos ahead of the
+batches), with TRYON_BROKER_URL the cluster's `tryon worker`s. Single photos (POST /api/retouch) always go to this
+server's own worker process, ahead of the batches' photos.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import logging
-import queue
 import re
-import secrets
-import shutil
 import sqlite3
-import threading
-import time
-import zipfile
-from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tryon.errors import InputError, TryOnError
+from tryon.errors import InputError
 from tryon.retouch.types import RetouchOptions
-from tryon.server.retouch_worker import HOLDABLE, PreemptedError, Worker, options_from
+from tryon.server.db import IntegrityError
+from tryon.server.jobs import Job as EngineJob
+from tryon.server.jobs import JobClosedError, Jobs, NewUnit, open_job_database
+from tryon.server.retouch_worker import options_from
 
-log = logging.getLogger(__name__)
-
-JOB_ID_BYTES = 16  # 128 random bits: the id is the only key to a job's results (reading them needs no token)
-OPEN_GRACE_S = 600.0  # a job left open for more uploads closes after this long without one
-LOOK_S_PER_PHOTO = 10.0  # measuring a job's look: a decode and a small matte per photo
-WORKER_IDLE_S = 60.0  # a worker with nothing to do this long is stopped (its memory given back)
+KIND = "retouch"
 MAX_NAME_CHARS = 120
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
-SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, created REAL NOT NULL, updated REAL NOT NULL, "
-    "options TEXT NOT NULL, open INTEGER NOT NULL, look TEXT)",
-    "CREATE TABLE IF NOT EXISTS files (job TEXT NOT NULL, idx INTEGER NOT NULL, name TEXT NOT NULL, "
-    "input TEXT NOT NULL, output TEXT NOT NULL, status TEXT NOT NULL, error TEXT, result TEXT, "
-    "PRIMARY KEY (job, idx))",
-    "CREATE INDEX IF NOT EXISTS files_pending ON files (status, job, idx)",
-)
-
-
-class JobClosedError(InputError):
-    """More photos for a job that took its last upload already."""
+__all__ = ["CONTENT_TYPES", "Job", "JobClosedError", "JobFile", "RetouchJobs", "display_name"]
 
 
 @dataclass(frozen=True)
 class JobFile:
-    """One photo of a job. `status`: pending | done | failed. `output`: the result's file name in the job (also
-    the name the file gets in result.zip). `result`: on done, {"checks", "passed", "metal", "steps"}."""
+    """One photo of a job. `status`: pending (also while a worker has it) | done | failed | cancelled. `output`:
+    the result's file name in the job (also the name the file gets in result.zip). `result`: on done, {"checks",
+    "passed", "metal", "steps"}."""
 
     index: int
     name: str
@@ -82,6 +58,7 @@ class JobFile:
     error: str | None = None
     result: dict[str, Any] | None = None
     input: str = ""  # the upload's file name in the job's in/ folder
+    attempts: int = 0
 
 
 @dataclass(frozen=True)
@@ -91,8 +68,9 @@ class Job:
     options: dict[str, Any]  # RetouchOptions' fields
     open: bool  # more uploads may follow
     files: tuple[JobFile, ...]
-    current: int | None = None  # the index of the photo in the worker now
+    current: int | None = None  # the index of the photo a worker has now
     look: dict[str, Any] | None = None  # the look its photos share (Look's fields), once measured; None: their own
+    cancelled: bool = False
 
     @property
     def total(self) -> int:
@@ -108,7 +86,7 @@ class Job:
 
     @property
     def finished(self) -> bool:
-        return not self.open and self.done + self.failed == self.total
+        return not self.open and all(f.status in ("done", "failed", "cancelled") for f in self.files)
 
 
 def display_name(name: str | None, index: int) -> str:
@@ -117,37 +95,42 @@ def display_name(name: str | None, index: int) -> str:
     return base[-MAX_NAME_CHARS:] or f"photo-{index + 1}"
 
 
-# ------------------------------------------------------------------ the store and its runner
+def _view(job: EngineJob) -> Job:
+    files = []
+    for u in job.units:
+        result = dict(u.result or {})
+        result.pop("output", None)
+        files.append(JobFile(u.index, u.name, PurePosixPath(str(u.spec.get("output", ""))).name,
+                             "pending" if u.status == "running" else u.status, u.error,
+                             result if u.status == "done" else None, PurePosixPath(str(u.spec.get("input", ""))).name,
+                             u.attempts))
+    look = (job.unit_options or {}).get("look") if job.options.get("same_look") else None
+    return Job(job.id, job.created, dict(job.options.get("retouch") or {}), job.open, tuple(files), job.current, look,
+               job.cancelled)
+
 
 class RetouchJobs:
-    """The jobs' store (thread-safe) and the runner that works through it. `start()` begins (and resumes) the
-    work; `close()` stops it, leaving unfinished files pending for the next start. `hold()`: while it is true
-    (the server has live sessions) the worker is stopped where it stands, so their frames have the CPU, its
-    caches and memory bandwidth to themselves; it goes on when they end."""
+    """The retouch studio's jobs on an engine (`jobs`, the server's; or, with none given, an engine of its own on
+    SQLite and files under `root`, which `start()` and `close()` then run and stop). `hold()`: while it is true
+    (the server has live sessions) the local worker is stopped where it stands."""
 
     def __init__(self, root: Path, *, max_files: int = 200, photo_timeout_s: float = 120.0, keep_s: float = 7 * 86400,
-                 nice: int = 19, idle: bool = True, hold: Callable[[], bool] | None = None) -> None:
-        self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+                 nice: int = 19, idle: bool = True, hold: Any = None, jobs: Jobs | None = None) -> None:
         self.max_files = int(max_files)
         self.photo_timeout_s = float(photo_timeout_s)
-        self.keep_s = float(keep_s)
-        self.nice = int(nice)
-        self.idle = bool(idle)
-        self.hold: Callable[[], bool] = hold or (lambda: False)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.root / "jobs.sqlite3"), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        for statement in SCHEMA:
-            self._db.execute(statement)
-        self._singles: queue.Queue[tuple[bytes, str, dict[str, Any], Future[tuple[bytes, dict[str, Any]]]]] = \
-            queue.Queue()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._worker: Worker | None = None
-        self._worker_lock = threading.Lock()
-        self._current: tuple[str, int] | None = None  # (job, index) in the worker now
+        if jobs is None:
+            from tryon.config import Settings
+
+            settings = Settings(data_dir=Path(root), media_dir=None, database_url=None, broker_url=None,
+                                max_retouch_s=photo_timeout_s, retouch_keep_s=max(1, int(keep_s)), retouch_nice=nice,
+                                retouch_idle=idle)
+            jobs = Jobs(open_job_database(settings), settings, hold=hold)
+            self._owns = True
+        else:
+            self._owns = False
+        self.jobs = jobs
+        if Path(root).resolve() == (jobs.root / KIND).resolve():
+            import_legacy(Path(root), jobs)
 
     # ---- jobs
 
@@ -158,39 +141,21 @@ class RetouchJobs:
         median look (pieces from one shoot; as `tryon retouch --same-look`); else each keeps its own. InputError
         past `max_files`."""
         self._check_count(0, len(files))
-        job_id = secrets.token_urlsafe(JOB_ID_BYTES)
-        now = time.time()
-        (self.root / job_id / "out").mkdir(parents=True)
-        rows = self._save_inputs(job_id, 0, files, options, set())
-        with self._lock:
-            self._db.execute("BEGIN")
-            self._db.execute("INSERT INTO jobs (id, created, updated, options, open, look) VALUES (?, ?, ?, ?, ?, ?)",
-                             (job_id, now, now, json.dumps(asdict(options)), int(more),
-                              None if same_look else json.dumps(None)))
-            self._db.executemany("INSERT INTO files (job, idx, name, input, output, status) VALUES (?, ?, ?, ?, ?, ?)",
-                                 rows)
-            self._db.execute("COMMIT")
-        self._wake.set()
-        self.purge()
-        return job_id
+        units = self._units(0, files, options, set())
+        return self.jobs.create(KIND, {"retouch": asdict(options), "same_look": bool(same_look), "look": None},
+                                units, open=more, prepare=same_look)
 
     def append(self, job_id: str, files: list[tuple[str | None, bytes]], more: bool = False) -> None:
-        """More uploads for an open job. KeyError: no such job; InputError: the job took its last upload, or
-        past `max_files`; JobClosedError: the job took its last upload."""
+        """More uploads for an open job. KeyError: no such job; InputError past `max_files`; JobClosedError: the
+        job took its last upload."""
         job = self.get(job_id)
         if job is None:
             raise KeyError(job_id)
         if not job.open:
             raise JobClosedError("this job took its last upload already; start a new job")
         self._check_count(job.total, len(files))
-        rows = self._save_inputs(job_id, job.total, files, options_from(job.options), {f.output for f in job.files})
-        with self._lock:
-            self._db.execute("BEGIN")
-            self._db.executemany("INSERT INTO files (job, idx, name, input, output, status) VALUES (?, ?, ?, ?, ?, ?)",
-                                 rows)
-            self._db.execute("UPDATE jobs SET open = ?, updated = ? WHERE id = ?", (int(more), time.time(), job_id))
-            self._db.execute("COMMIT")
-        self._wake.set()
+        self.jobs.append(job_id, self._units(job.total, files, options_from(job.options), {f.output for f in job.files}),
+                         open=more)
 
     def _check_count(self, have: int, adding: int) -> None:
         if adding == 0:
@@ -199,53 +164,52 @@ class RetouchJobs:
             raise InputError(f"a job takes at most {self.max_files} photos ({have + adding} sent); split the batch "
                              "into several jobs")
 
-    def _save_inputs(self, job_id: str, start: int, files: list[tuple[str | None, bytes]], options: RetouchOptions,
-                     taken: set[str]) -> list[tuple[Any, ...]]:
-        """The uploads written to disk (before any row points at them); the rows to insert."""
-        folder = self.root / job_id / "in"
-        folder.mkdir(parents=True, exist_ok=True)
-        rows = []
+    @staticmethod
+    def _units(start: int, files: list[tuple[str | None, bytes]], options: RetouchOptions,
+               taken: set[str]) -> list[NewUnit]:
+        units = []
         for i, (raw_name, data) in enumerate(files, start):
             name = display_name(raw_name, i)
             suffix = _SAFE.sub("", PurePosixPath(name).suffix.lower())[:8]
-            stored = folder / f"{i:05d}{suffix}"
-            stored.write_bytes(data)
-            rows.append((job_id, i, name, stored.name, _output_name(name, options.ext, taken), "pending"))
-        return rows
+            spec = {"input": f"in/{i:05d}{suffix}", "name": name,
+                    "output": f"out/{_output_name(name, options.ext, taken)}"}
+            units.append(NewUnit(name, spec, data))
+        return units
 
     def get(self, job_id: str) -> Job | None:
-        with self._lock:
-            row = self._db.execute("SELECT created, updated, options, open, look FROM jobs WHERE id = ?",
-                                   (job_id,)).fetchone()
-            if row is None:
-                return None
-            if row[3] and time.time() - row[1] > OPEN_GRACE_S:  # the uploader went away
-                self._db.execute("UPDATE jobs SET open = 0 WHERE id = ?", (job_id,))
-                row = (*row[:3], 0, row[4])
-            files = self._db.execute("SELECT idx, name, output, status, error, result, input FROM files WHERE job = ? "
-                                     "ORDER BY idx", (job_id,)).fetchall()
-        current = self._current
-        working = current[1] if current and current[0] == job_id else None
-        return Job(job_id, row[0], json.loads(row[2]), bool(row[3]), tuple(
-            JobFile(i, name, out, status, error, None if result is None else json.loads(result), stored)
-            for i, name, out, status, error, result, stored in files), working, json.loads(row[4] or "null"))
+        job = self.jobs.get(job_id)
+        return None if job is None or job.kind != KIND else _view(job)
+
+    def cancel(self, job_id: str) -> bool:
+        """Its photos not done yet cancelled; False: no such job."""
+        return self.get(job_id) is not None and self.jobs.cancel(job_id)
+
+    def retry(self, job_id: str, indexes: list[int] | None = None) -> list[int]:
+        """Its failed and cancelled photos (all, or these) retouched again; which. KeyError: no such job."""
+        if self.get(job_id) is None:
+            raise KeyError(job_id)
+        return self.jobs.retry(job_id, indexes)
+
+    def _engine_job(self, job_id: str) -> EngineJob | None:
+        job = self.jobs.get(job_id)
+        return job if job is not None and job.kind == KIND else None
 
     def output_path(self, job_id: str, output: str) -> Path | None:
         """A done file's result on disk, by its output name; None when there is none (yet)."""
-        job = self.get(job_id)
+        job = self._engine_job(job_id)
         if job is None:
             return None
-        for f in job.files:
-            if f.output == output and f.status == "done":
-                return self.root / job_id / "out" / f.output
+        for u in job.units:
+            if u.status == "done" and PurePosixPath(str(u.spec.get("output", ""))).name == output:
+                return self.jobs.file_path(job, str(u.spec["output"]))
         return None
 
     def input_path(self, job_id: str, index: int) -> Path | None:
         """A photo as uploaded, by its index in the job; None when there is no such photo."""
-        job = self.get(job_id)
+        job = self._engine_job(job_id)
         if job is None or not 0 <= index < job.total:
             return None
-        return self.root / job_id / "in" / job.files[index].input
+        return self.jobs.file_path(job, str(job.units[index].spec.get("input", "")))
 
     def manifest(self, job: Job) -> dict[str, Any]:
         return {"job": job.id, "options": job.options, "look": job.look, "total": job.total, "done": job.done,
@@ -257,183 +221,100 @@ class RetouchJobs:
     def zip_path(self, job: Job) -> Path:
         """result.zip: every done output and manifest.json. Made once a job is finished (and kept); made afresh
         for each request while it runs."""
-        folder = self.root / job.id
-        path = folder / ("result.zip" if job.finished else f"partial-{secrets.token_hex(6)}.zip")
-        if job.finished and path.exists():
-            return path
-        tmp = path.with_name(path.name + ".part")
-        with zipfile.ZipFile(tmp, "w") as z:
-            for f in job.files:
-                if f.status == "done":
-                    z.write(folder / "out" / f.output, f.output, compress_type=zipfile.ZIP_STORED)  # already packed
-            z.writestr("manifest.json", json.dumps(self.manifest(job), indent=2), compress_type=zipfile.ZIP_DEFLATED)
-        tmp.replace(path)
-        return path
+        engine = self._engine_job(job.id)
+        assert engine is not None
+        return self.jobs.zip_path(engine, self.manifest(job), lambda u: [str(u.spec.get("output", ""))])
 
     def purge(self) -> int:
-        """Finished jobs older than keep_s deleted, with their files; folders no job owns (an upload cut off
-        before its job was recorded) too. Returns how many jobs went."""
-        cutoff = time.time() - self.keep_s
-        with self._lock:
-            old = [r[0] for r in self._db.execute(
-                "SELECT id FROM jobs WHERE updated < ? AND open = 0 AND NOT EXISTS "
-                "(SELECT 1 FROM files WHERE files.job = jobs.id AND status = 'pending')", (cutoff,))]
-            for job_id in old:
-                self._db.execute("DELETE FROM files WHERE job = ?", (job_id,))
-                self._db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
-            known = {r[0] for r in self._db.execute("SELECT id FROM jobs")}
-        for folder in self.root.iterdir():
-            if folder.is_dir() and (folder.name in old or (
-                    folder.name not in known and time.time() - folder.stat().st_mtime > 3600)):
-                shutil.rmtree(folder, ignore_errors=True)
-        return len(old)
+        return self.jobs.purge()
 
     # ---- single photos
 
     def retouch_one(self, data: bytes, name: str, options: RetouchOptions) -> Future[tuple[bytes, dict[str, Any]]]:
-        """One photo, ahead of the batches; the future gives (encoded, meta) or raises InputError."""
-        future: Future[tuple[bytes, dict[str, Any]]] = Future()
-        self._singles.put((data, name, asdict(options), future))
-        self._wake.set()
+        """One photo, ahead of the batches, in this server's own worker process; the future gives (encoded, meta)
+        or raises InputError."""
+        future: Future[tuple[bytes, dict[str, Any]]] = self.jobs.run_single(("bytes", data, name, asdict(options)),
+                                                                             self.photo_timeout_s)
         return future
 
-    # ---- the runner
+    # ---- the engine
 
     @property
     def held(self) -> bool:
-        """Whether the work waits now (`hold()`: live sessions are connected)."""
-        return HOLDABLE and bool(self.hold())
+        """Whether the local work waits now (live sessions are connected)."""
+        return self.jobs.held
 
     @property
     def worker_pid(self) -> int | None:
-        """The worker process's id while one runs (it stays a while after its last photo)."""
-        with self._worker_lock:
-            return None if self._worker is None else self._worker.process.pid
+        """The local worker process's id while one runs (it stays a while after its last photo)."""
+        return self.jobs.worker_pid
 
     def start(self) -> None:
-        """Begin working (again): pending files of earlier runs first, oldest job first."""
-        if self._thread is None:
-            self.purge()
-            self._thread = threading.Thread(target=self._loop, name="tryon-retouch-jobs", daemon=True)
-            self._thread.start()
+        """Begin working (again), when the engine is this object's own (the server starts its own)."""
+        if self._owns:
+            self.jobs.start()
 
     def close(self) -> None:
-        """Stop: the photo in the worker is abandoned (still pending: done again on the next start)."""
-        self._stop.set()
-        self._wake.set()
-        self._stop_worker()
-        if self._thread is not None:
-            self._thread.join(15)
-            self._thread = None
-        while not self._singles.empty():
-            self._singles.get_nowait()[3].set_exception(TryOnError("the server is shutting down; send it again"))
-        with self._lock:
-            self._db.close()
+        if self._owns:
+            self.jobs.close()
 
-    def _next_file(self) -> tuple[str, int, str, str, str, dict[str, Any], str | None] | None:
-        """The oldest job's next pending photo, of jobs whose uploads are all in (the look needs them all)."""
-        with self._lock:
-            self._db.execute("UPDATE jobs SET open = 0 WHERE open = 1 AND updated < ?", (time.time() - OPEN_GRACE_S,))
-            row = self._db.execute(
-                "SELECT f.job, f.idx, f.name, f.input, f.output, j.options, j.look FROM files f "
-                "JOIN jobs j ON j.id = f.job WHERE f.status = 'pending' AND j.open = 0 ORDER BY j.created, f.idx "
-                "LIMIT 1").fetchone()
-        return None if row is None else (row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6])
 
-    def _job_look(self, job_id: str) -> str:
-        """The job's shared look as stored JSON ("null": none), measured in the worker the first time."""
-        with self._lock:
-            photos = [(str(self.root / job_id / "in" / src), name) for src, name in self._db.execute(
-                "SELECT input, name FROM files WHERE job = ? ORDER BY idx", (job_id,))]
-        look = None
-        if len(photos) > 1:
-            ok, value = self._call(("look", photos), self.photo_timeout_s + LOOK_S_PER_PHOTO * len(photos))
-            look = value if ok else None
-        stored = json.dumps(look)
-        if not self._stop.is_set():
-            with self._lock:
-                self._db.execute("UPDATE jobs SET look = ? WHERE id = ?", (stored, job_id))
-        return stored
+LEGACY_DB = "jobs.sqlite3"  # the retouch jobs' own SQLite before the job engine, in data_dir/retouch
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                single = self._singles.get_nowait()
-            except queue.Empty:
-                single = None
-            if single is not None:
-                data, name, fields, future = single
-                if future.set_running_or_notify_cancel():
-                    ok, value = self._call(("bytes", data, name, fields), self.photo_timeout_s, holdable=False)
-                    if ok:
-                        future.set_result(value)
-                    else:
-                        future.set_exception(InputError(value))
-                continue
-            pending = self._next_file()
-            if pending is None:
-                self._wake.wait(5.0)
-                self._wake.clear()
-                self._stop_idle_worker()
-                continue
-            job_id, idx, name, src, out, fields, look = pending
-            if look is None:
-                look = self._job_look(job_id)
-                if self._stop.is_set():
-                    return
-            folder = self.root / job_id
-            self._current = (job_id, idx)
-            try:
-                ok, value = self._call(("file", str(folder / "in" / src), name, fields, json.loads(look),
-                                        str(folder / "out" / out)), self.photo_timeout_s)
-            except PreemptedError:  # a single photo came while this file was held: the file stays pending
-                self._stop_worker()
-                self._current = None
-                continue
-            if self._stop.is_set():
-                return  # cut off by close(): the file stays pending
-            with self._lock:
-                if ok:
-                    self._db.execute("UPDATE files SET status = 'done', result = ?, error = NULL WHERE job = ? AND "
-                                     "idx = ?", (json.dumps(value), job_id, idx))
-                else:
-                    self._db.execute("UPDATE files SET status = 'failed', error = ? WHERE job = ? AND idx = ?",
-                                     (value, job_id, idx))
-                self._db.execute("UPDATE jobs SET updated = ? WHERE id = ?", (time.time(), job_id))
-            self._current = None
-            if not ok:
-                log.info("retouch job %s: %s failed: %s", job_id, name, value)
 
-    def _call(self, task: tuple[Any, ...], timeout_s: float, holdable: bool = True) -> tuple[bool, Any]:
-        """The task in the worker (started when needed); a worker that hangs or dies is replaced. holdable: whether
-        live sessions hold it (batch files), or not (single photos)."""
+def import_legacy(root: Path, jobs: Jobs) -> int:
+    """Retouch jobs kept by a server from before the job engine (root/jobs.sqlite3, their files in root/JOB/in and
+    out, where the engine keeps them too) taken into the engine's database, once: the file is renamed
+    jobs.sqlite3.imported afterwards. Done photos stay done, pending ones are done by the engine. How many jobs."""
+    path = root / LEGACY_DB
+    if not path.is_file():
+        return 0
+    old = sqlite3.connect(str(path))
+    try:
+        tables = {r[0] for r in old.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"jobs", "files"} <= tables:
+            return 0
+        rows = old.execute("SELECT id, created, updated, options, open, look FROM jobs").fetchall()
+        files = old.execute("SELECT job, idx, name, input, output, status, error, result FROM files "
+                            "ORDER BY job, idx").fetchall()
+    finally:
+        old.close()
+    known = {r[0] for r in jobs.db.execute("SELECT id FROM job WHERE kind = ?", (KIND,)).rows}
+    count = 0
+    for job_id, created, updated, options, is_open, look in rows:
+        if job_id in known or not (root / job_id).is_dir():
+            continue
+        same_look = look is None or look != "null"  # NULL: to be measured; "null": each photo its own
+        opts = {"retouch": json.loads(options), "same_look": same_look, "look": None}
+        unit_options = None if look is None else {**opts, "look": json.loads(look)}
         try:
-            with self._worker_lock:
-                if self._worker is None:
-                    self._worker = Worker(self.nice, self.idle, self.hold, lambda: not self._singles.empty())
-                worker = self._worker
-            return worker.call(task, timeout_s, holdable)
-        except InputError as e:  # past its time
-            self._stop_worker()
-            return False, str(e)
-        except (EOFError, OSError, TryOnError) as e:
-            self._stop_worker()
-            if self._stop.is_set():
-                return False, "the server stopped"
-            log.warning("the retouch worker stopped: %s", e)
-            return False, "the retouch worker stopped while working on this photo (out of memory?); send it again"
+            _import_job(jobs, job_id, created, updated, opts, unit_options, is_open,
+                        [f for f in files if f[0] == job_id])
+        except IntegrityError:  # another server sharing the folder took it in just now
+            continue
+        count += 1
+    with contextlib.suppress(OSError):  # another server sharing the folder renamed it just now
+        path.rename(path.with_name(LEGACY_DB + ".imported"))
+    return count
 
-    def _stop_worker(self) -> None:
-        with self._worker_lock:
-            worker, self._worker = self._worker, None
-        if worker is not None:
-            worker.stop()
 
-    def _stop_idle_worker(self) -> None:
-        with self._worker_lock:
-            idle = self._worker is not None and time.monotonic() - self._worker.last_used > WORKER_IDLE_S
-        if idle:
-            self._stop_worker()
+def _import_job(jobs: Jobs, job_id: str, created: float, updated: float, opts: dict[str, Any],
+                unit_options: dict[str, Any] | None, is_open: int, files: list[tuple[Any, ...]]) -> None:
+    """One legacy job and its photos as the engine's rows, in one transaction."""
+    with jobs.db.transaction() as tx:
+        tx.execute("INSERT INTO job (id, kind, created, updated, options, unit_options, open, cancelled) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                   (job_id, KIND, created, updated, json.dumps(opts),
+                    None if unit_options is None else json.dumps(unit_options), int(is_open)))
+        for _, idx, name, stored, output, status, error, result in files:
+            done = dict(json.loads(result)) if result else None
+            if done is not None:
+                done["output"] = f"out/{output}"
+            spec = {"input": f"in/{stored}", "name": name, "output": f"out/{output}"}
+            tx.execute("INSERT INTO job_unit (job, idx, name, spec, status, attempts, error, result) VALUES "
+                       "(?, ?, ?, ?, ?, ?, ?, ?)",
+                       (job_id, idx, name, json.dumps(spec), status, 0 if status == "pending" else 1, error,
+                        None if done is None else json.dumps(done)))
 
 
 def _output_name(name: str, ext: str, taken: set[str]) -> str:

@@ -1,10 +1,11 @@
-"""The retouch worker: one spawned process that retouches one photo at a time for the job runner
-(tryon.server.retouch_jobs), at the lowest priority, held (SIGSTOP) while live sessions run, killed with the server.
+"""The local job worker: one spawned process that makes one job unit (tryon.server.job_kinds) or retouches one
+photo at a time for the server's job runner (tryon.server.jobs), at the lowest priority, held (SIGSTOP) while live
+sessions run, killed with the server.
 
 The runner's side is `Worker`: it starts the process, sends it a task and waits for the answer, stopping and
 continuing the process as its `hold()` says, and gives up on a task past its CPU time (time spent waiting for the
 CPU, or held, does not count; WALL_FACTOR times as long on the clock does). The process's side is `_worker_main`
-and the tasks it runs: a photo file to a result file, a photo's bytes to the result's bytes, a job's shared look.
+and the tasks it runs: a job's unit, a job's preparation, a photo's bytes to the result's bytes.
 """
 
 from __future__ import annotations
@@ -88,24 +89,13 @@ def shared_look(photos: list[tuple[str, str]]) -> dict[str, Any] | None:
 
 
 def _run_task(task: tuple[Any, ...]) -> tuple[bool, Any]:
-    """("file", input path, name, options, look, output path) -> (True, meta), the output written; ("bytes",
-    data, name, options) -> (True, (encoded, meta)); ("look", [(input path, name)]) -> (True, look or None);
-    ("lookbook", setup, items, models folder, output folder, size) -> (True, counts), the job's
-    pictures written; (False, one line) when the photo cannot be retouched."""
+    """("unit", kind, options, spec, job folder, settings) -> (True, result), a job's unit made
+    (tryon.server.job_kinds.run_unit); ("prepare", kind, options, specs, job folder, settings) -> (True, the
+    options its units get); ("bytes", data, name, options) -> (True, (encoded, meta)), a single photo; (False, one
+    line) when the photo or unit cannot be made."""
+    if task[0] in ("unit", "prepare"):
+        return _run_job_task(task)
     try:
-        if task[0] == "lookbook":  # a whole lookbook job (tryon.server.lookbook_jobs)
-            from tryon.studio.lookbook_batch import run_task
-
-            return True, run_task(*task[1:])
-        if task[0] == "look":
-            return True, shared_look(task[1])
-        if task[0] == "file":
-            _, src, name, fields, look, dst = task
-            encoded, meta = retouch_bytes(Path(src).read_bytes(), name, options_from(fields), look)
-            tmp = Path(dst).with_name(Path(dst).name + ".part")
-            tmp.write_bytes(encoded)
-            tmp.replace(dst)
-            return True, meta
         _, data, name, fields = task
         return True, retouch_bytes(data, name, options_from(fields))
     except TryOnError as e:
@@ -115,6 +105,24 @@ def _run_task(task: tuple[Any, ...]) -> tuple[bool, Any]:
     except Exception as e:  # a library choking on the file: one clear line, never a traceback
         log.exception("retouch task %s failed", task[0])
         return False, f"this photo could not be retouched ({type(e).__name__}: {e})"
+
+
+def _run_job_task(task: tuple[Any, ...]) -> tuple[bool, Any]:
+    """A job engine's task (tryon.server.jobs): a unit, or the preparation of a job's shared options."""
+    from tryon.server import job_kinds
+
+    what, kind, options, spec, folder, settings = task
+    try:
+        if what == "prepare":
+            return True, job_kinds.prepare_job(kind, options, spec, folder, settings)
+        return True, job_kinds.run_unit(kind, options, spec, folder, settings)
+    except TryOnError as e:
+        return False, str(e)
+    except MemoryError:
+        return False, "this needs more memory than this server has; send a smaller file"
+    except Exception as e:  # a library choking on the input: one clear line, never a traceback
+        log.exception("%s %s failed", kind, what)
+        return False, f"this {kind} unit could not be made ({type(e).__name__}: {e})"
 
 
 def cpu_seconds(pid: int) -> float | None:

@@ -25,7 +25,7 @@ from typing import Any, TypeVar, cast
 
 import av
 import numpy as np
-from aiortc import RTCDataChannel, RTCPeerConnection
+from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from tryon.anchors.fingers import sizes_to_json
@@ -35,7 +35,9 @@ from tryon.jewelry.catalog import Catalog
 from tryon.jewelry.places import Worn, place_keys
 from tryon.media import encode_image
 from tryon.pipeline import Pipeline, PipelineOptions
+from tryon.server import logs
 from tryon.server.clips import MAX_CLIP_S, ClipWriter
+from tryon.server.metrics import UNCOUNTED, Metrics
 from tryon.server.seats import Bucket
 from tryon.server.store import MediaStore, StoredMedia
 from tryon.types import Frame, HandSizes
@@ -62,12 +64,14 @@ def dial_time_s(utc_offset_min: int | None = None, now: float | None = None) -> 
 
 class Session:
     """`media_ttl_s`: how long this session's snapshot and clip links live (None: the store's default).
-    `track`: trackers that run whatever is worn (a kiosk runs the face tracker to know someone is there)."""
+    `track`: trackers that run whatever is worn (a kiosk runs the face tracker to know someone is there).
+    `rtc_config`: the peer connection's ICE servers and policy (routes.rtc.IceConfig; None: aiortc's default)."""
 
     def __init__(self, catalog: Catalog, store: MediaStore, items: list[str], hfov_deg: float,
                  utc_offset_min: int | None = None, media_ttl_s: float | None = None,
                  track: frozenset[str] = frozenset(), use_compositor: bool = True,
-                 frame_timeout_s: float = FRAME_TIMEOUT_S, max_media_bytes: int = SESSION_MEDIA_BYTES) -> None:
+                 frame_timeout_s: float = FRAME_TIMEOUT_S, max_media_bytes: int = SESSION_MEDIA_BYTES,
+                 rtc_config: RTCConfiguration | None = None) -> None:
         self.id = uuid.uuid4().hex
         self._frame_timeout_s = frame_timeout_s
         self._max_media_bytes = max_media_bytes
@@ -82,11 +86,17 @@ class Session:
         self._use_compositor = use_compositor
         self.catalog = catalog
         self.store = store
-        self.pc = RTCPeerConnection()
+        self.pc = RTCPeerConnection(rtc_config)  # ICE servers (TRYON_ICE_SERVERS); None: aiortc's default
         self.channel: RTCDataChannel | None = None
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"tryon-{self.id[:8]}")
+        # The server's counters (routes.live sets them; tryon.server.metrics), counted once the offer is answered.
+        self.metrics: Metrics = UNCOUNTED
+        self._counted = False
+        # Each thread serves this session only: its log lines carry the session's id (tryon.server.logs).
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"tryon-{self.id[:8]}", initializer=logs.bind_session,
+                                        initargs=(self.id,))
         # Encoding snapshots runs beside the frames, never in their thread.
-        self._io = ThreadPoolExecutor(1, thread_name_prefix=f"tryon-io-{self.id[:8]}")
+        self._io = ThreadPoolExecutor(1, thread_name_prefix=f"tryon-io-{self.id[:8]}", initializer=logs.bind_session,
+                                      initargs=(self.id,))
         self._items = list(items)
         self._initial_items = list(items)  # what `reset` goes back to
         self._media_ttl_s = media_ttl_s
@@ -128,6 +138,7 @@ class Session:
         from aiortc import RTCSessionDescription
 
         self._loop = asyncio.get_running_loop()
+        logs.bind_session(self.id)
         self.pc.on("datachannel", self._on_datachannel)
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)
@@ -137,6 +148,8 @@ class Session:
         await self._run(self._open_pipeline)
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         self._tasks.append(asyncio.create_task(self._watch_loop()))
+        self._counted = True
+        self.metrics.session_started()
         return self.pc.localDescription.sdp
 
     def _open_pipeline(self) -> None:
@@ -147,11 +160,14 @@ class Session:
         self._pipeline = Pipeline(self.catalog, self._items, options)
         self._note_tracking()
 
-    async def close(self) -> None:
-        """Everything this session holds goes: tasks, recording, peer connection, pipeline, worker thread."""
+    async def close(self, reason: str = "closed") -> None:
+        """Everything this session holds goes: tasks, recording, peer connection, pipeline, worker thread.
+        `reason`: why, as tryon.server.metrics.END_REASONS names it (the first close counts)."""
         if self._closed.is_set():
             return
         self._closed.set()
+        if self._counted:
+            self.metrics.session_ended(reason)
         self._ended = True
         self._new_frame.set()
         for task in self._tasks:
@@ -174,6 +190,7 @@ class Session:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     async def _on_state(self) -> None:
+        logs.bind_session(self.id)
         state = self.pc.connectionState
         if state == "connected" and not self.connected:
             self.connected = True
@@ -181,9 +198,9 @@ class Session:
             if not self.on_connected(self):
                 log.info("session %s: connected, but every seat is taken", self.id)
                 self._send({"event": "closed", "reason": "all live try-on seats are busy; try again shortly"})
-                await self.close()
+                await self.close("no_seat")
         elif state in ("failed", "closed"):
-            await self.close()
+            await self.close("peer_left")
 
     # -- frames -----------------------------------------------------------------------------------------
     def _on_track(self, track: MediaStreamTrack) -> None:
@@ -193,16 +210,20 @@ class Session:
         self.pc.addTrack(ProcessedTrack(self))
 
     async def _pump(self, track: MediaStreamTrack) -> None:
+        logs.bind_session(self.id)
         try:
             while True:
                 # A video track's recv() gives video frames; aiortc types it for every kind of track.
-                self._latest = cast(av.VideoFrame, await track.recv())
+                frame = cast(av.VideoFrame, await track.recv())
+                if self._latest is not None:  # the worker did not take the last one: it is skipped
+                    self.metrics.frame_dropped()
+                self._latest = frame
                 self.frames_in += 1
                 self._new_frame.set()
         except MediaStreamError:  # the browser stopped sending: the peer is gone
             self._ended = True
             self._new_frame.set()
-            asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self.close()))
+            asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self.close("peer_left")))
 
     async def next_output(self) -> av.VideoFrame:
         """The newest camera frame, processed. Older frames that arrived meanwhile are skipped."""
@@ -223,12 +244,14 @@ class Session:
             return self._process_frame(frame)
         except Exception as e:
             self.failed_frames += 1
+            self.metrics.error("frame")
             if isinstance(e, TryOnError):
                 log.warning("session %s: frame failed: %s", self.id, e)
             else:
                 log.exception("session %s: frame failed", self.id)
             if self.failed_frames == MAX_FAILED_FRAMES:
                 log.error("session %s: %d frames failed in a row, ending it", self.id, MAX_FAILED_FRAMES)
+                self.metrics.error("session")
                 self._loop.call_soon_threadsafe(self._end, "the try-on failed on every frame; please reload the page")
             self.frames_out += 1
             return frame
@@ -236,7 +259,7 @@ class Session:
     def _end(self, reason: str) -> None:
         """From the event loop: tell the page why, then close."""
         self._send({"event": "closed", "reason": reason})
-        asyncio.ensure_future(self.close())
+        asyncio.ensure_future(self.close("failed"))
 
     def _process_frame(self, frame: av.VideoFrame) -> av.VideoFrame:
         t0 = time.perf_counter()
@@ -266,7 +289,9 @@ class Session:
                 self._loop.call_soon_threadsafe(self._send, {"event": "clip", "error": str(e)})
         processed = av.VideoFrame.from_ndarray(out, format="rgb24")
         processed.pts, processed.time_base = frame.pts, frame.time_base
-        self._process_ms.append((time.perf_counter() - t0) * 1e3)
+        took_s = time.perf_counter() - t0
+        self._process_ms.append(took_s * 1e3)
+        self.metrics.frame_processed(took_s)
         self.frames_out += 1
         self._out_times.append(time.monotonic())
         return processed
@@ -279,6 +304,7 @@ class Session:
 
         @channel.on("message")
         async def on_message(message: str | bytes) -> None:
+            logs.bind_session(self.id)
             reply = await self.handle(message)
             self._send(reply)
 
@@ -313,6 +339,7 @@ class Session:
             return {"id": msg_id, "ok": False, "error": str(e)}
         except Exception as e:  # a bug must not take the session down
             log.exception("session %s: command failed", self.id)
+            self.metrics.error("command")
             return {"id": msg_id, "ok": False, "error": f"internal error: {type(e).__name__}"}
 
     @property
@@ -493,6 +520,7 @@ class Session:
     async def _watch_loop(self) -> None:
         """Sends the stats every STATS_PERIOD_S; once connected, ends the session when camera frames stop for
         the frame timeout (a peer that died sends nothing, and tells nobody)."""
+        logs.bind_session(self.id)
         last_in, last_stats = self.frames_in, time.monotonic()
         while True:
             await asyncio.sleep(WATCH_PERIOD_S)
@@ -504,7 +532,7 @@ class Session:
                 last_in, self._last_frame_s = self.frames_in, now
             elif self.connected and now - self._last_frame_s > self._frame_timeout_s:
                 log.info("session %s: no camera frame for %.1f s, closing", self.id, self._frame_timeout_s)
-                asyncio.ensure_future(self.close())
+                asyncio.ensure_future(self.close("frame_timeout"))
                 return
 
 

@@ -7,6 +7,12 @@ process (hosting the server) draws the jewelry and sends it back, and on every d
 returned video the page reads the counter back: glass-to-glass latency is the display time minus the time
 that counter was drawn, and the displayed frames per second are counted.
 
+The pieces worn are the server's defaults, or those given (`--item`, as the page's `?items=`). The camera shows
+skimage's astronaut (a face, ears and shoulders: earrings and necklaces), or for pieces worn on a finger or wrist
+a real photo of a hand from the shared media (the tracker must find the hand, or a ring costs nothing to draw).
+The server's CPU use is measured too (this process hosts it; Chromium runs in its own processes): cores busy over
+the measuring window, the figure that seats per core rest on.
+
 The counter is drawn as a 16-bit Gray code, so that consecutive frames differ in one bit: a block left
 stale by the video encoder can only turn a counter into its neighbour, never into a far-off value. Each bit is
 a pair of blocks (Manchester code: 1 = white then black, 0 = black then white). A block is read by
@@ -20,6 +26,7 @@ import asyncio
 import base64
 import itertools
 import json
+import os
 import shutil
 import statistics
 import tempfile
@@ -29,7 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 import cv2
 
-from tryon.config import Settings
+from tryon import media
+from tryon.config import Settings, shared_media_dir
 from tryon.errors import InputError, TryOnError
 from tryon.server.app import serve_in_background
 from tryon.tools.bench import SIZE, letterbox
@@ -48,6 +56,8 @@ SERVER_START_TIMEOUT_S = 30.0
 RSS_PERIOD_S = 0.2
 MIN_DECODED_FRACTION = 0.8  # below this the counter pattern or its decoding is broken, not the video
 MAX_BACKWARDS_FRACTION = 0.01  # decoded counters that go back: misreads
+HAND_PHOTO = "hands/back_of_hand_ring.jpg"  # one hand, fingers spread: found with the counter panel drawn on it
+HAND_SITES = ("finger", "wrist")
 
 # Counter pattern, in pixels of the 640x480 camera frame: a mid-grey panel at (0, 0) with a margin around
 # 4 rows x 8 columns of blocks; bit i (most significant first) is blocks 2i and 2i+1 in row-major order.
@@ -181,12 +191,14 @@ _INIT_JS = """
 """
 
 
-def run_live_bench(sessions: int = 1, seconds: float = 10.0) -> dict[str, Any]:
-    """Serve the app here, open `sessions` pages at once in Chromium, measure for `seconds` after a warm-up.
+def run_live_bench(sessions: int = 1, seconds: float = 10.0, items: list[str] | None = None) -> dict[str, Any]:
+    """Serve the app here, open `sessions` pages at once in Chromium, each wearing `items` (default: the
+    server's defaults), measure for `seconds` after a warm-up.
 
     Per session: displayed frames per second, glass-to-glass latency, how many frames carried a readable
     counter, the received picture size and the server's last stats. Also this process's memory (it hosts the
-    server): mean VmRSS over the measuring window and the peak (VmHWM) of the whole run.
+    server): mean VmRSS over the measuring window and the peak (VmHWM) of the whole run; and its CPU use over
+    the window in cores (1.0: one core busy all the time).
     """
     if sessions < 1:
         raise InputError("--sessions must be at least 1")
@@ -194,20 +206,52 @@ def run_live_bench(sessions: int = 1, seconds: float = 10.0) -> dict[str, Any]:
         raise InputError(f"--seconds must be positive and at most {MAX_SECONDS:g}")
     if not Path(CHROMIUM).exists():
         raise TryOnError(f"Chromium is not installed ({CHROMIUM}); the live bench needs it")
+    settings = Settings(max_sessions=sessions, max_seats_per_client=sessions, max_pending_per_client=sessions)
+    items = list(items or [])
+    photo_name, photo = _camera_photo(settings, items)
     script = _INIT_JS.replace("__CONFIG__", json.dumps(
-        {"width": SIZE[0], "height": SIZE[1], "fps": CAMERA_FPS, "photo": _photo_data_url(), **PATTERN}))
+        {"width": SIZE[0], "height": SIZE[1], "fps": CAMERA_FPS, "photo": _photo_data_url(photo), **PATTERN}))
+    query = "nomirror=1" + (f"&items={','.join(items)}" if items else "")
     with tempfile.TemporaryDirectory(prefix="tryon-bench-") as data_dir, \
-            serve_in_background(Settings(data_dir=Path(data_dir), max_sessions=sessions,
-                                         max_seats_per_client=sessions, max_pending_per_client=sessions)) as base:
-        raw, rss = asyncio.run(_measure(base, sessions, seconds, script))
+            serve_in_background(settings.model_copy(update={"data_dir": Path(data_dir)})) as base:
+        raw, rss, cpu_cores, served = asyncio.run(_measure(base, sessions, seconds, script, query))
     results = [_session_result(i, r, seconds) for i, r in enumerate(raw)]
     return {
         "sessions": sessions,
         "seconds": seconds,
         "size": f"{SIZE[0]}x{SIZE[1]}",
+        "items": items or "defaults",
+        "camera": photo_name,
+        "server_cpu_cores": round(cpu_cores, 3),
+        # From the server's own /metrics over the window: frames processed a second (all sessions), mean
+        # processing time, and CPU time per processed frame (cores busy / frames a second).
+        "server_fps": round(served["fps"], 2),
+        "server_process_ms_mean": round(served["process_ms"], 1),
+        "server_cpu_ms_per_frame": round(1e3 * cpu_cores / served["fps"], 1) if served["fps"] > 0 else None,
         "server_rss_mb": {"mean": round(statistics.fmean(rss), 1), "peak": round(_proc_status_mb("VmHWM"), 1)},
         "per_session": results,
     }
+
+
+def _camera_photo(settings: Settings, items: list[str]) -> tuple[str, Any]:
+    """What the fake camera shows: (its name, (h, w, 3) uint8 RGB). A hand photo when a piece is worn on a finger
+    or a wrist, else the astronaut. Unknown item ids are an InputError naming them."""
+    from skimage import data
+
+    from tryon.jewelry.catalog import Catalog
+
+    catalog = Catalog.load_with_user(settings.assets_dir, settings.user_catalog_dir)
+    ids = [spec.split("@", 1)[0] for spec in items]
+    unknown = [i for i in ids if i not in catalog]
+    if unknown:
+        raise InputError(f"not in the catalog: {', '.join(unknown)} (see `tryon catalog list`)")
+    if any(catalog.get(i).site in HAND_SITES for i in ids):
+        path = shared_media_dir() / HAND_PHOTO
+        if not path.is_file():
+            raise InputError(f"rings and wrist pieces are measured on a hand photo, {path}; it is missing "
+                             "(set TRYON_MEDIA to the shared media)")
+        return HAND_PHOTO, media.read_image(path)
+    return "skimage astronaut", data.astronaut()
 
 
 def format_live_result(result: dict[str, Any]) -> str:
@@ -223,47 +267,80 @@ def format_live_result(result: dict[str, Any]) -> str:
                      f"{stats.get('process_ms', float('nan')):>10.1f}")
     rss = result["server_rss_mb"]
     lines.append(f"server memory (this process): {rss['mean']:.0f} MB mean, {rss['peak']:.0f} MB peak")
+    lines.append(f"server (its /metrics): {result['server_fps']:.1f} frames a second processed, "
+                 f"{result['server_process_ms_mean']:.1f} ms each on average; "
+                 f"{result['server_cpu_ms_per_frame']} ms of CPU per frame")
+    lines.append(f"server CPU (this process): {result['server_cpu_cores']:.2f} cores busy; items: "
+                 f"{result['items'] if isinstance(result['items'], str) else ', '.join(result['items'])}; "
+                 f"camera: {result['camera']}")
     return "\n".join(lines)
 
 
-def _photo_data_url() -> str:
-    """skimage's astronaut photo letterboxed to the camera's size, as a PNG data URL."""
-    from skimage import data
-
-    ok, png = cv2.imencode(".png", cv2.cvtColor(letterbox(data.astronaut()), cv2.COLOR_RGB2BGR))
+def _photo_data_url(rgb: Any) -> str:
+    """A photo letterboxed to the camera's size, as a PNG data URL."""
+    ok, png = cv2.imencode(".png", cv2.cvtColor(letterbox(rgb), cv2.COLOR_RGB2BGR))
     assert ok
     return "data:image/png;base64," + base64.b64encode(png.tobytes()).decode("ascii")
 
 
-async def _measure(base: str, sessions: int, seconds: float, script: str) -> tuple[list[dict[str, Any]], list[float]]:
-    """Each page's raw measurements, and VmRSS samples (MB) over the measuring window."""
+async def _measure(base: str, sessions: int, seconds: float, script: str,
+                   query: str) -> tuple[list[dict[str, Any]], list[float], float, dict[str, float]]:
+    """Each page's raw measurements, VmRSS samples (MB) over the measuring window, this process's CPU time
+    over the window divided by its length (cores busy), and from the server's /metrics over the window: frames
+    processed a second and their mean processing time in ms ({"fps", "process_ms"})."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            pages = await asyncio.gather(*(_open_page(browser, base, script, i) for i in range(sessions)))
+            pages = await asyncio.gather(*(_open_page(browser, base, script, i, query) for i in range(sessions)))
             await asyncio.sleep(WARMUP_S)
             await asyncio.gather(*(p.evaluate("window.__liveBench.start()") for p in pages))
             rss: list[float] = []
+            counted0 = await asyncio.to_thread(_frame_counters, base)
+            cpu0, wall0 = _cpu_s(), time.monotonic()
             end = time.monotonic() + seconds
             while time.monotonic() < end:
                 rss.append(_proc_status_mb("VmRSS"))
                 await asyncio.sleep(min(RSS_PERIOD_S, max(0.0, end - time.monotonic())))
             raw = await asyncio.gather(*(p.evaluate("window.__liveBench.stop()") for p in pages))
+            cpu_cores = (_cpu_s() - cpu0) / (time.monotonic() - wall0)
+            window_s = time.monotonic() - wall0
+            counted1 = await asyncio.to_thread(_frame_counters, base)
+            frames = counted1[0] - counted0[0]
+            served = {"fps": frames / window_s,
+                      "process_ms": 1e3 * (counted1[1] - counted0[1]) / frames if frames else float("nan")}
             stats = await asyncio.gather(*(p.evaluate("window.tryon.lastStats") for p in pages))
             for r, s in zip(raw, stats, strict=True):
                 r["server_stats"] = s
-            return raw, rss
+            return raw, rss, cpu_cores, served
         finally:
             await browser.close()  # its contexts and pages with it; the server then closes their sessions
 
 
-async def _open_page(browser: Browser, base: str, script: str, index: int) -> Page:
+def _frame_counters(base: str) -> tuple[float, float]:
+    """(frames processed, seconds spent processing them) so far, from the server's GET /metrics."""
+    from urllib.request import urlopen
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urlopen(f"{base}/metrics", timeout=30) as response:
+        text = response.read().decode()
+    found = {s.name: s.value for family in text_string_to_metric_families(text) for s in family.samples}
+    return found["tryon_frames_processed_total"], found["tryon_frame_processing_seconds_sum"]
+
+
+def _cpu_s() -> float:
+    """CPU seconds this process has used, all its threads, user and system."""
+    t = os.times()
+    return t.user + t.system
+
+
+async def _open_page(browser: Browser, base: str, script: str, index: int, query: str) -> Page:
     context = await browser.new_context(bypass_csp=True)  # the bench evaluates its probes as strings
     await context.add_init_script(script=script)
     page = await context.new_page()
-    await page.goto(f"{base}/?nomirror=1")
+    await page.goto(f"{base}/?{query}")
     try:
         await asyncio.wait_for(page.evaluate("window.tryon.ready.then(() => null)"), READY_TIMEOUT_S)
     except TimeoutError:

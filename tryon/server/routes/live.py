@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from tryon.errors import TryOnError
 from tryon.jewelry.places import resolve_specs
 from tryon.server.models import Answer, Offer, Problem
+from tryon.server.routes.rtc import IceConfig
 from tryon.server.seats import RefusedError
 from tryon.server.session import Session, check_offer_sdp, shorten
 from tryon.server.state import ServerState, server_state
@@ -39,6 +40,9 @@ async def offer(state: State, body: Offer, request: Request) -> Answer:
     """The offer gets a pending place (at most a few per client address); it takes a live seat only once its
     connection is up, and loses its place unless that happens within the connect timeout."""
     settings, kiosk, seats, sessions = state.settings, state.kiosk, state.seats, state.sessions
+    if state.draining:  # a load balancer passes a 503 on to the next server
+        state.metrics.offer_refused(503)
+        raise HTTPException(503, "this server is shutting down; try again shortly")
     try:
         # Cheap checks first: a bad offer costs nothing and holds no place.
         resolve_specs(state.catalog, body.items)
@@ -49,13 +53,16 @@ async def offer(state: State, body: Offer, request: Request) -> Answer:
                       media_ttl_s=kiosk.link_ttl_s if body.kiosk else None,
                       track=frozenset({"face"}) if body.kiosk else frozenset(),
                       use_compositor=settings.use_compositor, frame_timeout_s=settings.frame_timeout_s,
-                      max_media_bytes=int(settings.max_session_media_mb * 1024**2))
+                      max_media_bytes=int(settings.max_session_media_mb * 1024**2),
+                      rtc_config=IceConfig.from_settings(settings).aiortc())
     try:
         seats.reserve(session.id, client_of(request))
     except RefusedError as e:
         await session.close()
+        state.metrics.offer_refused(e.status)
         raise HTTPException(e.status, str(e)) from None
     sessions[session.id] = session
+    session.metrics = state.metrics
 
     def closed(s: Session) -> None:
         sessions.pop(s.id, None)
@@ -72,6 +79,7 @@ async def offer(state: State, body: Offer, request: Request) -> Answer:
         raise HTTPException(400, str(e)) from None
     except Exception as e:  # aiortc raises ValueError and friends for SDP it cannot read
         await session.close()
+        state.metrics.error("offer")
         raise HTTPException(400, f"malformed offer: {type(e).__name__}: {plain(str(e))}") from None
     seats.answered(session.id, time.monotonic())
     log.info("session %s started (%d live)", session.id, len(sessions))

@@ -1,5 +1,6 @@
 """On-model pictures over HTTP: catalog pieces and uploaded model photos in, a lookbook job out (its pictures, a
-contact sheet, a manifest), made in a worker process as the retouch studio's jobs are.
+contact sheet, a manifest), made on the job engine as every catalog job is (this server's worker process, or
+`tryon worker`s; its progress, cancel and retry also at /api/jobs/{id}).
 
 Making a job (the POST) needs the admin token: each picture costs CPU the shoppers' live sessions run on. Reading
 a job (progress, pictures, contact sheet, manifest) needs only its id, 128 random bits, like a share link.
@@ -43,8 +44,8 @@ class PairOut(BaseModel):
 
 
 class LookbookJobOut(BaseModel):
-    """`state`: queued, running, finished or failed (`error` says why). `contact_sheet` and `manifest` are there
-    once finished. `held`: the work waits while live try-on sessions are connected."""
+    """`state`: queued, running, finished or cancelled (a pair that could not be made says why). `contact_sheet`
+    and `manifest` are there once finished. `held`: the work waits while live try-on sessions are connected."""
 
     id: str
     state: str

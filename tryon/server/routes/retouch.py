@@ -1,13 +1,16 @@
 """The retouch studio over HTTP: product photos in, catalog-ready photos out, one at a time or as batch jobs.
 
-Making results (the POSTs) needs the admin token, like imports and designs: the studio is a tool of the brand's
-staff, and each photo costs seconds of the CPU the shoppers' live sessions run on. Reading a job (its progress,
-files and zip) needs only its id, 128 random bits handed to whoever made the job, like a share link.
+Making results (the POSTs), cancelling and retrying a job need the admin token, like imports and designs: the
+studio is a tool of the brand's staff, and each photo costs seconds of the CPU the shoppers' live sessions run on.
+Reading a job (its progress, files and zip) needs only its id, 128 random bits handed to whoever made the job, like
+a share link. The jobs are the job engine's (tryon.server.jobs), so the same API works with one server and with many
+servers and `tryon worker`s.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 from typing import Annotated, Any
 
@@ -29,7 +32,7 @@ ONE_PATH = "/api/retouch"
 JOBS_PATH = "/api/retouch/jobs"
 # For the guard: the POSTs take uploads (TRYON_MAX_UPLOAD_MB a request) and the admin token.
 UPLOAD_PATHS = frozenset({ONE_PATH, JOBS_PATH})
-ADMIN_ROUTES = frozenset({("POST", ONE_PATH), ("POST", JOBS_PATH)})
+ADMIN_ROUTES = frozenset({("POST", ONE_PATH), ("POST", JOBS_PATH)})  # and cancel/retry: `staff`, per job path
 CHECKS_HEADER = "X-Retouch-Checks"  # JSON: {name: {"ok", "value", "rule"}}
 PASSED_HEADER = "X-Retouch-Passed"  # "true" when every check passed
 METAL_HEADER = "X-Retouch-Metal"  # the alloy the tone was moved toward, or "none"
@@ -50,12 +53,14 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 class JobFileOut(BaseModel):
-    """`ok`: true once done, false when it failed (`error` says why), null while pending. `url`: the result;
-    `original`: the photo as uploaded."""
+    """`status`: pending (also while a worker has it), done, failed or cancelled. `ok`: true once done, false when
+    it failed (`error` says why), null otherwise. `url`: the result; `original`: the photo as uploaded. `attempts`:
+    how many times a worker took it (more than one: a worker died while making it)."""
 
     index: int
     name: str
     status: str
+    attempts: int
     ok: bool | None
     error: str | None
     output: str
@@ -69,12 +74,16 @@ class JobFileOut(BaseModel):
 class JobOut(BaseModel):
     """A job's progress: `finished` when no more uploads may follow (`open` false) and no file is pending.
     `current`: the index of the photo being retouched now, if any. `held`: the work waits while live try-on
-    sessions are connected (they have the CPU first)."""
+    sessions are connected (they have the CPU first). `cancelled`: the job was cancelled (its photos not done
+    then are `cancelled`; a retry takes them up again). `workers`: where the photos are retouched, "local" (this
+    server's own worker process) or "cluster" (`tryon worker`s through TRYON_BROKER_URL)."""
 
     id: str
     created: float
     options: dict[str, Any]
     open: bool
+    cancelled: bool
+    workers: str
     total: int
     done: int
     failed: int
@@ -117,18 +126,20 @@ def parse_options(background: str, shadow: str, metal: str, frame: str, size: st
         raise HTTPException(400, str(e)) from None
 
 
-def job_out(job: Job, held: bool) -> JobOut:
+def job_out(job: Job, held: bool, workers: str = "local") -> JobOut:
     base = f"{JOBS_PATH}/{job.id}"
     files = []
     for f in job.files:
         result = f.result or {}
         done = f.status == "done"
         files.append(JobFileOut(
-            index=f.index, name=f.name, status=f.status, ok={"done": True, "failed": False}.get(f.status),
+            index=f.index, name=f.name, status=f.status, attempts=f.attempts,
+            ok={"done": True, "failed": False}.get(f.status),
             error=f.error, output=f.output, url=f"{base}/files/{f.output}" if done else None,
             original=f"{base}/inputs/{f.index}",
             checks=result.get("checks"), passed=result.get("passed"), metal=result.get("metal")))
-    return JobOut(id=job.id, created=job.created, options=job.options, open=job.open, total=job.total, done=job.done,
+    return JobOut(id=job.id, created=job.created, options=job.options, open=job.open, cancelled=job.cancelled,
+                  workers=workers, total=job.total, done=job.done,
                   failed=job.failed, finished=job.finished, current=job.current, held=held and not job.finished,
                   files=files, zip=f"{base}/result.zip")
 
@@ -177,9 +188,10 @@ async def create_job(state: State, request: Request,
                      same_look: Annotated[bool, Form(description="give every photo the batch's median exposure and "
                                                                  "white point (pieces from one shoot)")] = False,
                      ) -> JobCreated:
-    """Send the token as `Authorization: Bearer TOKEN`. The photos are saved, then retouched one by one in the
-    worker process; follow the job at `url`. A batch larger than one request (TRYON_MAX_UPLOAD_MB) goes in
-    several: the first with `more=true`, then each with `job=ID`, the last without `more`. At most
+    """Send the token as `Authorization: Bearer TOKEN`. The photos are saved, then retouched one by one in this
+    server's worker process, or by the cluster's `tryon worker`s when TRYON_BROKER_URL is set; follow the job at
+    `url` (through any server sharing TRYON_DATABASE_URL). A batch larger than one request (TRYON_MAX_UPLOAD_MB)
+    goes in several: the first with `more=true`, then each with `job=ID`, the last without `more`. At most
     TRYON_MAX_RETOUCH_FILES photos a job. A bad photo fails alone, with its reason; the rest go on."""
     uploads = [(f.filename, await f.read()) for f in files]
     jobs = state.retouch
@@ -212,7 +224,58 @@ async def _job(state: ServerState, job_id: str) -> Job:
 @router.get(JOBS_PATH + "/{job_id}", summary="A retouch job's progress and results",
             responses={404: {"model": Problem}})
 async def get_job(state: State, job_id: str) -> JobOut:
-    return job_out(await _job(state, job_id), state.retouch.held)
+    return _out(state, await _job(state, job_id))
+
+
+def staff(request: Request, state: State) -> None:
+    """The admin token, for routes whose path holds a job's id (the guard checks fixed paths only): 403 when none is
+    set, 401 when it is not the one sent as `Authorization: Bearer TOKEN`."""
+    token = state.settings.admin_token
+    if not token:
+        raise HTTPException(403, "staff actions (imports, designs, retouching) are off on this server: set "
+                                 "TRYON_ADMIN_TOKEN to allow them")
+    scheme, _, sent = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(sent.strip().encode(), token.encode()):
+        raise HTTPException(401, "a valid admin token is needed: send 'Authorization: Bearer TOKEN'")
+
+
+Staff = Depends(staff)
+
+
+def _out(state: ServerState, job: Job) -> JobOut:
+    remote = state.retouch.jobs.remote
+    return job_out(job, state.retouch.held and not remote, "cluster" if remote else "local")
+
+
+@router.post(JOBS_PATH + "/{job_id}/cancel", summary="Cancel a retouch job; admin token required",
+             responses={404: {"model": Problem}, 401: {"model": Problem}}, dependencies=[Staff])
+async def cancel_job(state: State, job_id: str) -> JobOut:
+    """Its photos not done yet are `cancelled` (one a worker has now is dropped when it comes back); what is done
+    stays. A retry takes the cancelled photos up again."""
+    if not await run_in_threadpool(state.retouch.cancel, job_id):
+        raise HTTPException(404, "no such retouch job")
+    return _out(state, await _job(state, job_id))
+
+
+@router.delete(JOBS_PATH + "/{job_id}", summary="Cancel a retouch job (as POST .../cancel); admin token required",
+               responses={404: {"model": Problem}, 401: {"model": Problem}}, dependencies=[Staff])
+async def delete_job(state: State, job_id: str) -> JobOut:
+    return await cancel_job(state, job_id)
+
+
+@router.post(JOBS_PATH + "/{job_id}/retry", summary="Retouch a job's failed (and cancelled) photos again; admin "
+             "token required", responses={404: {"model": Problem}, 401: {"model": Problem}},
+             dependencies=[Staff])
+async def retry_job(state: State, job_id: str,
+                    index: Annotated[list[int] | None, Form(description="only these photos (default: every failed "
+                                                                          "or cancelled one)")] = None) -> JobOut:
+    """A photo that failed (a bad file fails again with the same reason; one whose workers died, or whose input
+    could not be read then, may come out now) goes back in the queue with its attempts counted afresh."""
+    try:
+        await run_in_threadpool(state.retouch.retry, job_id, index)
+    except KeyError:
+        raise HTTPException(404, "no such retouch job") from None
+    return _out(state, await _job(state, job_id))
 
 
 @router.get(JOBS_PATH + "/{job_id}/files/{name}", summary="One result of a retouch job", response_class=FileResponse,
