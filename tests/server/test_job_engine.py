@@ -5,11 +5,17 @@ folder."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import zipfile
+
 import pytest
 
+from tryon.config import Settings
 from tryon.errors import InputError
 from tryon.server.db import open_database
-from tryon.server.jobs import ATTEMPTS_DIR, SCHEMA, JobStore, NewUnit, Outcome
+from tryon.server.jobs import ATTEMPTS_DIR, SCHEMA, Jobs, JobStore, NewUnit, Outcome
 
 
 @pytest.fixture
@@ -194,3 +200,57 @@ def test_tryon_worker_says_what_it_needs(monkeypatch, capsys, tmp_path):
     assert "unknown job kind 'painting'" in capsys.readouterr().err
     assert main(["worker", "--concurrency", "0"]) == 2
     assert "--concurrency 0" in capsys.readouterr().err
+
+
+def test_a_retried_job_zips_what_it_made_after_the_retry(store):
+    """result.zip is made once a job has finished; a retry that finishes more must not leave the old one served."""
+    job_id = photo_job(store, 2)
+    for index, outcome in ((0, Outcome("done", {"output": "out/p0.jpg"})), (1, Outcome("failed", "bad photo"))):
+        claim = store.claim(job_id, index, "w1")
+        assert claim is not None
+        attempt = store.attempt_dir(claim)
+        make(attempt, "first")
+        assert store.finish(claim, attempt, outcome)
+    job = store.get(job_id)
+    assert job is not None and job.finished
+    assert sorted(zipfile.ZipFile(store.zip_path(job, {})).namelist()) == ["manifest.json", "p0.jpg"]
+    assert store.retry(job_id) == [1]
+    claim = store.claim(job_id, 1, "w2")
+    assert claim is not None
+    attempt = store.attempt_dir(claim)
+    (attempt / "out" / "p1.jpg").write_text("second")
+    assert store.finish(claim, attempt, Outcome("done", {"output": "out/p1.jpg"}))
+    job = store.get(job_id)
+    assert job is not None and job.finished
+    assert sorted(zipfile.ZipFile(store.zip_path(job, {})).namelist()) == ["manifest.json", "p0.jpg", "p1.jpg"]
+
+
+def test_a_local_runner_leaves_the_units_of_a_live_process_alone(tmp_path):
+    """A second process on the same files (`tryon jobs submit` beside `tryon serve`) starting its runner puts back
+    only the units of local runners whose process has ended."""
+    settings = Settings(data_dir=tmp_path)
+    first = Jobs.open(settings)
+    try:
+        job_id = first.create("retouch", {"same_look": False}, [
+            NewUnit(f"p{i}.jpg", {"input": f"in/{i:05d}.jpg", "name": f"p{i}.jpg", "output": f"out/p{i}.jpg"},
+                    b"x") for i in range(2)])
+        host = socket.gethostname()
+        gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+        live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        try:
+            assert first.claim(job_id, 0, f"local:{host}:{live.pid}:aaaaaa") is not None
+            assert first.claim(job_id, 1, f"local:{host}:{gone.stdout.strip()}:bbbbbb") is not None
+            second = Jobs.open(settings)
+            second.start()
+            try:
+                units = second.get(job_id).units  # type: ignore[union-attr]
+                assert units[0].status == "running" and units[0].worker.endswith(":aaaaaa")  # type: ignore[union-attr]
+                assert units[1].status != "running" or units[1].worker != f"local:{host}:{gone.stdout.strip()}:bbbbbb"
+            finally:
+                second.close()
+        finally:
+            live.kill()
+            live.wait()
+    finally:
+        first.close()

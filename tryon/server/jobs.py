@@ -330,6 +330,8 @@ class JobStore:
                               (job_id, i)).rowcount:
                     again.append(i)
             tx.execute("UPDATE job SET cancelled = 0, updated = ? WHERE id = ?", (time.time(), job_id))
+        if again:  # the job's result.zip, made when it finished, lacks what is done now
+            (self.job_dir(job) / "result.zip").unlink(missing_ok=True)
         return again
 
     def counts(self) -> dict[tuple[str, str], int]:
@@ -640,13 +642,19 @@ class Jobs(JobStore):
             return None if self._worker is None else self._worker.process.pid
 
     def start(self) -> None:
-        """Begin working (again). Units this machine's local runners had when their server stopped are pending
-        again (local mode: no other process can have them)."""
+        """Begin working (again). Units that this machine's local runners had when their process ended are pending
+        again; a unit of a local runner whose process still lives (another `tryon serve` or `tryon jobs submit` on
+        the same files) is left to it."""
         if self._thread is None:
             if not self.remote:
-                self.db.execute("UPDATE job_unit SET status = 'pending', attempts = CASE WHEN attempts > 0 THEN "
-                                "attempts - 1 ELSE 0 END, worker = NULL WHERE status = 'running' AND worker LIKE ?",
-                                (f"local:{socket.gethostname()}:%",))
+                for job_id, index, worker in self.db.execute(
+                        "SELECT job, idx, worker FROM job_unit WHERE status = 'running' AND worker LIKE ?",
+                        (f"local:{socket.gethostname()}:%",)).rows:
+                    if _process_alive(worker):
+                        continue
+                    self.db.execute("UPDATE job_unit SET status = 'pending', attempts = CASE WHEN attempts > 0 "
+                                    "THEN attempts - 1 ELSE 0 END, worker = NULL WHERE job = ? AND idx = ? AND "
+                                    "status = 'running' AND worker = ?", (job_id, index, worker))
             self.purge()
             self._thread = threading.Thread(target=self._loop, name="tryon-jobs", daemon=True)
             self._thread.start()
@@ -772,6 +780,24 @@ class Jobs(JobStore):
             idle = self._worker is not None and time.monotonic() - self._worker.last_used > WORKER_IDLE_S
         if idle:
             self._stop_worker()
+
+
+def _process_alive(local_worker: str) -> bool:
+    """Whether the process named in a local runner's name ("local:HOST:PID:TAG", on this host) still runs; not
+    this process (a runner of ours from before is gone)."""
+    try:
+        pid = int(local_worker.split(":")[2])
+    except (IndexError, ValueError):
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def with_options(claim: Claim, options: dict[str, Any]) -> Claim:

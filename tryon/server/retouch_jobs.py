@@ -33,9 +33,9 @@ from typing import Any
 from tryon.errors import InputError
 from tryon.retouch.types import RetouchOptions
 from tryon.server.db import IntegrityError
+from tryon.server.job_kinds import retouch_options
 from tryon.server.jobs import Job as EngineJob
 from tryon.server.jobs import JobClosedError, Jobs, NewUnit, open_job_database
-from tryon.server.retouch_worker import options_from
 
 KIND = "retouch"
 MAX_NAME_CHARS = 120
@@ -154,7 +154,7 @@ class RetouchJobs:
         if not job.open:
             raise JobClosedError("this job took its last upload already; start a new job")
         self._check_count(job.total, len(files))
-        self.jobs.append(job_id, self._units(job.total, files, options_from(job.options), {f.output for f in job.files}),
+        self.jobs.append(job_id, self._units(job.total, files, retouch_options(job.options), {f.output for f in job.files}),
                          open=more)
 
     def _check_count(self, have: int, adding: int) -> None:

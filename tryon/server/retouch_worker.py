@@ -16,14 +16,12 @@ import os
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
 from tryon.errors import InputError, TryOnError
-from tryon.retouch.types import Look, RetouchOptions
 
 log = logging.getLogger(__name__)
 
@@ -34,60 +32,6 @@ HOLDABLE = hasattr(signal, "SIGSTOP")  # POSIX
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def options_from(fields: dict[str, Any]) -> RetouchOptions:
-    """RetouchOptions from stored or submitted fields (InputError names a bad one)."""
-    return RetouchOptions(**fields)
-
-
-def _jsonable(value: Any) -> Any:
-    """Checks and steps may hold numpy scalars and tuples: plain JSON values."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if getattr(value, "ndim", 0) > 0 and hasattr(value, "tolist"):  # numpy arrays
-        return value.tolist()
-    if hasattr(value, "item") and callable(value.item):  # numpy scalars and 0-d arrays
-        return value.item()
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
-
-
-def retouch_bytes(data: bytes, name: str, options: RetouchOptions,
-                  look: dict[str, Any] | None = None) -> tuple[bytes, dict[str, Any]]:
-    """One photo's bytes -> the encoded result and {"checks", "passed", "metal", "steps"} (JSON values), brought
-    to `look` (Look's fields) when given. InputError for a file that cannot be used (corrupt, not an image, too
-    many pixels, nothing to cut out)."""
-    from tryon.retouch.pipeline import retouch
-    from tryon.studio.retouch_batch import decode_photo, encode_result
-
-    result = retouch(decode_photo(data, name), options, _look(look))
-    meta = {"checks": _jsonable(result.checks), "passed": bool(result.passed), "metal": str(result.metal),
-            "steps": _jsonable(result.steps)}
-    return encode_result(result, options), meta
-
-
-def _look(fields: dict[str, Any] | None) -> Look | None:
-    return None if fields is None else Look(fields["exposure"], tuple(fields["white_rgb"]),  # type: ignore[arg-type]
-                                            fields["fill_share"])
-
-
-def shared_look(photos: list[tuple[str, str]]) -> dict[str, Any] | None:
-    """The look a job's photos share ((input path, name) each): the median of their looks, as Look's fields;
-    None when no photo can be read (each one's own error comes when it is retouched)."""
-    from tryon.retouch.pipeline import batch_look, photo_look
-    from tryon.studio.retouch_batch import decode_photo
-
-    looks = []
-    for src, name in photos:
-        try:
-            looks.append(photo_look(decode_photo(Path(src).read_bytes(), name)))
-        except (TryOnError, OSError, MemoryError):
-            continue
-    return asdict(batch_look(looks)) if looks else None
-
-
 def _run_task(task: tuple[Any, ...]) -> tuple[bool, Any]:
     """("unit", kind, options, spec, job folder, settings) -> (True, result), a job's unit made
     (tryon.server.job_kinds.run_unit); ("prepare", kind, options, specs, job folder, settings) -> (True, the
@@ -95,9 +39,11 @@ def _run_task(task: tuple[Any, ...]) -> tuple[bool, Any]:
     line) when the photo or unit cannot be made."""
     if task[0] in ("unit", "prepare"):
         return _run_job_task(task)
+    from tryon.server.job_kinds import retouch_bytes, retouch_options
+
     try:
         _, data, name, fields = task
-        return True, retouch_bytes(data, name, options_from(fields))
+        return True, retouch_bytes(data, name, retouch_options(fields))
     except TryOnError as e:
         return False, str(e)
     except MemoryError:

@@ -339,10 +339,3 @@ def _shoot_all(setup: Setup, work: list[tuple[Model, list[str]]], outdir: Path, 
             yield [{"model": m.name, "item": s, "output": None, "status": "failed",
                     "reason": f"internal error: {type(e).__name__}: {e}"} for s in specs]
 
-
-def run_task(setup_fields: dict[str, Any], specs: list[str], models_dir: str, outdir: str,
-             size_px: int) -> dict[str, int]:
-    """A server job's whole set in this process (the job worker's): how many pairs were done, skipped, failed."""
-    manifest = run_lookbook(list(specs), find_models(Path(models_dir)), Path(outdir), Setup(**setup_fields),
-                            size_px=size_px, jobs=1)
-    return {status: sum(e["status"] == status for e in manifest["pairs"]) for status in ("done", "skipped", "failed")}
