@@ -14,9 +14,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
+from conftest import write_y4m
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -51,15 +50,6 @@ def tls_site(server_port: int, http_port: int, cert: Path, key: Path) -> str:
     return text.replace("shop.example.com", "localhost")
 
 
-def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
-    h, w = frames[0].shape[:2]
-    with open(path, "wb") as f:
-        f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        for rgb in frames:
-            f.write(b"FRAME\n" + cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).tobytes())
-    return path
-
-
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory) -> tuple[Path, Path]:
     """A self-signed certificate for localhost and 127.0.0.1, and its key (PEM)."""
@@ -84,13 +74,14 @@ def cert(tmp_path_factory) -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def proxied(cert, tmp_path_factory):
     """(https base, http redirect port): nginx with TLS first (it needs only the server's port), then the server
-    with the settings the deploy file names, its allowed origin being the proxy's."""
+    with the settings the deploy file names (no allowed origins: the proxy's X-Forwarded-Proto makes the https page
+    same-origin)."""
     server_port, http_port = free_port(), free_port()
     tmp = tmp_path_factory.mktemp("proxy")
     with start_nginx(tls_site(server_port, http_port, *cert), tmp) as port:
         base = f"https://localhost:{port}"
         settings = Settings(data_dir=tmp / "data", trusted_proxies=["127.0.0.1"], allowed_hosts=["localhost"],
-                            allowed_origins=[base], max_seats_per_client=2)
+                            max_seats_per_client=2)
         with serve_in_background(settings, port=server_port):
             yield base, http_port
 
@@ -125,7 +116,7 @@ def test_the_pages_origin_may_post_and_others_may_not(proxied, cert):
     base, _ = proxied
     offer = json.dumps({"sdp": "v=0", "type": "offer", "items": []}).encode()
     headers = {"Content-Type": "application/json"}
-    # The server sees http:// behind the proxy; the https:// page's origin passes because it is allowed by name.
+    # The server sees http:// behind the proxy; the https:// page's origin passes because the proxy says https.
     status, _, body = fetch(f"{base}/api/offer", cert[0], "POST", {**headers, "Origin": base}, offer)
     assert status == 400, body  # the guard let it through; the SDP itself is refused
     status, _, body = fetch(f"{base}/api/offer", cert[0], "POST", {**headers, "Origin": "https://evil.example"}, offer)

@@ -21,7 +21,7 @@ from PIL import Image
 
 from tryon.config import Settings
 from tryon.server.app import create_app, serve_in_background
-from tryon.server.guard import client_address, host_allowed
+from tryon.server.guard import client_address, host_allowed, request_scheme
 from tryon.server.kiosk import KioskSettings
 
 TOKEN = "a-long-enough-admin-token"
@@ -126,7 +126,7 @@ def test_imports_check_the_token_before_reading_the_body(tmp_path, server):
         assert status == expected and b"Bearer" in body and sent < 20 * 1024 * 1024, (auth, status, sent)
     with TestClient(create_app(Settings(data_dir=tmp_path)), base_url=BASE) as no_imports:
         r = no_imports.post("/api/items", headers={"Content-Length": str(100 * 1024 * 1024)}, content=b"")
-        assert r.status_code == 403 and "staff actions (imports, designs, retouching) are off" in r.json()["detail"]
+        assert r.status_code == 403 and "staff actions (imports, designs, retouching, catalog jobs) are off" in r.json()["detail"]
 
 
 def test_paths_with_dot_segments_never_reach_a_file(server):
@@ -152,6 +152,25 @@ def test_a_kiosk_believes_forwarded_addresses_only_from_its_proxy(tmp_path):
     assert client_address("127.0.0.1", "6.6.6.6, 192.168.1.33", ("127.0.0.1",)) == "192.168.1.33"
     assert client_address("192.168.1.33", "127.0.0.1", ("127.0.0.1",)) == "192.168.1.33"  # not a proxy: ignored
     assert client_address("127.0.0.1", None, ("127.0.0.1",)) == ""
+
+
+def test_the_scheme_a_trusted_proxy_forwards_is_believed_and_no_one_elses():
+    """Behind TLS termination the server sees http://; the page's https:// origin is same-origin only because its
+    trusted proxy says so."""
+    trusted = ("127.0.0.1",)
+    assert request_scheme("http", "127.0.0.1", "https", trusted) == "https"
+    assert request_scheme("http", "127.0.0.1", "HTTPS, http", trusted) == "https"
+    assert request_scheme("http", "127.0.0.1", "gopher", trusted) == "http"
+    assert request_scheme("http", "127.0.0.1", None, trusted) == "http"
+    assert request_scheme("http", "10.1.1.1", "https", trusted) == "http"  # not a proxy: ignored
+    app = create_app(Settings(data_dir=Path(tempfile.mkdtemp()), trusted_proxies=["testclient"]))
+    with TestClient(app, base_url="http://shop.example.test") as proxied:
+        offer = {"sdp": "v=0", "type": "offer", "items": []}
+        headers = {"Host": "127.0.0.1:8443", "Origin": "https://127.0.0.1:8443"}
+        r = proxied.post("/api/offer", json=offer, headers={**headers, "X-Forwarded-Proto": "https"})
+        assert r.status_code == 400, r.text  # through the guard; the SDP itself is refused
+        r = proxied.post("/api/offer", json=offer, headers=headers)
+        assert r.status_code == 403 and "cross-origin" in r.json()["detail"]
 
 
 def test_only_known_hosts_and_same_origin_writes_are_served(client, astronaut):

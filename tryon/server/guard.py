@@ -97,6 +97,28 @@ def same_origin(origin: str, scheme: str, host_header: str) -> bool:
     return origin.rstrip("/").lower() == f"{scheme}://{host_header}".lower()
 
 
+def admin_refusal(authorization: str, admin_token: str | None) -> tuple[int, str] | None:
+    """(status, message) when a staff action (imports, designs, catalog jobs) may not run: 403 when this server has
+    no admin token, 401 unless `authorization` is "Bearer TOKEN" with it; None when it may."""
+    if not admin_token:
+        return 403, ("staff actions (imports, designs, retouching, catalog jobs) are off on this server: "
+                     "set TRYON_ADMIN_TOKEN to allow them")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), admin_token.encode()):
+        return 401, "a valid admin token is needed: send 'Authorization: Bearer TOKEN'"
+    return None
+
+
+def request_scheme(scheme: str, peer: str, forwarded_proto: str | None, trusted: tuple[str, ...]) -> str:
+    """The scheme the client used: the connection's, or, from a trusted proxy (TLS ended there), the first
+    X-Forwarded-Proto it sends when that is http or https."""
+    if peer in trusted:
+        forwarded = (forwarded_proto or "").split(",")[0].strip().lower()
+        if forwarded in ("http", "https"):
+            return forwarded
+    return scheme
+
+
 class Guard:
     def __init__(self, app: ASGIApp, policy: Policy) -> None:
         self.app = app
@@ -159,16 +181,13 @@ class Guard:
             return 403, "This kiosk only serves its download links to other devices."
         origin = headers.get("origin")
         if method in UNSAFE_METHODS and origin is not None and (origin == "null" or not (
-                same_origin(origin, scope.get("scheme", "http"), headers.get("host", ""))
+                same_origin(origin, request_scheme(scope.get("scheme", "http"), peer, headers.get("x-forwarded-proto"),
+                                                   policy.trusted_proxies), headers.get("host", ""))
                 or origin.rstrip("/") in policy.allowed_origins)):
             return 403, "cross-origin requests are refused"
-        if (method, path) in policy.admin:
-            if not policy.admin_token:
-                return 403, ("staff actions (imports, designs, retouching) are off on this server: "
-                             "set TRYON_ADMIN_TOKEN to allow them")
-            scheme, _, token = headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), policy.admin_token.encode()):
-                return 401, "a valid admin token is needed: send 'Authorization: Bearer TOKEN'"
+        if (method, path) in policy.admin and (refused := admin_refusal(headers.get("authorization", ""),
+                                                                         policy.admin_token)):
+            return refused
         limit = policy.upload_bytes if path in policy.uploads else BODY_LIMIT
         length = headers.get("content-length")
         if length is not None:

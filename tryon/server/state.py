@@ -18,6 +18,7 @@ from tryon.errors import InputError, TryOnError
 from tryon.jewelry.catalog import CATALOG_FILE, Catalog
 from tryon.pipeline import Pipeline
 from tryon.server import bounded
+from tryon.server.guard import admin_refusal
 from tryon.server.jobs import Jobs
 from tryon.server.kiosk import KioskSettings
 from tryon.server.lookbook_jobs import LookbookJobs
@@ -136,6 +137,13 @@ def _any_live(seats: SeatBook) -> bool:
         return seats.count(True) > 0
     except RuntimeError:
         return True
+
+
+def staff(request: Request) -> None:
+    """The admin token, as a route's dependency where the guard cannot check it (a path that holds a job's id)."""
+    refused = admin_refusal(request.headers.get("authorization", ""), server_state(request).settings.admin_token)
+    if refused:
+        raise HTTPException(*refused)
 
 
 def server_state(request: Request) -> ServerState:

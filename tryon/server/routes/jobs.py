@@ -8,13 +8,12 @@ run on). Reading a job (progress, files, zip) needs only its id, 128 random bits
 
 from __future__ import annotations
 
-import hmac
 import json
 import mimetypes
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request
+from fastapi import APIRouter, Body, Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
@@ -23,7 +22,7 @@ from tryon.errors import InputError
 from tryon.server import job_kinds
 from tryon.server.jobs import Job, NewUnit, Unit
 from tryon.server.models import Problem
-from tryon.server.state import ServerState, server_state
+from tryon.server.state import ServerState, server_state, staff
 
 router = APIRouter(tags=["jobs"])
 State = Annotated[ServerState, Depends(server_state)]
@@ -92,17 +91,6 @@ class JobOut(BaseModel):
     zip: str
 
 
-def check_admin(request: Request, state: ServerState) -> None:
-    """The admin token for the per-job POSTs (the guard checks only fixed paths)."""
-    token = state.settings.admin_token
-    if not token:
-        raise HTTPException(403, "staff actions (imports, designs, jobs) are off on this server: set "
-                                 "TRYON_ADMIN_TOKEN to allow them")
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise HTTPException(401, "a valid admin token is needed: send 'Authorization: Bearer TOKEN'")
-
-
 def finished_files(state: ServerState, job: Job) -> list[str]:
     """A finished job's extra files (job_kinds.finish_job), made on first asking and again after a retry (written
     whole; relative to the job's folder). Blocking: call it off the event loop."""
@@ -156,26 +144,24 @@ async def get_job(state: State, job_id: str) -> JobOut:
 
 
 @router.post(PATH + "/{job_id}/cancel", summary="Cancel a job's units not done yet; admin token required",
-             responses={**RESPONSES, 404: {"model": Problem}})
-async def cancel_job(request: Request, state: State, job_id: str) -> JobOut:
-    check_admin(request, state)
+             responses={**RESPONSES, 404: {"model": Problem}}, dependencies=[Depends(staff)])
+async def cancel_job(state: State, job_id: str) -> JobOut:
     if not await run_in_threadpool(state.jobs.cancel, job_id):
         raise HTTPException(404, "no such job")
     return job_out(await _job(state, job_id), [], state.jobs.held)
 
 
 @router.delete(PATH + "/{job_id}", summary="Cancel a job (as POST .../cancel); admin token required",
-               responses={**RESPONSES, 404: {"model": Problem}})
-async def delete_job(request: Request, state: State, job_id: str) -> JobOut:
-    return await cancel_job(request, state, job_id)
+               responses={**RESPONSES, 404: {"model": Problem}}, dependencies=[Depends(staff)])
+async def delete_job(state: State, job_id: str) -> JobOut:
+    return await cancel_job(state, job_id)
 
 
 @router.post(PATH + "/{job_id}/retry", summary="Run a job's failed and cancelled units again; admin token required",
-             responses={**RESPONSES, 404: {"model": Problem}})
-async def retry_job(request: Request, state: State, job_id: str,
+             responses={**RESPONSES, 404: {"model": Problem}}, dependencies=[Depends(staff)])
+async def retry_job(state: State, job_id: str,
                     index: Annotated[list[int] | None, Body(embed=True)] = None) -> JobOut:
     """`index`: only these units (default: every failed or cancelled one)."""
-    check_admin(request, state)
     try:
         await run_in_threadpool(state.jobs.retry, job_id, index)
     except KeyError:

@@ -10,7 +10,6 @@ servers and `tryon worker`s.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 from typing import Annotated, Any
 
@@ -24,7 +23,7 @@ from tryon.errors import InputError
 from tryon.retouch.types import BACKGROUNDS, FORMATS, FRAMES, METALS, SHADOWS, RetouchOptions
 from tryon.server.models import Problem
 from tryon.server.retouch_jobs import CONTENT_TYPES, Job, JobClosedError
-from tryon.server.state import ServerState, server_state
+from tryon.server.state import ServerState, server_state, staff
 
 router = APIRouter(tags=["retouch"])
 State = Annotated[ServerState, Depends(server_state)]
@@ -225,18 +224,6 @@ async def _job(state: ServerState, job_id: str) -> Job:
             responses={404: {"model": Problem}})
 async def get_job(state: State, job_id: str) -> JobOut:
     return _out(state, await _job(state, job_id))
-
-
-def staff(request: Request, state: State) -> None:
-    """The admin token, for routes whose path holds a job's id (the guard checks fixed paths only): 403 when none is
-    set, 401 when it is not the one sent as `Authorization: Bearer TOKEN`."""
-    token = state.settings.admin_token
-    if not token:
-        raise HTTPException(403, "staff actions (imports, designs, retouching) are off on this server: set "
-                                 "TRYON_ADMIN_TOKEN to allow them")
-    scheme, _, sent = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(sent.strip().encode(), token.encode()):
-        raise HTTPException(401, "a valid admin token is needed: send 'Authorization: Bearer TOKEN'")
 
 
 Staff = Depends(staff)
