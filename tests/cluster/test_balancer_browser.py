@@ -8,10 +8,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import cv2
 import httpx
-import numpy as np
 import pytest
+from conftest import write_y4m
 from services import Cluster
 
 from tryon.tools.bench import letterbox
@@ -20,16 +19,6 @@ from tryon.tools.bench_live import CHROMIUM, CHROMIUM_ARGS
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make deb)")
 ITEM = "hoop-round-40mm-yellow-gold"
 READY_TIMEOUT_MS = 60_000
-
-
-def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
-    """A clip Chromium's fake camera plays (in a loop)."""
-    h, w = frames[0].shape[:2]
-    with open(path, "wb") as f:
-        f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        for rgb in frames:
-            f.write(b"FRAME\n" + cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).tobytes())
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import write_y4m
 from PIL import Image
 from turn import TurnServer, coturn
 
@@ -35,15 +36,6 @@ from tryon.tools.bench_live import CHROMIUM, CHROMIUM_ARGS
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make deb)")
 ITEM = "hoop-round-40mm-yellow-gold"
 READY_TIMEOUT_MS = 60_000
-
-
-def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
-    h, w = frames[0].shape[:2]
-    with open(path, "wb") as f:
-        f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        for rgb in frames:
-            f.write(b"FRAME\n" + cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).tobytes())
-    return path
 
 
 SECRET = "a-shared-secret-of-this-test"

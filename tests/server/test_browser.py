@@ -13,6 +13,7 @@ import av
 import cv2
 import numpy as np
 import pytest
+from conftest import write_y4m
 from PIL import Image
 
 from tryon.config import Settings
@@ -26,15 +27,6 @@ HAND_PHOTO = "hands/back_of_hand_outdoor.jpg"  # a right hand, back up, fingers 
 # The base of that hand's ring finger in the letterboxed 640x480 camera frame (where MediaPipe hands puts the
 # ring anchor; the middle and little fingers' are 55-60 px away).
 RING_FINGER_XY = (357, 309)
-
-
-def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
-    h, w = frames[0].shape[:2]
-    with open(path, "wb") as f:
-        f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        for rgb in frames:
-            f.write(b"FRAME\n" + cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).tobytes())
-    return path
 
 
 @pytest.fixture(scope="module")

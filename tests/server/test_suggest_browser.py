@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import write_y4m
 
 from tryon.config import Settings
 from tryon.server.app import serve_in_background
@@ -21,17 +22,6 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make deb)")
 START_ITEM = "stud-diamond-4mm-white-gold"
 SHOT = os.environ.get("TRYON_SUGGEST_SHOT")  # where to keep a screenshot of the panel (for a person to look at)
-
-
-def _write_y4m(path: Path, frames, fps: int = 30) -> Path:
-    import cv2
-
-    h, w = frames[0].shape[:2]
-    with open(path, "wb") as f:
-        f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        for rgb in frames:
-            f.write(b"FRAME\n" + cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).tobytes())
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +34,7 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser(astronaut, tmp_path_factory):
     sync_api = pytest.importorskip("playwright.sync_api")
-    cam = _write_y4m(tmp_path_factory.mktemp("cam") / "face.y4m", [letterbox(astronaut)] * 10)
+    cam = write_y4m(tmp_path_factory.mktemp("cam") / "face.y4m", [letterbox(astronaut)] * 10)
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
