@@ -126,7 +126,8 @@ def test_imports_check_the_token_before_reading_the_body(tmp_path, server):
         assert status == expected and b"Bearer" in body and sent < 20 * 1024 * 1024, (auth, status, sent)
     with TestClient(create_app(Settings(data_dir=tmp_path)), base_url=BASE) as no_imports:
         r = no_imports.post("/api/items", headers={"Content-Length": str(100 * 1024 * 1024)}, content=b"")
-        assert r.status_code == 403 and "staff actions (imports, designs, retouching, catalog jobs) are off" in r.json()["detail"]
+        assert r.status_code == 403
+        assert "staff actions (imports, designs, retouching, catalog jobs) are off" in r.json()["detail"]
 
 
 def test_paths_with_dot_segments_never_reach_a_file(server):
