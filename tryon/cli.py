@@ -77,7 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true")
     b.add_argument("--video", type=Path, default=None, help="a video to run on (default: a shared clip)")
     b.add_argument("--frames", type=int, default=300)
-    b.add_argument("--item", default=None, help="the item to wear (also with --live: instead of the defaults)")
+    b.add_argument("--item", action="append", default=None, metavar="ID[@WHERE]",
+                   help="an item to wear, repeatable: several are worn at once and the set is timed "
+                        "(also with --live: instead of the defaults)")
     b.add_argument("--live", action="store_true",
                    help="instead: the live page end to end (Chromium, WebRTC, this server): fps, latency, memory")
     b.add_argument("--soak", type=float, default=None, metavar="MINUTES",
@@ -494,10 +496,11 @@ def _bench(args: argparse.Namespace) -> int:
     if args.live:
         from tryon.tools.bench_live import format_live_result, run_live_bench
 
-        live = run_live_bench(args.sessions, args.seconds, [args.item] if args.item else None)
+        live = run_live_bench(args.sessions, args.seconds, args.item)
         print(json.dumps(live, indent=2) if args.json else format_live_result(live))
         return 0
-    from tryon.tools.bench import DEFAULT_VIDEO, format_result, run_bench, run_suite
+    from tryon.jewelry.catalog import Catalog
+    from tryon.tools.bench import DEFAULT_ITEM, format_result, run_bench, run_suite, video_for
 
     if args.frames < 10:
         raise InputError("--frames must be at least 10")
@@ -506,7 +509,8 @@ def _bench(args: argparse.Namespace) -> int:
     if args.item is None and args.video is None:
         results = run_suite(args.frames)
     else:
-        results = [run_bench(args.video or DEFAULT_VIDEO, args.frames, args.item or "hoop-round-25mm-yellow-gold")]
+        items = args.item or [DEFAULT_ITEM]
+        results = [run_bench(args.video or video_for(Catalog.load(), items), args.frames, items)]
     if args.json:
         print(json.dumps([dataclasses.asdict(r) for r in results], indent=2))
     else:
@@ -595,7 +599,7 @@ def _soak(args: argparse.Namespace) -> int:
     from tryon.tools.bench import letterbox
     from tryon.tools.soak import format_sample, soak
 
-    items = [args.item] if args.item else ["hoop-round-25mm-yellow-gold"]
+    items = list(args.item) if args.item else ["hoop-round-25mm-yellow-gold"]
 
     def say(sample: Any) -> None:
         print(json.dumps(sample.to_json()) if args.json else format_sample(sample), flush=True)

@@ -29,3 +29,15 @@ def test_bench_bad_arguments_get_one_clear_line(capsys, tmp_path):
     assert main(["bench", "--video", str(tmp_path / "missing.mp4")]) == 2
     err = capsys.readouterr().err
     assert "--frames must be at least 10" in err and "no such video" in err
+
+
+def test_bench_times_several_items_worn_at_once(capsys, tmp_path, monkeypatch):
+    # Issue 24: a set is timed as one pipeline, each tracker it needs reported, on the clip with face and hands.
+    monkeypatch.setenv("TRYON_DATA_DIR", str(tmp_path))
+    assert main(["bench", "--json", "--frames", "10", "--item", "hoop-round-25mm-yellow-gold",
+                 "--item", "ring-band-4mm-yellow-gold@left_ring"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 1 and rows[0]["item"] == "hoop-round-25mm-yellow-gold + ring-band-4mm-yellow-gold@left_ring"
+    assert {"face_mesh", "hands", "tracking", "anchors", "render", "composite", "total"} <= rows[0]["stages_ms"].keys()
+    assert rows[0]["source"].endswith("woman_hands_upper_body.mp4") or "astronaut" in rows[0]["source"]
+    assert rows[0]["stages_ms"]["total"]["median"] >= rows[0]["stages_ms"]["tracking"]["median"] > 0

@@ -5,7 +5,7 @@ from conftest import load_rgb
 
 from tryon.jewelry.catalog import Catalog
 from tryon.pipeline import Pipeline, PipelineOptions
-from tryon.tracking.trackers import on_person
+from tryon.tracking.trackers import Trackers, on_person
 from tryon.types import FaceLandmarks, Frame
 
 
@@ -33,3 +33,57 @@ def test_a_face_in_the_backdrop_is_not_taken_for_the_person():
         anchors = pipe.track(Frame(rgb))
     near = min((a for a in anchors.anchors), key=lambda a: np.hypot(*(a.xy_px - (495, 478))))
     assert np.hypot(*(near.xy_px - (495, 478))) < 0.1 * anchors.face_width_px
+
+
+def _clip(rel: str, n: int) -> list[np.ndarray]:
+    import cv2
+    from conftest import media_path
+
+    from tryon.tools.bench import letterbox
+
+    cap = cv2.VideoCapture(str(media_path(rel)))
+    frames = []
+    while len(frames) < n:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        frames.append(letterbox(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
+    cap.release()
+    return frames
+
+
+def test_trackers_run_at_once_find_what_each_finds_alone():
+    # A whole set needs the face mesh, the pose and the hands: they run in threads beside each other. Each must
+    # find exactly what it finds when it is the only tracker of its stream (same frames, same timestamps).
+    frames = _clip("video/woman_hands_upper_body.mp4", 12)
+    together = Trackers("video")
+    alone = {kind: Trackers("video") for kind in ("face", "pose", "hands")}
+    seen_hands = seen_pose = 0
+    try:
+        for i, rgb in enumerate(frames):
+            timings: dict[str, float] = {}
+            both = together.run(rgb, i * 33, {"face", "pose", "hands"}, timings, pose_every=2)
+            assert {"tracking", "face_mesh", "hands"} <= timings.keys()
+            face_only = alone["face"].run(rgb, i * 33, {"face"}, {})
+            face = face_only.face
+            pose = alone["pose"].run(rgb, i * 33, {"pose"}, {}, pose_every=2)
+            hands = alone["hands"].run(rgb, i * 33, {"hands"}, {}).hands
+            assert both.face is not None and face is not None
+            np.testing.assert_array_equal(both.face.points_px, face.points_px)
+            assert both.person_new == face_only.person_new
+            np.testing.assert_array_equal(both.person, face_only.person)  # the same (held) person mask
+            assert both.posed == pose.posed == (i % 2 == 0)
+            if pose.body is not None:
+                assert both.body is not None
+                np.testing.assert_array_equal(both.body.points_px, pose.body.points_px)
+                seen_pose += 1
+            assert len(both.hands) == len(hands)
+            for a, b in zip(both.hands, hands, strict=True):
+                assert a.side == b.side
+                np.testing.assert_array_equal(a.points_px, b.points_px)
+            seen_hands += len(hands)
+    finally:
+        together.close()
+        for t in alone.values():
+            t.close()
+    assert seen_hands >= 12 and seen_pose >= 3  # the clip shows both hands and the body: nothing compared empty

@@ -4,6 +4,12 @@ The tracker-only time (face mesh for earrings, MediaPipe hands for rings and wri
 necklaces) is measured in the same run, on the same frames, with a tracker of its own, so the ratio "whole
 pipeline / tracker alone" does not depend on how fast this machine is today. `run_suite` runs the earrings,
 the ring and the pendant necklace case one after the other.
+
+Several items are worn at once as a set (`tryon bench --item A --item B ...`, or `SET`: issue 24's hoops, a ring
+on each hand, a cable chain layered with a pendant, a watch and a tennis bracelet); without --video a set
+of pieces of more than one kind is timed on the clip that shows face, hands and upper body (`video_for`).
+The stages: "tracking" is the trackers' wall time together (they run at once, tryon.tracking.trackers);
+"face_mesh", "segmentation", "pose" and "hands" are each tracker's own, so with a set they overlap.
 """
 
 from __future__ import annotations
@@ -39,6 +45,12 @@ BOTH_VIDEO = MEDIA_VIDEO / "woman_hands_upper_body.mp4"  # hands and shoulders i
 TRACKERS: dict[str, tuple[str, Callable[[], Any]]] = {"ears": ("face mesh", lambda: FaceTracker("video", steady=False)),
             "finger": ("hands", lambda: HandTracker("video")), "wrist": ("hands", lambda: HandTracker("video")),
             "neck": ("pose", lambda: PoseTracker("video"))}
+# Issue 24's whole set: hoops, a ring on each hand, a cable chain layered with a pendant, a watch on one wrist and
+# a tennis bracelet on the other.
+SET = ("hoop-round-25mm-yellow-gold", "ring-solitaire-diamond-6.5mm-platinum@left_ring",
+       "ring-band-4mm-yellow-gold@right_ring", "necklace-cable-2.5mm-yellow-gold",
+       "pendant-solitaire-diamond-6.5mm-yellow-gold", "watch-round-39mm-stainless-steel@left_wrist",
+       "bracelet-tennis-diamond-2.75mm-white-gold@right_wrist")
 SIZE = (640, 480)
 BLOCK = 50  # frames per turn when the pipeline and the bare tracker alternate
 
@@ -54,6 +66,16 @@ class BenchResult:
     tracker_only_ms: float = 0.0
     ratio_to_tracker: float = 0.0
     compositor: str = "plain"  # what the "composite" stage ran: "neural" (the camera's look) or "plain"
+
+
+def video_for(catalog: Catalog, items: Sequence[str]) -> Path:
+    """The shared clip that shows what these items are worn on: the earrings' clip for earrings, the hand's for
+    rings, the upper body's for necklaces, and the one with face, hands and upper body for wrist pieces and
+    for sets of more than one kind."""
+    sites = {catalog.get(spec.partition("@")[0]).site for spec in items}
+    if len(sites) == 1:
+        return {"ears": DEFAULT_VIDEO, "finger": HAND_VIDEO, "neck": NECK_VIDEO}.get(sites.pop(), BOTH_VIDEO)
+    return BOTH_VIDEO
 
 
 def load_frames(video: Path | None, n: int) -> tuple[list[np.ndarray], str]:

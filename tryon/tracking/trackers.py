@@ -4,12 +4,22 @@
 frame in video and held in between), the pose (every `pose_every`-th frame in video, its forearms kept for the
 wrists), and the hands, as `need` asks ("face", "pose", "hands"). MediaPipe graphs keep tracking state, so one
 `Trackers` per stream.
+
+The trackers of one frame run at once: each reads the same frame and none reads another's result, and
+MediaPipe releases the GIL while its graph runs, so on two cores the face mesh and the pose run beside the
+hands (themselves one graph per hand, in threads: tryon.tracking.hands). For issue 24's whole set (earrings,
+rings, necklaces, wrist pieces) the face mesh, the pose (every third frame) and the hands took 29-31 ms a frame
+one after the other and take 23 ms at once (docs/BENCHMARKS.md); with no core free (other work running) the
+two ways cost the same. The person mask, when due, also starts beside the face mesh (earrings alone too).
+Each tracker's results are the same either way (tests/tracking/test_trackers.py).
 """
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -19,6 +29,11 @@ from tryon.tracking.hands import HandTracker
 from tryon.tracking.pose import PoseTracker, arms
 from tryon.tracking.segmentation import PersonSegmenter
 from tryon.types import BodyLandmarks, FaceLandmarks, HandLandmarks
+
+# Video: the trackers run one after the other on a stream's first frames, while their graphs still chatter on
+# stderr (tryon.tracking.quiet keeps that from the user, one graph at a time), then at once; photos, one after
+# the other.
+AT_ONCE_FROM = 2
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,7 @@ class Trackers:
         self._segmenter: PersonSegmenter | None = None
         self._hands: HandTracker | None = None
         self._pose: PoseTracker | None = None
+        self._pool: ThreadPoolExecutor | None = None  # made when a frame first needs two trackers
         self.reset()
 
     def reset(self) -> None:
@@ -55,51 +71,119 @@ class Trackers:
         self._index = 0
         self._person: np.ndarray | None = None
         self._arms: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+        self._face_seen = False  # the last frame had a face: a due mask may start beside the face mesh
 
     def run(self, rgb: np.ndarray, t_ms: int, need: set[str], timings: dict[str, float], pose_every: int = 3,
             gray: bool = False) -> Tracking:
-        """One frame: each tracker in `need`; `timings` gets each one's milliseconds; `gray` asks for grey levels
-        (also made when hands are tracked: their widths are measured on them)."""
+        """One frame: each tracker in `need`, at once (see the module's docstring); `timings` gets each one's
+        milliseconds and "tracking" the whole stage's; `gray` asks for grey levels (also made when hands are
+        tracked: their widths are measured on them)."""
+        t_start = time.perf_counter()
         video = self.mode == "video"
-        face, person_new = None, False
+        posed = "pose" in need and (not video or self._index % max(1, pose_every) == 0)
+        # The person mask is due: it starts beside the face mesh when the last frame had a face, and is dropped if
+        # this one has none (the segmenter keeps no state from frame to frame); with no face in sight it is made
+        # only once one is found, so a faceless stream (a kiosk waiting) does not pay for it on every frame.
+        masked = "face" in need and (not video or self._index % self.segment_every == 0 or self._person is None)
+        side_jobs = ("face" in need) + posed  # what runs beside the hands (or beside each other)
+        at_once = video and self._index >= AT_ONCE_FROM
+        parallel = at_once and side_jobs + ("hands" in need) > 1
+        masked_beside = at_once and masked and self._face_seen
+        if (parallel or masked_beside) and self._pool is None:
+            self._pool = ThreadPoolExecutor(3, "trackers")
+        face_job: Future[tuple[FaceLandmarks | None, bool, float, float]] | None = None
+        pose_job: Future[tuple[BodyLandmarks | None, float]] | None = None
+        mask_job: Future[tuple[np.ndarray, float]] | None = None
         if "face" in need:
             if self._face is None:
                 self._face = FaceTracker(self.mode, steady=None if self.steady_face else False)
                 self._segmenter = PersonSegmenter()
-            t0 = time.perf_counter()
-            faces = self._face.process(rgb, t_ms)
-            face = faces[0] if faces else None
-            t1 = time.perf_counter()
-            if face is not None and (not video or self._index % self.segment_every == 0 or self._person is None):
-                assert self._segmenter is not None
-                self._person, person_new = self._segmenter.process(rgb), True
-            person = self._person
-            if len(faces) > 1 and person is not None:
-                face = max(faces, key=lambda f: f.area_px * on_person(f, person))
-            timings.update(face_mesh=(t1 - t0) * 1e3, segmentation=(time.perf_counter() - t1) * 1e3)
-        body: BodyLandmarks | None = None
-        posed = "pose" in need and (not video or self._index % max(1, pose_every) == 0)
+            if masked_beside:
+                assert self._pool is not None
+                mask_job = self._pool.submit(self._run_mask, rgb)
+            if parallel:
+                assert self._pool is not None
+                face_job = self._pool.submit(self._run_face, rgb, t_ms, mask_job, masked)
         if posed:
-            t0 = time.perf_counter()
             if self._pose is None:
                 self._pose = PoseTracker(self.mode)
-            body = self._pose.process(rgb, t_ms)
-            self._arms = tuple(arms(body))
-            timings["pose"] = (time.perf_counter() - t0) * 1e3
+            if parallel:
+                assert self._pool is not None
+                pose_job = self._pool.submit(self._run_pose, rgb, t_ms)
         hands: tuple[HandLandmarks, ...] = ()
         if "hands" in need:
             if self._hands is None:
                 # A photo may show more hands than one per side (the pipeline picks among them).
                 self._hands = HandTracker(self.mode, max_hands=4 if self.mode == "image" else 2, mirrored=self.mirrored)
             t0 = time.perf_counter()
-            hands = self._hands.process(rgb, t_ms)
+            try:
+                hands = self._hands.process(rgb, t_ms)
+            except BaseException:
+                # Let the face mesh and the pose finish this frame before anything asks them for the next one.
+                side: list[Future[Any]] = [job for job in (face_job, pose_job, mask_job) if job is not None]
+                wait(side)
+                raise
             timings["hands"] = (time.perf_counter() - t0) * 1e3
-        self._index += 1
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if gray or "hands" in need else None
+        face, person_new = None, False
+        if "face" in need:
+            face, person_new, face_ms, seg_ms = (face_job.result() if face_job is not None
+                                                 else self._run_face(rgb, t_ms, mask_job, masked))
+            timings.update(face_mesh=face_ms, segmentation=seg_ms)
+            self._face_seen = face is not None
+        body: BodyLandmarks | None = None
+        if posed:
+            body, pose_ms = pose_job.result() if pose_job is not None else self._run_pose(rgb, t_ms)
+            self._arms = tuple(arms(body))
+            timings["pose"] = pose_ms
+        self._index += 1
+        timings["tracking"] = (time.perf_counter() - t_start) * 1e3
         return Tracking(face, self._person if face is not None else None, person_new, body, posed, self._arms,
                         hands, grey)
 
+    def _run_face(self, rgb: np.ndarray, t_ms: int, mask_job: Future[tuple[np.ndarray, float]] | None,
+                  masked: bool) -> tuple[FaceLandmarks | None, bool, float, float]:
+        """The face mesh and, when due (`masked`), the person mask, started beside it (`mask_job`) or made here
+        after it for a face: (face, whether the mask is new, the face mesh's and the mask's milliseconds). Only
+        this touches the face mesh and the held mask while a frame is tracked."""
+        assert self._face is not None
+        t0 = time.perf_counter()
+        try:
+            faces = self._face.process(rgb, t_ms)
+        except BaseException:
+            if mask_job is not None:
+                wait([mask_job])
+            raise
+        face = faces[0] if faces else None
+        face_ms = (time.perf_counter() - t0) * 1e3
+        person_new, mask_ms = False, 0.0
+        person: np.ndarray | None = None
+        if mask_job is not None:
+            person, mask_ms = mask_job.result()  # (waited for even without a face: the segmenter is then free)
+        elif masked and face is not None:
+            person, mask_ms = self._run_mask(rgb)
+        if person is not None and face is not None:
+            self._person, person_new = person, True
+        person_now = self._person
+        if len(faces) > 1 and person_now is not None:
+            face = max(faces, key=lambda f: f.area_px * on_person(f, person_now))
+        return face, person_new, face_ms, mask_ms
+
+    def _run_mask(self, rgb: np.ndarray) -> tuple[np.ndarray, float]:
+        assert self._segmenter is not None
+        t0 = time.perf_counter()
+        return self._segmenter.process(rgb), (time.perf_counter() - t0) * 1e3
+
+    def _run_pose(self, rgb: np.ndarray, t_ms: int) -> tuple[BodyLandmarks | None, float]:
+        assert self._pose is not None
+        t0 = time.perf_counter()
+        body = self._pose.process(rgb, t_ms)
+        return body, (time.perf_counter() - t0) * 1e3
+
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
         for part in (self._face, self._segmenter, self._hands, self._pose):
             if part is not None:
                 part.close()
