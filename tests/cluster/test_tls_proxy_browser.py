@@ -4,8 +4,6 @@ on the https:// page."""
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import re
 import ssl
@@ -15,11 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import write_y4m
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from conftest import make_cert, write_y4m
 from services import REPO, free_port, start_nginx
 
 from tryon.config import Settings
@@ -53,22 +47,7 @@ def tls_site(server_port: int, http_port: int, cert: Path, key: Path) -> str:
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory) -> tuple[Path, Path]:
     """A self-signed certificate for localhost and 127.0.0.1, and its key (PEM)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    made = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .sign(key, hashes.SHA256()))
-    folder = tmp_path_factory.mktemp("tls")
-    (folder / "server.crt").write_bytes(made.public_bytes(serialization.Encoding.PEM))
-    (folder / "server.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                                          serialization.PrivateFormat.PKCS8,
-                                                          serialization.NoEncryption()))
-    return folder / "server.crt", folder / "server.key"
+    return make_cert(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture(scope="module")
