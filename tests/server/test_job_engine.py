@@ -5,6 +5,7 @@ folder."""
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -34,6 +35,13 @@ def photo_job(store: JobStore, n: int = 1, **kw) -> str:
 
 def make(attempt, text: str) -> None:
     (attempt / "out" / "p0.jpg").write_text(text)
+
+
+def test_a_job_id_can_be_typed_on_a_command_line(store):
+    """`tryon jobs status ID` read an id starting with '-' (one in 64 of url-safe ids) as an option and refused it."""
+    ids = [photo_job(store) for _ in range(64)]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", job_id) for job_id in ids), ids
+    assert len(set(ids)) == len(ids)
 
 
 def test_a_unit_done_twice_keeps_its_first_result_and_file(store):

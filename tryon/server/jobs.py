@@ -229,7 +229,7 @@ class JobStore:
             raise InputError(f"unknown job kind {kind!r}: use one of {', '.join(KINDS)}")
         if not units and not open:
             raise InputError("a job needs at least one unit")
-        job_id = secrets.token_urlsafe(JOB_ID_BYTES)
+        job_id = secrets.token_hex(JOB_ID_BYTES)  # hex: never '-' first, which a command line reads as an option
         folder = job_folder(self.root, kind, job_id)
         (folder / "out").mkdir(parents=True)
         self._save_inputs(folder, units)
