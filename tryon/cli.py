@@ -1035,5 +1035,14 @@ _COMMANDS = {"render": _render, "anchors": _anchors, "bench": _bench, "catalog":
              "gallery": _gallery, "retouch": _retouch, "advise": _advise, "lookbook": _lookbook,
              "product-video": _product_video, "jobs": _jobs, "worker": _worker}
 
+def entry() -> int:
+    """The `tryon` command: MediaPipe's and TensorFlow Lite's native log lines filtered from its stderr for the
+    whole run (tryon.tracking.quiet.filter_stderr), then `main`."""
+    from tryon.tracking.quiet import filter_stderr
+
+    filter_stderr()
+    return main()
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(entry())

@@ -1,12 +1,14 @@
 """MediaPipe's and TensorFlow Lite's native log lines do not reach the user; real errors still do."""
 
 import os
+import pty
 import subprocess
 import sys
+import textwrap
 
 from conftest import media_path
 
-from tryon.tracking.quiet import NOISE, QuietStart, native_quiet
+from tryon.tracking.quiet import NOISE, QuietStart, _filtered, native_quiet
 
 CHATTER = [
     b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n",
@@ -53,3 +55,61 @@ def test_tryon_render_prints_no_native_log_lines():
     bad = subprocess.run([sys.executable, "-m", "tryon.cli", "render", str(media_path("hands/back_of_hand_outdoor.jpg")),
                           "-o", "/tmp/never.png", "--item", "no-such-piece"], capture_output=True, timeout=300)
     assert bad.returncode != 0 and b"no-such-piece" in bad.stderr
+
+
+# A command that filters its stderr, then writes chatter from a native-like thread long after any quiet window
+# (the graphs' threads do), a warning, a progress bar's redraws, and exits with its own code.
+FILTERED_COMMAND = textwrap.dedent("""
+    import os, sys, threading, time
+    from tryon.tracking.quiet import filter_stderr
+    filter_stderr()
+    chatter = %r
+    def graph_thread():
+        time.sleep(0.2)
+        for line in chatter:
+            os.write(2, line)
+    t = threading.Thread(target=graph_thread)
+    t.start()
+    t.join()
+    os.write(2, b" 50%%|#####     |\\r100%%|##########|\\n")
+    print("tryon: warning: nothing placed", file=sys.stderr)
+    print("isatty", sys.stderr.isatty())
+    os.write(2, b"E0000 00:00:1.0 1 graph.cc:1] a real error")  # no newline at the end
+    sys.exit(3)
+""") % (CHATTER,)
+
+
+def test_a_command_filters_chatter_written_at_any_time():
+    proc = subprocess.run([sys.executable, "-c", FILTERED_COMMAND], capture_output=True, timeout=60)
+    assert proc.returncode == 3
+    assert proc.stdout == b"isatty False\n"
+    assert proc.stderr == (b" 50%|#####     |\r100%|##########|\ntryon: warning: nothing placed\n"
+                           b"E0000 00:00:1.0 1 graph.cc:1] a real error"), proc.stderr
+
+
+def test_on_a_terminal_the_command_still_has_one():
+    """Progress bars need stderr to be a terminal: the filter gives the command one of its own."""
+    main, other = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-c", FILTERED_COMMAND], stdout=subprocess.PIPE, stderr=other)
+    os.close(other)
+    out, _ = proc.communicate(timeout=60)
+    got = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the terminal's other end is closed: all read
+            break
+        if not chunk:
+            break
+        got += chunk
+    os.close(main)
+    assert proc.returncode == 3 and out == b"isatty True\n"
+    assert b"a real error" in got and b"nothing placed" in got and b"100%" in got
+    assert b"XNNPACK" not in got and b"inference_feedback_manager" not in got and b"absl" not in got
+
+
+def test_the_filter_passes_a_line_as_soon_as_it_cannot_be_chatter():
+    assert _filtered(b"Traceback (most") == (b"Traceback (most", b"")  # passed at once
+    assert _filtered(b"INFO: Created Tens") == (b"", b"INFO: Created Tens")  # waits for its end
+    assert _filtered(b"W0000 00:00:1.0 1 a.cc:2] x\nW") == (b"", b"W")
+    assert _filtered(b"WARNING: your file\n 10%|#\r") == (b"WARNING: your file\n 10%|#\r", b"")

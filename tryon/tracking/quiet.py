@@ -2,19 +2,27 @@
 
 A graph's construction and its first frames write lines such as "INFO: Created TensorFlow Lite XNNPACK delegate
 for CPU" and "W0000 ... inference_feedback_manager.cc:114] ..." straight to the process's stderr (file
-descriptor 2), below Python, where no logging setting reaches. `native_quiet()` holds what is written to fd 2
-while it runs and then writes back every line that is not such routine chatter: errors, and anything another
-thread wrote meanwhile, still reach the user, a moment later.
+descriptor 2), below Python, where no logging setting reaches; some come from the graphs' own threads at any
+time. A `tryon` command (`filter_stderr`, called once at its start) sends fd 2 through a small filter process
+for its whole life: every line that is not such routine chatter reaches the user's stderr as it comes (errors,
+warnings, progress bars; through a terminal of its own when stderr is a terminal, so progress bars stay on).
+Where the library runs inside another program, `native_quiet()` holds what is written to fd 2 while it runs
+and then writes back every line that is not chatter (a graph's construction and first calls: QuietStart).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import fcntl
 import os
 import re
+import signal
 import sys
 import tempfile
+import termios
 import threading
+import time
 from collections.abc import Iterator
 
 # Routine lines: TensorFlow Lite's delegate notice, absl's note before its logging starts, and absl/glog
@@ -70,3 +78,110 @@ class QuietStart:
             return contextlib.nullcontext()
         self._left -= 1
         return native_quiet()
+
+
+# -- the whole process: a filter process between fd 2 and the user's stderr ---------------------------------
+
+FINISH_WAIT_S = 2.0  # at exit, how long the filter may take to write out the last lines
+
+
+def _maybe_noise(partial: bytes) -> bool:
+    """Whether an unfinished line could still become a NOISE line (then it waits for its end)."""
+    return partial[:1] in (b"I", b"W")
+
+
+def _filtered(pending: bytes) -> tuple[bytes, bytes]:
+    """(what to write now, what to keep until more comes): complete lines (ended by a newline, or a carriage
+    return as progress bars redraw) that are not NOISE, and an unfinished line unless it may become one."""
+    out = []
+    start = 0
+    for i, byte in enumerate(pending):
+        if byte in (0x0A, 0x0D):
+            segment = pending[start : i + 1]
+            if not NOISE.match(segment):
+                out.append(segment)
+            start = i + 1
+    rest = pending[start:]
+    if rest and not _maybe_noise(rest):
+        out.append(rest)
+        rest = b""
+    return b"".join(out), rest
+
+
+def _pump(src: int, dst: int) -> None:
+    """The filter process's loop: read what the command writes to its fd 2, write all but NOISE to `dst`."""
+    pending = b""
+    while True:
+        try:
+            chunk = os.read(src, 65536)
+        except OSError:  # a terminal's other end closed (EIO): the command is gone
+            chunk = b""
+        if not chunk:
+            break
+        now, pending = _filtered(pending + chunk)
+        if now:
+            os.write(dst, now)
+    if pending and not NOISE.match(pending):
+        os.write(dst, pending)
+
+
+def _terminal_pair(like: int) -> tuple[int, int]:
+    """(read end, write end): a pseudo-terminal with `like`'s window size whose output is passed on unchanged
+    (no newline translation), so the command still sees a terminal (progress bars, colours)."""
+    master, slave = os.openpty()
+    attrs = termios.tcgetattr(slave)
+    attrs[1] &= ~termios.OPOST
+    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    with contextlib.suppress(OSError):
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, fcntl.ioctl(like, termios.TIOCGWINSZ, b"\0" * 8))
+    return master, slave
+
+
+def filter_stderr() -> None:
+    """From now until this process ends, fd 2 goes through a filter process that drops NOISE lines and writes
+    everything else to the stderr the process had. Call once, at a command's start, before any graph or thread
+    exists. The filter ignores Ctrl-C and SIGTERM (the command decides when to stop) and ends when the last
+    writer of fd 2 is gone; at exit the command waits up to FINISH_WAIT_S for it to write out the last lines."""
+    try:
+        original = os.dup(2)
+    except OSError:  # no stderr at all: nothing to filter
+        return
+    try:
+        src, sink = _terminal_pair(original) if os.isatty(original) else os.pipe()
+    except OSError:
+        os.close(original)
+        return
+    _flush_python()
+    pid = os.fork()
+    if pid == 0:  # the filter process
+        code = 0
+        try:
+            os.close(sink)
+            null = os.open(os.devnull, os.O_RDWR)  # the command's stdin and stdout are not the filter's to hold
+            os.dup2(null, 0)
+            os.dup2(null, 1)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            _pump(src, original)
+        except BaseException:  # the user's stderr itself is gone: nothing left to write to
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(src)
+    os.dup2(sink, 2)
+    os.close(sink)
+    atexit.register(_finish_filter, pid, original)
+
+
+def _finish_filter(pid: int, original: int) -> None:
+    """At exit: fd 2 back to the original stderr (the filter then reads the end of what was written), and a
+    short wait for the filter to write it out."""
+    _flush_python()
+    os.dup2(original, 2)
+    os.close(original)
+    deadline = time.monotonic() + FINISH_WAIT_S
+    while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return
+        time.sleep(0.005)
