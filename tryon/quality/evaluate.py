@@ -512,4 +512,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    from tryon.tracking.quiet import filter_stderr
+
+    filter_stderr()  # MediaPipe's routine log lines kept from the user, as on `tryon` commands
     raise SystemExit(main(sys.argv[1:]))

@@ -308,4 +308,7 @@ def _table(report: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
+    from tryon.tracking.quiet import filter_stderr
+
+    filter_stderr()  # MediaPipe's routine log lines kept from the user, as on `tryon` commands
     sys.exit(main())

@@ -360,4 +360,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    from tryon.tracking.quiet import filter_stderr
+
+    filter_stderr()  # MediaPipe's routine log lines kept from the user, as on `tryon` commands
     main()

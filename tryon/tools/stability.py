@@ -145,4 +145,7 @@ def _main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    from tryon.tracking.quiet import filter_stderr
+
+    filter_stderr()  # MediaPipe's routine log lines kept from the user, as on `tryon` commands
     raise SystemExit(_main(sys.argv[1:]))

@@ -3,7 +3,7 @@
 A graph's construction and its first frames write lines such as "INFO: Created TensorFlow Lite XNNPACK delegate
 for CPU" and "W0000 ... inference_feedback_manager.cc:114] ..." straight to the process's stderr (file
 descriptor 2), below Python, where no logging setting reaches; some come from the graphs' own threads at any
-time. A `tryon` command (`filter_stderr`, called once at its start) sends fd 2 through a small filter process
+time. A `tryon` command or a `python -m` tool (`filter_stderr`, called once at its start) sends fd 2 through a filter process
 for its whole life: every line that is not such routine chatter reaches the user's stderr as it comes (errors,
 warnings, progress bars; through a terminal of its own when stderr is a terminal, so progress bars stay on).
 Where the library runs inside another program, `native_quiet()` holds what is written to fd 2 while it runs
