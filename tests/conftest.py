@@ -105,3 +105,43 @@ def make_cert(directory: Path, name: str = "server") -> tuple[Path, Path]:
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
     return cert_path, key_path
+
+
+def svg_to_png(svg: bytes) -> np.ndarray:
+    """segno's SVG is a single path of unit squares: draw it with OpenCV (no SVG library needed)."""
+    text = svg.decode()
+    scale = int(text.split('transform="scale(')[1].split(")")[0])
+    size = int(text.split('width="')[1].split('"')[0]) // scale
+    path = text.split('stroke="#000" d="')[1].split('"')[0]
+    img = np.full((size * 10, size * 10), 255, np.uint8)
+    x = y = 0.0
+    # Commands: "M x y" (move), "h n" (a horizontal run), "m dx dy" (relative move); stroke width 1 at y + 0.5.
+    tokens = path.replace("M", " M ").replace("m", " m ").replace("h", " h ").split()
+    i = 0
+    while i < len(tokens):
+        op = tokens[i]
+        if op in ("M", "m"):
+            dx, dy = float(tokens[i + 1]), float(tokens[i + 2])
+            x, y = (dx, dy) if op == "M" else (x + dx, y + dy)
+            i += 3
+        elif op == "h":
+            run = float(tokens[i + 1])
+            x0, x1 = sorted((x, x + run))
+            img[int((y - 0.5) * 10):int((y + 0.5) * 10), int(x0 * 10):int(x1 * 10)] = 0
+            x += run
+            i += 2
+        else:
+            raise AssertionError(f"unexpected SVG path command {op!r}")
+    return img
+
+
+def decode_qr(image: np.ndarray) -> str:
+    """The QR code's text. OpenCV's detector misses about 1 in 100 codes at one size (the links' tokens are
+    random), so it looks at a few sizes: 200 random links, 2 missed at full size, none this way."""
+    for scale in (1.0, 0.5, 0.3, 2.0):
+        shown = image if scale == 1.0 else cv2.resize(
+            image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_NEAREST)
+        text, points, _ = cv2.QRCodeDetector().detectAndDecode(shown)
+        if points is not None and text:
+            return text
+    raise AssertionError("no QR code found")

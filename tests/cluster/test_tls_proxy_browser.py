@@ -4,6 +4,7 @@ on the https:// page."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import ssl
@@ -13,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import make_cert, write_y4m
+from conftest import decode_qr, make_cert, svg_to_png, write_y4m
 from services import REPO, free_port, start_nginx
 
 from tryon.config import Settings
@@ -129,3 +130,58 @@ def test_live_try_on_on_the_https_page(proxied, astronaut, tmp_path):
             context.close()
         finally:
             browser.close()
+
+
+def kiosk_tls_site(server_port: int, http_port: int, cert: Path, key: Path) -> str:
+    """`tls_site` as docs/DEPLOY.md gives it for a kiosk with nginx on the kiosk's own machine: HTTPS on every
+    address (phones on the store's network reach it), and nginx's connections to the kiosk made from 127.0.0.2,
+    the address the kiosk trusts as its proxy, so that its own screen (127.0.0.1) stays the kiosk's own."""
+    text, n = re.subn(r"listen 127\.0\.0\.1:\{port\} ssl http2;", "listen {port} ssl http2;\n    proxy_bind 127.0.0.2;",
+                      tls_site(server_port, http_port, cert, key))
+    assert n == 1
+    return text
+
+
+def phone_get(address: str, port: int, path: str, cert: Path) -> tuple[int, bytes]:
+    """GET `path` from nginx at `address` (this machine's LAN address: the phone's side of the proxy), named
+    localhost (the certificate's name) in the Host header."""
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False  # reached by its LAN address; the chain is still checked
+    connection = http.client.HTTPSConnection(address, port, context=context, timeout=60)
+    try:
+        connection.request("GET", path, headers={"Host": f"localhost:{port}"})
+        reply = connection.getresponse()
+        return reply.status, reply.read()
+    finally:
+        connection.close()
+
+
+def test_a_kiosk_behind_the_tls_proxy_hands_phones_https_links_and_nothing_else(cert, tmp_path):
+    """docs/DEPLOY.md's kiosk with TLS: nginx (deploy/nginx-tls.conf) on the kiosk's machine in front of a kiosk
+    that serves only its hand-off links to other devices, `public_url` the https name. The QR code on the kiosk's
+    own screen names the https link; a phone on the store's network opens it through nginx (a secure page: its
+    Share button works) and is refused everything else; the kiosk's own screen keeps the whole app."""
+    from tryon.server.kiosk import KioskSettings, lan_address
+    from tryon.server.store import MediaStore
+
+    phone_side = lan_address()
+    if phone_side is None:
+        pytest.skip("this machine has no network address besides loopback: no phone's side to test from")
+    server_port, http_port = free_port(), free_port()
+    with start_nginx(kiosk_tls_site(server_port, http_port, *cert), tmp_path) as port:
+        public = f"https://localhost:{port}"
+        settings = Settings(data_dir=tmp_path / "data", trusted_proxies=["127.0.0.2"], allowed_hosts=["localhost"])
+        kiosk = KioskSettings(lan_handoff_only=True, public_url=public)
+        with serve_in_background(settings, kiosk, port=server_port) as local:
+            # A snapshot in the kiosk's store (one store for all servers on these files: tryon.server.store).
+            media = MediaStore(settings.files_dir, 60).put(b"\x89PNG a snapshot", ".png", 60)
+            name = media.url.rsplit("/", 1)[1]
+            with urllib.request.urlopen(f"{local}{media.url}/qr.svg", timeout=60) as reply:  # the kiosk's screen
+                assert decode_qr(svg_to_png(reply.read())) == f"{public}/m/{name}"
+            with urllib.request.urlopen(f"{local}/api/items", timeout=60) as reply:
+                assert reply.status == 200
+            status, page = phone_get(phone_side, port, f"/m/{name}", cert[0])
+            assert status == 200 and b"<html" in page.lower(), page[:200]
+            assert phone_get(phone_side, port, media.url, cert[0]) == (200, b"\x89PNG a snapshot")
+            for path in ("/", "/kiosk", "/api/items", "/docs"):
+                assert phone_get(phone_side, port, path, cert[0])[0] == 403, path
