@@ -170,18 +170,23 @@ def filter_stderr() -> None:
     os.close(src)
     os.dup2(sink, 2)
     os.close(sink)
-    atexit.register(_finish_filter, pid, original)
+    atexit.register(_finish_filter, pid, original, os.getpid())
 
 
-def _finish_filter(pid: int, original: int) -> None:
+def _finish_filter(pid: int, original: int, owner: int) -> None:
     """At exit: fd 2 back to the original stderr (the filter then reads the end of what was written), and a
-    short wait for the filter to write it out."""
+    short wait for the filter to write it out. Only in the process that started it (a forked copy that runs
+    its exit handlers has nothing to wait for)."""
+    if os.getpid() != owner:
+        return
     _flush_python()
     os.dup2(original, 2)
     os.close(original)
     deadline = time.monotonic() + FINISH_WAIT_S
     while time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
+        try:
             if os.waitpid(pid, os.WNOHANG)[0]:
                 return
+        except ChildProcessError:  # already reaped (a SIGCHLD handler's wait): it is gone
+            return
         time.sleep(0.005)
