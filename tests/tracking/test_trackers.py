@@ -36,20 +36,11 @@ def test_a_face_in_the_backdrop_is_not_taken_for_the_person():
 
 
 def _clip(rel: str, n: int) -> list[np.ndarray]:
-    import cv2
     from conftest import media_path
 
-    from tryon.tools.bench import letterbox
+    from tryon.tools.bench import load_frames
 
-    cap = cv2.VideoCapture(str(media_path(rel)))
-    frames = []
-    while len(frames) < n:
-        ok, bgr = cap.read()
-        if not ok:
-            break
-        frames.append(letterbox(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
-    cap.release()
-    return frames
+    return load_frames(media_path(rel), n)[0]
 
 
 def test_trackers_run_at_once_find_what_each_finds_alone():
