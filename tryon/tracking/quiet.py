@@ -83,6 +83,7 @@ class QuietStart:
 # -- the whole process: a filter process between fd 2 and the user's stderr ---------------------------------
 
 FINISH_WAIT_S = 2.0  # at exit, how long the filter may take to write out the last lines
+_LINE_END = re.compile(rb"(?<=[\r\n])")  # splits after each newline or carriage return, keeping them
 
 
 def _maybe_noise(partial: bytes) -> bool:
@@ -93,15 +94,8 @@ def _maybe_noise(partial: bytes) -> bool:
 def _filtered(pending: bytes) -> tuple[bytes, bytes]:
     """(what to write now, what to keep until more comes): complete lines (ended by a newline, or a carriage
     return as progress bars redraw) that are not NOISE, and an unfinished line unless it may become one."""
-    out = []
-    start = 0
-    for i, byte in enumerate(pending):
-        if byte in (0x0A, 0x0D):
-            segment = pending[start : i + 1]
-            if not NOISE.match(segment):
-                out.append(segment)
-            start = i + 1
-    rest = pending[start:]
+    *done, rest = _LINE_END.split(pending)
+    out = [segment for segment in done if not NOISE.match(segment)]
     if rest and not _maybe_noise(rest):
         out.append(rest)
         rest = b""
