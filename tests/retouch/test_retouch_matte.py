@@ -13,14 +13,14 @@ from tryon.retouch.matte import cut_out, foreground_colours
 from tryon.retouch.types import Matte
 
 # the photos whose mask is the professional retoucher's own cut-out (exact); the dataset masks are coarse.
-# Each with the IoU cut_out reaches now (a floor against regressions) and the issue's goal, 0.95.
+# Each with the IoU cut_out must reach: the issue's goal, 0.95, or more where it does better (a floor against
+# regressions).
 EXACT = {
     "earrings_garnet_drop_rose_gold_two_panel_grey_bg": 0.95,
     "ring_sapphire_halo_split_shank_marble_bg": 0.95,
-    "ring_sapphire_solitaire_side_view_light_grey_bg": 0.87,  # the polished shank mirrors the sweep
+    "ring_sapphire_solitaire_side_view_light_grey_bg": 0.97,  # the polished shank mirrors the sweep (0.98)
     "watch_gold_pave_dial_on_sand": 0.95,
 }
-IOU_GOAL = 0.95
 
 
 def iou(alpha: np.ndarray, mask: np.ndarray) -> float:
@@ -53,17 +53,48 @@ def _exact(name: str) -> tuple[np.ndarray, np.ndarray]:
 def test_matte_matches_the_retouchers_cut_out(name: str) -> None:
     rgb, mask = _exact(name)
     got = iou(cut_out(rgb).alpha, mask)
-    assert got >= EXACT[name], f"{name}: IoU {got:.3f}, was at least {EXACT[name]}"
+    assert got >= EXACT[name], f"{name}: IoU {got:.3f}, must be at least {EXACT[name]}"
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=f"IoU goal not reached yet (floor {f})"))
-    if f < IOU_GOAL else n for n, f in sorted(EXACT.items())])
-def test_matte_reaches_the_goal(name: str) -> None:
-    """The issue's goal on every exactly masked photo; the ones not there yet are strict xfails (an XPASS fails,
-    so reaching the goal shows up and the floor above must be raised)."""
-    rgb, mask = _exact(name)
-    assert iou(cut_out(rgb).alpha, mask) >= IOU_GOAL
+def test_a_white_gold_band_that_mirrors_a_light_backdrop_is_the_piece() -> None:
+    """The three-stone ring's polished shank has the grey sweep's colour, a little darker; its far edge is what
+    shows it (no mask for this photo: points read off the photo)."""
+    a = cut_out(load_rgb("products/ring_three_stone_channel_white_gold_dust_grey_bg.jpg")).alpha
+    assert a[188:199, 354:365].min() > 0.9, "the middle of the shank's left face"
+    assert a[245:266, 467:488].max() < 0.1, "the ring's open interior stays background"
+
+
+def band_beside_a_piece(strip: str, size: int = 360) -> np.ndarray:
+    """A light sweep with a piece (a gold bar with bright and dark facets) and, along its right side, a strip
+    of the sweep's colour about 5 L darker: `face` ends at a thin dark line (a polished face's edge), `soft` fades
+    into the sweep (a shadow); `dark` is about 22 L darker and ends in a sharp step (a hard shadow)."""
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    img = np.full((size, size, 3), 214.0, np.float32) + (8.0 * yy / size)[..., None]
+    x0, x1, y0, y1 = 120, 180, 60, 300
+    facets = np.where((yy[y0:y1, x0:x1] // 6) % 2 == 0, 1.1, 0.75)[..., None]
+    img[y0:y1, x0:x1] = np.array([200.0, 160.0, 60.0], np.float32) * facets
+    wide = 12  # within FACE_WIDTH's share of the frame
+    if strip == "soft":
+        fade = np.clip(1.0 - (xx - x1) / wide, 0.0, 1.0) * ((yy >= y0) & (yy < y1) & (xx >= x1))
+        img -= (15.0 * fade)[..., None]
+    elif strip == "dark":
+        img[y0:y1, x1:x1 + wide] -= 60.0
+    else:
+        img[y0:y1, x1:x1 + wide] -= 15.0
+        img[y0:y1, x1 + wide:x1 + wide + 2] = 150.0
+    img += rng.normal(0.0, 1.0, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("strip,piece", [("face", True), ("soft", False), ("dark", False)])
+def test_a_face_is_claimed_by_its_edge_and_a_shadow_is_not(strip: str, piece: bool) -> None:
+    a = cut_out(band_beside_a_piece(strip)).alpha
+    middle = a[100:260, 183:189]
+    if piece:
+        assert middle.min() > 0.9, "a calm, neutral face bounded by a sharp edge is the piece"
+    else:
+        assert middle.max() < 0.1, "a shadow beside the piece is backdrop"
 
 
 def test_shapes_dtypes_and_box() -> None:

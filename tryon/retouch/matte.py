@@ -15,6 +15,7 @@ How cut_out decides, at a working copy of at most WORK_PIXELS:
 4. narrow gaps a little off the backdrop close (a mirroring band between its edges); holes enclosed by the piece
    are filled only when they are not the backdrop (a ring's open interior shows the backdrop and stays open);
    strays go (dust, a fibre, a second backdrop colour along the frame);
+   a polished white band that mirrors a light backdrop is claimed by its edges (`_mirror_faces`);
 5. closed-form matting (cfm.py) solves alpha in a narrow unsure band along the edge;
 6. a guided filter carries the alpha to full resolution along the photo's own edges.
 A learned coarse alpha (net.py) has its place at step 2 (`_learned_score`, off until it measurably helps).
@@ -72,6 +73,15 @@ STRAY_DISTANCE = 0.03  # ... and further than this share of the diagonal from th
 EDGE_HUG = 0.3  # a component (not the largest) with this share of its outline on the frame's edge is backdrop
 CALM_BACKDROP = 0.9  # ... as is one touching the edge with this share of its pixels calm (no metal, no facets)
 HUG_KEEP = 0.02  # ... unless no other component reaches this share of its area
+# a mirroring face: a calm, neutral strip a little darker than the backdrop, bounded by a sharp edge (_mirror_faces)
+FACE_REACH = 0.045  # share of the longer side: pixels further than this from the piece are backdrop for the flooding
+FACE_WIDTH = 0.045  # a face is at most this share of the longer side wide
+FACE_EDGE = 4.0  # its edge toward the backdrop: this many times the backdrop's own gradient (90th percentile)
+FACE_CALM = 2.2  # median local contrast (L units) inside: polished metal is smooth between its edges
+FACE_TINT = 2.5  # median Lab a/b units off the backdrop: white metal mirroring a neutral backdrop stays neutral
+FACE_SHADE = (2.5, 12.0)  # mean L units darker than the backdrop: darker than its grain, lighter than a shadow
+FACE_SCORE = 0.7  # mean piece score: a face the score already half-sees is left to the other steps
+FACE_MIN_PX = 20  # working pixels: smaller regions are not worth a face's tests
 BAND_PX = 2  # half-width of the unsure band solved by closed-form matting (working pixels)
 GUIDE_EPS = 1e-4
 EDGE_ALPHA = 0.002  # foreground colours are solved where alpha is between this and 1 minus it
@@ -273,7 +283,70 @@ def coarse_mask(small: np.ndarray) -> tuple[np.ndarray, np.ndarray, LocalBackdro
         mask = _close_gaps(mask, score)
         mask = _fill_holes(mask, score, lab, local)
         mask = _drop_strays(mask, contrast < CONTRAST_MIN)
+        mask = _mirror_faces(mask, lab, score, local, contrast)
     return mask, score, local
+
+
+def _mirror_faces(mask: np.ndarray, lab: np.ndarray, score: np.ndarray, local: LocalBackdrop,
+                  contrast: np.ndarray) -> np.ndarray:
+    """The piece plus the polished faces beside it that mirror the backdrop (a white-gold shank seen edge-on).
+
+    Such a face has the backdrop's colour, only a little darker, so no colour cue finds it; what gives it away is
+    its far edge, a sharp line where a shadow fades. The piece and the backdrop further than FACE_REACH from it
+    flood the luminance gradient (watershed), so they meet at the sharpest edge between them; a region the piece
+    wins is claimed when it is a face: bounded toward the backdrop by an edge FACE_EDGE times sharper than the
+    backdrop's grain, calm inside, neutral, a little darker than the backdrop (not a shadow's darkness), at most
+    FACE_WIDTH wide, and not already half-seen by the score. Holes with no backdrop basin stay as they were.
+    """
+    h, w = mask.shape
+    lum = cv2.GaussianBlur(lab[..., 0], (0, 0), 0.8)
+    grad = np.hypot(cv2.Sobel(lum, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(lum, cv2.CV_32F, 0, 1, ksize=3)) / 8.0
+    dist = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 3)
+    far = dist > max(4, int(round(FACE_REACH * max(h, w))))
+    if not far.any():
+        return mask
+    grain = max(0.3, float(np.percentile(grad[far], 90)))
+    markers = np.zeros((h, w), np.int32)
+    markers[far] = 1
+    markers[mask] = 2
+    g8 = np.clip(grad * (255.0 / (8.0 * grain)), 0, 255).astype(np.uint8)
+    cv2.watershed(cv2.merge([g8, g8, g8]), markers)
+    won = (markers == 2) & ~mask
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(won.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return mask
+    # cheap tests on every region first (means by bincount), the medians and the edge only on what passes them
+    d = lab - local.lab
+    flat = labels.ravel()
+    area = np.maximum(stats[:, cv2.CC_STAT_AREA], 1).astype(np.float64)
+    shade = np.bincount(flat, -d[..., 0].ravel(), minlength=n) / area
+    seen = np.bincount(flat, score.ravel(), minlength=n) / area
+    candidates = np.flatnonzero((area >= FACE_MIN_PX) & (shade >= FACE_SHADE[0]) & (shade <= FACE_SHADE[1])
+                                & (seen <= FACE_SCORE))
+    candidates = candidates[candidates > 0]
+    if len(candidates) == 0:
+        return mask
+    k3 = np.ones((3, 3), np.uint8)
+    # the edge toward the backdrop: watershed lines beside the backdrop's basin
+    line = (markers == -1) & (cv2.dilate((markers == 1).astype(np.uint8), k3) > 0)
+    tint = np.hypot(d[..., 1], d[..., 2])
+    out = mask.copy()
+    for i in candidates:
+        x, y, cw, ch = stats[i, :4]
+        x0, y0, x1, y1 = max(0, x - 1), max(0, y - 1), min(w, x + cw + 1), min(h, y + ch + 1)
+        region = labels[y0:y1, x0:x1] == i
+        r8 = region.astype(np.uint8)
+        rim = (cv2.dilate(r8, k3) > 0) & line[y0:y1, x0:x1]
+        if rim.sum() < 3:
+            continue
+        # the line runs beside the step, not always on it: the sharpest gradient within a pixel of it
+        edge = float(np.median(cv2.dilate(grad[y0:y1, x0:x1], k3)[rim])) / grain
+        width = 2.0 * float(cv2.distanceTransform(np.pad(r8, 1), cv2.DIST_L2, 3).max()) / max(h, w)
+        if (edge >= FACE_EDGE and width <= FACE_WIDTH
+                and float(np.median(contrast[y0:y1, x0:x1][region])) <= FACE_CALM
+                and float(np.median(tint[y0:y1, x0:x1][region])) <= FACE_TINT):
+            out[y0:y1, x0:x1] |= region
+    return out
 
 
 def _with_learned(score: np.ndarray, learned: np.ndarray | None) -> np.ndarray:
