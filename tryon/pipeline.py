@@ -21,7 +21,7 @@ from tryon.anchors import neck
 from tryon.anchors.ears import SITES as EAR_SITES
 from tryon.anchors.ears import ear_anchors, lobe_in_head
 from tryon.anchors.face_model import FaceModel, load_face_model
-from tryon.anchors.hair import HairColours, HairCover, hair_colours
+from tryon.anchors.hair import HairColours, HairCover, ear_covers, hair_colours
 from tryon.anchors.head import solve_head_pose
 from tryon.compositor.alpha import composite
 from tryon.compositor.neural import Compositor
@@ -192,7 +192,8 @@ class Pipeline:
             if tracking.person_new or self._hair_colours is None:
                 self._hair_colours = hair_colours(rgb, tracking.person, tracking.face)
             hair = HairCover(rgb, tracking.person, self._hair_colours)
-            covers = {site: hair for site in (*EAR_SITES, neck.SITE)}
+            ears = [a for a in anchors if a.site in EAR_SITES]
+            covers = {neck.SITE: hair, **ear_covers(hair, ears, face_part.face_width_px, intr, (h, w))}
         if necklace:
             found = self._neck.update(tracking.body, tracking.posed, intr, face_part.head, t_ms, tracking.face,
                                       tracking.gray if video else None)

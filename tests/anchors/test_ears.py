@@ -4,6 +4,7 @@ which ear hides on turned heads, and hair over the ear."""
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -95,24 +96,30 @@ def test_both_ears_shown_on_frontal_faces(photo_pipeline, rel):
 STUD = "stud-diamond-6mm-platinum"
 
 
-def _stud_alpha(rel: str) -> dict[str, float]:
-    """Per ear: how much of the stud is drawn, its alpha over what it would be with no hair in front
-    (0: hidden, 1: all of it; 0 also for an ear that does not wear it)."""
-    catalog = Catalog.load()
-    with Pipeline(catalog, [STUD], PipelineOptions(mode="image", use_compositor=False)) as pipe:
-        result = pipe.process(Frame(load_rgb(rel)))
+def _drawn_share(result: Any, catalog: Catalog, item: str, below_fw: float = 0.0) -> dict[str, float]:
+    """Per ear of a pipeline's result: how much of the earring is drawn, its alpha over what it would be with no
+    hair in front (0: hidden, 1: all of it; 0 also for an ear that does not wear it), in a box round the lobe
+    reaching `below_fw` face widths further down (a hoop hangs below its lobe)."""
     with Renderer() as renderer:
         bare = dataclasses.replace(result.anchors, covers={})
-        stud = item_model(catalog, STUD)
-        whole = renderer.render(bare, place({"left_ear": [stud], "right_ear": [stud]}, bare.anchors)).full_frame()[..., 3]
+        piece = item_model(catalog, item)
+        whole = renderer.render(bare, place({"left_ear": [piece], "right_ear": [piece]}, bare.anchors)).full_frame()[..., 3]
     alpha = result.layer.full_frame()[..., 3] if result.layer is not None else np.zeros_like(whole)
     out = {}
+    fw = result.anchors.face_width_px
     for a in result.anchors.anchors:
-        r = 0.04 * result.anchors.face_width_px
+        r = 0.04 * fw
         x, y = a.xy_px
-        box = (slice(int(max(0, y - r)), int(y + r + 1)), slice(int(max(0, x - r)), int(x + r + 1)))
+        box = (slice(int(max(0, y - r)), int(y + r + below_fw * fw + 1)), slice(int(max(0, x - r)), int(x + r + 1)))
         out[a.site] = float(alpha[box].sum() / max(whole[box].sum(), 1e-6)) if a.visible >= 0.5 else 0.0
     return out
+
+
+def _stud_alpha(rel: str) -> dict[str, float]:
+    """Per ear of a photo: how much of a stud is drawn (see _drawn_share)."""
+    catalog = Catalog.load()
+    with Pipeline(catalog, [STUD], PipelineOptions(mode="image", use_compositor=False)) as pipe:
+        return _drawn_share(pipe.process(Frame(load_rgb(rel))), catalog, STUD)
 
 
 def test_hair_over_the_ears_hides_the_stud_pixel_by_pixel():
@@ -136,6 +143,22 @@ def test_ear_behind_strands_of_hair_still_wears_its_earring():
             for a in pipe.track(Frame(rgb, t_ms)).anchors:
                 shown[a.site] += a.visible >= 0.5
     assert shown["left_ear"] >= 170 and shown["right_ear"] >= 170, shown
+
+
+def test_hair_behind_a_visible_lobe_hides_none_of_its_hoop():
+    """A girl's pigtails hang behind her ears. Where a lobe shows (her left, image right), the hoop hangs in front
+    of the hair, whole; before, the hair behind it erased most of it. Hair over a lobe still hides (above)."""
+    catalog = Catalog.load()
+    hoop = "hoop-round-25mm-yellow-gold"
+    shares = []
+    with Pipeline(catalog, [hoop], PipelineOptions(mode="video", use_compositor=False)) as pipe:
+        for i, (rgb, t_ms) in enumerate(read_video(media_path("people/video/girl_child_head_turns_green_bg.mp4"))):
+            result = pipe.process(Frame(rgb, t_ms))
+            if i in (30, 60, 90):
+                shares.append(_drawn_share(result, catalog, hoop, below_fw=0.25)["left_ear"])
+            if i >= 90:
+                break
+    assert min(shares) > 0.95, shares
 
 
 def test_no_face_no_anchors(photo_pipeline):

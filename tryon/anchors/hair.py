@@ -1,6 +1,10 @@
 """Hair in front of jewelry: which pixels of a region are the person's hair, so a chain or an earring passes
 behind it, pixel by pixel.
 
+Hair in front of an earring is hair in front of the ear: it covers the ear the earring hangs from. Where the
+ear shows, the hair around and below it (pigtails, a bob's ends, long hair behind the shoulders) is behind the
+earring, and hides none of it (`ear_covers`).
+
 Long hair falls over the ears and over the shoulders in front of the collarbones, where a chain lies. A pixel
 is hair when it lies well inside the person mask, its colour is not the cheeks' skin (tryon.anchors.ears.
 skin_model) and is near the hair's own colour, sampled above the forehead where hair is almost always found. No
@@ -9,13 +13,14 @@ hair there (short or no hair, a hat): no hair model, nothing is hidden.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
 
 from tryon.anchors.ears import skin_model
-from tryon.types import Cover, FaceLandmarks
+from tryon.types import AnchorPose, Cover, FaceLandmarks, Intrinsics
 
 FOREHEAD_TOP = 10  # face mesh landmark at the hairline's middle
 MIN_SAMPLES = 40
@@ -25,6 +30,14 @@ SKIN_Z = 3.0  # at least this far from the skin's colour (as the ears' hair test
 # The person mask's edge is soft and bleeds into the background for a few percent of a face width: a dark
 # wall there looks like dark hair beside a bare ear. Hair in front of an ear or a chain lies well inside it.
 MASK_EDGE_FW = 0.03
+LOBE_DISC_FW = 0.02  # face widths: a stud's radius at the lobe (a 6 mm stud on a 14 cm face is 0.02)
+# Hair in front of an ear: hair over EAR_IN_FRONT of a disc of EAR_PROBE_FW face widths, EAR_PROBE_UP_FW above the
+# lobe (the ear's lower half). Chosen on the older sets' photos (faces/, body/) and the hoop clip: hair over an
+# ear covers 0.17-0.98 of it there, a bare ear with hair behind it 0-0.06 (the hoop clip's bare ear: 0.18 in
+# its worst tenth of frames, which then keep the pixel-by-pixel cover).
+EAR_PROBE_UP_FW = 0.05
+EAR_PROBE_FW = 0.04
+EAR_IN_FRONT = 0.1
 HUE_OFF_DEG = 12.0  # chosen on the fit part: 10 hid a visible lobe, 15 no more hair than without
 HUE_MIN_CHROMA = 12.0
 
@@ -156,3 +169,20 @@ def cover_at(cover: Cover | None, xy: np.ndarray, radius_px: float, shape: tuple
     yy, xx = np.mgrid[y0:y1, x0:x1]
     disc = (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r
     return float(front[disc].mean())
+
+
+def ear_covers(hair: Cover, ears: Sequence[AnchorPose], face_width_px: float, intrinsics: Intrinsics,
+               shape: tuple[int, int]) -> dict[str, Cover]:
+    """The hair cover for each ear site whose ear the hair lies over (EAR_IN_FRONT of a disc of EAR_PROBE_FW
+    face widths, EAR_PROBE_UP_FW above the lobe along the head's up): that hair is in front of the ear and
+    hides the earring's pixels it covers. An ear that shows gets no cover: the hair beside and below it is
+    behind its earring. shape: (h, w)."""
+    out: dict[str, Cover] = {}
+    for a in ears:
+        lobe = a.cam_T_anchor[:3, 3]
+        up = intrinsics.project(np.stack([lobe, lobe + 0.005 * a.cam_T_anchor[:3, 1]]))  # the head's up, 5 mm
+        step = up[1] - up[0]
+        probe = a.xy_px + EAR_PROBE_UP_FW * face_width_px * step / max(float(np.linalg.norm(step)), 1e-9)
+        if cover_at(hair, probe, EAR_PROBE_FW * face_width_px, shape) >= EAR_IN_FRONT:
+            out[a.site] = hair
+    return out
