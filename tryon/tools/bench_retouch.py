@@ -2,10 +2,10 @@
 
 The photos are real product photos from the shared media (a ring on grey, a pendant chain on grey), resized to
 exactly 1 MP and 12 MP (a 12 MP phone or camera frame is 4000 x 3000). Each size is timed `repeats` times after a
-warm-up at that size, which is timed on its own: a process's first photo at a size grows the heap, and on this
-VM a page's first touch costs about 0.1 ms (a VM exit; a few microseconds on bare metal), so that first photo
-takes up to half a second more than every later one. The batch runs `batch` photos through `run_batch` with one
-worker per core, as `tryon retouch` does.
+warm-up at that size, which is timed on its own: a process's first photo at a size pays one-time costs, OpenCV's
+first calls and the heap's growth (17,000 to 21,000 page faults at 1 MP, and on this VM a fault costs tens of
+microseconds, a few on bare metal), so it takes up to a second more than every later one. The batch runs
+`batch` photos through `run_batch` with one worker per core, as `tryon retouch` does.
 
 CPU time is counted beside the wall-clock time (this process's for single photos, its reaped worker processes'
 for the batch): CPU seconds per photo is what a core-hour of retouching rests on, and it stays about the same on a
@@ -114,7 +114,7 @@ def format_retouch_bench(r: RetouchBench) -> str:
     for size, s in r.seconds.items():
         lines.append(f"  {size:>6}: {s['median']:.2f} s median, {s['max']:.2f} s worst; "
                      f"{r.cpu_seconds.get(size, float('nan')):.2f} CPU s median; a process's first photo at this "
-                     f"size {r.first_seconds.get(size, float('nan')):.2f} s (the heap's first touch)")
+                     f"size {r.first_seconds.get(size, float('nan')):.2f} s (one-time costs)")
     lines.append(f"  batch: {r.batch_photos} photos of 1 MP with {r.batch_workers} workers in {r.batch_seconds:.1f} s "
                  f"({r.photos_per_minute:.0f} photos a minute); {r.batch_cpu_s_per_photo:.2f} CPU s a photo in the workers, "
                  f"{r.photos_per_core_hour:.0f} photos per core-hour")
