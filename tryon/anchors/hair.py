@@ -30,9 +30,8 @@ SKIN_Z = 3.0  # at least this far from the skin's colour (as the ears' hair test
 # The person mask's edge is soft and bleeds into the background for a few percent of a face width: a dark
 # wall there looks like dark hair beside a bare ear. Hair in front of an ear or a chain lies well inside it.
 MASK_EDGE_FW = 0.03
-LOBE_DISC_FW = 0.02  # face widths: a stud's radius at the lobe (a 6 mm stud on a 14 cm face is 0.02)
-# Hair in front of an ear: hair over EAR_IN_FRONT of a disc of EAR_PROBE_FW face widths, EAR_PROBE_UP_FW above the
-# lobe (the ear's lower half). Chosen on the older sets' photos (faces/, body/) and the hoop clip: hair over an
+# Hair in front of an ear: hair over EAR_IN_FRONT of a disc of radius EAR_PROBE_FW face widths, EAR_PROBE_UP_FW
+# above the lobe (the ear's lower half). Chosen on the older sets' photos (faces/, body/) and the hoop clip: hair over an
 # ear covers 0.17-0.98 of it there, a bare ear with hair behind it 0-0.06 (the hoop clip's bare ear: 0.18 in
 # its worst tenth of frames, which then keep the pixel-by-pixel cover).
 EAR_PROBE_UP_FW = 0.05
@@ -173,8 +172,8 @@ def cover_at(cover: Cover | None, xy: np.ndarray, radius_px: float, shape: tuple
 
 def ear_covers(hair: Cover, ears: Sequence[AnchorPose], face_width_px: float, intrinsics: Intrinsics,
                shape: tuple[int, int]) -> dict[str, Cover]:
-    """The hair cover for each ear site whose ear the hair lies over (EAR_IN_FRONT of a disc of EAR_PROBE_FW
-    face widths, EAR_PROBE_UP_FW above the lobe along the head's up): that hair is in front of the ear and
+    """The hair cover for each ear site whose ear the hair lies over (EAR_IN_FRONT of a disc of radius
+    EAR_PROBE_FW face widths, EAR_PROBE_UP_FW above the lobe along the head's up): that hair is in front of the ear and
     hides the earring's pixels it covers. An ear that shows gets no cover: the hair beside and below it is
     behind its earring. shape: (h, w)."""
     out: dict[str, Cover] = {}

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from tryon.anchors.hair import LOBE_DISC_FW, cover_at
+from tryon.anchors.hair import cover_at
 from tryon.quality.contact_sheet import BLUE, GREEN, RED, YELLOW, Mark, tile
 from tryon.types import AnchorPose, FrameAnchors, HeadPose, Intrinsics
 
@@ -34,7 +34,7 @@ TOO_FEW = 5  # a cell with fewer cases than this says "too few"
 LOBE_LIMIT = 0.05  # face widths: DESIGN's nearest single landmark is ~0.055 off, the goal under 0.03
 GROSS = 0.5  # face widths: past this our ear is on another face (a spurious detection chosen) or lost
 SHOWN_AT = 0.5  # an anchor at least this visible is drawn (Pipeline.not_placed)
-LOBE_DISC = LOBE_DISC_FW  # face widths: a stud's radius at the lobe, as the product reads hair in front of an ear
+LOBE_DISC = 0.02  # face widths: a stud's radius at the lobe (a 6 mm stud on a 14 cm face is 0.02)
 COVERED_AT = 0.5  # a lobe this much under the frame's cover (hair) is hidden
 SIDES = ("image-left", "image-right")
 HIDDEN = ("hidden_hair", "hidden_turn", "hidden_other")
