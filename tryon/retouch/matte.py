@@ -316,10 +316,9 @@ def _mirror_faces(mask: np.ndarray, lab: np.ndarray, score: np.ndarray, local: L
     if n <= 1:
         return mask
     # cheap tests on every region first (means by bincount), the medians and the edge only on what passes them
-    d = lab - local.lab
     flat = labels.ravel()
     area = np.maximum(stats[:, cv2.CC_STAT_AREA], 1).astype(np.float64)
-    shade = np.bincount(flat, -d[..., 0].ravel(), minlength=n) / area
+    shade = np.bincount(flat, (local.lab[..., 0] - lab[..., 0]).ravel(), minlength=n) / area
     seen = np.bincount(flat, score.ravel(), minlength=n) / area
     candidates = np.flatnonzero((area >= FACE_MIN_PX) & (shade >= FACE_SHADE[0]) & (shade <= FACE_SHADE[1])
                                 & (seen <= FACE_SCORE))
@@ -329,7 +328,6 @@ def _mirror_faces(mask: np.ndarray, lab: np.ndarray, score: np.ndarray, local: L
     k3 = np.ones((3, 3), np.uint8)
     # the edge toward the backdrop: watershed lines beside the backdrop's basin
     line = (markers == -1) & (cv2.dilate((markers == 1).astype(np.uint8), k3) > 0)
-    tint = np.hypot(d[..., 1], d[..., 2])
     out = mask.copy()
     for i in candidates:
         x, y, cw, ch = stats[i, :4]
@@ -344,9 +342,14 @@ def _mirror_faces(mask: np.ndarray, lab: np.ndarray, score: np.ndarray, local: L
         width = 2.0 * float(cv2.distanceTransform(np.pad(r8, 1), cv2.DIST_L2, 3).max()) / max(h, w)
         if (edge >= FACE_EDGE and width <= FACE_WIDTH
                 and float(np.median(contrast[y0:y1, x0:x1][region])) <= FACE_CALM
-                and float(np.median(tint[y0:y1, x0:x1][region])) <= FACE_TINT):
+                and float(np.median(_tint(lab[y0:y1, x0:x1], local.lab[y0:y1, x0:x1])[region])) <= FACE_TINT):
             out[y0:y1, x0:x1] |= region
     return out
+
+
+def _tint(lab: np.ndarray, bg_lab: np.ndarray) -> np.ndarray:
+    """(h, w) Lab a/b distance of each pixel from the backdrop expected there."""
+    return np.hypot(lab[..., 1] - bg_lab[..., 1], lab[..., 2] - bg_lab[..., 2])
 
 
 def _with_learned(score: np.ndarray, learned: np.ndarray | None) -> np.ndarray:
@@ -434,8 +437,7 @@ def _split_unsure(lab: np.ndarray, score: np.ndarray, sure: np.ndarray, grown: n
     calm = contrast < np.maximum(CONTRAST_MIN, CONTRAST_TEXTURES * local.texture)
     # ... and unless it is a neutral shade darker than the backdrop: a shadow, or polished white metal mirroring
     # it, which only the flooding (soft edges against sharp ones) can tell apart
-    d = lab - local.lab
-    tinted = np.hypot(d[..., 1], d[..., 2]) > TINT_MIN
+    tinted = _tint(lab, local.lab) > TINT_MIN
     markers[unsure & calm & (like < 1.0 / COLOUR_ODDS) & (tinted | ~shaded)] = 1
     # chroma counts double: a hue step is the piece's edge, a luminance step may be the backdrop's grain
     weighted = (lab * np.array([1.0, 2.0, 2.0], np.float32) + np.array([0.0, 128.0, 128.0], np.float32))
@@ -462,8 +464,7 @@ def _split_unsure(lab: np.ndarray, score: np.ndarray, sure: np.ndarray, grown: n
 
 def tinted_strong(lab: np.ndarray, local: LocalBackdrop) -> np.ndarray:
     """(h, w) bool: a hue far off the backdrop's (the piece's own colour, not a tint cast on the backdrop)."""
-    d = lab - local.lab
-    return np.hypot(d[..., 1], d[..., 2]) > CHROMA_SURE * 2.0 * CHROMA_MIN
+    return _tint(lab, local.lab) > CHROMA_SURE * 2.0 * CHROMA_MIN
 
 
 def trimap_of(mask: np.ndarray, score: np.ndarray) -> np.ndarray:
