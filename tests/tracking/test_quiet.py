@@ -87,6 +87,29 @@ def test_a_command_filters_chatter_written_at_any_time():
                            b"E0000 00:00:1.0 1 graph.cc:1] a real error"), proc.stderr
 
 
+# Under the filter a quiet window (native_quiet, as a graph's first calls open) leaves fd 2 alone: a window
+# swaps fd 2 for the whole process, so the lines other threads are writing at its edges (TensorFlow Lite writes
+# "INFO: " and the rest of its line apart) are cut in two, and halves that are no longer chatter, put back in
+# another order than they came, reach the user ("Created TensorFlow Lite XNNPACK delegate for CPU.INFO: " was
+# seen once on a `tryon render` with earrings, a necklace and a hand).
+WINDOW_COMMAND = textwrap.dedent("""
+    import os
+    from tryon.tracking.quiet import filter_stderr, native_quiet
+    filter_stderr()
+    before = os.fstat(2).st_ino
+    with native_quiet():
+        inside = os.fstat(2).st_ino
+        os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\\n")
+    print(before == inside)
+""")
+
+
+def test_under_the_filter_a_quiet_window_leaves_stderr_alone():
+    proc = subprocess.run([sys.executable, "-c", WINDOW_COMMAND], capture_output=True, timeout=60)
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
+    assert proc.stdout == b"True\n"
+
+
 def test_on_a_terminal_the_command_still_has_one():
     """Progress bars need stderr to be a terminal: the filter gives the command one of its own."""
     main, other = pty.openpty()

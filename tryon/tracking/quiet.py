@@ -33,6 +33,7 @@ NOISE = re.compile(
     rb"|[IW]\d{4} [\d:.]+\s+\d+ [\w./-]+:\d+\] )"
 )
 _lock = threading.RLock()
+_filtering = False  # fd 2 goes through the filter process (filter_stderr): the quiet windows stand aside
 
 
 def _flush_python() -> None:
@@ -43,7 +44,13 @@ def _flush_python() -> None:
 
 @contextlib.contextmanager
 def native_quiet() -> Iterator[None]:
-    """Hold fd 2 while inside; then write back its lines that are not native routine chatter (NOISE)."""
+    """Hold fd 2 while inside; then write back its lines that are not native routine chatter (NOISE). Under
+    `filter_stderr` it does nothing: the filter drops that chatter whenever it comes, and a window would cut
+    the lines that other threads are writing at its edges (TensorFlow Lite writes "INFO: " and the rest of its
+    line apart), passing their halves, which are no longer chatter, on to the user."""
+    if _filtering:
+        yield
+        return
     with _lock:
         try:
             saved = os.dup(2)
@@ -164,6 +171,8 @@ def filter_stderr() -> None:
     os.close(src)
     os.dup2(sink, 2)
     os.close(sink)
+    global _filtering
+    _filtering = True
     atexit.register(_finish_filter, pid, original, os.getpid())
 
 
