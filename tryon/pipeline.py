@@ -22,6 +22,7 @@ from tryon.anchors.ears import SITES as EAR_SITES
 from tryon.anchors.ears import ear_anchors, lobe_in_head
 from tryon.anchors.face_model import FaceModel, load_face_model
 from tryon.anchors.hair import HairColours, HairCover, ear_covers, hair_colours
+from tryon.anchors.hand_cover import Either, HandCover
 from tryon.anchors.head import solve_head_pose
 from tryon.compositor.alpha import composite
 from tryon.compositor.neural import Compositor
@@ -150,7 +151,14 @@ class Pipeline:
             need.add("hands")
         if kinds & {"wrist", "neck"}:
             need.add("pose")
+        if "face" in need and self.options.mode == "image":
+            need.add("hands")  # a photo's hands hide the earrings and the chain they cover (HandCover)
         return need
+
+    def _hands_asked(self) -> bool:
+        """Whether the hands' own anchors are wanted (a ring or a wrist piece worn, or hands asked to be tracked),
+        not only their cover over the earrings and the chain."""
+        return "hands" in self.options.track or any(w.item.site in ("finger", "wrist") for w in self.placements)
 
     def _tracks_neck(self) -> bool:
         return "neck" in self.options.track or any(w.item.site == "neck" for w in self.placements)
@@ -202,9 +210,15 @@ class Pipeline:
                 occluders += found[1]
         sizes: tuple[HandSizes, ...] = ()
         if "hands" in need:
-            hand_anchors, hand_occluders, sizes = self._hand_part(tracking, intr, t_ms)
-            anchors += hand_anchors
-            occluders += hand_occluders
+            hand_anchors, hand_occluders, hand_sizes = self._hand_part(tracking, intr, t_ms)
+            if self._hands_asked():
+                anchors += hand_anchors
+                occluders += hand_occluders
+                sizes = hand_sizes
+            if hand_occluders:  # a hand in front of the chain or at an ear hides what it covers there
+                hand = HandCover(hand_occluders, intr, tracking.hands)
+                for site in (neck.SITE, *EAR_SITES):
+                    covers[site] = Either(covers[site], hand) if site in covers else hand
         timings["anchors"] = (time.perf_counter() - t0) * 1e3
         return dataclasses.replace(face_part, anchors=anchors, occluders=occluders, hands=sizes, covers=covers)
 

@@ -1,0 +1,86 @@
+"""A hand in front of a chain or at an ear hides the pixels of the piece it covers (tryon.anchors.hand_cover):
+the flat silhouette of its capsules and palm, on real photos and on drawn geometry."""
+
+from __future__ import annotations
+
+import numpy as np
+from conftest import load_rgb
+
+from tryon.anchors.hair import cover_at
+from tryon.anchors.hand_cover import Either, HandCover
+from tryon.pipeline import Pipeline, PipelineOptions
+from tryon.types import Capsule, Frame, HandLandmarks, Intrinsics
+
+INTR = Intrinsics.from_hfov(640, 480, 60.0)
+
+
+def _at(x: float, y: float, z: float) -> np.ndarray:
+    """The camera point at depth z that projects to pixel (x, y)."""
+    return np.array([(x - INTR.cx) * z / INTR.fx, (y - INTR.cy) * z / INTR.fy, z])
+
+
+def test_a_capsule_covers_its_flat_silhouette_and_nothing_past_it():
+    r_px, z = 8.0, 0.5
+    r_m = r_px * z / INTR.fx * 0.9  # capsules sit inside the finger (OCCLUDER_INSET): the silhouette is r_px
+    cover = HandCover([Capsule(_at(100, 200, z), _at(200, 200, z), r_m, r_m)], INTR)
+    m = cover(80, 180, 140, 40)
+    assert m is not None and m.shape == (40, 140)
+    assert m[20, 70] == 1.0  # on the axis
+    assert m[20 - 6, 70] == 1.0 and m[20 + 6, 70] == 1.0  # inside the radius on both sides
+    assert m[20 - 11, 70] == 0.0 and m[20 + 11, 70] == 0.0  # beyond it
+    assert m[20, 20 - 6] == 1.0 and m[20, 0] == 0.0  # the round end and past it
+    assert cover(300, 300, 32, 32) is None  # a region the hand is nowhere near
+
+
+def test_a_palm_outline_covers_the_web_of_the_thumb_between_the_capsules():
+    pts = np.zeros((21, 3), np.float32)
+    outline = {0: (100, 300), 1: (70, 270), 2: (60, 230), 5: (100, 200), 9: (130, 195), 13: (160, 200), 17: (185, 215)}
+    for i, xy in outline.items():
+        pts[i, :2] = xy
+    hand = HandLandmarks(pts, np.zeros((21, 3), np.float32), "right", 1.0, (640, 480), 0)
+    cover = HandCover([], INTR, [hand])
+    m = cover(0, 0, 300, 400)
+    assert m is not None
+    assert m[240, 80] == 1.0  # between the thumb (1, 2) and the index knuckle (5): the web
+    assert m[250, 130] == 1.0 and m[150, 130] == 0.0  # the palm's middle; above the knuckles
+
+
+def test_either_cover_hides_what_one_of_them_hides():
+    def left(x0, y0, w, h):
+        m = np.zeros((h, w), np.float32)
+        m[:, : w // 2] = 1.0
+        return m
+
+    def nothing(x0, y0, w, h):
+        return None
+
+    both = Either(left, lambda x0, y0, w, h: np.full((h, w), 0.25, np.float32))
+    m = both(0, 0, 4, 2)
+    assert m is not None and (m[:, :2] == 1.0).all() and (m[:, 2:] == 0.25).all()
+    one = Either(nothing, left)(0, 0, 4, 2)
+    assert one is not None and one[0, 0] == 1.0
+    assert Either(nothing, nothing)(0, 0, 4, 2) is None
+
+
+def test_the_chain_passes_behind_the_hand_at_her_chin(catalog):
+    """Issue 21 (seen on the people's contact sheet): her chin rests on her hand and the cable chain's strand
+    ran down across her fingers (alpha 75 in the box over the hand before this cover); the strand on her shirt
+    stays."""
+    rgb = load_rgb("people/faces/girl_hair_by_face_red_shirt.jpg")
+    with Pipeline(catalog, ["necklace-cable-2.5mm-yellow-gold"], PipelineOptions(mode="image", use_compositor=False)) as p:
+        result = p.process(Frame(rgb))
+    alpha = result.layer.full_frame()[..., 3]
+    assert alpha[360:445, 180:215].sum() < 10.0  # over her hand
+    assert alpha[360:445, 250:290].sum() > 50.0  # on her shirt
+    assert not any(a.site.endswith(("_ring", "_wrist")) for a in result.anchors.anchors)  # no hand piece: no anchors
+
+
+def test_a_phone_held_to_the_ear_hides_its_earring(catalog):
+    """The annotated ear behind a hand holding a phone (`hidden_other` in people.json): the hand covers the
+    lobe, so a stud there is not seen; his other ear is hidden by the head's turn."""
+    rgb = load_rgb("people/faces/older_man_cap_phone_street.jpg")
+    with Pipeline(catalog, [], PipelineOptions(mode="image", render=False, track=frozenset({"face"}))) as p:
+        anchors = p.track(Frame(rgb))
+    ear = next(a for a in anchors.anchors if a.site == "left_ear")
+    assert ear.visible == 1.0  # the head's turn does not hide it ...
+    assert cover_at(anchors.covers.get("left_ear"), ear.xy_px, 0.02 * anchors.face_width_px, rgb.shape[:2]) > 0.9
