@@ -32,6 +32,15 @@ def test_a_capsule_covers_its_flat_silhouette_and_nothing_past_it():
     assert cover(300, 300, 32, 32) is None  # a region the hand is nowhere near
 
 
+def test_a_hand_with_broken_numbers_covers_nothing_and_raises_nothing():
+    nan = np.array([np.nan, 0.0, 0.5])  # a NaN off the depth axis
+    pts = np.full((21, 3), np.nan, np.float32)
+    hand = HandLandmarks(pts, np.zeros((21, 3), np.float32), "left", 1.0, (640, 480), 0)
+    cover = HandCover([Capsule(nan, _at(10, 10, 0.5), 0.01, 0.01), Capsule(_at(5, 5, -0.5), _at(9, 9, 0.5), 0.01, 0.01)],
+                      INTR, [hand])
+    assert cover(0, 0, 64, 64) is None
+
+
 def test_a_palm_outline_covers_the_web_of_the_thumb_between_the_capsules():
     pts = np.zeros((21, 3), np.float32)
     outline = {0: (100, 300), 1: (70, 270), 2: (60, 230), 5: (100, 200), 9: (130, 195), 13: (160, 200), 17: (185, 215)}

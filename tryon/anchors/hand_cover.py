@@ -32,9 +32,10 @@ class HandCover:
     hands' landmarks, for their palms' outlines."""
 
     def __init__(self, capsules: Sequence[Capsule], intr: Intrinsics, hands: Sequence[HandLandmarks] = ()) -> None:
-        self._palms = [cv2.convexHull(h.points_px[list(PALM_OUTLINE), :2].astype(np.float32))[:, 0] for h in hands]
-        ends = [(c.a_m, c.radius_a_m, c.b_m, c.radius_b_m) for c in capsules
-                if c.a_m[2] > 0.0 and c.b_m[2] > 0.0]
+        outlines = [h.points_px[list(PALM_OUTLINE), :2].astype(np.float32) for h in hands]
+        self._palms = [cv2.convexHull(p)[:, 0] for p in outlines if np.isfinite(p).all()]
+        ends = [(c.a_m, c.radius_a_m, c.b_m, c.radius_b_m) for c in capsules  # in front of the camera, finite
+                if c.a_m[2] > 0.0 and c.b_m[2] > 0.0 and np.isfinite([*c.a_m, *c.b_m, c.radius_a_m, c.radius_b_m]).all()]
         if ends:
             a = intr.project(np.array([e[0] for e in ends]))
             b = intr.project(np.array([e[2] for e in ends]))
