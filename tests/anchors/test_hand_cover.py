@@ -93,3 +93,43 @@ def test_a_phone_held_to_the_ear_hides_its_earring(catalog):
     ear = next(a for a in anchors.anchors if a.site == "left_ear")
     assert ear.visible == 1.0  # the head's turn does not hide it ...
     assert cover_at(anchors.covers.get("left_ear"), ear.xy_px, 0.02 * anchors.face_width_px, rgb.shape[:2]) > 0.9
+
+
+def test_in_video_with_a_ring_worn_her_fingers_hide_the_pendant_behind_them(catalog):
+    """`woman_hands_upper_body.mp4` (at 640 x 480, as `tryon bench` reads it): her hands are held in front of her
+    chest, where the set's pendant hangs. Worn alone, the chains do not track the hands (that would cost 8-16 ms
+    a frame) and are drawn on her fingers; with a ring worn the hands are tracked and the chains pass behind
+    them (alpha on her hands' silhouette over 10 sampled frames: 329 alone, 0 with the ring)."""
+    from conftest import media_path
+
+    from tryon.anchors import neck
+    from tryon.tools.bench import load_frames
+
+    chains = ["necklace-cable-2.5mm-yellow-gold", "pendant-solitaire-diamond-6.5mm-yellow-gold"]  # the set's
+    options = PipelineOptions(mode="video", use_compositor=False)
+    on_hands = {"alone": 0.0, "with a ring": 0.0}
+    elsewhere = 0.0
+    with Pipeline(catalog, chains, options) as alone, \
+            Pipeline(catalog, ["ring-band-4mm-yellow-gold@right_ring", *chains], options) as ringed:
+        frames, _ = load_frames(media_path("video/woman_hands_upper_body.mp4"), 91)  # 640 x 480, as `tryon bench`
+        for i, rgb in enumerate(frames):
+            a, b = alone.process(Frame(rgb, 33 * i)), ringed.process(Frame(rgb, 33 * i))
+            if i < 30 or i % 6:
+                continue
+            cover = b.anchors.covers.get(neck.SITE)  # hair and the hands: the hands' part
+            cover = next((c for c in getattr(cover, "covers", (cover,)) if isinstance(c, HandCover)), None)
+            h, w = rgb.shape[:2]
+            hands = cover(0, 0, w, h) if cover is not None else None
+            if hands is not None:
+                rings = np.zeros((h, w), bool)  # the ring itself sits on her finger, in front of it
+                for anchor in b.anchors.anchors:
+                    if anchor.site.endswith("_ring"):
+                        x, y = anchor.xy_px.round().astype(int)
+                        rings[max(0, y - 25):y + 25, max(0, x - 25):x + 25] = True
+                on = (hands > 0.99) & ~rings
+                on_hands["alone"] += float(a.layer.full_frame()[..., 3][on].sum())
+                on_hands["with a ring"] += float(b.layer.full_frame()[..., 3][on].sum())
+                elsewhere += float(b.layer.full_frame()[..., 3][(hands == 0.0) & ~rings].sum())
+    assert elsewhere > 100.0  # the chain and pendant are drawn where no hand is
+    assert on_hands["alone"] > 100.0, on_hands  # drawn on her fingers when the hands are not tracked (329)
+    assert on_hands["with a ring"] < 0.05 * on_hands["alone"], on_hands

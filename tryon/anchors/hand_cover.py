@@ -118,10 +118,10 @@ class Either:
     """Two covers of one site as one: what either hides (hair over an ear and a hand at it)."""
 
     def __init__(self, first: Cover, second: Cover) -> None:
-        self._first, self._second = first, second
+        self.covers = (first, second)
 
     def __call__(self, x0: int, y0: int, w: int, h: int) -> np.ndarray | None:
-        a, b = self._first(x0, y0, w, h), self._second(x0, y0, w, h)
+        a, b = (cover(x0, y0, w, h) for cover in self.covers)
         if a is None or b is None:
             return a if b is None else b
         return np.maximum(a, b)
