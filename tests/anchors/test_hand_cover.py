@@ -41,6 +41,15 @@ def test_a_hand_with_broken_numbers_covers_nothing_and_raises_nothing():
     assert cover(0, 0, 64, 64) is None
 
 
+def test_a_capsule_at_the_lens_is_drawn_within_the_frame_only():
+    """A forearm a centimetre from the camera projects thousands of pixels wide: the silhouette stays the
+    frame's size (it covers the whole frame), not a mask of that size."""
+    near = HandCover([Capsule(_at(320, 240, 0.01), _at(320, 240, 0.01) + [0.3, 0.0, 0.0], 0.03, 0.03)], INTR)
+    m = near(600, 440, 40, 40)
+    assert m is not None and m.min() > 0.99
+    assert near._silhouette()[2].shape == (480, 640)
+
+
 def test_a_palm_outline_covers_the_web_of_the_thumb_between_the_capsules():
     pts = np.zeros((21, 3), np.float32)
     outline = {0: (100, 300), 1: (70, 270), 2: (60, 230), 5: (100, 200), 9: (130, 195), 13: (160, 200), 17: (185, 215)}

@@ -47,6 +47,7 @@ class HandCover:
         hi = np.maximum(self._caps[:, 0:2], self._caps[:, 3:5]) + r
         palms = [np.concatenate([p.min(axis=0), p.max(axis=0)]) for p in self._palms]
         self._boxes = np.vstack([np.hstack([lo, hi]), *palms]) if palms else np.hstack([lo, hi])  # x0 y0 x1 y1 each
+        self._frame = (intr.width_px, intr.height_px)
         self._drawn: tuple[int, int, np.ndarray] | None = None
 
     def __call__(self, x0: int, y0: int, w: int, h: int) -> np.ndarray | None:
@@ -65,10 +66,13 @@ class HandCover:
         return cv2.GaussianBlur(out.astype(np.float32), (3, 3), 0)
 
     def _silhouette(self) -> tuple[int, int, np.ndarray]:
-        """(x0, y0, mask): the hands' silhouette, uint8 0/1, over their box (grown by a pixel) at (x0, y0)."""
+        """(x0, y0, mask): the hands' silhouette, uint8 0/1, over their box (grown by a pixel, within the frame:
+        a capsule close to the camera can reach far past it) at (x0, y0)."""
         if self._drawn is None:
-            x0, y0 = (int(v) - 1 for v in np.floor(self._boxes[:, :2].min(axis=0)))
-            x1, y1 = (int(v) + 2 for v in np.ceil(self._boxes[:, 2:].max(axis=0)))
+            size = np.array(self._frame)
+            x0, y0 = np.clip(np.floor(self._boxes[:, :2].min(axis=0)) - 1, 0, size).astype(int).tolist()
+            x1, y1 = np.clip(np.ceil(self._boxes[:, 2:].max(axis=0)) + 2, 0, size).astype(int).tolist()
+            x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
             mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
             one = 1 << SHIFT
             origin = np.array([x0, y0], np.float64)
