@@ -210,13 +210,13 @@ class Pipeline:
                 occluders += found[1]
         sizes: tuple[HandSizes, ...] = ()
         if "hands" in need:
-            hand_anchors, hand_occluders, hand_sizes = self._hand_part(tracking, intr, t_ms)
+            hand_anchors, hand_occluders, hand_sizes, in_view = self._hand_part(tracking, intr, t_ms)
             if self._hands_asked():
                 anchors += hand_anchors
                 occluders += hand_occluders
                 sizes = hand_sizes
-            if hand_occluders:  # a hand in front of the chain or at an ear hides what it covers there
-                hand = HandCover(hand_occluders, intr, tracking.hands)
+            if in_view:  # a hand in front of the chain or at an ear hides what it covers there
+                hand = HandCover(in_view, intr, tracking.hands)
                 for site in (neck.SITE, *EAR_SITES):
                     covers[site] = Either(covers[site], hand) if site in covers else hand
         timings["anchors"] = (time.perf_counter() - t0) * 1e3
@@ -238,7 +238,10 @@ class Pipeline:
         return FrameAnchors(t_ms, intr, width, ears.head, ears.anchors)
 
     def _hand_part(self, tracking: Tracking, intr: Intrinsics, t_ms: int
-                   ) -> tuple[tuple[AnchorPose, ...], tuple[Capsule, ...], tuple[HandSizes, ...]]:
+                   ) -> tuple[tuple[AnchorPose, ...], tuple[Capsule, ...], tuple[HandSizes, ...], tuple[Capsule, ...]]:
+        """The hands' anchors, occluders and sizes (held a moment when a hand is lost), and the occluders of the
+        hands seen in this frame that hide what lies behind them in the picture (the hand cover): a held hand
+        is no longer where it was, and a forearm is left out where no elbow gives its direction."""
         by_side: dict[str, HandLandmarks] = {}
         for hand in tracking.hands:  # largest first: with two left hands in view, the bigger one
             by_side.setdefault(hand.side, hand)
@@ -251,6 +254,7 @@ class Pipeline:
         anchors: list[AnchorPose] = []
         occluders: list[Capsule] = []
         sizes: list[HandSizes] = []
+        seen_occluders: list[Capsule] = []
         for side in HANDS:
             seen = by_side.get(side)
             elbow = None
@@ -263,7 +267,9 @@ class Pipeline:
                 anchors += a
                 occluders += o
                 sizes.append(sz)
-        return tuple(anchors), tuple(occluders), tuple(sizes)
+                if seen is not None:  # the forearm is the hand's last occluder (tryon.anchors.hands)
+                    seen_occluders += o if elbow is not None else o[:-1]
+        return tuple(anchors), tuple(occluders), tuple(sizes), tuple(seen_occluders)
 
     def render(self, anchors: FrameAnchors, frame: Frame) -> RenderLayer:
         """The worn items drawn for these anchors; the frame lights them (the room's light is taken from it

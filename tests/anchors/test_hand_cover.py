@@ -41,6 +41,22 @@ def test_a_hand_with_broken_numbers_covers_nothing_and_raises_nothing():
     assert cover(0, 0, 64, 64) is None
 
 
+def test_the_slits_closing_does_not_spread_past_the_outline():
+    """A thick capsule's outermost points lie near its box's edge: the closing must not fill from there out to
+    the box's edge (found in review: pixels up to 7 px outside the outline were covered)."""
+    z = 0.5
+    m_per_px = z / INTR.fx * 0.9
+    pa, pb, ra, rb = np.array([300.0, 240.0]), np.array([380.0, 160.0]), 30.0, 25.0
+    cover = HandCover([Capsule(_at(*pa, z), _at(*pb, z), ra * m_per_px, rb * m_per_px)], INTR)
+    m = cover(250, 100, 200, 200)
+    assert m is not None
+    ys, xs = np.nonzero(m > 0.5)
+    p = np.column_stack([xs + 250.0, ys + 100.0])
+    t = np.clip((p - pa) @ (pb - pa) / ((pb - pa) @ (pb - pa)), 0.0, 1.0)
+    outside = np.linalg.norm(p - (pa + t[:, None] * (pb - pa)), axis=1) - (ra + t * (rb - ra))
+    assert outside.max() < 2.0, outside.max()
+
+
 def test_a_capsule_at_the_lens_is_drawn_within_the_frame_only():
     """A forearm a centimetre from the camera projects thousands of pixels wide: the silhouette stays the
     frame's size (it covers the whole frame), not a mask of that size."""

@@ -23,6 +23,7 @@ from tryon.types import Capsule, Cover, HandLandmarks, Intrinsics
 
 SHIFT = 2  # cv2 drawing's fractional bits: quarter pixels
 PALM_OUTLINE = (0, 1, 2, 5, 9, 13, 17)  # the wrist, the thumb's base and first joint, the knuckles
+CLOSE_MAX_PX = 17  # the slits' closing at most this wide (a hand at the lens would ask for a huge one)
 
 
 class HandCover:
@@ -66,12 +67,17 @@ class HandCover:
         return cv2.GaussianBlur(out.astype(np.float32), (3, 3), 0)
 
     def _silhouette(self) -> tuple[int, int, np.ndarray]:
-        """(x0, y0, mask): the hands' silhouette, uint8 0/1, over their box (grown by a pixel, within the frame:
-        a capsule close to the camera can reach far past it) at (x0, y0)."""
+        """(x0, y0, mask): the hands' silhouette, uint8 0/1, over their box (grown by the closing's reach, so
+        that the closing does not fill out to the box's edge; within the frame: a capsule close to the camera
+        can reach far past it) at (x0, y0)."""
         if self._drawn is None:
-            size = np.array(self._frame)
-            x0, y0 = np.clip(np.floor(self._boxes[:, :2].min(axis=0)) - 1, 0, size).astype(int).tolist()
-            x1, y1 = np.clip(np.ceil(self._boxes[:, 2:].max(axis=0)) + 2, 0, size).astype(int).tolist()
+            # Fingers held together leave slits between their capsules (each a little thinner than its finger):
+            # closed, up to about half a finger's width (at most CLOSE_MAX_PX across).
+            finger_px = float(np.median(self._caps[:, 2])) if len(self._caps) else 0.0
+            k = min(2 * max(1, round(0.25 * finger_px)) + 1, CLOSE_MAX_PX)
+            size, grow = np.array(self._frame), k // 2 + 2
+            x0, y0 = np.clip(np.floor(self._boxes[:, :2].min(axis=0)) - grow, 0, size).astype(int).tolist()
+            x1, y1 = np.clip(np.ceil(self._boxes[:, 2:].max(axis=0)) + grow, 0, size).astype(int).tolist()
             x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
             mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
             one = 1 << SHIFT
@@ -88,10 +94,6 @@ class HandCover:
                 cv2.circle(mask, (x, y), max(1, r), (1,), -1, cv2.LINE_8, SHIFT)
             for quad in quads[quads[:, 0, 0] != NO_QUAD]:
                 cv2.fillConvexPoly(mask, quad, (1,), cv2.LINE_8, SHIFT)
-            # Fingers held together leave slits between their capsules (each a little thinner than its finger):
-            # closed, up to about half a finger's width.
-            finger_px = float(np.median(self._caps[:, 2])) if len(self._caps) else 0.0
-            k = 2 * max(1, round(0.25 * finger_px)) + 1
             closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
             self._drawn = (x0, y0, closed)
         return self._drawn

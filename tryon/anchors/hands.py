@@ -23,5 +23,6 @@ def hand_anchors(hand: HandLandmarks, pose: fingers.HandPose, gray: np.ndarray, 
     width, circumference = wrist.wrist_size(gray, hand, frame, intr, pose.scale_sigma)
     width, circumference = smooth("wrist_width", width), smooth("wrist_circumference", circumference)
     anchors.append(wrist.wrist_anchor(pose, frame, width, intr))
+    # The forearm last: the hand cover (tryon.pipeline) leaves it out where no elbow gives its direction.
     caps = fingers.hand_occluders(pose, sizes) + [wrist.forearm_occluder(frame, axis, width)]
     return anchors, caps, HandSizes(pose.side, sizes, circumference)
