@@ -147,7 +147,7 @@ class Pipeline:
             kinds.add("neck")
         if kinds & {"ears", "neck"}:
             need.add("face")  # necklaces: the head's depth, the chin in front, the hair's colour
-        if kinds & {"finger", "wrist"}:
+        if self._hands_asked():
             need.add("hands")
         if kinds & {"wrist", "neck"}:
             need.add("pose")
